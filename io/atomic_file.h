@@ -1,0 +1,57 @@
+// Atomic output: every file liftbench writes goes to a temporary name in the destination's
+// directory and is renamed into place only when complete, so a killed run or an error never
+// leaves a half-written file under the final name.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace lb::io {
+
+/// A temporary file beside `path`, renamed to `path` by commit(). If the object is destroyed
+/// without commit() (an exception, an early return), the temporary file is removed.
+/// Throws IoError naming `path` when the directory is missing or unwritable.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  /// Temporary name: `<dir>/.<base>.tmp.<pid>.<counter>` (hidden, same directory).
+  const std::string& temp_path() const { return temp_; }
+  /// The open stdio stream on the temporary file (binary mode).
+  std::FILE* file() { return fp_; }
+  void write(std::string_view bytes);
+  /// Flushes, closes, checks for write errors and renames into place. Throws IoError.
+  void commit();
+  /// Closes the stream but keeps the temporary file, for writers (e.g. HTSlib) that reopen it
+  /// by name; commit() then only renames.
+  void close_stream();
+
+ private:
+  std::string path_, temp_;
+  std::FILE* fp_ = nullptr;
+  bool committed_ = false;
+};
+
+/// Writes `content` to `path` atomically.
+void write_file_atomic(const std::string& path, std::string_view content);
+
+/// A temporary path beside `path` (same directory, hidden, unique in this process); the caller
+/// writes it by name and renames it. Used for files written by libraries that take a file name.
+std::string temp_path_for(const std::string& path);
+
+/// rename(from, to), throwing IoError naming both on failure.
+void rename_file(const std::string& from, const std::string& to);
+
+/// Creates directory `dir` (and parents) if missing and checks that it is writable; throws
+/// IoError "dir: cannot create output directory: <reason>" or "...: not writable: <reason>".
+void ensure_output_dir(const std::string& dir);
+
+/// Reads a whole (plain) file; throws IoError naming the path.
+std::string read_file(const std::string& path);
+
+}  // namespace lb::io

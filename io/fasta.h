@@ -1,0 +1,42 @@
+// FASTA reading (plain, gzip or bgzip, through HTSlib's BGZF reader, which takes all three)
+// and writing (bgzip with .fai and .gzi indexes, through HTSlib), plus indexed region fetch.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lb::io {
+
+struct FastaRecord {
+  std::string name;     // first word after '>'
+  std::string comment;  // rest of the header line after the first whitespace, may be empty
+  std::string seq;      // residues with line breaks removed, case as in the file
+  long line = 0;        // 1-based line number of the '>' header (0 when not read from a file)
+};
+
+struct FastaReadOptions {
+  /// Reject any residue other than ACGTN/acgtn with "path:line: unexpected character in
+  /// sequence 'name' at column C; expected one of ACGTN, got 'X'".
+  bool dna_only = true;
+};
+
+/// Reads every record of `path` ("-" = stdin). Errors (InputError, `path:line: ...`): no '>'
+/// on the first non-empty line, empty name, empty sequence, duplicate name, bad residue, a
+/// truncated or corrupt gzip stream. Missing file: IoError.
+std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOptions& opt = {});
+
+/// Writes records as bgzip-compressed FASTA (`line_width` residues a line) with the indexes
+/// `path.fai` and `path.gzi` built by HTSlib's fai_build3, all three atomically (temporary
+/// names, then renames, the data file last). `samtools faidx path name` reads the result.
+void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& records,
+                      int line_width = 60);
+
+/// Plain (uncompressed) FASTA, atomically; "-" writes to stdout.
+void write_fasta_plain(const std::string& path, const std::vector<FastaRecord>& records,
+                       int line_width = 60);
+
+/// Sequence of `region` ("name", "name:beg-end", 1-based inclusive as samtools) from an indexed
+/// FASTA (plain or bgzip with .fai/.gzi). Unknown name or bad range: InputError naming both.
+std::string fetch_fasta_region(const std::string& path, const std::string& region);
+
+}  // namespace lb::io

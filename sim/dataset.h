@@ -1,0 +1,67 @@
+// The in-memory dataset (simulated, or read from simdata / a dataset directory) and the
+// dataset directory of DESIGN §2: sequences.fa.gz (+ .fai, .gzi), labels.tsv, motifs.bed,
+// config.ini.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/pwm.h"
+
+namespace lb::sim {
+
+enum class SeqClass : std::uint8_t { Empty, GataOnly, TalOnly, Both };
+enum class Split : std::uint8_t { Train, Valid, Test };
+
+/// "empty", "gata_only", "tal_only", "both" / "train", "valid", "test".
+std::string_view class_name(SeqClass c);
+std::string_view split_name(Split s);
+/// Parse the names above; false when unknown.
+bool parse_class(std::string_view name, SeqClass& out);
+bool parse_split(std::string_view name, Split& out);
+
+inline constexpr int kNumTasks = 3;  // task0 = both motifs, task1 = GATA, task2 = TAL
+
+/// One planted motif instance (one BED6 line of motifs.bed).
+struct MotifSite {
+  int seq = 0;                // index into Dataset::ids
+  std::int64_t start = 0;     // 0-based
+  std::int64_t end = 0;       // exclusive
+  std::string motif;          // PWM name
+  double log_odds = 0;        // natural-log odds of the planted string vs the background
+  char strand = '+';
+};
+
+struct Dataset {
+  int seq_len = 0;
+  std::vector<std::string> ids;                      // N
+  std::vector<std::string> seqs;                     // N, each seq_len letters ACGT(N)
+  std::vector<SeqClass> classes;                     // N
+  std::vector<Split> splits;                         // N
+  std::vector<std::array<std::uint8_t, kNumTasks>> labels;  // N x T, 0/1
+  std::vector<int> n_gata, n_tal;                    // N: planted instances of each motif
+  std::vector<MotifSite> sites;                      // sorted by (seq, start)
+
+  int size() const { return static_cast<int>(ids.size()); }
+};
+
+/// Labels implied by a class: task0 = both, task1 = GATA present, task2 = TAL present.
+std::array<std::uint8_t, kNumTasks> labels_for(SeqClass c);
+
+/// Stratified split: within each class (in index order), a seeded shuffle, then the first
+/// round(f_train * n_c) are train, the next round(f_valid * n_c) valid, the rest test.
+std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
+                                    const std::array<double, 3>& fractions, std::uint64_t seed);
+
+/// Writes the dataset directory `dir` (created if needed): sequences.fa.gz with .fai/.gzi,
+/// labels.tsv, motifs.bed, then config.ini (`config_ini`, the resolved configuration) last.
+/// Each file is written atomically.
+void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini);
+
+/// Reads a dataset directory written by write_dataset_dir (sequences, labels, motifs).
+Dataset read_dataset_dir(const std::string& dir);
+
+}  // namespace lb::sim
