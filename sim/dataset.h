@@ -51,8 +51,12 @@ struct Dataset {
 /// Labels implied by a class: task0 = both, task1 = GATA present, task2 = TAL present.
 std::array<std::uint8_t, kNumTasks> labels_for(SeqClass c);
 
+/// Stream of Rng(seed, ·) used by stratified_split; the simulator uses 0 and 1 + i.
+inline constexpr std::uint64_t kSplitStream = ~std::uint64_t{0};
+
 /// Stratified split: within each class (in index order), a seeded shuffle, then the first
-/// round(f_train * n_c) are train, the next round(f_valid * n_c) valid, the rest test.
+/// round(f_train * n_c) are train, the next round(f_valid * n_c) valid (at most what is left),
+/// the rest test. All classes draw in turn (empty .. both) from Rng(seed, kSplitStream).
 std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
                                     const std::array<double, 3>& fractions, std::uint64_t seed);
 
@@ -61,7 +65,12 @@ std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
 /// Each file is written atomically.
 void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini);
 
-/// Reads a dataset directory written by write_dataset_dir (sequences, labels, motifs).
+/// Reads a dataset directory written by write_dataset_dir (sequences, labels, motifs; not
+/// config.ini). Checks consistency, each an InputError "file:line: ...": equal sequence
+/// lengths, labels.tsv header exactly as written, its ids equal the FASTA names in order,
+/// known split/class names, labels equal labels_for(class), motifs.bed ids known and spans
+/// inside the sequence, and n_gata + n_tal equal to the sequence's lines in motifs.bed.
+/// Sequences are upper-cased; sites are sorted by (seq, start).
 Dataset read_dataset_dir(const std::string& dir);
 
 }  // namespace lb::sim

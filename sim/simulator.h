@@ -41,24 +41,43 @@ struct SimConfig {
   int max_placement_attempts = 1000;  // start redraws per motif instance before an error
 };
 
-/// Throws ConfigError naming the option ("sim.class_fractions: must sum to 1 within 1e-6; ...").
+/// Throws ConfigError naming the option as the user types it, e.g.
+/// "sim.class_fractions: fractions must sum to 1 within 1e-6; expected a sum of 1, got 0.9",
+/// "sim.seq_len: too small; expected seq_len >= 1, got 0",
+/// "sim.count_min/count_max: empty count range; expected count_min <= count_max, got
+/// count_min=3, count_max=1", "sim.pseudocount: pseudocount out of range; expected a value in
+/// [0, 1], got 2". Motif widths are checked by simulate(), which knows them.
 void validate(const SimConfig& cfg);
 
+/// Exact class sizes (empty, gata_only, tal_only, both) by largest-remainder rounding of
+/// fractions x n_seqs (ties to the lower class index); they sum to n_seqs.
+std::array<int, 4> class_counts(const std::array<double, 4>& fractions, int n_seqs);
+
+/// "seq" + index zero-padded to the digits of n_seqs - 1, at least 4: seq0000 .. seq7999.
+std::string sequence_id(int index, int n_seqs);
+
 /// Count of one motif: Poisson(mean) redrawn until it lies in [min, max]; after `max_draws`
-/// draws outside the range, throws ConfigError naming the mean and bounds.
+/// draws outside the range, throws ConfigError naming the mean and bounds:
+/// "sim.count_min/count_max: no Poisson draw fell in [MIN, MAX] after D draws; expected a
+/// range that Poisson(MEAN) reaches, got mean MEAN and range [MIN, MAX]".
 int truncated_poisson(Rng& rng, double mean, int min, int max, int max_draws);
 
 /// A start in [0, seq_len - width] whose span [start, start + width) overlaps no span already
 /// in `occupied` (touching is allowed), drawn uniformly and redrawn on overlap; appends the span
 /// to `occupied`. After `max_attempts` overlapping draws throws InputError
 /// "sequence 'ID': cannot place motif 'NAME' (width W) without overlap after A attempts;
-/// expected free space, got ...". A motif wider than the sequence is a ConfigError.
+/// expected free space for W bases, got K motifs already covering C of L bases".
+/// A motif wider than the sequence is a ConfigError "sim.seq_len: motif 'NAME' (width W) is
+/// wider than the sequence; expected seq_len >= W, got L".
 std::int64_t place_motif(Rng& rng, int seq_len, int width,
                          std::vector<std::pair<std::int64_t, std::int64_t>>& occupied,
                          int max_attempts, const std::string& seq_id, const std::string& motif);
 
 /// Simulates the whole dataset. `gata` and `tal` are the unsmoothed PWMs; the config's
-/// pseudocount is applied here. Deterministic in cfg.seed; thread-count independent.
+/// pseudocount is applied here. Deterministic in cfg.seed; thread-count independent:
+/// Rng(seed, 0) shuffles the classes, stratified_split draws the splits from its own stream,
+/// and sequence i draws everything (background, counts, starts, strands, letters) from
+/// Rng(seed, 1 + i). Site names are the PWMs' names.
 /// `progress` (optional) is called now and then with the number of sequences done.
 Dataset simulate(const SimConfig& cfg, const Pwm& gata, const Pwm& tal,
                  const std::function<void(int)>& progress = {});
@@ -66,7 +85,9 @@ Dataset simulate(const SimConfig& cfg, const Pwm& gata, const Pwm& tal,
 /// The paper's own files: one Dataset from a simdna file. Classes come from the embeddings,
 /// labels from the file (a label that disagrees with the embeddings is an InputError naming the
 /// line); splits are drawn stratified with cfg.split and cfg.seed; log-odds are computed with
-/// the smoothed PWMs against cfg.background.
+/// the smoothed PWMs against cfg.background (a reverse embedding with the reverse-complemented
+/// PWM). Every sequence must have the first one's length, names must be unique, and
+/// embeddings must name `gata` or `tal` (each an InputError "path:line: ...").
 Dataset dataset_from_simdata(const io::SimdataFile& file, const std::string& path,
                              const SimConfig& cfg, const Pwm& gata, const Pwm& tal);
 
