@@ -265,7 +265,7 @@ bool OptionSet::parse(int argc, const char* const* argv) {
   const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
   po::parsed_options parsed(&all);
   try {
-    parsed = po::command_line_parser(argc - 1, argv + 1).options(all).style(style).run();
+    parsed = po::command_line_parser(argc, argv).options(all).style(style).run();
   } catch (const po::unknown_option& e) {
     std::string name = e.get_option_name();
     std::vector<std::string> cands;
@@ -299,12 +299,12 @@ bool OptionSet::parse(int argc, const char* const* argv) {
     for (const auto& e : read_ini(config_file_)) {
       if (!config_.find_nothrow(e.key, false)) {
         const std::string hint = suggest_key(e.key);
-        throw ConfigError(fmt::format("{}: unknown key; expected an option of 'liftbench {} --help', got {}{}",
+        throw ConfigError(fmt::format("{}unknown key; expected an option of 'liftbench {} --help', got {}{}",
                                       where(config_file_, e.line), command_, quote_token(e.key),
                                       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
       if (auto s = seen.find(e.key); s != seen.end())
-        throw ConfigError(fmt::format("{}: duplicate key '{}'; expected one value, got a second (first on line {})",
+        throw ConfigError(fmt::format("{}duplicate key '{}'; expected one value, got a second (first on line {})",
                                       where(config_file_, e.line), e.key, s->second));
       seen[e.key] = e.line;
       if (sources.count(e.key)) continue;  // the flag wins

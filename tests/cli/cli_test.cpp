@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "testing/helpers.h"
@@ -57,7 +58,7 @@ TEST(CliTest, EveryHelpKeyIsDocumented) {
   std::regex key_re(R"(--([a-z_]+\.[a-z_]+))");
   int n = 0;
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
-    EXPECT_NE(doc.find("`" + (*it)[1].str() + "`"), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
+    EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
   EXPECT_GT(n, 10);
 }
 
@@ -68,7 +69,7 @@ TEST(CliTest, SimulateSmokeWritesTheDatasetDirectory) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(list_dir(out), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed", "sequences.fa.gz",
                                                      "sequences.fa.gz.fai", "sequences.fa.gz.gzi"}));
-  EXPECT_NE(r.err.find("[M::simulate] 400 sequences of length 100"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[M::simulate] 400 sequences of length 200"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::simulate] real time: "), std::string::npos) << r.err;
   // labels.tsv header and row count
   const std::string labels = read_text(out + "/labels.tsv");
