@@ -129,7 +129,8 @@ TEST(BackgroundTest, ValidationNamesOption) {
 
 // Statistical: base frequencies of 400,000 background draws. Each base count is tested with an
 // exact two-sided binomial p-value >= 1e-6 / 4 (family-wise false alarm < 1e-6). Checked to
-// FAIL when sample_background_into ignored the configured probabilities (uniform 0.25 each).
+// FAIL when sample_background_into ignored the configured probabilities (uniform 0.25 each:
+// p ~ 1e-175 or less for every base).
 TEST(BackgroundTest, SampleFrequenciesMatchConfig) {
   const Background bg{{0.27, 0.23, 0.23, 0.27}};
   Rng rng(42, 0);
@@ -149,11 +150,12 @@ TEST(BackgroundTest, SampleFrequenciesMatchConfig) {
 // Statistical: 20,000 draws from each smoothed paper motif (fixed seed).
 // (1) Every cell (position x letter, 104 cells) has an exact two-sided binomial p-value
 //     >= 1e-6 / 104 (Bonferroni: family-wise false alarm < 1e-6). Checked to FAIL when
-//     sample_into drew position i from row w-1-i (rows reversed).
+//     sample_into drew position i from row w-1-i (rows reversed: p ~ 0 in many cells). It does
+//     not see the missing smoothing (0 against 5 expected per cell is p ~ 0.007), hence (2).
 // (2) The letters whose unsmoothed probability is 0 (32 cells) must appear at the smoothed rate
 //     c/4 = 0.00025: their pooled count is compared with Binomial(32 x 20000, c/4) at p >= 1e-6
 //     (the true law, a sum of per-row binomials, has lighter tails, so this is conservative).
-//     Checked to FAIL without smoothing (count 0 against an expected 160: p ~ 1e-70).
+//     Checked to FAIL without smoothing (count 0 against an expected 160: p = 6e-70).
 TEST(PwmTest, SampledLettersMatchSmoothedPwm) {
   const long n = 20000;
   const double c = 0.001;

@@ -123,7 +123,7 @@ TEST(TruncatedPoissonTest, UnreachableRangeIsAnError) {
 
 // Statistical: 100,000 draws of truncated_poisson(2, [1, 3]) against Poisson(2) conditioned on
 // [1, 3] = (0.375, 0.375, 0.25): chi-square (df 2) < 27.63 (p < 1e-6). Checked to FAIL with
-// clamping instead of redrawing (0 -> 1, 4+ -> 3: chi-square ~ 5000).
+// clamping instead of redrawing (0 -> 1, 4+ -> 3: chi-square 4984).
 TEST(TruncatedPoissonTest, MatchesConditionalPoisson) {
   Rng rng(5, 0);
   std::array<long, 3> obs{};
@@ -184,7 +184,8 @@ TEST(PlaceMotifTest, TouchingIsAllowed) {
 
 // Statistical: 100,000 starts of a width-10 motif in an empty length-200 sequence.
 // (1) Both ends 0 and 190 occur: P(an end is missed) = 2 (190/191)^1e5 ~ 1e-228. Checked to
-//     FAIL with starts drawn from [0, L - w) (the off-by-one below(seq_len - width)).
+//     FAIL with starts drawn from [0, L - w) (the off-by-one below(seq_len - width): max 189,
+//     and (2) fails too at chi-square 54).
 // (2) Ten bins (start * 10 / 191) against their exact probabilities: chi-square (df 9) < 44.81
 //     (p < 1e-6).
 // (3) With [50, 60) occupied, starts are uniform over the 172 free starts: the share below 50
@@ -296,10 +297,10 @@ TEST(SimulatorTest, SplitIsExactPerClass) {
   }
 }
 
-// Statistical: composition of the ~1.55 million bases outside planted motifs against the
-// configured 0.3/0.2/0.2/0.3: |z| < 4 for each base (DESIGN R7.7; deterministic with the fixed
-// seed). Checked to FAIL with a uniform background (z ~ 200) and when the motif bases were
-// counted too (z ~ 8 on G: GATA is G-rich).
+// Statistical: composition of the ~1.42 million bases outside planted motifs against the
+// configured 0.3/0.2/0.2/0.3: |z| < 4 for each base (STYLE R7.7; deterministic with the fixed
+// seed). Checked to FAIL with a uniform background (|z| 130-149) and, with this test's
+// exclusion removed, when the motif bases were counted too (|z| up to 35 on G).
 TEST(SimulatorTest, BackgroundOutsideMotifsMatchesConfig) {
   const Dataset& d = paper_dataset();
   std::vector<std::vector<bool>> in_motif(8000, std::vector<bool>(200, false));
@@ -327,7 +328,7 @@ TEST(SimulatorTest, BackgroundOutsideMotifsMatchesConfig) {
 //   singles (n_gata of gata_only + n_tal of tal_only, 4000 values), mean 2: (.375, .375, .25);
 //   both (n_gata and n_tal of both, 4000 values), mean 1: (.6, .3, .1).
 // Each chi-square (df 2) < 27.63 (p < 1e-6). Checked to FAIL with clamping instead of redrawing
-// (singles chi-square ~ 210) and with mean_both used for the single classes (~ 700).
+// (singles 232, both 307) and with mean_both used for gata_only (singles 230).
 TEST(SimulatorTest, MotifCountsMatchTruncatedPoisson) {
   const Dataset& d = paper_dataset();
   std::array<long, 3> single{}, both{};
@@ -351,9 +352,9 @@ TEST(SimulatorTest, MotifCountsMatchTruncatedPoisson) {
 }
 
 // Statistical: letters planted at PWM cells of unsmoothed probability 0 occur at the smoothed
-// rate c/4 = 0.00025 per cell (~ 14,000 instances, ~ 56 expected): exact two-sided binomial
-// p >= 1e-6 against Binomial(trials, c/4) (conservative, as in PwmTest). Checked to FAIL when
-// simulate() sampled from the unsmoothed PWMs (count 0: p ~ 1e-24).
+// rate c/4 = 0.00025 per cell (~ 13,500 instances, 216,470 such cells, ~ 54 expected): exact
+// two-sided binomial p >= 1e-6 against Binomial(trials, c/4) (conservative, as in PwmTest).
+// Checked to FAIL when simulate() sampled from the unsmoothed PWMs (count 0: p = 6e-24).
 TEST(SimulatorTest, PlantedLettersUseSmoothedPwm) {
   const Dataset& d = paper_dataset();
   const Pwm g = paper_gata(), t = paper_tal();
@@ -372,7 +373,8 @@ TEST(SimulatorTest, PlantedLettersUseSmoothedPwm) {
 }
 
 // Log-odds recomputed from the sequence text alone, with the smoothing and the reverse
-// complement written out here rather than through Pwm, must equal the stored values.
+// complement written out here rather than through Pwm, must equal the stored values. Checked to
+// FAIL when '-' instances were scored with the forward PWM.
 TEST(SimulatorTest, StoredLogOddsMatchSequenceText) {
   SimConfig c;
   c.n_seqs = 2000;
@@ -406,7 +408,7 @@ TEST(SimulatorTest, StoredLogOddsMatchSequenceText) {
 
 // Statistical: with revcomp_prob 0.3 the number of '-' instances among all sites has an exact
 // two-sided binomial p >= 1e-6 against Binomial(n_sites, 0.3). Checked to FAIL with the
-// strand test inverted (probability 0.7 of '-').
+// strand test inverted (probability 0.7 of '-': 9435 of 13438, p ~ 0).
 TEST(SimulatorTest, StrandFollowsRevcompProb) {
   SimConfig c;
   c.revcomp_prob = 0.3;
