@@ -1,6 +1,8 @@
 // BED6 reading (through BGZF, so .bed.gz works) and writing; no BED12 blocks, no track parsing.
 #include "io/bed.h"
 
+#include <iterator>
+
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/text_io.h"

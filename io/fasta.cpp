@@ -127,6 +127,7 @@ void write_fasta_plain(const std::string& path, const std::vector<FastaRecord>& 
 }
 
 void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& records, int line_width) {
+  LB_CHECK(!records.empty(), "write_fasta_bgzf: no records for {} (fai_build3 cannot index an empty FASTA)", path);
   const std::string text = format_fasta(records, line_width);
   const std::string fai = path + ".fai", gzi = path + ".gzi";
   TempFiles tmp{{temp_path_for(path), temp_path_for(fai), temp_path_for(gzi)}};

@@ -28,6 +28,7 @@ std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOpti
 /// Writes records as bgzip-compressed FASTA (`line_width` residues a line) with the indexes
 /// `path.fai` and `path.gzi` built by HTSlib's fai_build3, all three atomically (temporary
 /// names, then renames, the data file last). `samtools faidx path name` reads the result.
+/// `records` must not be empty (fai_build3 cannot index an empty file): LB_CHECK.
 void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& records,
                       int line_width = 60);
 

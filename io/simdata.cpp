@@ -21,6 +21,8 @@
 //   still records the whole string; we reject such an embedding as outside the sequence.
 #include "io/simdata.h"
 
+#include <algorithm>
+
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "io/text_io.h"

@@ -154,6 +154,12 @@ TEST(FastaTest, BgzfRoundTripWritesIndexes) {
   EXPECT_EQ(read_text(dir.file("again.fa.gz")), bytes);  // deterministic bytes
 }
 
+TEST(FastaTest, BgzfWriteOfNothingLeavesNoFiles) {
+  TempDir dir;
+  EXPECT_THROW(write_fasta_bgzf(dir.file("e.fa.gz"), {}), Error);
+  EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{});
+}
+
 TEST(FastaTest, FetchRegionThroughTheIndex) {
   TempDir dir;
   const std::string p = dir.file("out.fa.gz");
