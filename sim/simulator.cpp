@@ -140,9 +140,13 @@ std::array<int, 4> class_counts(const std::array<double, 4>& fractions, int n_se
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return rem[a] > rem[b]; });
   for (std::size_t k = 0; total < n_seqs; k = (k + 1) % 4, ++total) ++counts[order[k]];
-  for (std::size_t k = 4; total > n_seqs; --total) {  // only reachable if fractions sum > 1
-    k = (k + 3) % 4;
-    if (counts[order[k]] > 0) --counts[order[k]];
+  // Fractions summing to a hair over 1 (validate allows 1e-6) can floor to one too many: take
+  // it back from the smallest remainder that has a sequence to give.
+  for (std::size_t k = 3; total > n_seqs; k = (k + 3) % 4) {
+    if (counts[order[k]] > 0) {
+      --counts[order[k]];
+      --total;
+    }
   }
   return counts;
 }

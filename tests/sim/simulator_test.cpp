@@ -103,6 +103,9 @@ TEST(SimulatorTest, ClassCountsUseLargestRemainder) {
   // 3 x 0.25: remainders tie at .75, the lower classes win.
   EXPECT_EQ(class_counts({0.25, 0.25, 0.25, 0.25}, 3), (std::array<int, 4>{1, 1, 1, 0}));
   EXPECT_EQ(class_counts({0, 0, 0, 1}, 5), (std::array<int, 4>{0, 0, 0, 5}));
+  // A sum just over 1 (within validate's 1e-6) still gives counts summing to n.
+  const auto over = class_counts({0.2500003, 0.2500003, 0.2500003, 0.2500001}, 10000000);
+  EXPECT_EQ(over[0] + over[1] + over[2] + over[3], 10000000);
 }
 
 TEST(SimulatorTest, SequenceIdsArePadded) {
