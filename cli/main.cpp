@@ -7,8 +7,10 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/version.h"
 
 int main(int argc, char** argv) {
+  lb::io::quiet_htslib();  // our errors carry the message; HTSlib's own lines would double it
   try {
     return lb::cli::run_main(argc, argv);
   } catch (const lb::Error& e) {

@@ -93,7 +93,7 @@ SimdataFile read_simdata(const std::string& path) {
   if (!in.next(line) || !(line == kHeader || detail::starts_with(line, std::string(kHeader) + "\t")))
     throw input_error(path, 1, "not a simdata header", "'seqName<TAB>sequence<TAB>embeddings<TAB>task...'",
                       in.line_number() ? quote_token(line) : "an empty file");
-  const auto header = detail::split(line, '\t');
+  const auto header = detail::split(line, '\t');  // views into the line buffer: valid until the next read
   for (std::size_t i = 3; i < header.size(); ++i) file.task_names.emplace_back(header[i]);
 
   while (in.next(line)) {
@@ -117,7 +117,7 @@ SimdataFile read_simdata(const std::string& path) {
         r.embeddings.push_back(parse_embedding(path, ln, r.name, r.sequence, token));
     for (std::size_t t = 3; t < f.size(); ++t) {
       if (f[t] != "0" && f[t] != "1")
-        throw input_error(path, ln, fmt::format("bad label for task '{}'", header[t]), "0 or 1", quote_token(f[t]));
+        throw input_error(path, ln, fmt::format("bad label for task '{}'", file.task_names[t - 3]), "0 or 1", quote_token(f[t]));
       r.labels.push_back(f[t][0] - '0');
     }
     file.records.push_back(std::move(r));

@@ -147,3 +147,83 @@ TEST(CliTest, UnwritableOutputDirectory) {
 
 }  // namespace
 }  // namespace lb
+
+namespace lb {
+namespace {
+
+TEST(CliTest, ClassFractionsNotSummingToOne) {
+  TempDir tmp;
+  expect_fails_cleanly("simulate -c " + kSmoke + " --sim.class_fractions 0.25,0.25,0.25,0.15 -o " + tmp.file("out"),
+                       "sim.class_fractions: fractions must sum to 1 within 1e-6; expected a sum of 1, got 0.9",
+                       tmp.file("out"));
+}
+
+TEST(CliTest, MotifWiderThanSequence) {
+  TempDir tmp;
+  expect_fails_cleanly("simulate -c " + kSmoke + " --sim.seq_len 10 -o " + tmp.file("out"),
+                       "sim.seq_len: motif 'TAL1_known1' (width 16) is wider than the sequence; expected seq_len >= 16, got 10",
+                       tmp.file("out"));
+}
+
+TEST(CliTest, ImpossiblePlacement) {
+  TempDir tmp;
+  // Three GATA (width 10) and three TAL (width 16) instances never fit in 40 bases.
+  const auto r = run_liftbench("simulate -c " + kSmoke + " --sim.seq_len 40 --sim.count_min 3 -o " + tmp.file("out"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("liftbench: error: sequence 'seq[0-9]+': cannot place motif "
+                                                  "'[A-Z0-9_a-z]+' \\(width 1[06]\\) without overlap after 1000 "
+                                                  "attempts; expected free space for 1[06] bases, got .*\n$")))
+      << r.err;
+  EXPECT_TRUE(list_dir(tmp.file("out")).empty());
+}
+
+TEST(CliTest, MalformedMemeFile) {
+  TempDir tmp;
+  write_text(tmp.file("m.meme"), "MEME version 4\n\nMOTIF GATA_disc1\nletter-probability matrix: alength= 4 w= 2\n"
+                                 " 0.25 0.25 0.5\n 0.25 0.25 0.25 0.25\n");
+  expect_fails_cleanly("simulate -c " + kSmoke + " --sim.motifs " + tmp.file("m.meme") + " -o " + tmp.file("out"),
+                       tmp.file("m.meme") + ":5: wrong number of values in matrix row; expected 4 (alength= 4), got 3",
+                       tmp.file("out"));
+}
+
+TEST(CliTest, MotifMissingFromMemeFile) {
+  TempDir tmp;
+  expect_fails_cleanly("simulate -c " + kSmoke + " --sim.tal_motif TAL1_known2 -o " + tmp.file("out"),
+                       std::string(LB_SOURCE_DIR) +
+                           "/configs/motifs/tal1_gata1.meme: no motif named 'TAL1_known2'; expected one of "
+                           "GATA_disc1, TAL1_known1",
+                       tmp.file("out"));
+}
+
+const char* kSimdata =
+    "seqName\tsequence\tembeddings\ttask1\ttask2\ttask3\n"
+    "s_empty\tACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT\t\t0\t0\t0\n"
+    "s_gata\tACGTAGCAGATAAGGACGTACGTACGTACGTACGTACGTA\tpos-5_GATA_disc1-GCAGATAAGG\t0\t1\t0\n"
+    "s_tal\tACCTGAACAGATGGTCGGACGTACGTACGTACGTACGTAA\tpos-2_TAL1_known1-CTGAACAGATGGTCGG\t0\t0\t1\n"
+    "s_both\tGCAGATAAGGCTGAACAGATGGTCGGACGTACGTACGTAC\tpos-0_GATA_disc1-GCAGATAAGG,pos-10_TAL1_known1-CTGAACAGATGGTCGG\t1\t1\t1\n";
+
+TEST(CliTest, SimdataConversion) {
+  TempDir tmp;
+  write_text(tmp.file("x.simdata"), kSimdata);
+  const auto r = run_liftbench("simulate -c " + kSmoke + " --simdata " + tmp.file("x.simdata") + " -o " + tmp.file("out"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string labels = read_text(tmp.file("out/labels.tsv"));
+  EXPECT_NE(labels.find("s_both\t"), std::string::npos);
+  EXPECT_NE(labels.find("\tboth\t1\t1\t1\t1\t1\n"), std::string::npos) << labels;
+  const std::string bed = read_text(tmp.file("out/motifs.bed"));
+  EXPECT_NE(bed.find("s_gata\t5\t15\tGATA_disc1\t"), std::string::npos) << bed;
+  EXPECT_NE(bed.find("s_both\t10\t26\tTAL1_known1\t"), std::string::npos) << bed;
+}
+
+TEST(CliTest, MalformedSimdata) {
+  TempDir tmp;
+  std::string bad = kSimdata;
+  bad.replace(bad.find("\t0\t1\t0\n"), 7, "\t0\t2\t0\n");
+  write_text(tmp.file("x.simdata"), bad);
+  expect_fails_cleanly("simulate -c " + kSmoke + " --simdata " + tmp.file("x.simdata") + " -o " + tmp.file("out"),
+                       tmp.file("x.simdata") + ":3: bad label for task 'task2'; expected 0 or 1, got '2'",
+                       tmp.file("out"));
+}
+
+}  // namespace
+}  // namespace lb
