@@ -1,0 +1,96 @@
+// Layers with paired forward and backward on batches (llm.c's layer_forward/_backward pairs).
+//
+// A layer holds only its parameters. A forward pass writes its output (and any per-pass state,
+// such as a dropout mask) into buffers the caller owns — a Trace, see model/network.h — so one
+// const network serves several threads, and the input and the reference side by side.
+//
+// Layout (core/tensor.h): an activation of n samples of per-sample shape (C, H, W) is a
+// (C x n*H*W) column-major lb::Mat: channels innermost, one column per spatial position,
+// sample i in columns [i*H*W, (i+1)*H*W), position index y*W + x. 1-D data has H = 1, W = L;
+// dense activations have H = W = 1. io/ converts PyTorch's (N, C, H, W) C-order arrays.
+//
+// Worked example, the genomics network on n sequences of length 200:
+//   input (4 x n*200) -> conv1 (50 x n*190) -> relu -> conv2 (50 x n*180) -> relu
+//   -> gap (50 x n) -> fc1 (50 x n) -> relu -> dropout -> fc2 (3 x n) = logits
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace lb::model {
+
+/// Per-sample shape: channels x height x width.
+struct Shape {
+  int c = 0, h = 1, w = 1;
+  int spatial() const { return h * w; }
+  int size() const { return c * h * w; }
+  bool operator==(const Shape&) const = default;
+  /// "4x200" for 1-D (h == 1), "1x28x28" for 2-D, "50" for dense (h == w == 1).
+  std::string str() const;
+};
+
+enum class LayerKind { Conv1d, Conv2d, Dense, ReLU, GlobalAvgPool, Flatten, Dropout };
+
+/// How a forward pass runs. Dropout draws its mask for sample i of the batch from
+/// Rng(dropout_seed, first_sample + i), so masks do not depend on how a batch is split.
+struct ForwardMode {
+  bool training = false;
+  std::uint64_t dropout_seed = 0;
+  std::int64_t first_sample = 0;
+};
+
+/// A parameter tensor: internal storage plus its PyTorch name suffix and shape.
+struct Param {
+  std::string name;               // "weight" or "bias"
+  Mat* value;                     // internal layout (see each layer)
+  std::vector<std::int64_t> torch_shape;
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  /// The layer's name (PyTorch parameter prefix: "conv1" gives "conv1.weight").
+  const std::string& name() const { return name_; }
+  virtual LayerKind kind() const = 0;
+  /// One architecture line: "Conv1d(in=4, out=50, kernel=11, stride=1)". Parsed back by
+  /// parse_layer() in model/network.h.
+  virtual std::string describe() const = 0;
+  /// Output shape for `in`; throws ConfigError "model.layers: layer 'conv2': ...; expected
+  /// ..., got ..." when the input does not fit (too short, wrong channel count).
+  virtual Shape output_shape(const Shape& in) const = 0;
+
+  /// y = f(x) on n samples. x: (in.c x n*in.spatial()); y is resized to (out.c x n*out.spatial()).
+  /// `aux` is layer-private per-pass state kept in the trace (Dropout's mask; others leave it).
+  virtual void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux,
+                       const ForwardMode& mode) const = 0;
+  /// Backward of the same pass: given dy = dL/dy, writes dx = dL/dx (resized; skipped when
+  /// dx is null) and ADDS dL/dparam into grads[i] for params()[i] (same internal layout).
+  virtual void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in,
+                        int n, Mat* dx, std::span<Mat> grads) const = 0;
+
+  /// Parameters, in a fixed order (weight, then bias). Parameter-free layers: empty.
+  virtual std::vector<Param> params() { return {}; }
+  /// PyTorch's default initialisation (kaiming_uniform_(a=sqrt(5)) for weights, U(-1/sqrt(fan_in),
+  /// 1/sqrt(fan_in)) for biases), drawn from rng in PyTorch's element order.
+  virtual void init(Rng& rng) { (void)rng; }
+  /// Parameter i as a flat C-order array in PyTorch layout, and back.
+  virtual std::vector<float> export_param(int i) const;
+  virtual void import_param(int i, std::span<const float> torch_order);
+
+ private:
+  std::string name_;
+};
+
+using LayerPtr = std::unique_ptr<Layer>;
+
+}  // namespace lb::model

@@ -1,0 +1,152 @@
+// The concrete layers. Internal parameter layouts (chosen for the (C x n*S) activation layout,
+// where a 1-D window of K positions is one contiguous block of K*C floats):
+//   Conv1d  weight (F x K*C), column k*C + c  <->  PyTorch (F, C, K);  bias (F x 1)
+//   Conv2d  weight (F x KH*KW*C), column (ky*KW + kx)*C + c  <->  PyTorch (F, C, KH, KW)
+//   Dense   weight (out x in)  <->  PyTorch Linear (out, in);  bias (out x 1)
+// Dense expects a (in x n) activation (h = w = 1): put Flatten or GlobalAvgPool before it.
+// Flatten reorders each sample to PyTorch's flatten order (c*H*W + y*W + x), so Linear weights
+// trained in PyTorch on (N, C, H, W) tensors load unchanged.
+#pragma once
+
+#include "model/layer.h"
+
+namespace lb::model {
+
+class Conv1d : public Layer {
+ public:
+  Conv1d(std::string name, int in_channels, int out_channels, int kernel, int stride = 1);
+  LayerKind kind() const override { return LayerKind::Conv1d; }
+  std::string describe() const override;
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+  std::vector<Param> params() override;
+  void init(Rng& rng) override;
+  std::vector<float> export_param(int i) const override;
+  void import_param(int i, std::span<const float> torch_order) override;
+
+  int in_channels() const { return c_; }
+  int out_channels() const { return f_; }
+  int kernel() const { return k_; }
+  int stride() const { return stride_; }
+  const Mat& weight() const { return weight_; }  // (F x K*C)
+  const Mat& bias() const { return bias_; }      // (F x 1)
+  Mat& weight() { return weight_; }
+  Mat& bias() { return bias_; }
+
+ private:
+  int c_, f_, k_, stride_;
+  Mat weight_, bias_;
+};
+
+class Conv2d : public Layer {
+ public:
+  Conv2d(std::string name, int in_channels, int out_channels, int kernel_h, int kernel_w, int stride_h,
+         int stride_w);
+  LayerKind kind() const override { return LayerKind::Conv2d; }
+  std::string describe() const override;
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+  std::vector<Param> params() override;
+  void init(Rng& rng) override;
+  std::vector<float> export_param(int i) const override;
+  void import_param(int i, std::span<const float> torch_order) override;
+
+  int in_channels() const { return c_; }
+  int out_channels() const { return f_; }
+  int kernel_h() const { return kh_; }
+  int kernel_w() const { return kw_; }
+  int stride_h() const { return sh_; }
+  int stride_w() const { return sw_; }
+  const Mat& weight() const { return weight_; }  // (F x KH*KW*C)
+  const Mat& bias() const { return bias_; }
+  Mat& weight() { return weight_; }
+  Mat& bias() { return bias_; }
+
+ private:
+  int c_, f_, kh_, kw_, sh_, sw_;
+  Mat weight_, bias_;
+};
+
+class Dense : public Layer {
+ public:
+  Dense(std::string name, int in_features, int out_features);
+  LayerKind kind() const override { return LayerKind::Dense; }
+  std::string describe() const override;
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+  std::vector<Param> params() override;
+  void init(Rng& rng) override;
+  std::vector<float> export_param(int i) const override;
+  void import_param(int i, std::span<const float> torch_order) override;
+
+  int in_features() const { return in_; }
+  int out_features() const { return out_; }
+  const Mat& weight() const { return weight_; }  // (out x in)
+  const Mat& bias() const { return bias_; }
+  Mat& weight() { return weight_; }
+  Mat& bias() { return bias_; }
+
+ private:
+  int in_, out_;
+  Mat weight_, bias_;
+};
+
+class ReLU : public Layer {
+ public:
+  explicit ReLU(std::string name) : Layer(std::move(name)) {}
+  LayerKind kind() const override { return LayerKind::ReLU; }
+  std::string describe() const override { return "ReLU()"; }
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+};
+
+/// Mean over all spatial positions of each channel: (C x n*S) -> (C x n), shape (C,1,1).
+class GlobalAvgPool : public Layer {
+ public:
+  explicit GlobalAvgPool(std::string name) : Layer(std::move(name)) {}
+  LayerKind kind() const override { return LayerKind::GlobalAvgPool; }
+  std::string describe() const override { return "GlobalAvgPool()"; }
+  Shape output_shape(const Shape& in) const override { return Shape{in.c, 1, 1}; }
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+};
+
+/// (C x n*S) -> (C*S x n) in PyTorch's flatten order c*S + s.
+class Flatten : public Layer {
+ public:
+  explicit Flatten(std::string name) : Layer(std::move(name)) {}
+  LayerKind kind() const override { return LayerKind::Flatten; }
+  std::string describe() const override { return "Flatten()"; }
+  Shape output_shape(const Shape& in) const override { return Shape{in.size(), 1, 1}; }
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+};
+
+/// Inverted dropout: in training, each element is zeroed with probability p and the survivors
+/// scaled by 1/(1-p) (aux keeps the 0 or 1/(1-p) mask); at inference, the identity.
+class Dropout : public Layer {
+ public:
+  Dropout(std::string name, double p);
+  LayerKind kind() const override { return LayerKind::Dropout; }
+  std::string describe() const override;
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const override;
+  double p() const { return p_; }
+
+ private:
+  double p_;
+};
+
+}  // namespace lb::model

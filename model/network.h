@@ -1,0 +1,100 @@
+// The Sequential network: an ordered list of named layers built from the config's [model]
+// section, a caller-owned Trace per forward pass, losses on logits, and gradients.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/layer.h"
+
+namespace lb::model {
+
+enum class OutputKind { Sigmoid, Softmax };  // what follows the logits (never part of attribution)
+
+/// [model] section of the config.
+struct ModelConfig {
+  /// Layers as tokens separated by spaces or commas (commas inside parentheses belong to the
+  /// layer): `[name=]kind(args)`. Kinds: conv1d(out,kernel[,stride]), conv2d(out,kh,kw[,sh,sw]),
+  /// dense(out), relu, gap, flatten, dropout(p). Unnamed layers are named <kind><k> (relu1, ...).
+  /// Input channels / features are inferred from the input shape.
+  std::string layers =
+      "conv1=conv1d(50,11) relu conv2=conv1d(50,11) relu gap fc1=dense(50) relu dropout(0.5) fc2=dense(3)";
+  std::string output = "sigmoid";  // sigmoid (multi-task binary cross-entropy) or softmax
+  std::uint64_t init_seed = 1;     // seed of the Kaiming-uniform initialisation
+};
+
+/// Throws ConfigError naming model.layers / model.output.
+void validate(const ModelConfig& cfg);
+
+/// Activations of one forward pass (the caller owns it; the network is const).
+struct Trace {
+  int n = 0;                  // samples
+  std::vector<Shape> shapes;  // shapes[0] input, shapes[i+1] output of layer i
+  std::vector<Mat> acts;      // acts[0] input, acts[i+1] output of layer i: (shapes[i].c x n*spatial)
+  std::vector<Mat> aux;       // per layer (dropout masks)
+};
+
+class Network {
+ public:
+  Network() = default;
+  Network(Shape input, std::vector<LayerPtr> layers, OutputKind output);
+  Network(Network&&) = default;
+  Network& operator=(Network&&) = default;
+
+  /// Builds the network of a ModelConfig for inputs of shape `input`; ConfigError naming
+  /// model.layers on a bad token or a layer that does not fit its input.
+  static Network from_config(const ModelConfig& cfg, Shape input);
+  /// The self-describing architecture text (what model.npz stores), and back.
+  std::string architecture() const;
+  static Network from_architecture(std::string_view text, std::string_view where);
+
+  Shape input_shape() const { return input_; }
+  Shape output_shape() const { return shapes_.back(); }
+  int n_outputs() const { return output_shape().size(); }
+  OutputKind output_kind() const { return output_; }
+  int n_layers() const { return static_cast<int>(layers_.size()); }
+  const Layer& layer(int i) const { return *layers_[static_cast<std::size_t>(i)]; }
+  Layer& layer(int i) { return *layers_[static_cast<std::size_t>(i)]; }
+  /// Per-sample input shape of layer i (i == n_layers(): the output shape).
+  Shape shape(int i) const { return shapes_[static_cast<std::size_t>(i)]; }
+
+  /// Forward on n samples x (input.c x n*input.spatial()); fills t (resized as needed).
+  void forward(const Mat& x, int n, Trace& t, const ForwardMode& mode = {}) const;
+  /// The logits of a trace: (n_outputs x n).
+  const Mat& logits(const Trace& t) const { return t.acts.back(); }
+  /// Backward from d_logits = dL/dlogits (n_outputs x n): grads[j] += dL/d params()[j];
+  /// d_input (optional) = dL/dx.
+  void backward(const Trace& t, const Mat& d_logits, std::vector<Mat>& grads, Mat* d_input = nullptr) const;
+
+  /// Every parameter, layer by layer, with its full PyTorch name ("conv1.weight").
+  struct NamedParam {
+    std::string name;
+    Mat* value;
+    std::vector<std::int64_t> torch_shape;
+    int layer;
+    int index;  // within the layer
+  };
+  std::vector<NamedParam> params();
+  /// Zero gradients shaped like params().
+  std::vector<Mat> zero_grads() const;
+  /// PyTorch-style initialisation of every layer in order from Rng(seed).
+  void init(std::uint64_t seed);
+  /// Deep copy (parameters included).
+  Network clone() const;
+
+ private:
+  Shape input_;
+  std::vector<LayerPtr> layers_;
+  std::vector<Shape> shapes_;
+  OutputKind output_ = OutputKind::Sigmoid;
+};
+
+/// Mean binary cross-entropy on logits (n_outputs x n) against 0/1 targets of the same shape,
+/// computed stably (max(z,0) - z*y + log1p(exp(-|z|))); d_logits = (sigmoid(z) - y) / (n*T).
+double sigmoid_bce(const Mat& logits, const Mat& targets, Mat* d_logits);
+/// Mean softmax cross-entropy on logits (K x n) against class indices; d_logits = (softmax - onehot)/n.
+double softmax_ce(const Mat& logits, std::span<const int> classes, Mat* d_logits);
+
+}  // namespace lb::model
