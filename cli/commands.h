@@ -21,6 +21,8 @@ std::span<const Command> commands();
 int run_main(int argc, const char* const* argv);
 
 int cmd_simulate(int argc, const char* const* argv);
+int cmd_train(int argc, const char* const* argv);
+int cmd_predict(int argc, const char* const* argv);
 int cmd_version(int argc, const char* const* argv);
 
 /// The usage text printed by `liftbench` with no arguments.

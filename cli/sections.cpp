@@ -32,4 +32,31 @@ void add_sim_options(OptionSet& o, sim::SimConfig& c) {
         "start redraws per motif instance before an impossible placement is reported");
 }
 
+void add_model_options(OptionSet& o, model::ModelConfig& c) {
+  o.add("model", "layers", &c.layers,
+        "layers in order, separated by spaces: [name=]kind(args) with kinds conv1d(out,kernel[,stride]), "
+        "conv2d(out,kh,kw[,sh,sw]), dense(out), relu, gap, flatten, dropout(p)");
+  o.add("model", "output", &c.output, "sigmoid (multi-task binary cross-entropy) or softmax (cross-entropy)");
+  o.add("model", "init_seed", &c.init_seed, "seed of the PyTorch-style (Kaiming-uniform) initialisation");
+}
+
+void add_train_options(OptionSet& o, model::TrainConfig& c) {
+  o.add("train", "learning_rate", &c.adam.learning_rate, "Adam learning rate");
+  o.add("train", "beta1", &c.adam.beta1, "Adam decay of the first moment, in [0, 1)");
+  o.add("train", "beta2", &c.adam.beta2, "Adam decay of the second moment, in [0, 1)");
+  o.add("train", "epsilon", &c.adam.epsilon, "Adam epsilon added to the denominator");
+  o.add("train", "batch_size", &c.batch_size, "samples per mini-batch (the last batch of an epoch may be smaller)");
+  o.add("train", "max_epochs", &c.max_epochs, "largest number of epochs");
+  o.add("train", "patience", &c.patience, "early stopping: epochs without a lower validation loss before stopping");
+  o.add("train", "seed", &c.seed, "seed of the batch order and dropout masks");
+  o.add("train", "chunk", &c.chunk,
+        "samples per parallel work item; part of the result's definition (results do not depend on --threads)");
+}
+
+void add_all_options(OptionSet& o, RunConfig& c) {
+  add_sim_options(o, c.sim);
+  add_model_options(o, c.model);
+  add_train_options(o, c.train);
+}
+
 }  // namespace lb::cli

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "cli/options.h"
+#include "model/network.h"
+#include "model/trainer.h"
 #include "sim/simulator.h"
 
 namespace lb::cli {
@@ -12,5 +14,15 @@ namespace lb::cli {
 std::string default_motifs_file();
 
 void add_sim_options(OptionSet& opts, sim::SimConfig& cfg);
+void add_model_options(OptionSet& opts, model::ModelConfig& cfg);
+void add_train_options(OptionSet& opts, model::TrainConfig& cfg);
+
+/// Every section of a run's configuration, registered on every command.
+struct RunConfig {
+  sim::SimConfig sim;
+  model::ModelConfig model;
+  model::TrainConfig train;
+};
+void add_all_options(OptionSet& opts, RunConfig& cfg);
 
 }  // namespace lb::cli
