@@ -1,1 +1,167 @@
-// placeholder: to be written
+// Conv2d: valid 2-D convolution as im2col + one GEMM per group of samples.
+//
+// Shapes: x (C x n*H*W), position y*W + x; y (F x n*OH*OW), OH = (H - KH)/SH + 1, OW likewise;
+// weight W (F x KH*KW*C), column (ky*KW + kx)*C + c <-> PyTorch weight[f][c][ky][kx]; b (F x 1).
+//
+// With channels innermost, one kernel row of a window (KW positions of input row oy*SH + ky)
+// is a contiguous run of KW*C floats, so im2col is KH memcpy-sized copies per output position.
+// Unlike conv1d the window rows of consecutive outputs are not one strided view (each output
+// needs KH runs from different input rows), so we materialise the (KH*KW*C x g*OH*OW) column
+// matrix for a group of g samples and multiply once: for MNIST-sized layers the copy is a few
+// per cent of the GEMM, and batching samples makes the GEMM wide enough to run at full speed.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/layers.h"
+
+namespace lb::model {
+
+namespace {
+
+struct Geom {
+  int C, H, W, KH, KW, SH, SW, OH, OW;
+  int P() const { return OH * OW; }      // output positions per sample
+  int rows() const { return KH * KW * C; }  // im2col rows
+};
+
+// Samples per im2col group: about 256k floats (1 MB) of columns, at least one sample.
+int group_size(const Geom& g, int n) {
+  const long per = static_cast<long>(g.rows()) * g.P();
+  return static_cast<int>(std::clamp<long>((1L << 18) / std::max(per, 1L), 1, std::max(n, 1)));
+}
+
+// cols[:, s*P + p] = window of output p of sample first + s, rows (ky*KW + kx)*C + c.
+void im2col(const float* x, const Geom& g, int first, int count, Mat& cols) {
+  const int P = g.P(), run = g.KW * g.C;
+  cols.resize(g.rows(), Eigen::Index{count} * P);
+  for (int s = 0; s < count; ++s) {
+    const float* xs = x + Eigen::Index{first + s} * g.H * g.W * g.C;
+    for (int oy = 0; oy < g.OH; ++oy)
+      for (int ox = 0; ox < g.OW; ++ox) {
+        float* dst = cols.data() + (Eigen::Index{s} * P + oy * g.OW + ox) * g.rows();
+        for (int ky = 0; ky < g.KH; ++ky)
+          std::memcpy(dst + ky * run, xs + (Eigen::Index{oy * g.SH + ky} * g.W + ox * g.SW) * g.C,
+                      sizeof(float) * static_cast<std::size_t>(run));
+      }
+  }
+}
+
+// The adjoint of im2col: dx[window runs] += dcols columns (windows overlap when stride < kernel).
+void col2im_add(const Mat& dcols, const Geom& g, int first, int count, float* dx) {
+  const int P = g.P(), run = g.KW * g.C;
+  for (int s = 0; s < count; ++s) {
+    float* dxs = dx + Eigen::Index{first + s} * g.H * g.W * g.C;
+    for (int oy = 0; oy < g.OH; ++oy)
+      for (int ox = 0; ox < g.OW; ++ox) {
+        const float* src = dcols.data() + (Eigen::Index{s} * P + oy * g.OW + ox) * g.rows();
+        for (int ky = 0; ky < g.KH; ++ky) {
+          Eigen::Map<Vec> dst(dxs + (Eigen::Index{oy * g.SH + ky} * g.W + ox * g.SW) * g.C, run);
+          dst += Eigen::Map<const Vec>(src + ky * run, run);
+        }
+      }
+  }
+}
+
+}  // namespace
+
+Conv2d::Conv2d(std::string name, int in_channels, int out_channels, int kernel_h, int kernel_w, int stride_h,
+               int stride_w)
+    : Layer(std::move(name)), c_(in_channels), f_(out_channels), kh_(kernel_h), kw_(kernel_w), sh_(stride_h),
+      sw_(stride_w) {
+  LB_CHECK(c_ > 0 && f_ > 0 && kh_ > 0 && kw_ > 0 && sh_ > 0 && sw_ > 0, "conv2d '{}': bad geometry", this->name());
+  weight_ = Mat::Zero(f_, kh_ * kw_ * c_);
+  bias_ = Mat::Zero(f_, 1);
+}
+
+std::string Conv2d::describe() const {
+  return fmt::format("Conv2d(in={}, out={}, kernel=({},{}), stride=({},{}))", c_, f_, kh_, kw_, sh_, sw_);
+}
+
+Shape Conv2d::output_shape(const Shape& in) const {
+  if (in.c != c_) throw layer_error(name(), "input channels do not match", std::to_string(c_), std::to_string(in.c));
+  if (in.h < kh_ || in.w < kw_)
+    throw layer_error(name(), "input too small", fmt::format("at least {}x{} (height x width)", kh_, kw_),
+                      fmt::format("{}x{}", in.h, in.w));
+  return Shape{f_, (in.h - kh_) / sh_ + 1, (in.w - kw_) / sw_ + 1};
+}
+
+void Conv2d::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
+  (void)aux, (void)mode;
+  const Shape out = output_shape(in);
+  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
+  LB_CHECK(x.rows() == c_ && x.cols() == Eigen::Index{n} * in.spatial(), "conv2d '{}': x is {}x{}, expected {}x{}",
+           name(), x.rows(), x.cols(), c_, Eigen::Index{n} * in.spatial());
+  y.resize(f_, Eigen::Index{n} * g.P());
+  thread_local Mat cols;  // (KH*KW*C x group*P) scratch, reused across calls on this thread
+  const int group = group_size(g, n);
+  for (int first = 0; first < n; first += group) {
+    const int count = std::min(group, n - first);
+    im2col(x.data(), g, first, count, cols);
+    auto yg = y.middleCols(Eigen::Index{first} * g.P(), Eigen::Index{count} * g.P());
+    yg.noalias() = weight_ * cols;  // (F x rows)(rows x count*P)
+    yg.colwise() += bias_.col(0);
+  }
+}
+
+void Conv2d::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                      std::span<Mat> grads) const {
+  (void)y, (void)aux;
+  const Shape out = output_shape(in);
+  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
+  LB_CHECK(dy.rows() == f_ && dy.cols() == Eigen::Index{n} * g.P(), "conv2d '{}': dy is {}x{}, expected {}x{}",
+           name(), dy.rows(), dy.cols(), f_, Eigen::Index{n} * g.P());
+  LB_CHECK(grads.size() == 2, "conv2d '{}': expected 2 gradient slots, got {}", name(), grads.size());
+  if (dx) dx->setZero(c_, Eigen::Index{n} * in.spatial());
+  thread_local Mat cols, dcols;
+  const int group = group_size(g, n);
+  for (int first = 0; first < n; first += group) {
+    const int count = std::min(group, n - first);
+    const auto dyg = dy.middleCols(Eigen::Index{first} * g.P(), Eigen::Index{count} * g.P());
+    im2col(x.data(), g, first, count, cols);
+    grads[0].noalias() += dyg * cols.transpose();  // dW += dY cols^T
+    grads[1].noalias() += dyg.rowwise().sum();      // db += sum over positions
+    if (!dx) continue;
+    dcols.noalias() = weight_.transpose() * dyg;  // d(cols) = W^T dY, then scatter back
+    col2im_add(dcols, g, first, count, dx->data());
+  }
+}
+
+std::vector<Param> Conv2d::params() {
+  return {Param{"weight", &weight_, {f_, c_, kh_, kw_}}, Param{"bias", &bias_, {f_}}};
+}
+
+// PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, fan_in = C*KH*KW,
+// drawn in the C order of (F, C, KH, KW), then the bias.
+void Conv2d::init(Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(c_) * kh_ * kw_);
+  for (int f = 0; f < f_; ++f)
+    for (int c = 0; c < c_; ++c)
+      for (int ky = 0; ky < kh_; ++ky)
+        for (int kx = 0; kx < kw_; ++kx) weight_(f, (ky * kw_ + kx) * c_ + c) = uniform_pm(rng, bound);
+  for (int f = 0; f < f_; ++f) bias_(f, 0) = uniform_pm(rng, bound);
+}
+
+std::vector<float> Conv2d::export_param(int i) const {
+  if (i != 0) return Layer::export_param(i);
+  std::vector<float> out(static_cast<std::size_t>(weight_.size()));
+  std::size_t j = 0;
+  for (int f = 0; f < f_; ++f)
+    for (int c = 0; c < c_; ++c)
+      for (int ky = 0; ky < kh_; ++ky)
+        for (int kx = 0; kx < kw_; ++kx) out[j++] = weight_(f, (ky * kw_ + kx) * c_ + c);
+  return out;
+}
+
+void Conv2d::import_param(int i, std::span<const float> torch_order) {
+  if (i != 0) return Layer::import_param(i, torch_order);
+  LB_CHECK(static_cast<Eigen::Index>(torch_order.size()) == weight_.size(), "conv2d '{}': expected {} values, got {}",
+           name(), weight_.size(), torch_order.size());
+  std::size_t j = 0;
+  for (int f = 0; f < f_; ++f)
+    for (int c = 0; c < c_; ++c)
+      for (int ky = 0; ky < kh_; ++ky)
+        for (int kx = 0; kx < kw_; ++kx) weight_(f, (ky * kw_ + kx) * c_ + c) = torch_order[j++];
+}
+
+}  // namespace lb::model

@@ -1,1 +1,61 @@
-// placeholder: to be written
+// Dense (PyTorch Linear): y = W x + b on a flat (in x n) activation.
+#include <cmath>
+
+#include "model/layers.h"
+
+namespace lb::model {
+
+Dense::Dense(std::string name, int in_features, int out_features)
+    : Layer(std::move(name)), in_(in_features), out_(out_features) {
+  LB_CHECK(in_ > 0 && out_ > 0, "dense '{}': in={} out={}", this->name(), in_, out_);
+  weight_ = Mat::Zero(out_, in_);
+  bias_ = Mat::Zero(out_, 1);
+}
+
+std::string Dense::describe() const { return fmt::format("Linear(in={}, out={})", in_, out_); }
+
+Shape Dense::output_shape(const Shape& in) const {
+  if (in.h != 1 || in.w != 1)
+    throw layer_error(name(), "dense needs a flat input", "a (C) input after gap or flatten", in.str());
+  if (in.c != in_) throw layer_error(name(), "input features do not match", std::to_string(in_), std::to_string(in.c));
+  return Shape{out_, 1, 1};
+}
+
+void Dense::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
+  (void)in, (void)aux, (void)mode;
+  LB_CHECK(x.rows() == in_ && x.cols() == n, "dense '{}': x is {}x{}, expected {}x{}", name(), x.rows(), x.cols(),
+           in_, n);
+  y.resize(out_, n);
+  y.noalias() = weight_ * x;  // (out x in)(in x n)
+  y.colwise() += bias_.col(0);
+}
+
+void Dense::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                     std::span<Mat> grads) const {
+  (void)y, (void)aux, (void)in;
+  LB_CHECK(dy.rows() == out_ && dy.cols() == n, "dense '{}': dy is {}x{}, expected {}x{}", name(), dy.rows(),
+           dy.cols(), out_, n);
+  LB_CHECK(grads.size() == 2, "dense '{}': expected 2 gradient slots, got {}", name(), grads.size());
+  grads[0].noalias() += dy * x.transpose();   // dW += dY X^T
+  grads[1].noalias() += dy.rowwise().sum();   // db += sum over samples
+  if (dx) {
+    dx->resize(in_, n);
+    dx->noalias() = weight_.transpose() * dy;  // dX = W^T dY
+  }
+}
+
+std::vector<Param> Dense::params() { return {Param{"weight", &weight_, {out_, in_}}, Param{"bias", &bias_, {out_}}}; }
+
+// PyTorch Linear's default: U(-1/sqrt(in), 1/sqrt(in)) for weight (C order of (out, in)) then bias.
+void Dense::init(Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in_));
+  for (int o = 0; o < out_; ++o)
+    for (int i = 0; i < in_; ++i) weight_(o, i) = uniform_pm(rng, bound);
+  for (int o = 0; o < out_; ++o) bias_(o, 0) = uniform_pm(rng, bound);
+}
+
+// (out x in) column-major exported row-major is PyTorch's (out, in) C order: the defaults fit.
+std::vector<float> Dense::export_param(int i) const { return Layer::export_param(i); }
+void Dense::import_param(int i, std::span<const float> torch_order) { Layer::import_param(i, torch_order); }
+
+}  // namespace lb::model

@@ -18,8 +18,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 
@@ -92,5 +94,13 @@ class Layer {
 };
 
 using LayerPtr = std::unique_ptr<Layer>;
+
+/// ConfigError("model.layers: layer '<layer>': <what>; expected <expected>, got <got>"): the
+/// error of a layer that does not fit its input (from output_shape()).
+ConfigError layer_error(std::string_view layer, std::string_view what, std::string_view expected,
+                        std::string_view got);
+
+/// One draw of U(-bound, bound) as PyTorch's uniform_(-bound, bound) makes it: -bound + 2*bound*u.
+inline float uniform_pm(Rng& rng, double bound) { return static_cast<float>(-bound + 2.0 * bound * rng.uniform()); }
 
 }  // namespace lb::model

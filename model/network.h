@@ -88,8 +88,14 @@ class Network {
   Shape input_;
   std::vector<LayerPtr> layers_;
   std::vector<Shape> shapes_;
+  std::vector<int> param_offset_;  // layer i's parameters are params()[param_offset_[i], param_offset_[i+1])
   OutputKind output_ = OutputKind::Sigmoid;
 };
+
+/// One layer of the architecture text back into a layer: `description` is what describe()
+/// gives ("Conv1d(in=4, out=50, kernel=11, stride=1)"), in canonical spelling only. Throws
+/// InputError (without a location; from_architecture adds "<where>:<line>: ").
+LayerPtr parse_layer(std::string name, std::string_view description);
 
 /// Mean binary cross-entropy on logits (n_outputs x n) against 0/1 targets of the same shape,
 /// computed stably (max(z,0) - z*y + log1p(exp(-|z|))); d_logits = (sigmoid(z) - y) / (n*T).
