@@ -1,1 +1,137 @@
-// placeholder: to be written
+// model.npz reading and writing: parameters in PyTorch layout plus the architecture text. No
+// optimizer state (checkpoints are the trainer's business).
+#include "model/model_file.h"
+
+#include <cmath>
+#include <set>
+
+#include <fmt/ranges.h>
+
+#include "core/error.h"
+#include "io/npz.h"
+
+namespace lb::model {
+
+namespace {
+
+constexpr const char* kArchitecture = "architecture";
+
+std::string shape_str(const std::vector<std::int64_t>& shape) {
+  return io::NpyArray{"", shape, {}}.shape_str();
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += fmt::format("{}'{}'", s.empty() ? "" : ", ", n);
+  return s;
+}
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return lines;
+}
+
+// The file's architecture against the one [model] builds for the same input: the first line
+// that differs, both sides quoted.
+void check_same_architecture(const std::string& path, std::string_view file_text, std::string_view cfg_text) {
+  const auto a = lines_of(file_text), b = lines_of(cfg_text);
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
+    const std::string got = i < a.size() ? quote_token(a[i], 100) : "the end of the text";
+    const std::string want = i < b.size() ? quote_token(b[i], 100) : "the end of the text";
+    throw InputError(fmt::format("{}: architecture line {} disagrees with the [model] settings; expected {} (from "
+                                   "model.layers and model.output), got {}; load the file without [model] settings "
+                                   "to use its own architecture",
+                                   path, i + 1, want, got));
+  }
+}
+
+}  // namespace
+
+void save_model(const std::string& path, const Network& net) {
+  io::NpzArchive arrays;
+  arrays.emplace_back(kArchitecture, io::NpyArray::from_string(net.architecture()));
+  for (const auto& p : const_cast<Network&>(net).params()) {  // params() only hands out pointers; read only
+    const auto values = net.layer(p.layer).export_param(p.index);
+    arrays.emplace_back(p.name, io::NpyArray::from_f32(p.torch_shape, values));
+  }
+  io::write_npz(path, arrays);
+}
+
+Network load_model(const std::string& path, const ModelConfig* cfg, const Shape* input) {
+  const io::NpzArchive archive = io::read_npz(path);
+  const io::NpyArray* arch = nullptr;
+  for (const auto& [name, a] : archive)
+    if (name == kArchitecture) arch = &a;
+
+  Network net;
+  if (arch) {
+    const std::string where = fmt::format("{}: array '{}'", path, kArchitecture);
+    const auto texts = arch->to_strings(where);
+    if (texts.size() != 1)
+      throw input_error(where, 0, "not a single string", "a 0-d string array", fmt::format("shape {}", arch->shape_str()));
+    net = Network::from_architecture(texts[0], fmt::format("{}[{}]", path, kArchitecture));
+    if (cfg) check_same_architecture(path, texts[0], Network::from_config(*cfg, net.input_shape()).architecture());
+    if (input && !(net.input_shape() == *input))
+      throw input_error(path, 0, "the model's input shape does not fit the data",
+                        fmt::format("{} (the data)", input->str()),
+                        fmt::format("{} (architecture line 1)", net.input_shape().str()));
+  } else {
+    if (!cfg)
+      throw input_error(path, 0, "no 'architecture' array",
+                        "a self-describing model.npz (liftbench train) or [model] settings to build the network from",
+                        "a weights-only .npz and no [model] settings");
+    LB_CHECK(input != nullptr, "load_model: a weights-only file ({}) needs the input shape to build [model]", path);
+    net = Network::from_config(*cfg, *input);
+  }
+
+  std::set<std::string> expected{kArchitecture};
+  std::vector<std::string> present;
+  for (const auto& [name, a] : archive)
+    if (name != kArchitecture) present.push_back(name);
+  for (const auto& p : net.params()) {
+    expected.insert(p.name);
+    const io::NpyArray* a = nullptr;
+    for (const auto& [name, arr] : archive)
+      if (name == p.name) a = &arr;
+    if (!a)
+      throw input_error(path, 0, fmt::format("missing array '{}'", p.name),
+                        fmt::format("a {} array for layer {} {}", shape_str(p.torch_shape), net.layer(p.layer).name(),
+                                    net.layer(p.layer).describe()),
+                        present.empty() ? std::string("no parameter arrays") : "arrays " + quoted_list(present));
+    const std::string where = fmt::format("{}: array '{}'", path, p.name);
+    if (a->shape != p.torch_shape)
+      throw InputError(fmt::format("{}: expected shape {}, got {}", where, shape_str(p.torch_shape), a->shape_str()));
+    if (a->dtype != "<f4" && a->dtype != "<f8")
+      throw InputError(fmt::format("{}: expected a float array ('<f4' or '<f8'), got '{}'", where, a->dtype));
+    const std::vector<float> values = a->to_f32(where);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i])) {
+        std::vector<std::int64_t> index(a->shape.size());  // C-order multi-index of element i
+        std::size_t rest = i;
+        for (std::size_t d = index.size(); d-- > 0;) {
+          const auto dim = static_cast<std::size_t>(a->shape[d]);
+          index[d] = static_cast<std::int64_t>(rest % dim);
+          rest /= dim;
+        }
+        throw InputError(fmt::format("{}: expected finite values, got {} at index [{}]", where, values[i],
+                                     fmt::join(index, ",")));
+      }
+    net.layer(p.layer).import_param(p.index, values);
+  }
+
+  std::vector<std::string> unexpected;
+  for (const auto& [name, a] : archive)
+    if (!expected.count(name)) unexpected.push_back(name);
+  if (!unexpected.empty())
+    throw input_error(path, 0, unexpected.size() == 1 ? "unexpected array" : "unexpected arrays",
+                      "only the network's parameters and 'architecture'", quoted_list(unexpected));
+  return net;
+}
+
+}  // namespace lb::model

@@ -146,7 +146,6 @@ TEST(NpzTest, EncodeWritesVersion1HeaderAlignedTo64) {
   EXPECT_EQ(npy.substr(10 + dict.size(), 128 - 11 - dict.size()), std::string(128 - 11 - dict.size(), ' '));
   EXPECT_EQ(npy[127], '\n');
   EXPECT_EQ(std::memcmp(npy.data() + 128, v.data(), 24), 0);
-  EXPECT_EQ(encode_npy(NpyArray::from_f32({}, std::vector<float>{1})).size(), 64u + 4u);  // a short header: 64
   // 1-d and 0-d shapes are Python tuples
   EXPECT_NE(encode_npy(NpyArray::from_f32({3}, std::vector<float>{1, 2, 3})).find("'shape': (3,), }"), std::string::npos);
   EXPECT_NE(encode_npy(NpyArray::from_string("x")).find("{'descr': '<U1', 'fortran_order': False, 'shape': (), }"),
