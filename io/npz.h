@@ -25,7 +25,8 @@ struct NpyArray {
   static NpyArray from_f32(std::vector<std::int64_t> shape, std::span<const float> values);
   static NpyArray from_f64(std::vector<std::int64_t> shape, std::span<const double> values);
   static NpyArray from_i64(std::vector<std::int64_t> shape, std::span<const std::int64_t> values);
-  /// Strings as "<U<max length>" (ASCII expected; other bytes are stored as their code points).
+  /// Strings as "<U<max length in code points>" (at least "<U1", like numpy): UTF-8 decoded to
+  /// UTF-32 code points; a byte that is not valid UTF-8 is stored as its own code point.
   static NpyArray from_strings(std::vector<std::int64_t> shape, std::span<const std::string> values);
   static NpyArray from_string(const std::string& value);  // 0-d "<U" scalar, like np.array("...")
 
@@ -33,7 +34,7 @@ struct NpyArray {
   std::vector<float> to_f32(std::string_view where) const;
   std::vector<double> to_f64(std::string_view where) const;
   std::vector<std::int64_t> to_i64(std::string_view where) const;  // integer dtypes only
-  std::vector<std::string> to_strings(std::string_view where) const;  // "<U" only (trailing NULs cut)
+  std::vector<std::string> to_strings(std::string_view where) const;  // "<U" only, as UTF-8 (trailing NULs cut)
 };
 
 /// An archive: member names (without ".npy") in order.
@@ -46,6 +47,8 @@ std::string encode_npy(const NpyArray& a);
 NpyArray decode_npy(std::string_view bytes, std::string_view where);
 
 /// Writes an .npz atomically (stored, or deflated when compress = true, like savez_compressed).
+/// Member times are fixed (1980-01-01, as numpy writes them), so equal arrays give equal bytes.
+/// IoError "path: cannot write: <libzip reason>"; the temporary file is removed on any error.
 void write_npz(const std::string& path, const NpzArchive& arrays, bool compress = false);
 /// Reads every member. Errors: IoError (missing file), InputError "path: not a zip archive ...",
 /// "path: member 'x.npy': ..." for a corrupt member. Non-.npy members are an error.

@@ -14,7 +14,9 @@ namespace lb::model {
 void save_model(const std::string& path, const Network& net);
 
 /// Loads a model. With an `architecture` entry the network is rebuilt from it (and, when
-/// `cfg` is given, must match it); without, it is built from `cfg` for `input` (required).
+/// `cfg` is given, must match it line by line; when `input` is given, its input shape must be
+/// `input`); without, it is built from `cfg` for `input` (both required; no cfg is an InputError).
+/// float64 arrays are accepted and rounded to float32.
 /// Errors (InputError, naming the file and array): a missing or unexpected array, a wrong
 /// shape "path: array 'conv1.weight': expected shape (50,4,11), got (50,11,4)", a non-float
 /// dtype, non-finite values, a corrupt archive.

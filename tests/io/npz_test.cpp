@@ -430,6 +430,35 @@ TEST(NpzTest, NumpyLoadsOurFiles) {
   }
 }
 
+TEST(NpzTest, NumpyLoadsScoresShapedArchive) {
+  const std::string py = numpy_python();
+  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  // DESIGN §2 scores.npz: ids (N), onehot (N,4,L), <method> and <method>.hypothetical (N,T,4,L),
+  // <method>.delta (N,T); dotted names must survive as numpy keys.
+  TempDir dir;
+  const std::vector<std::string> ids = {"seq0", "seq1"};
+  std::vector<float> onehot(2 * 4 * 5), scores(2 * 3 * 4 * 5), delta(2 * 3);
+  for (std::size_t i = 0; i < scores.size(); ++i) scores[i] = static_cast<float>(i) / 4 - 7;
+  for (std::size_t i = 0; i < onehot.size(); ++i) onehot[i] = i % 5 == (i / 5) % 4 ? 1.0f : 0.0f;
+  for (std::size_t i = 0; i < delta.size(); ++i) delta[i] = 1e-6f * static_cast<float>(i);
+  write_npz(dir.file("scores.npz"),
+            {{"ids", NpyArray::from_strings({2}, ids)},
+             {"onehot", NpyArray::from_f32({2, 4, 5}, onehot)},
+             {"rescale", NpyArray::from_f32({2, 3, 4, 5}, scores)},
+             {"rescale.hypothetical", NpyArray::from_f32({2, 3, 4, 5}, scores)},
+             {"rescale.delta", NpyArray::from_f32({2, 3}, delta)}},
+            true);
+  const auto r = run_command(py + " -c \"import sys, numpy as np; z = np.load(sys.argv[1]); "
+                                  "print(z.files); print(z['ids'].tolist(), z['onehot'].shape, z['rescale'].shape, "
+                                  "float(z['rescale'][1, 2, 3, 4]), z['rescale.delta'].shape, "
+                                  "bool((z['rescale'] == z['rescale.hypothetical']).all()))\" " +
+                             dir.file("scores.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "['ids', 'onehot', 'rescale', 'rescale.hypothetical', 'rescale.delta']\n"
+            "['seq0', 'seq1'] (2, 4, 5) (2, 3, 4, 5) 22.75 (2, 3) True\n");  // element 119: 119/4 - 7
+}
+
 TEST(NpzTest, ReadsNumpySavezAndSavezCompressed) {
   const std::string py = numpy_python();
   if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
