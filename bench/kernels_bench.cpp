@@ -4,6 +4,7 @@
 //   build/bench/kernels_bench --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <vector>
 
 #include "model/layers.h"
@@ -16,10 +17,10 @@ namespace {
 constexpr int kC = 50, kF = 50, kK = 11, kL = 190, kN = 16;  // conv2 of the paper's model, a chunk of 16
 constexpr double kMacs = double(kF) * kC * kK * (kL - kK + 1) * kN;
 
-model::Conv1d make_conv() {
-  model::Conv1d conv("conv2", kC, kF, kK, 1);
+std::unique_ptr<model::Conv1d> make_conv() {
+  auto conv = std::make_unique<model::Conv1d>("conv2", kC, kF, kK, 1);
   Rng rng(1);
-  conv.init(rng);
+  conv->init(rng);
   return conv;
 }
 
@@ -28,10 +29,10 @@ void BM_Conv1dForward(benchmark::State& state) {
   const model::Shape in{kC, 1, kL};
   Mat x = Mat::Random(kC, kN * kL), y, aux;
   for (auto _ : state) {
-    conv.forward(x, in, kN, y, aux, {});
+    conv->forward(x, in, kN, y, aux, {});
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 2 * kMacs));
+  state.SetItemsProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * 2 * kMacs));
 }
 BENCHMARK(BM_Conv1dForward)->Unit(benchmark::kMillisecond);
 
@@ -39,14 +40,14 @@ void BM_Conv1dBackward(benchmark::State& state) {
   const auto conv = make_conv();
   const model::Shape in{kC, 1, kL};
   Mat x = Mat::Random(kC, kN * kL), y, aux, dx;
-  conv.forward(x, in, kN, y, aux, {});
+  conv->forward(x, in, kN, y, aux, {});
   Mat dy = Mat::Random(y.rows(), y.cols());
   std::vector<Mat> grads{Mat::Zero(kF, kK * kC), Mat::Zero(kF, 1)};
   for (auto _ : state) {
-    conv.backward(x, y, aux, dy, in, kN, &dx, grads);
+    conv->backward(x, y, aux, dy, in, kN, &dx, grads);
     benchmark::DoNotOptimize(dx.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 4 * kMacs));
+  state.SetItemsProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * 4 * kMacs));
 }
 BENCHMARK(BM_Conv1dBackward)->Unit(benchmark::kMillisecond);
 
@@ -58,7 +59,7 @@ void BM_Conv1dForwardNaive(benchmark::State& state) {
     auto y = model::naive::conv1d_forward(x, n, kC, kL, w, b, kF, kK, 1);
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 2 * kMacs / kN));
+  state.SetItemsProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * 2 * kMacs / kN));
 }
 BENCHMARK(BM_Conv1dForwardNaive)->Unit(benchmark::kMillisecond);
 
@@ -70,7 +71,7 @@ void BM_EigenGemmSameShape(benchmark::State& state) {
     for (int i = 0; i < kN; ++i) c.noalias() = a * b;
     benchmark::DoNotOptimize(c.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 2 * kMacs));
+  state.SetItemsProcessed(static_cast<std::int64_t>(static_cast<double>(state.iterations()) * 2 * kMacs));
 }
 BENCHMARK(BM_EigenGemmSameShape)->Unit(benchmark::kMillisecond);
 
