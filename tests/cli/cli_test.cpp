@@ -26,6 +26,8 @@ TEST(CliTest, NoArgumentsListsCommands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("  simulate   simulate the TAL1/GATA1 dataset"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  version    print the version"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  train      train the [model] network"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  predict    per-sequence probabilities"), std::string::npos) << r.out;
 }
 
 TEST(CliTest, UnknownCommandSuggests) {
@@ -52,14 +54,23 @@ TEST(CliTest, HelpShowsEveryOptionWithDefaultOnStdout) {
 
 // docs/cli.md must list every key that --help shows, so the two cannot drift apart.
 TEST(CliTest, EveryHelpKeyIsDocumented) {
-  const auto r = run_liftbench("simulate --help");
   const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
   ASSERT_FALSE(doc.empty());
-  std::regex key_re(R"(--([a-z_]+\.[a-z_]+))");
-  int n = 0;
-  for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
-    EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
-  EXPECT_GT(n, 10);
+  for (const std::string cmd : {"simulate", "train", "predict"}) {
+    const auto r = run_liftbench(cmd + " --help");
+    ASSERT_EQ(r.exit_code, 0) << cmd;
+    std::regex key_re(R"(--([a-z_]+\.[a-z0-9_]+))");
+    int n = 0;
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
+      EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos)
+          << (*it)[1] << " (liftbench " << cmd << ") missing from docs/cli.md";
+    EXPECT_GE(n, 3) << cmd;
+    // Command flags too: every `--flag` of the command's own group.
+    std::regex flag_re(R"(\n  (?:-[a-z] \[ )?--([a-z]+)(?: \])? )");
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), flag_re), end; it != end; ++it)
+      EXPECT_NE(doc.find(fmt::format("--{}", (*it)[1].str())), std::string::npos)
+          << "--" << (*it)[1] << " (liftbench " << cmd << ") missing from docs/cli.md";
+  }
 }
 
 TEST(CliTest, SimulateSmokeWritesTheDatasetDirectory) {
@@ -223,6 +234,105 @@ TEST(CliTest, MalformedSimdata) {
   expect_fails_cleanly("simulate -c " + kSmoke + " --simdata " + tmp.file("x.simdata") + " -o " + tmp.file("out"),
                        tmp.file("x.simdata") + ":3: bad label for task 'task2'; expected 0 or 1, got '2'",
                        tmp.file("out"));
+}
+
+// ---- train and predict ---------------------------------------------------------------------
+
+// The smoke dataset, simulated once for every train/predict test.
+const std::string& smoke_data() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const std::string p = dir.file("data");
+    const auto r = run_liftbench("simulate -q -c " + kSmoke + " -o " + p);
+    if (r.exit_code != 0) ADD_FAILURE() << r.err;
+    return p;
+  }();
+  return path;
+}
+
+TEST(CliTest, TrainSmokeWritesModelMetricsAndConfig) {
+  TempDir tmp;
+  const std::string model = tmp.file("out/model.npz");
+  const auto r = run_liftbench("train -c " + kSmoke + " --data " + smoke_data() + " -o " + model + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list_dir(tmp.file("out")), (std::vector<std::string>{"model.config.ini", "model.epochs.tsv",
+                                                                  "model.metrics.tsv", "model.npz"}));
+  EXPECT_NE(r.err.find("[M::train] 320 train, 40 valid, 40 test sequences of length 200; "), std::string::npos) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::train\] epoch 1: train loss \d\.\d{4}, valid loss \d\.\d{4}, valid auROC \d\.\d{3}/\d\.\d{3}/\d\.\d{3}, \d+\.\d{2} s \(best\)\n)")))
+      << r.err;
+  EXPECT_NE(r.err.find("[M::train] reached train.max_epochs after 5 epochs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[M::train] test (40 sequences): loss "), std::string::npos) << r.err;
+  const std::string metrics = read_text(tmp.file("out/model.metrics.tsv"));
+  EXPECT_EQ(metrics.rfind("metric\ttask\tvalue\ntest_auroc\ttask0\t", 0), 0u) << metrics;
+  for (const char* row : {"\ntest_auprc\ttask2\t", "\nbest_epoch\tall\t", "\nepochs\tall\t5\n", "\nstopped_early\tall\tfalse\n"})
+    EXPECT_NE(metrics.find(row), std::string::npos) << row << " in\n" << metrics;
+  const std::string epochs = read_text(tmp.file("out/model.epochs.tsv"));
+  EXPECT_EQ(epochs.rfind("epoch\ttrain_loss\tvalid_loss\tvalid_auroc_task0\tvalid_auroc_task1\tvalid_auroc_task2\tseconds\tbest\n1\t", 0), 0u)
+      << epochs;
+  EXPECT_EQ(std::count(epochs.begin(), epochs.end(), '\n'), 6);
+  const std::string ini = read_text(tmp.file("out/model.config.ini"));
+  EXPECT_NE(ini.find("[model]\nlayers = conv1=conv1d(8,11) relu gap fc1=dense(3)\n"), std::string::npos) << ini;
+  EXPECT_NE(ini.find("[train]\nlearning_rate = 0.01\n"), std::string::npos) << ini;
+
+  // predict: the test split by default, every sequence with --split all; thread-independent.
+  const auto p = run_liftbench("predict -c " + tmp.file("out/model.config.ini") + " --model " + model + " --data " +
+                               smoke_data() + " -o " + tmp.file("pred.tsv") + " --threads 1");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const std::string pred = read_text(tmp.file("pred.tsv"));
+  EXPECT_EQ(pred.rfind("id\tsplit\ttask0\ttask1\ttask2\n", 0), 0u) << pred;
+  EXPECT_EQ(std::count(pred.begin(), pred.end(), '\n'), 41);
+  EXPECT_TRUE(std::regex_search(pred, std::regex(R"(\nseq\d{4}\ttest\t0\.\d+\t0\.\d+\t0\.\d+\n)"))) << pred;
+  const auto all = run_liftbench("predict --model " + model + " --data " + smoke_data() + " --split all --threads 2");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 401);
+  const auto first_row = pred.substr(pred.find('\n'), pred.find('\n', pred.find('\n') + 1) - pred.find('\n') + 1);
+  EXPECT_NE(all.out.find(first_row), std::string::npos) << first_row << "not in --split all";
+
+  // The same config trained on one thread gives the same model: same predictions, bit for bit.
+  const std::string model1 = tmp.file("one/model.npz");
+  ASSERT_EQ(run_liftbench("train -q -c " + kSmoke + " --data " + smoke_data() + " -o " + model1 + " --threads 1").exit_code, 0);
+  const auto p1 = run_liftbench("predict -q --model " + model1 + " --data " + smoke_data() + " --split all");
+  EXPECT_EQ(p1.out, all.out);
+}
+
+TEST(CliTest, TrainBadHyperParameterNamesTheOption) {
+  TempDir tmp;
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
+                           " --train.learning_rate -1",
+                       "train.learning_rate: must be positive; expected a value > 0, got -1", tmp.file("out"));
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
+                           " --train.batch_size 0",
+                       "train.batch_size: too small; expected a value >= 1, got 0", tmp.file("out"));
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
+                           " --train.beta2 1",
+                       "train.beta2: out of range; expected a value in [0, 1), got 1", tmp.file("out"));
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
+                           " --model.output softmax",
+                       "model.output: the genomics dataset has 3 binary tasks; expected sigmoid, got 'softmax'",
+                       tmp.file("out"));
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
+                           " --threads two",
+                       "--threads: bad value; expected an integer >= 0 (0 = all cores), got 'two'", tmp.file("out"));
+}
+
+TEST(CliTest, TrainMissingDataOrOutput) {
+  TempDir tmp;
+  expect_fails_cleanly("train -c " + kSmoke + " -o " + tmp.file("out/m.npz"),
+                       "--data: missing dataset directory; expected --data DIR, got nothing", tmp.file("out"));
+  expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data(),
+                       "--out: missing model file; expected -o FILE, got nothing", tmp.file("out"));
+  const auto r = run_liftbench("train -c " + kSmoke + " --data " + tmp.file("nowhere") + " -o " + tmp.file("out/m.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("liftbench: error: " + tmp.file("nowhere")), std::string::npos) << r.err;
+  EXPECT_TRUE(list_dir(tmp.file("out")).empty());
+}
+
+TEST(CliTest, PredictBadArguments) {
+  TempDir tmp;
+  expect_fails_cleanly("predict --data " + smoke_data() + " -o " + tmp.file("out/p.tsv"),
+                       "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
+  expect_fails_cleanly("predict --model m.npz --data " + smoke_data() + " --split testing -o " + tmp.file("out/p.tsv"),
+                       "--split: unknown split; expected train, valid, test or all, got 'testing'", tmp.file("out"));
 }
 
 }  // namespace
