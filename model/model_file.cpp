@@ -2,6 +2,7 @@
 // optimizer state (checkpoints are the trainer's business).
 #include "model/model_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
