@@ -1,5 +1,8 @@
 // `liftbench predict`: per-sequence probabilities of a trained model for a dataset directory.
+#include <algorithm>
+#include <cmath>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -61,11 +64,13 @@ int cmd_predict(int argc, const char* const* argv) {
     const auto i = static_cast<std::size_t>(in.indices[static_cast<std::size_t>(j)]);
     std::vector<std::string> r{ds.ids[i], std::string(sim::split_name(ds.splits[i]))};
     // Probabilities: sigmoid of each logit, or the softmax across the logits (shifted by the max).
-    const Eigen::VectorXd z = logits.col(j).cast<double>();
-    const double zmax = z.maxCoeff();
-    const double norm = (z.array() - zmax).exp().sum();
-    for (Eigen::Index t = 0; t < z.size(); ++t) {
-      const double p = softmax ? std::exp(z[t] - zmax) / norm : 1.0 / (1.0 + std::exp(-z[t]));
+    std::vector<double> z(static_cast<std::size_t>(logits.rows()));
+    for (std::size_t t = 0; t < z.size(); ++t) z[t] = logits(static_cast<Eigen::Index>(t), j);
+    const double zmax = *std::max_element(z.begin(), z.end());
+    double norm = 0;
+    for (double v : z) norm += std::exp(v - zmax);
+    for (double v : z) {
+      const double p = softmax ? std::exp(v - zmax) / norm : 1.0 / (1.0 + std::exp(-v));
       r.push_back(fmt::format("{:.6g}", p));
     }
     rows.push_back(std::move(r));
