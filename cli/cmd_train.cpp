@@ -73,7 +73,9 @@ int cmd_train(int argc, const char* const* argv) {
   if (net.n_outputs() != sim::kNumTasks)
     throw ConfigError(fmt::format("model.layers: the last layer has {} outputs; expected {} (one per task), got {}",
                                   net.n_outputs(), sim::kNumTasks, net.n_outputs()));
-  net.init(run.model.init_seed);
+  model::InitScheme scheme = model::InitScheme::PyTorch;
+  model::parse_init_scheme(run.model.init, scheme);  // validated with the config
+  net.init(run.model.init_seed, scheme);
   long n_params = 0;
   for (const auto& p : net.params()) n_params += static_cast<long>(p.value->size());
   log_info("train", "{} train, {} valid, {} test sequences of length {}; {} parameters; {} threads", tr.data.n,

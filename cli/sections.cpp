@@ -37,7 +37,9 @@ void add_model_options(OptionSet& o, model::ModelConfig& c) {
         "layers in order, separated by spaces: [name=]kind(args) with kinds conv1d(out,kernel[,stride]), "
         "conv2d(out,kh,kw[,sh,sw]), dense(out), relu, gap, flatten, dropout(p)");
   o.add("model", "output", &c.output, "sigmoid (multi-task binary cross-entropy) or softmax (cross-entropy)");
-  o.add("model", "init_seed", &c.init_seed, "seed of the PyTorch-style (Kaiming-uniform) initialisation");
+  o.add("model", "init", &c.init,
+        "weight initialisation: pytorch (PyTorch's defaults), glorot_uniform (Keras', the paper's framework) or he_uniform");
+  o.add("model", "init_seed", &c.init_seed, "seed of the weight initialisation");
 }
 
 void add_train_options(OptionSet& o, model::TrainConfig& c) {

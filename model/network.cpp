@@ -229,6 +229,10 @@ void validate(const ModelConfig& cfg) {
   if (!ok)
     throw ConfigError(fmt::format("model.output: unknown output; expected sigmoid or softmax, got {}",
                                   quote_token(cfg.output)));
+  InitScheme scheme;
+  if (!parse_init_scheme(cfg.init, scheme))
+    throw ConfigError(fmt::format("model.init: unknown scheme; expected pytorch, glorot_uniform or he_uniform, got {}",
+                                  quote_token(cfg.init)));
 }
 
 // ---- Network ------------------------------------------------------------------------------
@@ -465,9 +469,39 @@ std::vector<Mat> Network::zero_grads() const {
   return g;
 }
 
-void Network::init(std::uint64_t seed) {
+bool parse_init_scheme(std::string_view name, InitScheme& out) {
+  if (name == "pytorch") out = InitScheme::PyTorch;
+  else if (name == "glorot_uniform") out = InitScheme::GlorotUniform;
+  else if (name == "he_uniform") out = InitScheme::HeUniform;
+  else return false;
+  return true;
+}
+
+void Network::init(std::uint64_t seed, InitScheme scheme) {
   Rng rng(seed);
-  for (auto& l : layers_) l->init(rng);
+  if (scheme == InitScheme::PyTorch) {
+    for (auto& l : layers_) l->init(rng);
+    return;
+  }
+  // Fans from the PyTorch weight shape (out, in, k...): fan_in = in*prod(k), fan_out = out*prod(k),
+  // as Keras and torch.nn.init compute them. Biases start at zero in both schemes.
+  for (auto& l : layers_) {
+    const auto ps = l->params();
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      const auto& shape = ps[i].torch_shape;
+      std::vector<float> v(static_cast<std::size_t>(ps[i].value->size()), 0.0f);
+      if (ps[i].name == "weight" && shape.size() >= 2) {
+        double receptive = 1;
+        for (std::size_t d = 2; d < shape.size(); ++d) receptive *= static_cast<double>(shape[d]);
+        const double fan_in = static_cast<double>(shape[1]) * receptive;
+        const double fan_out = static_cast<double>(shape[0]) * receptive;
+        const double bound = scheme == InitScheme::GlorotUniform ? std::sqrt(6.0 / (fan_in + fan_out))
+                                                                 : std::sqrt(6.0 / fan_in);
+        for (auto& x : v) x = uniform_pm(rng, bound);
+      }
+      l->import_param(static_cast<int>(i), v);
+    }
+  }
 }
 
 Network Network::clone() const {

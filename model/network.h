@@ -13,6 +13,13 @@ namespace lb::model {
 
 enum class OutputKind { Sigmoid, Softmax };  // what follows the logits (never part of attribution)
 
+/// Weight initialisation. PyTorch: its layers' defaults (weight and bias U(±1/sqrt(fan_in))).
+/// GlorotUniform: Keras' default, the framework of the paper (weight U(±sqrt(6/(fan_in+fan_out))),
+/// bias 0). HeUniform: weight U(±sqrt(6/fan_in)), bias 0. fan_in = in*kernel, fan_out = out*kernel.
+enum class InitScheme { PyTorch, GlorotUniform, HeUniform };
+/// "pytorch", "glorot_uniform", "he_uniform"; false when unknown.
+bool parse_init_scheme(std::string_view name, InitScheme& out);
+
 /// [model] section of the config.
 struct ModelConfig {
   /// Layers as tokens separated by spaces or commas (commas inside parentheses belong to the
@@ -22,7 +29,8 @@ struct ModelConfig {
   std::string layers =
       "conv1=conv1d(50,11) relu conv2=conv1d(50,11) relu gap fc1=dense(50) relu dropout(0.5) fc2=dense(3)";
   std::string output = "sigmoid";  // sigmoid (multi-task binary cross-entropy) or softmax
-  std::uint64_t init_seed = 1;     // seed of the Kaiming-uniform initialisation
+  std::string init = "pytorch";    // pytorch, glorot_uniform or he_uniform (see InitScheme)
+  std::uint64_t init_seed = 1;     // seed of the initialisation
 };
 
 /// Throws ConfigError naming model.layers / model.output.
@@ -79,8 +87,9 @@ class Network {
   std::vector<NamedParam> params();
   /// Zero gradients shaped like params().
   std::vector<Mat> zero_grads() const;
-  /// PyTorch-style initialisation of every layer in order from Rng(seed).
-  void init(std::uint64_t seed);
+  /// Initialisation of every layer in order from Rng(seed): PyTorch's defaults, or another
+  /// scheme drawn in PyTorch's element order (weight, then bias, layer by layer).
+  void init(std::uint64_t seed, InitScheme scheme = InitScheme::PyTorch);
   /// Deep copy (parameters included).
   Network clone() const;
 

@@ -220,6 +220,33 @@ TEST(NetworkTest, InitIsDeterministicAndClonesAreDeep) {
   for (std::size_t i = 0; i < g.size(); ++i) EXPECT_EQ(g[i].rows(), pa[i].value->rows());
 }
 
+TEST(NetworkTest, GlorotAndHeSchemesDrawInTorchOrderWithZeroBias) {
+  for (const auto scheme : {InitScheme::GlorotUniform, InitScheme::HeUniform}) {
+    Network a = Network::from_config(ModelConfig{}, Shape{4, 1, 30});
+    a.init(3, scheme);
+    auto p = a.params();
+    // conv1.weight (50,4,11): fan_in 44, fan_out 550; fc2.weight (3,50): fan_in 50, fan_out 3.
+    const double conv1_bound = scheme == InitScheme::GlorotUniform ? std::sqrt(6.0 / (44 + 550)) : std::sqrt(6.0 / 44);
+    EXPECT_LE(p[0].value->cwiseAbs().maxCoeff(), conv1_bound);
+    EXPECT_GT(p[0].value->cwiseAbs().maxCoeff(), 0.9 * conv1_bound);  // 2200 draws reach the edge
+    EXPECT_TRUE(p[1].value->isZero(0)) << "conv1.bias";
+    EXPECT_TRUE(p.back().value->isZero(0)) << "fc2.bias";
+    // The first draw is conv1.weight[0][0][0], stored at column k*C + c = 0.
+    Rng rng(3);
+    EXPECT_EQ((*p[0].value)(0, 0), uniform_pm(rng, conv1_bound));
+    // ... and the second is conv1.weight[0][0][1]: tap 1 of channel 0, column 1*4 + 0.
+    EXPECT_EQ((*p[0].value)(0, 4), uniform_pm(rng, conv1_bound));
+  }
+  InitScheme s;
+  EXPECT_TRUE(parse_init_scheme("glorot_uniform", s));
+  EXPECT_EQ(s, InitScheme::GlorotUniform);
+  EXPECT_FALSE(parse_init_scheme("xavier", s));
+  ModelConfig bad;
+  bad.init = "xavier";
+  EXPECT_THROW_MSG(validate(bad), ConfigError,
+                   "model.init: unknown scheme; expected pytorch, glorot_uniform or he_uniform, got 'xavier'");
+}
+
 // ---- Losses --------------------------------------------------------------------------------------
 
 TEST(NetworkTest, SigmoidBceValuesAndStability) {
