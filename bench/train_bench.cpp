@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     const int first = c * chunk, n = std::min(chunk, train.n - first);
     const int cols = train.shape.spatial();
     Mat x = train.x.middleCols(static_cast<Eigen::Index>(first) * cols, static_cast<Eigen::Index>(n) * cols);
-    model::Trace tr;
+    thread_local model::Trace tr;  // reused across chunks, as the trainer reuses its buffers
     auto& g = grads[static_cast<std::size_t>(c)];
     g = net.zero_grads();
     model::ForwardMode mode{true, 7, first};
