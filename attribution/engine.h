@@ -1,0 +1,88 @@
+// The attribution engine: one backward pass of multipliers from chosen logits (always the
+// pre-activation: before sigmoid or softmax), with a rule per nonlinearity, and the input and
+// the reference run through the same const network (DESIGN §3.3; paper appendices A, B, C).
+//
+// Conventions. x and r are (C x n*S) batches in the network's input layout (core/tensor.h).
+// Multipliers of T tasks travel as one matrix: the result is (C x T*n*S), task-major: task t of
+// sample i at columns [(t*n + i)*S, (t*n + i + 1)*S). A contribution is m ⊙ (x - r).
+//
+// DeepLIFT's Linear rule (appendix B) on dense, conv, pooling and flatten layers, with
+// A = W+ᵀ m+ + W-ᵀ m-  and  B = W-ᵀ m+ + W+ᵀ m-  (W± the positive / negative parts of W):
+//   m_in = A where Δx > 0,  B where Δx < 0,  ½(A + B) where Δx = 0.
+// When m+ = m- (every rule but RevealCancel) this is the ordinary transpose Wᵀ m.
+// Nonlinearities (ReLU) with y = f(x), Δ = value(x) - value(r), x0 the reference input:
+//   Rescale:      m_in = m_out · Δy/Δx  (the derivative f'(x) when |Δx| < near_zero)
+//   RevealCancel: Δy+ = ½[f(x0+Δx+) - f(x0)] + ½[f(x0+Δx-+Δx+) - f(x0+Δx-)],
+//                 Δy- = ½[f(x0+Δx-) - f(x0)] + ½[f(x0+Δx++Δx-) - f(x0+Δx+)],
+//                 m+_in = m_out · Δy+/Δx+,  m-_in = m_out · Δy-/Δx-  (derivative when |Δx±| < near_zero)
+//   Gradient:     m_in = f'(x) m_out (at the input, no reference)
+//   GuidedBackprop: m_in = 1{x > 0} · max(m_out, 0)
+// where Δx+ and Δx- are the positive and negative parts of Δx from the linear layer below
+// (Δx+ = Σ 1{wΔx_in > 0} wΔx_in over its inputs, Δx- likewise; Δx+ + Δx- = Δx).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/network.h"
+
+namespace lb::attr {
+
+enum class Rule { Gradient, GuidedBackprop, Rescale, RevealCancel };
+
+/// A rule for every layer (only entries of nonlinear layers, i.e. ReLU, are read).
+struct RuleAssignment {
+  std::vector<Rule> by_layer;
+};
+
+/// All nonlinearities get `rule`.
+RuleAssignment uniform_rules(const model::Network& net, Rule rule);
+
+/// A preset or an explicit assignment. Presets: "rescale" (RS everywhere), "revealcancel" (RC
+/// everywhere), "genomics" (RC after dense layers, RS after conv layers: the paper's
+/// "fc-RC-conv-RS"). Explicit: comma-separated `layer=rule` items naming either a ReLU or the
+/// linear layer that feeds it (conv1=rescale,conv2=revealcancel,fc1=revealcancel); rules
+/// rescale|rs, revealcancel|rc; unnamed nonlinearities default to Rescale. Errors: ConfigError
+/// "attribution: bad rule spec '...'; expected ..., got ..." naming the unknown layer or rule.
+RuleAssignment parse_rules(const model::Network& net, std::string_view spec);
+
+/// A reference: one shared (C x S) input for all samples (zeros, background frequencies) or
+/// one per sample (C x n*S).
+struct Reference {
+  Mat values;
+  bool shared = true;
+};
+
+struct DeepliftOptions {
+  double near_zero = 1e-7;  // |Δx| below which Rescale / RevealCancel use the derivative
+};
+
+/// DeepLIFT multipliers (C x T*n*S) of logits `tasks` at x against r. Optionally writes
+/// delta_logits (T x n) = logit(x) - logit(r), the target of summation-to-delta.
+Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n,
+                         std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
+                         Mat* delta_logits = nullptr);
+
+/// Plain gradients of logits `tasks` at x (C x T*n*S); guided = GuidedBackprop at every ReLU.
+Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
+                         bool guided = false);
+
+enum class IgRule { Midpoint, Trapezoid, GaussLegendre };
+
+/// Integrated gradients: the path-averaged gradient at r + α(x - r) over `steps` nodes of the
+/// quadrature `rule` (midpoint: α = (k + 0.5)/steps, the paper's), as multipliers (C x T*n*S);
+/// contributions are m ⊙ (x - r). delta_logits as above.
+Mat integrated_gradients(const model::Network& net, const Mat& x, const Reference& r, int n,
+                         std::span<const int> tasks, int steps, IgRule rule, Mat* delta_logits = nullptr);
+
+/// Contributions (C x T*n*S) = multipliers ⊙ (x - r) broadcast over tasks.
+Mat contributions(const Mat& multipliers, const Mat& x, const Reference& r, int n, int n_tasks, int spatial);
+
+/// Summation-to-delta error per task and sample (T x n): Σ contributions - Δlogit.
+Mat summation_error(const Mat& contributions, const Mat& delta_logits, int n, int spatial);
+
+}  // namespace lb::attr

@@ -1,0 +1,40 @@
+// What is specific to one-hot DNA input: references (zeros, background frequencies),
+// hypothetical contributions, weight normalisation of the first layer (appendix K), the
+// softmax mean-normalisation (DESIGN §3.2), and in-silico mutagenesis.
+#pragma once
+
+#include <array>
+#include <span>
+
+#include "attribution/engine.h"
+
+namespace lb::attr {
+
+/// All-zero reference (C x S), shared.
+Reference zero_reference(int channels, int spatial);
+/// Per-position background frequencies (4 x L), shared: every column is p (A, C, G, T).
+Reference background_reference(const std::array<double, 4>& p, int seq_len);
+
+/// Hypothetical contributions for one-hot input (DESIGN §3.3): for each task, sample and
+/// position, hyp[b] = m[b] - Σ_c r[c] m[c], from multipliers m (4 x T*n*L) and the reference of
+/// that sample. The actual contribution is hyp at the observed base (and 0 elsewhere).
+Mat hypothetical_contributions(const Mat& multipliers, const Reference& r, int n, int n_tasks, int seq_len);
+
+/// Appendix K: a copy of `net` whose first layer (Conv1d, Conv2d or Dense on one-hot input)
+/// has W' = W - mean over input channels at each position, b' = b + Σ of those means. Outputs
+/// are unchanged on inputs whose channels sum to 1 at every position.
+model::Network normalize_first_layer(const model::Network& net);
+
+/// A copy of a softmax network whose last Dense layer has weights and bias centred across
+/// outputs (subtracting the mean over classes): every attribution then equals the original minus
+/// its mean over classes, and S_c0 - S_ct is unchanged.
+model::Network mean_normalize_softmax(const model::Network& net);
+
+/// In-silico mutagenesis: for each sample, task and position, the change of the logit when the
+/// base is replaced by each of A, C, G, T (0 at the observed base), as (4 x T*n*L) in the
+/// multiplier layout. Computed incrementally: only the receptive field of a mutation is
+/// recomputed (conv stacks up to the first global pooling / flatten), not a full forward pass
+/// per mutant. Positions that are N (all-zero columns) get the change to each base as well.
+Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, std::span<const int> tasks);
+
+}  // namespace lb::attr
