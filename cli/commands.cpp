@@ -72,7 +72,11 @@ int run_main(int argc, const char* const* argv) {
       cmdline += argv[i];
     }
     bool help = false;
-    for (int i = 2; i < argc; ++i) help |= std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help";
+    for (int i = 2; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      help |= a == "-h" || a == "--help";
+      if (a == "-q" || a == "--quiet") set_log_quiet(true);  // before the provenance lines
+    }
     if (!help) {
       log_info(c.name, "liftbench {}", build::kVersion);
       log_info(c.name, "cmd: {}", cmdline);
