@@ -1,0 +1,1 @@
+// The HTML report (owned by the report helper).

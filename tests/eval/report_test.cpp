@@ -1,0 +1,1 @@
+// Tests of the HTML report (owned by the report helper).
