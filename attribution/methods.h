@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,15 @@ struct AttributionConfig {
   int chunk = 16;                                 // sequences per parallel work item
 };
 
-/// Throws ConfigError naming the option (attribution.ig_steps, ...).
+/// Throws ConfigError naming the option (attribution.ig_steps, ...). Checks the method list's
+/// syntax too (names and @references; DeepLIFT rules need the network: parse_methods).
 void validate(const AttributionConfig& cfg);
+
+/// "zeros", "background", "shuffle", "dinuc_shuffle"; false when unknown.
+bool parse_reference(std::string_view name, ReferenceKind& out);
+std::string_view reference_name(ReferenceKind kind);
+/// "midpoint", "trapezoid", "gauss_legendre"; false when unknown.
+bool parse_ig_rule(std::string_view name, IgRule& out);
 
 /// One parsed method. Names: grad, grad_x_input, ig, guided_backprop, deeplift:<rules>
 /// (rules as parse_rules: rescale, revealcancel, genomics or an explicit assignment), ism; a
@@ -47,24 +56,60 @@ struct Method {
 };
 
 /// Parses a comma-separated list (commas inside "deeplift:a=b,c=d" need the explicit form to
-/// be written with ';': "deeplift:conv1=rs;conv2=rc;fc1=rc"). Unknown names: ConfigError
-/// "attribution.methods: unknown method 'x'; expected one of ..., got 'x'".
+/// be written with ';': "deeplift:conv1=rs;conv2=rc;fc1=rc"). Spaces around items are ignored.
+/// ConfigErrors (all start "attribution.methods: "):
+///   unknown method 'x'; expected one of grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism, got 'x'
+///   unknown reference 'r' in 'm@r'; expected zeros, background, shuffle or dinuc_shuffle, got 'r'
+///   method 'grad' takes no reference; expected 'grad', got 'grad@zeros'          (grad, ism)
+///   'deeplift' needs rules; expected deeplift:<rules> with rescale, revealcancel, genomics or layer=rule;..., got 'deeplift'
+///   duplicate method 'x'; expected each method once, got 'x' twice
+///   empty method list; expected at least one method, got ''   (also an empty item: "a,,b")
+/// and parse_rules' own ConfigError for a bad rule spec.
 std::vector<Method> parse_methods(const std::string& list, const model::Network& net, const AttributionConfig& cfg);
 
+/// Whether a method has the summation-to-delta (completeness) property, and so a `.delta`:
+/// DeepLIFT (exact up to float rounding) and IG (up to its quadrature error).
+bool has_delta(Method::Kind kind);
+
 /// Result of one method on n one-hot sequences of length L with T tasks, all (4 x T*n*L) in
-/// the multiplier layout, averaged over the references of each sequence; hypothetical is empty
-/// for methods without one (grad, ism); delta (T x n) is the summation-to-delta error (Σ
-/// contributions - mean Δlogit; 0-sized for methods without the property: grad, guided_backprop, ism).
+/// the multiplier layout, averaged over the references of each sequence.
+///  - contributions: m ⊙ (x - r) (grad: the gradient itself; ism: see below);
+///  - hypothetical: empty for methods without one (grad, ism) and for inputs that are not
+///    one-hot DNA (C != 4 or 2-D);
+///  - delta (T x n): the summation-to-delta error Σ contributions - mean Δlogit (= the mean over
+///    references of each reference's error); 0-sized unless has_delta(kind) (deeplift, ig);
+///  - ism (ism only): the full map, Δlogit of substituting each base (0 at the observed base).
+///    Its `contributions` are the per-base importance of the observed base, -(mean of the three
+///    substitutions' Δlogit), at the observed base and 0 elsewhere (0 at N positions), so that
+///    summing over A,C,G,T gives a per-position score like every other method's.
+/// The max errors are over every (sequence, task, reference) before averaging, so averaging
+/// can never hide a bad reference. The relative error is |error| / max(|Δlogit|, 1): relative
+/// for logit changes above 1, absolute below (a Δlogit near 0 would make a pure ratio explode).
 struct MethodResult {
   Mat contributions;
   Mat hypothetical;
   Mat delta;
+  Mat ism;
+  int n_references = 0;      // per sequence (0 for grad and ism)
   double max_abs_delta = 0;  // over sequences, tasks and references (never averaged away)
+  double max_rel_delta = 0;  // as above, relative
+  int worst_sequence = -1;   // 0-based within x, of the largest relative error (-1: no delta)
+  int worst_task = -1;       // position in `tasks`
+  int worst_reference = -1;
 };
 
-/// Runs a method on sequences x (4 x n*L), whose dataset indices are first_index.. (for the
-/// shuffle seeds), in chunks in parallel. Deterministic for any thread count.
+/// Called after each chunk with the number of sequences done so far (serialised, in any order).
+using ProgressFn = std::function<void(int done)>;
+
+/// Runs a method on sequences x (C x n*S) of the network's input shape (for DNA: one-hot
+/// 4 x n*L), whose dataset indices are first_index.. (for the shuffle seeds: sequence s draws
+/// its cfg.n_shuffles references from Rng(cfg.seed, first_index + s)), in chunks of cfg.chunk
+/// sequences in parallel. Deterministic for any thread count. With cfg.weight_normalize the
+/// first layer is normalised (appendix K) first; with cfg.mean_normalize the last layer is
+/// centred over classes (softmax models only: ConfigError otherwise). Background and shuffled
+/// references need one-hot DNA input (ConfigError naming attribution.reference otherwise).
 MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
-                        std::span<const int> tasks, const AttributionConfig& cfg, std::uint64_t first_index = 0);
+                        std::span<const int> tasks, const AttributionConfig& cfg, std::uint64_t first_index = 0,
+                        const ProgressFn& progress = {});
 
 }  // namespace lb::attr
