@@ -1,0 +1,136 @@
+// The benchmark of DESIGN §3.4 (paper appendices G, I, J): reads a scores file against its
+// dataset, scans both motifs, scores the top hits with every method, and computes the metrics
+// (false-negative / false-positive rates, Spearman, localisation auROC / auPRC), split by
+// instance tier and by reference; writes metrics.tsv, metrics.json and hits.tsv. Draws nothing:
+// the HTML report is report.h.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/npz.h"
+#include "sim/dataset.h"
+#include "sim/pwm.h"
+
+namespace lb::eval {
+
+/// The [eval] section.
+struct EvalConfig {
+  std::array<double, 4> background{0.3, 0.2, 0.2, 0.3};  // A,C,G,T of the scan's null model
+  double pseudocount = 0.001;                             // PWM smoothing p' = p(1-c) + c/4
+  std::string strands = "forward";                        // forward | both
+  int top_hits = 5;                                       // hits per sequence and motif
+  double log_odds_threshold = 7.0;                        // "strong" hits (fn_rate, fp_rate)
+  std::string scan_mode = "exclusive";                    // exclusive | deeplift_compatible
+};
+
+/// Throws ConfigError naming the key:
+///   eval.background: (sim::validate_background's text)
+///   eval.pseudocount: out of range; expected a value in [0, 1), got 1
+///   eval.strands: unknown value; expected forward or both, got 'x'
+///   eval.top_hits: too small; expected top_hits >= 1, got 0
+///   eval.scan_mode: unknown value; expected exclusive or deeplift_compatible, got 'x'
+void validate(const EvalConfig& cfg);
+
+/// One method of a scores file, reduced to per-base scores.
+struct MethodScores {
+  std::string name;              // array name in scores.npz, e.g. "deeplift:genomics@dinuc_shuffle"
+  std::string reference;         // the suffix after '@'; without one the default reference
+  std::vector<double> per_base;  // (N, T, L): Σ over A,C,G,T of the contributions
+};
+
+/// A scores file matched to its dataset.
+struct ScoresInput {
+  std::vector<int> seq;                // N: dataset index of each row of the scores file
+  int n_tasks = 0;                     // T (always sim::kNumTasks)
+  int seq_len = 0;                     // L
+  std::vector<MethodScores> methods;   // in archive order; auxiliary arrays ('.' in the name) skipped
+};
+
+/// Matches the archive read from `path` to `ds` (`data_where` names the dataset in errors,
+/// e.g. its directory). Methods without '@' get `default_reference` (grad and ism: "none").
+/// InputErrors, exactly:
+///   P: array 'ids': wrong shape; expected (N,), got (2,3)
+///   P: array 'ids': unknown sequence 'X'; expected an id of the dataset D, got 'X'
+///   P: array 'ids': duplicate sequence 'X'; expected each id once, got 'X' twice
+///   P: array 'onehot': wrong shape; expected (N,4,L) = (5,4,200) (N from 'ids', L from the dataset D), got (5,4,100)
+///   P: array 'onehot': sequence 'X' position 7 differs from the dataset D; expected 'A', got 'C'
+///   P: array 'M': wrong shape; expected (N,T,4,L) = (5,3,4,200) (N from 'ids', T tasks, L from the dataset D), got (5,3,4,100)
+///   P: no method arrays; expected at least one array besides 'ids' and 'onehot', got none
+/// and find_array's error for a missing 'ids' or 'onehot'.
+ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path, const sim::Dataset& ds,
+                         std::string_view data_where, std::string_view default_reference);
+/// read_npz(path), then match_scores.
+ScoresInput read_scores(const std::string& path, const sim::Dataset& ds, std::string_view data_where,
+                        std::string_view default_reference);
+
+/// One of the top hits of a motif in a scored sequence.
+struct Hit {
+  int row = 0;          // row of the scores file
+  int motif = 0;        // 0 = GATA, 1 = TAL
+  int start = 0, end = 0;
+  char strand = '+';
+  double log_odds = 0;
+};
+
+/// The top cfg.top_hits hits of both motifs (raw PWMs; smoothed here with cfg.pseudocount) in
+/// every scored sequence, ordered by (row, motif, pick order).
+std::vector<Hit> find_hits(const sim::Dataset& ds, std::span<const int> seq, const sim::Pwm& gata,
+                           const sim::Pwm& tal, const EvalConfig& cfg);
+
+/// One metric value. task < 0 never occurs; `tier` is "all" or the instance count ("1", "2", ...).
+struct MetricRow {
+  std::string method, reference;
+  int task = 0;
+  std::string motif, metric, tier;
+  double value = 0;
+  long n = 0;  // hits or bases the value is computed over; -1 = unknown (model rows)
+};
+
+/// Test metrics of the model (`<stem>.metrics.tsv` of liftbench train).
+struct ModelMetrics {
+  std::vector<double> test_auroc, test_auprc;  // T
+};
+/// Reads the test_auroc / test_auprc rows; InputError "path:line: bad value; expected a
+/// number, got 'x'" or "path:line: bad task; expected task0..task2, got 'x'".
+ModelMetrics read_model_metrics(const std::string& path);
+
+struct Evaluation {
+  std::string gata_name, tal_name;
+  std::vector<Hit> hits;
+  std::vector<std::vector<double>> hit_scores;  // [method][hit * T + task]
+  std::vector<MetricRow> rows;                  // method by method, then model rows if any
+  int n_sequences = 0;
+};
+
+/// The metrics of every method (DESIGN §3.4):
+///  - fn_rate, task 0, per motif: share of hits with log-odds >= threshold in sequences of
+///    class both whose task-0 score is <= 0 (appendix G(b));
+///  - fp_rate, task 1 with TAL hits and task 2 with GATA hits: share of hits with log-odds >=
+///    threshold (any class) scored > 0;
+///  - spearman: rank correlation of hit log-odds and score, GATA on tasks 0 and 1, TAL on 0 and 2;
+///  - loc_auroc, loc_auprc (and _abs of |score|): per-base scores of the scored sequences against
+///    the planted bases (motifs.bed) relevant to the task: both motifs for task 0, GATA for 1,
+///    TAL for 2 (motif column "GATA+TAL" names).
+/// Each for tier "all" and per tier: for hit metrics the number of planted instances of the
+/// hit's motif in its sequence; for localisation the number of relevant planted instances.
+Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim::Pwm& gata, const sim::Pwm& tal,
+                    const EvalConfig& cfg, const std::optional<ModelMetrics>& model = std::nullopt);
+
+/// metrics.tsv columns, and one hits.tsv line per hit, method and task.
+inline constexpr std::array<std::string_view, 8> kMetricsColumns{"method", "reference", "task", "motif",
+                                                                 "metric", "tier", "value", "n"};
+inline constexpr std::array<std::string_view, 12> kHitsColumns{
+    "method", "reference", "task", "seq", "motif", "start", "end", "strand", "log_odds", "class", "n_instances", "score"};
+
+/// Writes `dir`/metrics.tsv, metrics.json and hits.tsv atomically.
+void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::Dataset& ds, const ScoresInput& scores,
+                      const EvalConfig& cfg, const std::optional<ModelMetrics>& model, std::string_view version);
+/// The metrics.json text (also used by tests and the report).
+std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const EvalConfig& cfg,
+                         const std::optional<ModelMetrics>& model, std::string_view version);
+
+}  // namespace lb::eval
