@@ -207,15 +207,25 @@ std::vector<Method> parse_methods(const std::string& list, const model::Network&
 
 bool has_delta(Method::Kind kind) { return kind == Method::Kind::Deeplift || kind == Method::Kind::Ig; }
 
-MethodResult run_method(const Method& method, const model::Network& net_in, const Mat& x, int n,
+MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg, std::uint64_t first_index,
                         const ProgressFn& progress) {
+  std::vector<std::uint64_t> streams(static_cast<std::size_t>(std::max(n, 0)));
+  for (std::size_t i = 0; i < streams.size(); ++i) streams[i] = first_index + i;
+  return run_method(method, net, x, n, tasks, cfg, streams, progress);
+}
+
+MethodResult run_method(const Method& method, const model::Network& net_in, const Mat& x, int n,
+                        std::span<const int> tasks, const AttributionConfig& cfg,
+                        std::span<const std::uint64_t> streams, const ProgressFn& progress) {
   using Kind = Method::Kind;
   const model::Shape in = net_in.input_shape();
   const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
   LB_CHECK(n >= 0 && x.rows() == C && x.cols() == static_cast<Eigen::Index>(n) * S,
            "run_method: x is {}x{}; expected {}x{} ({} samples of {})", x.rows(), x.cols(), C,
            static_cast<long>(n) * S, n, in.str());
+  LB_CHECK(streams.size() == static_cast<std::size_t>(n), "run_method: {} shuffle streams for {} samples",
+           streams.size(), n);
   for (int t : tasks) LB_CHECK(t >= 0 && t < net_in.n_outputs(), "run_method: task {} of {} outputs", t, net_in.n_outputs());
   const bool one_hot = is_one_hot_input(net_in);
   const bool uses_reference = method.kind != Kind::Grad && method.kind != Kind::Ism;
@@ -290,8 +300,15 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
       Mat grad;
       if (method.kind == Kind::GradXInput || method.kind == Kind::GuidedBackprop)
         grad = gradient_multipliers(*net, xc, m, tasks, method.kind == Kind::GuidedBackprop);
+      // Block s*K + j is reference j of chunk sample s, drawn from that sample's own stream.
       Mat shuffles;
-      if (shuffled) shuffles = sim::shuffle_one_hot(xc, m, S, shuffle_kind, n_refs, cfg.seed, first_index + static_cast<std::uint64_t>(s0));
+      if (shuffled) {
+        shuffles.resize(C, static_cast<Eigen::Index>(m) * n_refs * S);
+        for (int s = 0; s < m; ++s)
+          shuffles.middleCols(static_cast<Eigen::Index>(s) * n_refs * S, static_cast<Eigen::Index>(n_refs) * S) =
+              sim::shuffle_one_hot(xc.middleCols(static_cast<Eigen::Index>(s) * S, S), 1, S, shuffle_kind, n_refs,
+                                   cfg.seed, streams[static_cast<std::size_t>(s0 + s)]);
+      }
       Worst& w = worst[static_cast<std::size_t>(c)];
       for (int j = 0; j < n_refs; ++j) {
         const Reference local = shuffled ? gather_reference(shuffles, m, n_refs, j, S) : Reference{};

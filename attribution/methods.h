@@ -111,5 +111,11 @@ using ProgressFn = std::function<void(int done)>;
 MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg, std::uint64_t first_index = 0,
                         const ProgressFn& progress = {});
+/// The same with an explicit shuffle stream per sequence (n values; e.g. the dataset indices of
+/// a split, which are not consecutive), so a sequence gets the same references whichever
+/// subset of the dataset it is attributed with.
+MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
+                        std::span<const int> tasks, const AttributionConfig& cfg,
+                        std::span<const std::uint64_t> streams, const ProgressFn& progress = {});
 
 }  // namespace lb::attr
