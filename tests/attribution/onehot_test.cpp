@@ -24,16 +24,15 @@ namespace {
 using model::Network;
 using model::Shape;
 
-// Tolerances (float32, measured; see each comment).
-// ISM: incremental Δ vs brute force logit(x') - logit(x): both are float32 sums of O(1e3) terms
-// of size O(1); measured max |diff| 4e-7 (small nets) .. 1.2e-6 (genomics, L = 40). 1e-5 leaves
-// 10x headroom while a wrong window or tap (errors O(1e-2) and up) still fails.
-constexpr float kIsmAtol = 1e-5f;
-// Output preservation of weight normalisation: the same logits up to float32 reassociation of
-// the bias; measured max |diff| 1.5e-7 on logits of size ~0.5.
-constexpr float kNormAtol = 2e-6f;
-// Hypothetical vs actual contribution: 4-term float32 sums; measured 6e-8.
-constexpr float kHypAtol = 1e-6f;
+// Tolerances: float32 error measured against the exact answer, then x10 headroom.
+// ISM: incremental Δ vs brute-force logit(x') - logit(x) (both float32): measured max |diff|
+// 1.2e-7 (small nets, |ISM| <= 0.04) and 1.8e-7 (genomics, L = 40). A wrong tap or window gives
+// >= 4e-3 on the same nets (checked by mutating the scatter).
+constexpr float kIsmAtol = 2e-6f;
+// Weight / mean normalisation: logits of ~0.3 reassociated in float32; measured max |diff| 3e-8.
+constexpr float kNormAtol = 3e-7f;
+// Hypothetical (float32, |hyp| <= 4.2) vs the actual contribution in double: measured 1.8e-7.
+constexpr float kHypAtol = 2e-6f;
 
 Network make_net(const std::string& layers, Shape in, const std::string& output = "sigmoid",
                  std::uint64_t seed = 7) {
