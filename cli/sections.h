@@ -3,6 +3,7 @@
 // the ones it uses.
 #pragma once
 
+#include "attribution/methods.h"
 #include "cli/options.h"
 #include "model/network.h"
 #include "model/trainer.h"
@@ -16,12 +17,14 @@ std::string default_motifs_file();
 void add_sim_options(OptionSet& opts, sim::SimConfig& cfg);
 void add_model_options(OptionSet& opts, model::ModelConfig& cfg);
 void add_train_options(OptionSet& opts, model::TrainConfig& cfg);
+void add_attribution_options(OptionSet& opts, attr::AttributionConfig& cfg);
 
 /// Every section of a run's configuration, registered on every command.
 struct RunConfig {
   sim::SimConfig sim;
   model::ModelConfig model;
   model::TrainConfig train;
+  attr::AttributionConfig attribution;
 };
 void add_all_options(OptionSet& opts, RunConfig& cfg);
 
