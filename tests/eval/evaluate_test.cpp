@@ -1,1 +1,335 @@
-// placeholder
+// Tests of eval/evaluate: scores matching and its exact errors, and every metric on a tiny
+// hand-made dataset whose answers are worked out in the comments.
+#include "eval/evaluate.h"
+
+#include <algorithm>
+
+#include <cmath>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "core/alphabet.h"
+#include "core/error.h"
+#include "eval/metrics.h"
+#include "testing/helpers.h"
+
+namespace lb::eval {
+namespace {
+
+using lb::testing::read_text;
+using lb::testing::TempDir;
+
+constexpr int kL = 10;
+constexpr int kT = sim::kNumTasks;
+
+// Two width-2 motifs: "GATA" = AG, "TAL" = CC (0.97 on the consensus base). Against the
+// default background a consensus window scores about ln(.97/.3) + ln(.97/.2) = 2.75 (GATA) or
+// 2 ln(.97/.2) = 3.16 (TAL); any other window is below 0.
+sim::Pwm gata() { return sim::Pwm("GATA", {{0.97, 0.01, 0.01, 0.01}, {0.01, 0.01, 0.97, 0.01}}); }
+sim::Pwm tal() { return sim::Pwm("TAL", {{0.01, 0.97, 0.01, 0.01}, {0.01, 0.97, 0.01, 0.01}}); }
+
+// s0 both (GATA at 1, TAL at 6), s1 gata_only (GATA at 0 and 6), s2 tal_only (TAL at 3), s3 empty.
+sim::Dataset tiny_dataset() {
+  sim::Dataset ds;
+  ds.seq_len = kL;
+  ds.ids = {"s0", "s1", "s2", "s3"};
+  ds.seqs = {"TAGTTTCCTT", "AGTTTTAGTT", "TTTCCTTTTT", "TTTTTTTTTT"};
+  ds.classes = {sim::SeqClass::Both, sim::SeqClass::GataOnly, sim::SeqClass::TalOnly, sim::SeqClass::Empty};
+  ds.splits.assign(4, sim::Split::Test);
+  for (auto c : ds.classes) ds.labels.push_back(sim::labels_for(c));
+  ds.n_gata = {1, 2, 0, 0};
+  ds.n_tal = {1, 0, 1, 0};
+  ds.sites = {{0, 1, 3, "GATA", 2.75, '+'}, {0, 6, 8, "TAL", 3.16, '+'}, {1, 0, 2, "GATA", 2.75, '+'},
+              {1, 6, 8, "GATA", 2.75, '+'}, {2, 3, 5, "TAL", 3.16, '+'}};
+  return ds;
+}
+
+// Per-base scores [row][task][l] placed on the observed base's channel, as (N,T,4,L).
+io::NpyArray contributions(const sim::Dataset& ds, const std::vector<int>& rows,
+                           const std::vector<std::array<std::array<float, kL>, kT>>& pb) {
+  std::vector<float> v(rows.size() * kT * 4 * kL, 0.0f);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t t = 0; t < kT; ++t)
+      for (std::size_t l = 0; l < kL; ++l) {
+        const std::size_t c = base_code(ds.seqs[static_cast<std::size_t>(rows[r])][l]);
+        v[((r * kT + t) * 4 + c) * kL + l] = pb[r][t][l];
+      }
+  return io::NpyArray::from_f32({static_cast<std::int64_t>(rows.size()), kT, 4, kL}, v);
+}
+
+io::NpyArray onehot(const sim::Dataset& ds, const std::vector<int>& rows) {
+  std::vector<float> v(rows.size() * 4 * kL, 0.0f);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t l = 0; l < kL; ++l)
+      v[(r * 4 + base_code(ds.seqs[static_cast<std::size_t>(rows[r])][l])) * kL + l] = 1.0f;
+  return io::NpyArray::from_f32({static_cast<std::int64_t>(rows.size()), 4, kL}, v);
+}
+
+io::NpyArray ids_of(const sim::Dataset& ds, const std::vector<int>& rows) {
+  std::vector<std::string> ids;
+  for (int r : rows) ids.push_back(ds.ids[static_cast<std::size_t>(r)]);
+  return io::NpyArray::from_strings({static_cast<std::int64_t>(ids.size())}, ids);
+}
+
+// The scores of the worked example, rows in the order s2, s0, s1, s3 (not the dataset's).
+//  task 0: s0's GATA bases +1, its TAL bases -1 (a false negative); all else 0.
+//  task 1: GATA bases of s0 and s1 +1; s0's TAL bases +0.5 (a false positive), s2's -0.5.
+//  task 2: all 0.
+io::NpzArchive worked_archive(const sim::Dataset& ds) {
+  const std::vector<int> rows{2, 0, 1, 3};
+  std::vector<std::array<std::array<float, kL>, kT>> pb(4);
+  for (auto& r : pb)
+    for (auto& t : r) t.fill(0.0f);
+  auto& s2 = pb[0];
+  auto& s0 = pb[1];
+  auto& s1 = pb[2];
+  s0[0][1] = s0[0][2] = 1;
+  s0[0][6] = s0[0][7] = -1;
+  s0[1][1] = s0[1][2] = 1;
+  s0[1][6] = s0[1][7] = 0.5f;
+  s1[1][0] = s1[1][1] = s1[1][6] = s1[1][7] = 1;
+  s2[1][3] = s2[1][4] = -0.5f;
+  io::NpyArray m = contributions(ds, rows, pb);
+  io::NpyArray hyp = m;
+  io::NpyArray delta = io::NpyArray::from_f32({4, kT}, std::vector<float>(4 * kT, 0.0f));
+  return {{"ids", ids_of(ds, rows)},   {"onehot", onehot(ds, rows)},         {"deeplift:rescale", m},
+          {"deeplift:rescale.hypothetical", hyp}, {"deeplift:rescale.delta", delta}, {"ism@shuffle", m}};
+}
+
+EvalConfig test_config() {
+  EvalConfig cfg;
+  cfg.top_hits = 2;
+  cfg.log_odds_threshold = 2;  // the planted windows (2.75, 3.16) and nothing else
+  return cfg;
+}
+
+using Key = std::tuple<std::string, int, std::string, std::string, std::string>;  // method task motif metric tier
+std::map<Key, std::pair<double, long>> by_key(const Evaluation& ev) {
+  std::map<Key, std::pair<double, long>> m;
+  for (const auto& r : ev.rows) m[Key(r.method, r.task, r.motif, r.metric, r.tier)] = {r.value, r.n};
+  return m;
+}
+
+std::pair<double, long> get(const std::map<Key, std::pair<double, long>>& m, const std::string& method, int task,
+                            const std::string& motif, const std::string& metric, const std::string& tier) {
+  const auto it = m.find({method, task, motif, metric, tier});
+  if (it == m.end()) throw std::runtime_error("no row " + method + " " + motif + " " + metric + " " + tier);
+  return it->second;
+}
+std::size_t has(const std::map<Key, std::pair<double, long>>& m, const std::string& method, int task,
+                const std::string& motif, const std::string& metric, const std::string& tier) {
+  return m.count({method, task, motif, metric, tier});
+}
+
+TEST(EvaluateTest, MatchesScoresToTheDatasetById) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  EXPECT_EQ(in.seq, (std::vector<int>{2, 0, 1, 3}));
+  ASSERT_EQ(in.methods.size(), 2u);  // auxiliary arrays skipped
+  EXPECT_EQ(in.methods[0].name, "deeplift:rescale");
+  EXPECT_EQ(in.methods[0].reference, "background");
+  EXPECT_EQ(in.methods[1].reference, "shuffle");
+  // Row 1 is s0; task 0, base 1 (its G's channel) holds +1.
+  EXPECT_EQ(in.methods[0].per_base[(1 * kT + 0) * kL + 1], 1.0);
+}
+
+TEST(EvaluateTest, HitsAreTheTopPerSequenceAndMotif) {
+  const sim::Dataset ds = tiny_dataset();
+  const std::vector<int> seq{0, 1};
+  const std::vector<Hit> hits = find_hits(ds, seq, gata(), tal(), test_config());
+  ASSERT_EQ(hits.size(), 8u);  // 2 sequences x 2 motifs x 2 hits
+  EXPECT_EQ(hits[0].start, 1);  // s0's planted GATA first
+  EXPECT_EQ(hits[0].end, 3);
+  // ln(p'(A)/.3) + ln(p'(G)/.2) with p' = .97 (1 - .001) + .001/4
+  const double p = 0.97 * 0.999 + 0.00025;
+  EXPECT_NEAR(hits[0].log_odds, std::log(p / 0.3) + std::log(p / 0.2), 1e-12);
+  EXPECT_EQ(hits[2].motif, 1);
+  EXPECT_EQ(hits[2].start, 6);
+  EXPECT_EQ(hits[4].row, 1);
+  EXPECT_EQ(hits[4].start, 0);  // s1: both planted GATA, the first on the tie
+  EXPECT_EQ(hits[5].start, 6);
+}
+
+TEST(EvaluateTest, WorkedExampleMetrics) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const Evaluation ev = evaluate(ds, in, gata(), tal(), test_config());
+  auto m = by_key(ev);
+  const std::string rs = "deeplift:rescale";
+  // fn_rate (task 0, strong hits in class both = s0 only): GATA scores 2 > 0, TAL -2 <= 0.
+  EXPECT_EQ(get(m, rs, 0, "GATA", "fn_rate", "all"), (std::pair<double, long>{0.0, 1}));
+  EXPECT_EQ(get(m, rs, 0, "TAL", "fn_rate", "all"), (std::pair<double, long>{1.0, 1}));
+  EXPECT_EQ(get(m, rs, 0, "TAL", "fn_rate", "1"), (std::pair<double, long>{1.0, 1}));
+  // fp_rate task 1 (strong TAL hits, any class: s0 at +1, s2 at -1): 1 of 2.
+  EXPECT_EQ(get(m, rs, 1, "TAL", "fp_rate", "all"), (std::pair<double, long>{0.5, 2}));
+  // fp_rate task 2 (strong GATA hits: s0 tier 1, s1 twice tier 2, all scored 0): 0 of 3.
+  EXPECT_EQ(get(m, rs, 2, "GATA", "fp_rate", "all"), (std::pair<double, long>{0.0, 3}));
+  EXPECT_EQ(get(m, rs, 2, "GATA", "fp_rate", "1"), (std::pair<double, long>{0.0, 1}));
+  EXPECT_EQ(get(m, rs, 2, "GATA", "fp_rate", "2"), (std::pair<double, long>{0.0, 2}));
+  EXPECT_EQ(has(m, rs, 2, "GATA", "fp_rate", "3"), 0u);
+  // Localisation task 1: the 6 planted GATA bases score 1, the other 34 bases <= 0.5: auROC 1.
+  EXPECT_EQ(get(m, rs, 1, "GATA", "loc_auroc", "all"), (std::pair<double, long>{1.0, 40}));
+  EXPECT_DOUBLE_EQ(get(m, rs, 1, "GATA", "loc_auprc", "all").first, 1.0);
+  EXPECT_DOUBLE_EQ(get(m, rs, 1, "GATA", "loc_auroc_abs", "all").first, 1.0);
+  EXPECT_EQ(get(m, rs, 1, "GATA", "loc_auroc", "2"), (std::pair<double, long>{1.0, 10}));  // s1 alone
+  EXPECT_EQ(has(m, rs, 1, "GATA", "loc_auroc", "0"), 0u);
+  // Task 0: 10 planted bases (s0's 4, s1's 4, s2's 2) vs 30 zeros. Scores: 2 at +1, 2 at -1, 6 at
+  // 0, so auROC = (2 + 0 + 6/2) / 10 = 0.5; on |score|: (4 + 6/2) / 10 = 0.7.
+  EXPECT_DOUBLE_EQ(get(m, rs, 0, "GATA+TAL", "loc_auroc", "all").first, 0.5);
+  EXPECT_DOUBLE_EQ(get(m, rs, 0, "GATA+TAL", "loc_auroc_abs", "all").first, 0.7);
+  // Task 2: every score 0, so auROC 0.5 and auPRC = the share of positives, 4 / 40.
+  EXPECT_DOUBLE_EQ(get(m, rs, 2, "TAL", "loc_auroc", "all").first, 0.5);
+  EXPECT_DOUBLE_EQ(get(m, rs, 2, "TAL", "loc_auprc", "all").first, 0.1);
+  // Spearman rows exist for the relevant tasks only.
+  EXPECT_EQ(has(m, rs, 0, "GATA", "spearman", "all"), 1u);
+  EXPECT_EQ(has(m, rs, 1, "GATA", "spearman", "all"), 1u);
+  EXPECT_EQ(has(m, rs, 1, "TAL", "spearman", "all"), 0u);
+  EXPECT_EQ(get(m, rs, 2, "TAL", "spearman", "all").second, 8);  // 4 sequences x 2 TAL hits
+  // Every method gets the same rows; references come from the names.
+  EXPECT_EQ(ev.rows.size() % 2, 0u);
+  EXPECT_EQ(ev.rows.front().reference, "background");
+  EXPECT_EQ(ev.rows.back().reference, "shuffle");
+}
+
+TEST(EvaluateTest, SpearmanOfHitsEqualsTheDirectComputation) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const Evaluation ev = evaluate(ds, in, gata(), tal(), test_config());
+  // Task 1, GATA hits: recompute from the hits and their scores.
+  std::vector<double> x, y;
+  for (std::size_t h = 0; h < ev.hits.size(); ++h)
+    if (ev.hits[h].motif == 0) {
+      x.push_back(ev.hits[h].log_odds);
+      y.push_back(ev.hit_scores[0][h * kT + 1]);
+    }
+  auto m = by_key(ev);
+  EXPECT_DOUBLE_EQ(get(m, "deeplift:rescale", 1, "GATA", "spearman", "all").first, spearman(x, y));
+}
+
+TEST(EvaluateTest, OutputFiles) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const EvalConfig cfg = test_config();
+  const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}};
+  const Evaluation ev = evaluate(ds, in, gata(), tal(), cfg, model);
+  TempDir dir;
+  write_evaluation(dir.path(), ev, ds, in, cfg, model, "0.1.0");
+  const std::string tsv = read_text(dir.file("metrics.tsv"));
+  EXPECT_EQ(tsv.substr(0, tsv.find('\n')), "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn");
+  EXPECT_NE(tsv.find("deeplift:rescale\tbackground\t0\tTAL\tfn_rate\tall\t1\t1\n"), std::string::npos);
+  EXPECT_NE(tsv.find("model\t-\t2\t-\ttest_auprc\tall\t0.4\t\n"), std::string::npos);
+  const std::string hits = read_text(dir.file("hits.tsv"));
+  EXPECT_EQ(hits.substr(0, hits.find('\n')),
+            "method\treference\ttask\tseq\tmotif\tstart\tend\tstrand\tlog_odds\tclass\tn_instances\tscore");
+  // 4 sequences x 2 motifs x 2 hits x 2 methods x 3 tasks, plus the header.
+  EXPECT_EQ(std::count(hits.begin(), hits.end(), '\n'), 4 * 2 * 2 * 2 * 3 + 1);
+  EXPECT_NE(hits.find("deeplift:rescale\tbackground\t0\ts0\tTAL\t6\t8\t+\t"), std::string::npos);
+  const std::string json = read_text(dir.file("metrics.json"));
+  EXPECT_NE(json.find("\"scan_mode\": \"exclusive\""), std::string::npos);
+  EXPECT_NE(json.find("\"strands\": \"forward\""), std::string::npos);
+  EXPECT_NE(json.find("\"log_odds_threshold\": 2"), std::string::npos);
+  EXPECT_NE(json.find("\"n_sequences\": 4"), std::string::npos);
+  EXPECT_NE(json.find("\"methods\": [\"deeplift:rescale\", \"ism@shuffle\"]"), std::string::npos);
+  EXPECT_NE(json.find("\"model\": {\"test_auroc\": [0.9, 0.8, 0.7], \"test_auprc\": [0.6, 0.5, 0.4]}"),
+            std::string::npos);
+  EXPECT_NE(json.find("{\"method\": \"deeplift:rescale\", \"reference\": \"background\", \"task\": 0, \"motif\": "
+                      "\"TAL\", \"metric\": \"fn_rate\", \"tier\": \"all\", \"value\": 1, \"n\": 1}"),
+            std::string::npos);
+  EXPECT_EQ(lb::testing::list_dir(dir.path()), (std::vector<std::string>{"hits.tsv", "metrics.json", "metrics.tsv"}));
+}
+
+TEST(EvaluateTest, ModelMetricsFile) {
+  TempDir dir;
+  lb::testing::write_text(dir.file("m.tsv"),
+                          "metric\ttask\tvalue\ntest_auroc\ttask0\t0.9\ntest_auprc\ttask0\t0.8\ntest_auroc\ttask1\t0.7\n"
+                          "test_loss\tall\t0.3\n");
+  const ModelMetrics mm = read_model_metrics(dir.file("m.tsv"));
+  EXPECT_EQ(mm.test_auroc, (std::vector<double>{0.9, 0.7}));
+  EXPECT_EQ(mm.test_auprc, (std::vector<double>{0.8}));
+  lb::testing::write_text(dir.file("bad.tsv"), "metric\ttask\tvalue\ntest_auroc\ttask0\thigh\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad.tsv")), InputError,
+                   dir.file("bad.tsv") + ":2: bad value; expected a number, got 'high'");
+  lb::testing::write_text(dir.file("bad2.tsv"), "metric\ttask\tvalue\ntest_auroc\ttask7\t0.5\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad2.tsv")), InputError,
+                   dir.file("bad2.tsv") + ":2: bad task; expected task0..task2, got 'task7'");
+}
+
+TEST(EvaluateTest, ShapeAndIdMismatchesAreExactErrors) {
+  const sim::Dataset ds = tiny_dataset();
+  auto with = [&](const std::string& name, io::NpyArray arr) {
+    io::NpzArchive a = worked_archive(ds);
+    for (auto& [n, v] : a)
+      if (n == name) v = std::move(arr);
+    return a;
+  };
+  auto match = [&](const io::NpzArchive& a) { return match_scores(a, "scores.npz", ds, "data", "background"); };
+  EXPECT_THROW_MSG(match(with("ids", io::NpyArray::from_strings({4}, std::vector<std::string>{"s2", "s0", "x9", "s3"}))),
+                   InputError, "scores.npz: array 'ids': unknown sequence 'x9'; expected an id of the dataset data, got 'x9'");
+  EXPECT_THROW_MSG(match(with("ids", io::NpyArray::from_strings({4}, std::vector<std::string>{"s2", "s0", "s2", "s3"}))),
+                   InputError, "scores.npz: array 'ids': duplicate sequence 's2'; expected each id once, got 's2' twice");
+  EXPECT_THROW_MSG(match(with("ids", io::NpyArray::from_strings({2, 2}, std::vector<std::string>{"s2", "s0", "s1", "s3"}))),
+                   InputError, "scores.npz: array 'ids': wrong shape; expected (N,), got (2,2)");
+  EXPECT_THROW_MSG(match(with("onehot", io::NpyArray::from_f32({4, 4, 8}, std::vector<float>(128)))), InputError,
+                   "scores.npz: array 'onehot': wrong shape; expected (N,4,L) = (4,4,10) (N from 'ids', L from the "
+                   "dataset data), got (4,4,8)");
+  EXPECT_THROW_MSG(match(with("deeplift:rescale", io::NpyArray::from_f32({4, 3, 4, 8}, std::vector<float>(384)))),
+                   InputError,
+                   "scores.npz: array 'deeplift:rescale': wrong shape; expected (N,T,4,L) = (4,3,4,10) (N from 'ids', T "
+                   "tasks, L from the dataset data), got (4,3,4,8)");
+  EXPECT_THROW_MSG(match(with("ism@shuffle", io::NpyArray::from_f32({3, 3, 4, 10}, std::vector<float>(360)))),
+                   InputError,
+                   "scores.npz: array 'ism@shuffle': wrong shape; expected (N,T,4,L) = (4,3,4,10) (N from 'ids', T "
+                   "tasks, L from the dataset data), got (3,3,4,10)");
+  // The one-hot of s0 (row 1) with its first base T replaced by A.
+  io::NpyArray oh = onehot(ds, {2, 0, 1, 3});
+  {
+    std::vector<float> v = oh.to_f32("");
+    v[(1 * 4 + 3) * kL + 0] = 0;
+    v[(1 * 4 + 0) * kL + 0] = 1;
+    oh = io::NpyArray::from_f32({4, 4, kL}, v);
+  }
+  EXPECT_THROW_MSG(match(with("onehot", oh)), InputError,
+                   "scores.npz: array 'onehot': sequence 's0' position 0 differs from the dataset data; expected 'T', got 'A'");
+  io::NpzArchive only{{"ids", ids_of(ds, {0})}, {"onehot", onehot(ds, {0})}};
+  EXPECT_THROW_MSG(match(only), InputError,
+                   "scores.npz: no method arrays; expected at least one array besides 'ids' and 'onehot', got none");
+  io::NpzArchive no_onehot{{"ids", ids_of(ds, {0})}};
+  EXPECT_THROW(match(no_onehot), InputError);
+}
+
+TEST(EvaluateTest, ReadScoresNamesTheFile) {
+  const sim::Dataset ds = tiny_dataset();
+  TempDir dir;
+  io::write_npz(dir.file("scores.npz"), worked_archive(ds));
+  const ScoresInput in = read_scores(dir.file("scores.npz"), ds, "data", "background");
+  EXPECT_EQ(in.methods.size(), 2u);
+}
+
+TEST(EvaluateTest, ConfigErrors) {
+  EvalConfig c;
+  EXPECT_NO_THROW(validate(c));
+  c.pseudocount = 1;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.pseudocount: out of range; expected a value in [0, 1), got 1");
+  c = {};
+  c.strands = "reverse";
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.strands: unknown value; expected forward or both, got 'reverse'");
+  c = {};
+  c.top_hits = 0;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.top_hits: too small; expected top_hits >= 1, got 0");
+  c = {};
+  c.scan_mode = "greedy";
+  EXPECT_THROW_MSG(validate(c), ConfigError,
+                   "eval.scan_mode: unknown value; expected exclusive or deeplift_compatible, got 'greedy'");
+  c = {};
+  c.background = {0.3, 0.2, 0.2, 0.4};
+  try {
+    validate(c);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("eval.background: ", 0), 0u) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace lb::eval
