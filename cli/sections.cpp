@@ -82,11 +82,24 @@ void add_attribution_options(OptionSet& o, attr::AttributionConfig& c) {
         "sequences per parallel work item; part of the result's definition (results do not depend on --threads)");
 }
 
+void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
+  o.add("eval", "background", &c.background, "A,C,G,T probabilities of the motif scan's background (sum 1)");
+  o.add("eval", "pseudocount", &c.pseudocount, "PWM smoothing c of the scan: p' = p(1-c) + c/4, in [0, 1)");
+  o.add("eval", "strands", &c.strands, "strands scanned: forward, or both (the better strand of each window)");
+  o.add("eval", "top_hits", &c.top_hits, "hits kept per sequence and motif (greedy, excluding w/2 around each pick)");
+  o.add("eval", "log_odds_threshold", &c.log_odds_threshold,
+        "log-odds (natural log) from which a hit is strong: fn_rate and fp_rate count strong hits only");
+  o.add("eval", "scan_mode", &c.scan_mode,
+        "top-hit selection: exclusive, or deeplift_compatible (the authors' quirk: a pick within w/2 of the start "
+        "excludes nothing, so it can be picked again)");
+}
+
 void add_all_options(OptionSet& o, RunConfig& c) {
   add_sim_options(o, c.sim);
   add_model_options(o, c.model);
   add_train_options(o, c.train);
   add_attribution_options(o, c.attribution);
+  add_eval_options(o, c.eval);
 }
 
 }  // namespace lb::cli

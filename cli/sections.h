@@ -5,6 +5,7 @@
 
 #include "attribution/methods.h"
 #include "cli/options.h"
+#include "eval/evaluate.h"
 #include "model/network.h"
 #include "model/trainer.h"
 #include "sim/simulator.h"
@@ -18,6 +19,7 @@ void add_sim_options(OptionSet& opts, sim::SimConfig& cfg);
 void add_model_options(OptionSet& opts, model::ModelConfig& cfg);
 void add_train_options(OptionSet& opts, model::TrainConfig& cfg);
 void add_attribution_options(OptionSet& opts, attr::AttributionConfig& cfg);
+void add_eval_options(OptionSet& opts, eval::EvalConfig& cfg);
 
 /// Every section of a run's configuration, registered on every command.
 struct RunConfig {
@@ -25,6 +27,7 @@ struct RunConfig {
   model::ModelConfig model;
   model::TrainConfig train;
   attr::AttributionConfig attribution;
+  eval::EvalConfig eval;
 };
 void add_all_options(OptionSet& opts, RunConfig& cfg);
 
