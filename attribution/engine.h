@@ -73,6 +73,12 @@ Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::sp
 
 enum class IgRule { Midpoint, Trapezoid, GaussLegendre };
 
+/// Quadrature nodes α (ascending) and weights on [0, 1], `steps` of each (= gradient evaluations):
+/// midpoint α_k = (k + ½)/steps, w = 1/steps; trapezoid α_k = k/(steps - 1) with half-weight
+/// ends (steps >= 2); Gauss-Legendre (exact for polynomials of degree 2*steps - 1), computed by
+/// Newton's method on the Legendre polynomial in double.
+void ig_nodes(IgRule rule, int steps, std::vector<double>& alphas, std::vector<double>& weights);
+
 /// Integrated gradients: the path-averaged gradient at r + α(x - r) over `steps` nodes of the
 /// quadrature `rule` (midpoint: α = (k + 0.5)/steps, the paper's), as multipliers (C x T*n*S);
 /// contributions are m ⊙ (x - r). delta_logits as above.
