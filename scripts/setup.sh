@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages liftbench needs to build and test. Idempotent: when everything
-# is present it only checks (no apt-get call). Run as root or with sudo available.
+# Installs the Debian packages liftbench needs to build and test, and the report's charting
+# libraries (npm ci in eval/web). Idempotent: when everything is present it only checks (no
+# apt-get or npm call). Run as root or with sudo available.
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libhts-dev libfmt-dev zlib1g-dev libzip-dev
   googletest libgtest-dev libbenchmark-dev
   samtools bedtools
+  chromium  # renders the HTML report in tests/eval/report_test.cpp
 )
 
 missing=()
@@ -16,11 +18,22 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "setup: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Vega, Vega-Lite and Vega-Embed, exactly as package-lock.json pins them; the build embeds their
+# minified files into the binary (eval/web/CMakeLists.txt). Reinstalled only when the lock file
+# is newer than the installed tree.
+web="$(dirname "$0")/../eval/web"
+if [ -f "$web/node_modules/.package-lock.json" ] && [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  echo "setup: report assets present (eval/web/node_modules)"
+else
+  command -v npm >/dev/null 2>&1 || { echo "setup: npm is needed to install the report's charting libraries (Node.js >= 18)" >&2; exit 1; }
+  echo "setup: npm ci in eval/web"
+  (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
