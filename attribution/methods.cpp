@@ -141,6 +141,23 @@ Mat ism_contributions(const Mat& ism, const Mat& x, int n, int n_tasks, int len)
   return out;
 }
 
+// m ⊙ (x - r) is nonzero at unobserved bases too (x - r = -r there). For one-hot input the
+// convention of deeplift's genomics notebooks, TF-MoDISco and tangermeme is the position's total,
+// Σ_c m[c](x[c] - r[c]) = hyp[observed], at the observed base and 0 elsewhere; the per-position
+// sums, and so summation-to-delta, are unchanged. An N column (all zero) has no observed base:
+// its raw contributions stay, so the sums still add up.
+void project_on_observed_base(Mat& contrib, const Mat& x, int n, int n_tasks, int len) {
+  for (int t = 0; t < n_tasks; ++t)
+    for (int i = 0; i < n; ++i)
+      for (int l = 0; l < len; ++l) {
+        const Eigen::Index xc = static_cast<Eigen::Index>(i) * len + l;
+        if (x.col(xc).sum() != 1.0f) continue;
+        const Eigen::Index mc = (static_cast<Eigen::Index>(t) * n + i) * len + l;
+        const float total = contrib.col(mc).sum();
+        for (int b = 0; b < 4; ++b) contrib(b, mc) = x(b, xc) == 1.0f ? total : 0.0f;
+      }
+}
+
 // Per-chunk worst error, reduced in chunk order afterwards (thread-count independent).
 struct Worst {
   double abs = 0, rel = 0;
@@ -241,9 +258,6 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
   if (cfg.mean_normalize && net_in.output_kind() != model::OutputKind::Softmax)
     throw ConfigError("attribution.mean_normalize: centres the logits of a softmax model; expected model.output = "
                       "softmax, got sigmoid");
-  IgRule ig_rule = IgRule::Midpoint;
-  parse_ig_rule(cfg.ig_rule, ig_rule);
-
   // Appendix K and the softmax centring both act on copies; the caller's network is untouched.
   model::Network normalized, centred;
   const model::Network* net = &net_in;
@@ -258,8 +272,6 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
 
   const bool shuffled = method.reference == ReferenceKind::Shuffle || method.reference == ReferenceKind::DinucShuffle;
   const int n_refs = !uses_reference ? 0 : shuffled ? cfg.n_shuffles : 1;
-  const bool hypothetical = one_hot && uses_reference;
-  const bool delta = has_delta(method.kind);
   const sim::ShuffleKind shuffle_kind = method.reference == ReferenceKind::Shuffle ? sim::ShuffleKind::Mono
                                         : cfg.deeplift_compatible_shuffle         ? sim::ShuffleKind::DinucCompatible
                                                                                   : sim::ShuffleKind::Dinuc;
@@ -271,94 +283,52 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
   res.n_references = n_refs;
   const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
   res.contributions = Mat::Zero(C, cols);
-  if (hypothetical) res.hypothetical = Mat::Zero(C, cols);
+  if (one_hot && uses_reference) res.hypothetical = Mat::Zero(C, cols);
   if (method.kind == Kind::Ism) res.ism = Mat::Zero(C, cols);
-  if (delta) res.delta = Mat::Zero(T, n);
+  if (has_delta(method.kind)) res.delta = Mat::Zero(T, n);
 
   const int chunk = std::max(1, cfg.chunk);
   const int n_chunks = (n + chunk - 1) / chunk;
   std::vector<Worst> worst(static_cast<std::size_t>(n_chunks));
   std::mutex progress_mutex;
   int done = 0;
-  const DeepliftOptions dl_opt{cfg.near_zero};
 
   parallel_for(n_chunks, [&](int c) {
     const int s0 = c * chunk, m = std::min(chunk, n - s0);
     const Mat xc = x.middleCols(static_cast<Eigen::Index>(s0) * S, static_cast<Eigen::Index>(m) * S);
-    const Eigen::Index mcols = static_cast<Eigen::Index>(T) * m * S;
-    Mat contrib, hyp, ism, err_sum;
-    if (method.kind == Kind::Grad) {
-      contrib = gradient_multipliers(*net, xc, m, tasks, false);
-    } else if (method.kind == Kind::Ism) {
-      ism = in_silico_mutagenesis(*net, xc, m, tasks);
-      contrib = ism_contributions(ism, xc, m, T, S);
-    } else {
-      contrib = Mat::Zero(C, mcols);
-      if (hypothetical) hyp = Mat::Zero(C, mcols);
-      if (delta) err_sum = Mat::Zero(T, m);
-      // Gradients do not depend on the reference: one backward pass serves every reference.
-      Mat grad;
-      if (method.kind == Kind::GradXInput || method.kind == Kind::GuidedBackprop)
-        grad = gradient_multipliers(*net, xc, m, tasks, method.kind == Kind::GuidedBackprop);
+    std::vector<Reference> refs;
+    if (shuffled) {
       // Block s*K + j is reference j of chunk sample s, drawn from that sample's own stream.
-      Mat shuffles;
-      if (shuffled) {
-        shuffles.resize(C, static_cast<Eigen::Index>(m) * n_refs * S);
-        for (int s = 0; s < m; ++s)
-          shuffles.middleCols(static_cast<Eigen::Index>(s) * n_refs * S, static_cast<Eigen::Index>(n_refs) * S) =
-              sim::shuffle_one_hot(xc.middleCols(static_cast<Eigen::Index>(s) * S, S), 1, S, shuffle_kind, n_refs,
-                                   cfg.seed, streams[static_cast<std::size_t>(s0 + s)]);
-      }
-      Worst& w = worst[static_cast<std::size_t>(c)];
-      for (int j = 0; j < n_refs; ++j) {
-        const Reference local = shuffled ? gather_reference(shuffles, m, n_refs, j, S) : Reference{};
-        const Reference& r = shuffled ? local : shared;
-        Mat mult, dlogit;
-        if (method.kind == Kind::Deeplift)
-          mult = deeplift_multipliers(*net, xc, r, m, tasks, method.rules, dl_opt, &dlogit);
-        else if (method.kind == Kind::Ig)
-          mult = integrated_gradients(*net, xc, r, m, tasks, cfg.ig_steps, ig_rule, &dlogit);
-        const Mat& mj = grad.size() ? grad : mult;
-        const Mat cj = contributions(mj, xc, r, m, T, S);
-        contrib += cj;
-        if (hypothetical) hyp += hypothetical_contributions(mj, r, m, T, S);
-        if (delta) {
-          // Checked per reference, before averaging: a bad reference cannot hide behind good ones.
-          const Mat e = summation_error(cj, dlogit, m, S);
-          err_sum += e;
-          for (int t = 0; t < T; ++t)
-            for (int s = 0; s < m; ++s) {
-              double a = std::fabs(static_cast<double>(e(t, s)));
-              if (std::isnan(a)) a = HUGE_VAL;  // a NaN must surface as the worst error, not vanish in max()
-              const double rel = a / std::max(std::fabs(static_cast<double>(dlogit(t, s))), 1.0);
-              w.abs = std::max(w.abs, a);
-              if (rel > w.rel || w.seq < 0) w = Worst{w.abs, rel, s0 + s, t, j};
-            }
-        }
-      }
-      if (n_refs > 1) {
-        const float inv = 1.0f / static_cast<float>(n_refs);
-        contrib *= inv;
-        if (hypothetical) hyp *= inv;
-        if (delta) err_sum *= inv;
-      }
+      Mat shuffles(C, static_cast<Eigen::Index>(m) * n_refs * S);
+      for (int s = 0; s < m; ++s)
+        shuffles.middleCols(static_cast<Eigen::Index>(s) * n_refs * S, static_cast<Eigen::Index>(n_refs) * S) =
+            sim::shuffle_one_hot(xc.middleCols(static_cast<Eigen::Index>(s) * S, S), 1, S, shuffle_kind, n_refs,
+                                 cfg.seed, streams[static_cast<std::size_t>(s0 + s)]);
+      for (int j = 0; j < n_refs; ++j) refs.push_back(gather_reference(shuffles, m, n_refs, j, S));
+    } else if (uses_reference) {
+      refs.push_back(shared);
     }
+    const MethodResult r = run_with_references(method, *net, xc, m, tasks, cfg, refs);
     // Chunk columns (task t of chunk sample s) -> result columns (task t of sample s0 + s).
     for (int t = 0; t < T; ++t) {
       const Eigen::Index src = static_cast<Eigen::Index>(t) * m * S;
       const Eigen::Index dst = (static_cast<Eigen::Index>(t) * n + s0) * S;
       const Eigen::Index len = static_cast<Eigen::Index>(m) * S;
-      res.contributions.middleCols(dst, len) = contrib.middleCols(src, len);
-      if (hypothetical) res.hypothetical.middleCols(dst, len) = hyp.middleCols(src, len);
-      if (ism.size()) res.ism.middleCols(dst, len) = ism.middleCols(src, len);
+      res.contributions.middleCols(dst, len) = r.contributions.middleCols(src, len);
+      if (r.hypothetical.size()) res.hypothetical.middleCols(dst, len) = r.hypothetical.middleCols(src, len);
+      if (r.ism.size()) res.ism.middleCols(dst, len) = r.ism.middleCols(src, len);
     }
-    if (delta) res.delta.middleCols(s0, m) = err_sum;
+    if (r.delta.size()) res.delta.middleCols(s0, m) = r.delta;
+    worst[static_cast<std::size_t>(c)] =
+        Worst{r.max_abs_delta, r.max_rel_delta, r.worst_sequence < 0 ? -1 : s0 + r.worst_sequence, r.worst_task,
+              r.worst_reference};
     if (progress) {
       std::lock_guard<std::mutex> lock(progress_mutex);
       done += m;
       progress(done);
     }
   });
+  // Reduced in chunk order: the same worst case (first in sequence order on ties) for any thread count.
   for (const Worst& w : worst) {
     res.max_abs_delta = std::max(res.max_abs_delta, w.abs);
     if (w.seq >= 0 && (w.rel > res.max_rel_delta || res.worst_sequence < 0)) {
@@ -368,6 +338,79 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
       res.worst_reference = w.ref;
     }
   }
+  return res;
+}
+
+MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
+                                 std::span<const int> tasks, const AttributionConfig& cfg,
+                                 std::span<const Reference> refs) {
+  using Kind = Method::Kind;
+  const model::Shape in = net.input_shape();
+  const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
+  const bool uses_reference = method.kind != Kind::Grad && method.kind != Kind::Ism;
+  LB_CHECK(uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
+           refs.size(), method.name);
+  const bool hypothetical = is_one_hot_input(net) && uses_reference;
+  const bool delta = has_delta(method.kind);
+  IgRule ig_rule = IgRule::Midpoint;
+  parse_ig_rule(cfg.ig_rule, ig_rule);
+  const DeepliftOptions dl_opt{cfg.near_zero};
+  const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
+
+  MethodResult res;
+  res.n_references = static_cast<int>(refs.size());
+  if (method.kind == Kind::Grad) {
+    res.contributions = gradient_multipliers(net, x, n, tasks, false);
+    return res;
+  }
+  if (method.kind == Kind::Ism) {
+    res.ism = in_silico_mutagenesis(net, x, n, tasks);
+    res.contributions = ism_contributions(res.ism, x, n, T, S);
+    return res;
+  }
+  res.contributions = Mat::Zero(C, cols);
+  if (hypothetical) res.hypothetical = Mat::Zero(C, cols);
+  if (delta) res.delta = Mat::Zero(T, n);
+  // Gradients do not depend on the reference: one backward pass serves every reference.
+  Mat grad;
+  if (method.kind == Kind::GradXInput || method.kind == Kind::GuidedBackprop)
+    grad = gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedBackprop);
+  for (std::size_t j = 0; j < refs.size(); ++j) {
+    const Reference& r = refs[j];
+    Mat mult, dlogit;
+    if (method.kind == Kind::Deeplift)
+      mult = deeplift_multipliers(net, x, r, n, tasks, method.rules, dl_opt, &dlogit);
+    else if (method.kind == Kind::Ig)
+      mult = integrated_gradients(net, x, r, n, tasks, cfg.ig_steps, ig_rule, &dlogit);
+    const Mat& mj = grad.size() ? grad : mult;
+    const Mat cj = contributions(mj, x, r, n, T, S);
+    res.contributions += cj;
+    if (hypothetical) res.hypothetical += hypothetical_contributions(mj, r, n, T, S);
+    if (!delta) continue;
+    // Checked per reference, before averaging: a bad reference cannot hide behind good ones.
+    const Mat e = summation_error(cj, dlogit, n, S);
+    res.delta += e;
+    for (int s = 0; s < n; ++s)
+      for (int t = 0; t < T; ++t) {
+        double a = std::fabs(static_cast<double>(e(t, s)));
+        if (std::isnan(a)) a = HUGE_VAL;  // a NaN must surface as the worst error, not vanish in max()
+        const double rel = a / std::max(std::fabs(static_cast<double>(dlogit(t, s))), 1.0);
+        res.max_abs_delta = std::max(res.max_abs_delta, a);
+        if (rel > res.max_rel_delta || res.worst_sequence < 0) {
+          res.max_rel_delta = rel;
+          res.worst_sequence = s;
+          res.worst_task = t;
+          res.worst_reference = static_cast<int>(j);
+        }
+      }
+  }
+  if (refs.size() > 1) {
+    const float inv = 1.0f / static_cast<float>(refs.size());
+    res.contributions *= inv;
+    if (hypothetical) res.hypothetical *= inv;
+    if (delta) res.delta *= inv;
+  }
+  if (hypothetical) project_on_observed_base(res.contributions, x, n, T, S);
   return res;
 }
 

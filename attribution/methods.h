@@ -73,7 +73,10 @@ bool has_delta(Method::Kind kind);
 
 /// Result of one method on n one-hot sequences of length L with T tasks, all (4 x T*n*L) in
 /// the multiplier layout, averaged over the references of each sequence.
-///  - contributions: m ⊙ (x - r) (grad: the gradient itself; ism: see below);
+///  - contributions: m ⊙ (x - r) (grad: the gradient itself; ism: see below). For one-hot DNA
+///    each position's total Σ_c m[c](x[c] - r[c]) (= the hypothetical contribution of the
+///    observed base) is put at the observed base, 0 at the other three (the layout TF-MoDISco
+///    and tangermeme expect; per-position sums unchanged). N positions keep m ⊙ (x - r);
 ///  - hypothetical: empty for methods without one (grad, ism) and for inputs that are not
 ///    one-hot DNA (C != 4 or 2-D);
 ///  - delta (T x n): the summation-to-delta error Σ contributions - mean Δlogit (= the mean over
@@ -117,5 +120,12 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
 MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg,
                         std::span<const std::uint64_t> streams, const ProgressFn& progress = {});
+
+/// The core of run_method on one batch, without chunking or network normalisation: the method
+/// against the given references (for methods without a reference, grad and ism: none), averaged
+/// over them. Each reference is shared or per sample (engine.h). worst_sequence is within x.
+MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
+                                 std::span<const int> tasks, const AttributionConfig& cfg,
+                                 std::span<const Reference> refs);
 
 }  // namespace lb::attr
