@@ -337,3 +337,167 @@ TEST(CliTest, PredictBadArguments) {
 
 }  // namespace
 }  // namespace lb
+
+// ---- liftbench evaluate ----------------------------------------------------------------------
+#include "core/alphabet.h"
+#include "io/npz.h"
+#include "sim/dataset.h"
+
+#include <map>
+#include <sstream>
+
+namespace lb {
+namespace {
+
+const std::string kEvalSmoke = std::string(LB_SOURCE_DIR) + "/configs/smoke.ini";
+
+// A scores.npz for the test split of `data`, built here rather than by `liftbench attribute`:
+// "oracle" puts +1 on every planted base relevant to a task (both motifs for task 0, GATA for
+// 1, TAL for 2) and 0 elsewhere; "blind" puts -1 there.
+void write_built_scores(const std::string& data, const std::string& path) {
+  const sim::Dataset ds = sim::read_dataset_dir(data);
+  std::vector<int> rows;
+  for (int i = 0; i < ds.size(); ++i)
+    if (ds.splits[static_cast<std::size_t>(i)] == sim::Split::Test) rows.push_back(i);
+  const auto n = rows.size(), L = static_cast<std::size_t>(ds.seq_len);
+  std::vector<std::string> ids;
+  std::vector<float> onehot(n * 4 * L, 0.0f), oracle(n * 3 * 4 * L, 0.0f), blind(n * 3 * 4 * L, 0.0f);
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto i = static_cast<std::size_t>(rows[r]);
+    ids.push_back(ds.ids[i]);
+    for (std::size_t l = 0; l < L; ++l) onehot[(r * 4 + base_code(ds.seqs[i][l])) * L + l] = 1.0f;
+    for (const auto& site : ds.sites) {
+      if (site.seq != rows[r]) continue;
+      const bool is_gata = site.motif == "GATA_disc1";
+      for (auto l = static_cast<std::size_t>(site.start); l < static_cast<std::size_t>(site.end); ++l)
+        for (std::size_t t = 0; t < 3; ++t) {
+          if ((t == 1 && !is_gata) || (t == 2 && is_gata)) continue;
+          const std::size_t k = ((r * 3 + t) * 4 + base_code(ds.seqs[i][l])) * L + l;
+          oracle[k] = 1.0f;
+          blind[k] = -1.0f;
+        }
+    }
+  }
+  const auto N = static_cast<std::int64_t>(n), Li = static_cast<std::int64_t>(L);
+  io::write_npz(path, {{"ids", io::NpyArray::from_strings({N}, ids)},
+                       {"onehot", io::NpyArray::from_f32({N, 4, Li}, onehot)},
+                       {"oracle", io::NpyArray::from_f32({N, 3, 4, Li}, oracle)},
+                       {"blind@zeros", io::NpyArray::from_f32({N, 3, 4, Li}, blind)}});
+}
+
+// metrics.tsv rows with tier "all", keyed "method|task|motif|metric".
+std::map<std::string, double> read_metrics_all(const std::string& path) {
+  std::map<std::string, double> m;
+  std::istringstream in(read_text(path));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string x;
+    while (std::getline(ss, x, '\t')) f.push_back(x);
+    if (f.size() >= 7 && f[5] == "all") m[f[0] + "|" + f[2] + "|" + f[3] + "|" + f[4]] = std::stod(f[6]);
+  }
+  return m;
+}
+
+TEST(CliEvaluateTest, EveryHelpKeyIsDocumented) {
+  const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  const auto r = run_liftbench("evaluate --help");
+  ASSERT_EQ(r.exit_code, 0);
+  std::regex key_re(R"(--(eval\.[a-z0-9_]+))");
+  int n = 0;
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
+    EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
+  EXPECT_EQ(n, 6);
+  for (const char* flag : {"--data", "--scores", "--model-metrics", "--out", "--threads", "--quiet"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+    EXPECT_NE(doc.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(doc.find("### `liftbench evaluate`"), std::string::npos);
+  EXPECT_NE(run_liftbench("").out.find("  evaluate   score every method"), std::string::npos);
+}
+
+// Built scores, since this test was written before `liftbench attribute` landed.
+TEST(CliEvaluateTest, SmokeOnBuiltScoresWritesEveryOutput) {
+  TempDir tmp;
+  const std::string data = tmp.file("data"), scores = tmp.file("scores.npz"), out = tmp.file("ev");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + kEvalSmoke + " -o " + data).exit_code, 0);
+  write_built_scores(data, scores);
+  write_text(tmp.file("m.metrics.tsv"), "metric\ttask\tvalue\ntest_auroc\ttask0\t0.9\ntest_auprc\ttask0\t0.8\n");
+  const auto r = run_liftbench("evaluate -c " + kEvalSmoke + " --data " + data + " --scores " + scores +
+                               " --model-metrics " + tmp.file("m.metrics.tsv") + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::evaluate] method "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[M::evaluate] blind@zeros "), std::string::npos) << r.err;
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv"}));
+  const auto m = read_metrics_all(out + "/metrics.tsv");
+  // "blind" scores every planted base -1: every strong hit in a 'both' sequence is a false negative.
+  EXPECT_EQ(m.at("blind@zeros|0|GATA_disc1|fn_rate"), 1.0);
+  EXPECT_EQ(m.at("blind@zeros|0|TAL1_known1|fn_rate"), 1.0);
+  EXPECT_LE(m.at("oracle|0|GATA_disc1|fn_rate"), m.at("blind@zeros|0|GATA_disc1|fn_rate"));
+  EXPECT_EQ(m.at("oracle|1|GATA_disc1|loc_auroc"), 1.0);
+  EXPECT_EQ(m.at("oracle|2|TAL1_known1|loc_auroc"), 1.0);
+  EXPECT_EQ(m.at("oracle|1|TAL1_known1|fp_rate"), 0.0);  // TAL bases score 0 on task 1
+  EXPECT_EQ(m.at("model|0|-|test_auroc"), 0.9);
+  const std::string json = read_text(out + "/metrics.json");
+  EXPECT_NE(json.find("\"scan_mode\": \"exclusive\""), std::string::npos);
+  EXPECT_NE(json.find("\"methods\": [\"oracle\", \"blind@zeros\"]"), std::string::npos);
+  EXPECT_NE(json.find("\"references\": [\"background\", \"zeros\"]"), std::string::npos);
+  EXPECT_NE(json.find("\"model\": {\"test_auroc\": [0.9], \"test_auprc\": [0.8]}"), std::string::npos);
+  const std::string hits = read_text(out + "/hits.tsv");
+  EXPECT_EQ(hits.substr(0, hits.find('\n')),
+            "method\treference\ttask\tseq\tmotif\tstart\tend\tstrand\tlog_odds\tclass\tn_instances\tscore");
+  EXPECT_NE(read_text(out + "/evaluate.config.ini").find("[eval]"), std::string::npos);
+  // The same run in deeplift_compatible mode says so.
+  ASSERT_EQ(run_liftbench("evaluate -q -c " + kEvalSmoke + " --data " + data + " --scores " + scores +
+                          " --eval.scan_mode deeplift_compatible -o " + out)
+                .exit_code,
+            0);
+  EXPECT_NE(read_text(out + "/metrics.json").find("\"scan_mode\": \"deeplift_compatible\""), std::string::npos);
+}
+
+TEST(CliEvaluateTest, MismatchedScoresFailCleanly) {
+  TempDir tmp;
+  const std::string data = tmp.file("data"), scores = tmp.file("scores.npz"), out = tmp.file("ev");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + kEvalSmoke + " -o " + data).exit_code, 0);
+  io::write_npz(scores, {{"ids", io::NpyArray::from_strings({1}, std::vector<std::string>{"nope"})},
+                         {"onehot", io::NpyArray::from_f32({1, 4, 200}, std::vector<float>(800))}});
+  auto r = run_liftbench("evaluate -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " -o " + out);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: " + scores + ": array 'ids': unknown sequence 'nope'; expected an id of the dataset " + data +
+                ", got 'nope'\n");
+  EXPECT_TRUE(list_dir(out).empty());
+  r = run_liftbench("evaluate -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " -o " + out +
+                    " --eval.strands reverse");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("liftbench: error: eval.strands: unknown value; expected forward or both, got 'reverse'"),
+            std::string::npos) << r.err;
+}
+
+// The whole smoke pipeline; skipped until `liftbench attribute` exists in this build.
+TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
+  if (run_liftbench("attribute --help").exit_code != 0) GTEST_SKIP() << "liftbench attribute is not built";
+  TempDir tmp;
+  const std::string data = tmp.file("data"), model = tmp.file("model.npz"), scores = tmp.file("scores.npz"),
+                    out = tmp.file("ev");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + kEvalSmoke + " -o " + data).exit_code, 0);
+  ASSERT_EQ(run_liftbench("train -q -c " + kEvalSmoke + " --data " + data + " -o " + model).exit_code, 0);
+  auto r = run_liftbench("attribute -q -c " + kEvalSmoke + " --model " + model + " --data " + data +
+                         " --attribution.methods deeplift:rescale,deeplift:revealcancel -o " + scores);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench("evaluate -q -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " --model-metrics " +
+                    tmp.file("model.metrics.tsv") + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv"}));
+  const auto m = read_metrics_all(out + "/metrics.tsv");
+  for (const std::string motif : {"GATA_disc1", "TAL1_known1"})
+    EXPECT_LE(m.at("deeplift:revealcancel|0|" + motif + "|fn_rate"), m.at("deeplift:rescale|0|" + motif + "|fn_rate"))
+        << motif;
+  EXPECT_EQ(m.count("model|0|-|test_auroc"), 1u);
+  EXPECT_NE(read_text(out + "/metrics.json").find("\"model\": {\"test_auroc\": ["), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lb
