@@ -398,7 +398,7 @@ struct LogoMethod {
 
 std::string logo_svg(int row, int seq_len, int n_tasks, int task, const std::vector<int>& base,
                      const std::vector<LogoMethod>& methods, const std::vector<sim::MotifSite>& sites) {
-  constexpr double kCell = 5, kLabel = 190, kHalf = 30, kGap = 8, kAxis = 18;
+  constexpr double kCell = 5, kLabel = 235, kHalf = 30, kGap = 8, kAxis = 18;
   const double track_h = 2 * kHalf + kGap;
   const double width = kLabel + kCell * seq_len + 10;
   const double height = track_h * static_cast<double>(methods.size()) + kAxis;
@@ -626,7 +626,7 @@ constexpr std::string_view kScript = R"JS(
                column: { field: 'method', type: 'nominal', sort: sort, title: null, header: { labelFontSize: 11 } } },
       spec: { width: 125, height: 105, layer: [
         { transform: [{ aggregate: [{ op: 'count', as: 'n' }] }], mark: { type: 'rule', color: '#aaa' }, encoding: { y: { datum: 0 } } },
-        { mark: { type: 'circle', size: 10, opacity: 0.6 }, encoding: {
+        { mark: { type: 'circle', size: 14, opacity: 0.65 }, encoding: {
           x: { field: 'log_odds', type: 'quantitative', title: 'log-odds', scale: { zero: false } },
           y: { field: 'score', type: 'quantitative', title: 'score' }, color: color,
           tooltip: [{ field: 'method' }, { field: 'log_odds' }, { field: 'score' }, { field: 'class' }, { field: 'n_instances' }] } }
@@ -634,15 +634,16 @@ constexpr std::string_view kScript = R"JS(
       resolve: { scale: { y: 'independent', x: 'shared' } } };
   }
   function bars(values, c, column, sort) {
+    const title = c.kind === 'fn' ? 'false-negative rate' : c.kind === 'fp' ? 'false-positive rate' : 'value';
     return { $schema: schema, title: c.title, data: { values: values },
-      facet: { column: { field: column, type: 'nominal', title: null } },
-      spec: { width: { step: 22 }, height: 160, layer: [
-        { mark: 'bar', encoding: { x: { field: 'method', type: 'nominal', sort: sort, title: null, axis: { labelAngle: -40 } },
-            y: { field: 'value', type: 'quantitative', title: c.kind === 'fn' ? 'false-negative rate' : c.kind === 'fp' ? 'false-positive rate' : 'value', scale: { domain: c.kind === 'loc' ? [0, 1] : undefined } },
+      facet: { column: { field: column, type: 'nominal', title: null, header: { labelFontSize: 11 } } },
+      spec: { width: 200, height: { step: 16 }, layer: [
+        { mark: 'bar', encoding: { y: { field: 'method', type: 'nominal', sort: sort, title: null },
+            x: { field: 'value', type: 'quantitative', title: title, scale: { domain: c.kind === 'loc' ? [0, 1] : undefined } },
             color: { field: 'method', type: 'nominal', sort: sort, legend: null },
             tooltip: [{ field: 'method' }, { field: 'value', format: '.3f' }, { field: 'n' }] } },
-        { mark: { type: 'text', dy: -6, fontSize: 9 }, encoding: { x: { field: 'method', type: 'nominal', sort: sort },
-            y: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.2f' } } }
+        { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { y: { field: 'method', type: 'nominal', sort: sort },
+            x: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: '.2f' } } }
       ] } };
   }
   function spec(c) {
