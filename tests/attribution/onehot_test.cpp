@@ -259,6 +259,52 @@ TEST(OneHotTest, MeanNormalisationCentresLogits) {
   EXPECT_LT(std::abs(last.bias().sum()), 1e-6f);
 }
 
+// With the engine: DeepLIFT-Rescale attributions of the normalised net are the original ones
+// minus their mean over classes, so S_a - S_b is unchanged (DESIGN §3.2).
+TEST(OneHotTest, MeanNormalisationKeepsContributionDifferences) {
+  const int n = 3, len = 15, k = 4;
+  const Network net = make_net("conv1d(6,5) relu gap dense(8) relu dense(4)", Shape{4, 1, len}, "softmax");
+  const Network norm = mean_normalize_softmax(net);
+  Rng rng(6);
+  const Mat x = random_onehot(4, len, n, rng);
+  const Reference r = background_reference({0.3, 0.2, 0.2, 0.3}, len);
+  const std::vector<int> tasks{0, 1, 2, 3};
+  const auto attribute = [&](const Network& nw) {
+    const Mat m = deeplift_multipliers(nw, x, r, n, tasks, uniform_rules(nw, Rule::Rescale), DeepliftOptions{});
+    return contributions(m, x, r, n, k, len);
+  };
+  const Mat s = attribute(net), sn = attribute(norm);
+  const Eigen::Index block = Eigen::Index{n} * len;  // one task's columns
+  Mat mean = Mat::Zero(4, block);
+  for (int t = 0; t < k; ++t) mean += s.middleCols(t * block, block) / static_cast<float>(k);
+  for (int t = 0; t < k; ++t) {
+    EXPECT_TRUE(close(sn.middleCols(t * block, block), s.middleCols(t * block, block) - mean, kNormAtol,
+                      "centred contributions"));
+    const Mat d = s.middleCols(t * block, block) - s.middleCols(0, block);
+    const Mat dn = sn.middleCols(t * block, block) - sn.middleCols(0, block);
+    EXPECT_TRUE(close(dn, d, kNormAtol, "S_t - S_0"));
+  }
+}
+
+// With the engine: on one-hot x, hyp at the observed base equals the engine's contribution.
+TEST(OneHotTest, HypotheticalMatchesEngineContributions) {
+  const int n = 2, len = 12;
+  const Network net = make_net("conv1d(5,3) relu conv1d(4,3) relu gap dense(3)", Shape{4, 1, len});
+  Rng rng(8);
+  const Mat x = random_onehot(4, len, n, rng);
+  const Reference r = background_reference({0.3, 0.2, 0.2, 0.3}, len);
+  const std::vector<int> tasks{0, 2};
+  const Mat m = deeplift_multipliers(net, x, r, n, tasks, uniform_rules(net, Rule::Rescale), DeepliftOptions{});
+  const Mat actual = contributions(m, x, r, n, 2, len);
+  const Mat hyp = hypothetical_contributions(m, r, n, 2, len);
+  for (Eigen::Index j = 0; j < actual.cols(); ++j) {
+    const Eigen::Index xc = j % (Eigen::Index{n} * len);
+    Eigen::Index obs = 0;
+    x.col(xc).maxCoeff(&obs);
+    EXPECT_NEAR(hyp(obs, j), actual.col(j).sum(), kHypAtol) << "column " << j;
+  }
+}
+
 TEST(OneHotTest, MeanNormalisationErrors) {
   const Network sig = make_net("conv1d(6,5) relu gap dense(4)", Shape{4, 1, 15}, "sigmoid");
   EXPECT_THROW_MSG(mean_normalize_softmax(sig), ConfigError,
