@@ -266,6 +266,7 @@ MetricsTable read_metrics(const std::string& path) {
   for (const auto& r : t.rows) {
     MetricsTable::Row row{r[c_method], r[c_ref], r[c_motif], r[c_metric], r[c_tier], to_int(r[c_task]),
                           to_double(r[c_value]), static_cast<long>(to_double(r[c_n]))};
+    if (row.metric.starts_with("test_")) continue;  // the model's rows: shown from metrics.json
     if (seen.insert(row.method).second) m.methods.push_back(row.method);
     m.rows.push_back(std::move(row));
   }
@@ -587,7 +588,7 @@ body { font-family: system-ui, sans-serif; margin: 20px 28px; color: #222; max-w
 h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 3px; margin-top: 36px; }
 h3 .note, .note { color: #666; font-weight: normal; font-size: 0.9em; }
 #lb-status { font-family: monospace; padding: 4px 8px; background: #f3f3f3; display: inline-block; }
-figure { margin: 14px 0; } figcaption { color: #555; font-size: 0.9em; max-width: 1100px; }
+figure { margin: 14px 0; } .chart { overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; max-width: 1100px; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 6px 0 14px; }
 td, th { border: 1px solid #ddd; padding: 3px 7px; text-align: right; } thead th { background: #f5f5f5; text-align: center; }
 tbody th { text-align: left; font-weight: normal; font-family: monospace; }
@@ -624,7 +625,7 @@ constexpr std::string_view kScript = R"JS(
     return { $schema: schema, title: c.title, data: { values: values },
       facet: { row: { field: rowField, type: 'ordinal', title: rowTitle, header: { labelAngle: 0, labelAlign: 'left' } },
                column: { field: 'method', type: 'nominal', sort: sort, title: null, header: { labelFontSize: 11 } } },
-      spec: { width: 125, height: 105, layer: [
+      spec: { width: 92, height: 85, layer: [
         { transform: [{ aggregate: [{ op: 'count', as: 'n' }] }], mark: { type: 'rule', color: '#aaa' }, encoding: { y: { datum: 0 } } },
         { mark: { type: 'circle', size: 14, opacity: 0.65 }, encoding: {
           x: { field: 'log_odds', type: 'quantitative', title: 'log-odds', scale: { zero: false } },
@@ -633,10 +634,11 @@ constexpr std::string_view kScript = R"JS(
       ] },
       resolve: { scale: { y: 'independent', x: 'shared' } } };
   }
-  function bars(values, c, column, sort) {
+  function bars(values, c, column, sort, row) {
     const title = c.kind === 'fn' ? 'false-negative rate' : c.kind === 'fp' ? 'false-positive rate' : 'value';
-    return { $schema: schema, title: c.title, data: { values: values },
-      facet: { column: { field: column, type: 'nominal', title: null, header: { labelFontSize: 11 } } },
+    const facet = { column: { field: column, type: 'nominal', title: null, header: { labelFontSize: 11 } } };
+    if (row) facet.row = { field: row, type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } };
+    return { $schema: schema, title: c.title, data: { values: values }, facet: facet,
       spec: { width: 200, height: { step: 16 }, layer: [
         { mark: 'bar', encoding: { y: { field: 'method', type: 'nominal', sort: sort, title: null },
             x: { field: 'value', type: 'quantitative', title: title, scale: { domain: c.kind === 'loc' ? [0, 1] : undefined } },
@@ -660,8 +662,8 @@ constexpr std::string_view kScript = R"JS(
     const sortAll = D.methods;
     if (c.kind === 'loc') {
       const v = D.metrics.filter(r => (r.metric === 'loc_auroc' || r.metric === 'loc_auprc') && r.tier === 'all')
-        .map(r => Object.assign({}, r, { panel: r.metric + ', ' + taskName(r.task) }));
-      return bars(v, c, 'panel', sortAll);
+        .map(r => Object.assign({}, r, { task_name: taskName(r.task) }));
+      return bars(v, c, 'metric', sortAll, 'task_name');
     }
     const v = D.metrics.filter(r => r.metric === metric && r.tier === 'all')
       .map(r => Object.assign({}, r, { panel: (c.kind === 'fp' ? taskName(r.task) + ': ' : '') + r.motif + ' hits' }));
