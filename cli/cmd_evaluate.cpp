@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/evaluate.h"
+#include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/meme.h"
 
@@ -92,7 +93,8 @@ int cmd_evaluate(int argc, const char* const* argv) {
     log_info("evaluate", "{:<{}}  {:>8} {:>8} {:>8} {:>8}", m.name, width, cell(get(m.name, 0, gata.name(), "fn_rate")),
              cell(get(m.name, 0, tal.name(), "fn_rate")), cell(get(m.name, 1, tal.name(), "fp_rate")),
              cell(get(m.name, 2, gata.name(), "fp_rate")));
-  log_info("evaluate", "wrote {}/{{metrics.tsv,metrics.json,hits.tsv,evaluate.config.ini}}", out);
+  eval::write_report(out, {.data_dir = data_dir, .scores_path = scores_path, .config_ini = opts.resolved_ini()});
+  log_info("evaluate", "wrote {}/{{metrics.tsv,metrics.json,hits.tsv,evaluate.config.ini,report/index.html}}", out);
   return 0;
 }
 

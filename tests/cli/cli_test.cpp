@@ -430,7 +430,7 @@ TEST(CliEvaluateTest, SmokeOnBuiltScoresWritesEveryOutput) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] method "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] blind@zeros "), std::string::npos) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv", "report"}));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   // "blind" scores every planted base -1: every strong hit in a 'both' sequence is a false negative.
   EXPECT_EQ(m.at("blind@zeros|0|GATA_disc1|fn_rate"), 1.0);
@@ -490,7 +490,7 @@ TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
   r = run_liftbench("evaluate -q -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " --model-metrics " +
                     tmp.file("model.metrics.tsv") + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv", "report"}));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   for (const std::string motif : {"GATA_disc1", "TAL1_known1"})
     EXPECT_LE(m.at("deeplift:revealcancel|0|" + motif + "|fn_rate"), m.at("deeplift:rescale|0|" + motif + "|fn_rate"))
