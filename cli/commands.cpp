@@ -23,6 +23,8 @@ constexpr Command kCommands[] = {
     {"train", "train the [model] network on a dataset directory (Adam, early stopping); test auROC/auPRC",
      cmd_train, true},
     {"predict", "per-sequence probabilities of a trained model for a dataset directory", cmd_predict, true},
+    {"attribute", "attribution scores (DeepLIFT, gradients, IG, guided backprop, ISM) of a trained model -> scores.npz",
+     cmd_attribute, true},
     {"evaluate", "score every method of a scores file against the planted motifs -> metrics.tsv, metrics.json, hits.tsv",
      cmd_evaluate, true},
     {"version", "print the version, compiler and build flags", cmd_version, false},

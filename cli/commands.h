@@ -23,6 +23,7 @@ int run_main(int argc, const char* const* argv);
 int cmd_simulate(int argc, const char* const* argv);
 int cmd_train(int argc, const char* const* argv);
 int cmd_predict(int argc, const char* const* argv);
+int cmd_attribute(int argc, const char* const* argv);
 int cmd_evaluate(int argc, const char* const* argv);
 int cmd_version(int argc, const char* const* argv);
 

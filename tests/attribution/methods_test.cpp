@@ -74,5 +74,358 @@ TEST(ScoresFileTest, ArchiveNamesAndShapes) {
                                              "ism.ism (2,3,4,5) <f4"}));
 }
 
+
+// ---- parsing and validation -------------------------------------------------------------
+
+model::Network small_net(std::uint64_t seed = 3, int len = 24) {
+  model::ModelConfig mc;
+  mc.layers = "conv1=conv1d(6,5) relu conv2=conv1d(4,3) relu gap fc1=dense(5) relu fc2=dense(3)";
+  model::Network net = model::Network::from_config(mc, model::Shape{4, 1, len});
+  net.init(seed, model::InitScheme::PyTorch);
+  return net;
+}
+
+Mat random_one_hot(int n, int len, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::vector<std::uint8_t>> codes(static_cast<std::size_t>(n));
+  for (auto& c : codes)
+    for (int l = 0; l < len; ++l) c.push_back(static_cast<std::uint8_t>(rng.below(4)));
+  return one_hot(codes);
+}
+
+TEST(MethodsTest, ParseMethodsNamesKindsAndReferences) {
+  const auto net = small_net();
+  AttributionConfig cfg;
+  cfg.reference = "zeros";
+  const auto ms = parse_methods(
+      "grad, grad_x_input,ig,guided_backprop@background,deeplift:rescale,deeplift:genomics@dinuc_shuffle,"
+      "deeplift:revealcancel@shuffle,ism",
+      net, cfg);
+  ASSERT_EQ(ms.size(), 8u);
+  using K = Method::Kind;
+  const std::vector<std::pair<std::string, K>> expected{
+      {"grad", K::Grad},         {"grad_x_input", K::GradXInput},
+      {"ig", K::Ig},             {"guided_backprop@background", K::GuidedBackprop},
+      {"deeplift:rescale", K::Deeplift}, {"deeplift:genomics@dinuc_shuffle", K::Deeplift},
+      {"deeplift:revealcancel@shuffle", K::Deeplift}, {"ism", K::Ism}};
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    EXPECT_EQ(ms[i].name, expected[i].first);
+    EXPECT_EQ(ms[i].kind, expected[i].second) << ms[i].name;
+  }
+  EXPECT_EQ(ms[1].reference, ReferenceKind::Zeros);  // the config's
+  EXPECT_EQ(ms[3].reference, ReferenceKind::Background);
+  EXPECT_EQ(ms[5].reference, ReferenceKind::DinucShuffle);
+  EXPECT_EQ(ms[6].reference, ReferenceKind::Shuffle);
+  EXPECT_EQ(ms[4].rules.by_layer, parse_rules(net, "rescale").by_layer);
+  EXPECT_EQ(ms[5].rules.by_layer, parse_rules(net, "genomics").by_layer);
+  EXPECT_EQ(ms[6].rules.by_layer, parse_rules(net, "revealcancel").by_layer);
+}
+
+TEST(MethodsTest, ParseMethodsExplicitRulesWithSemicolons) {
+  const auto net = small_net();
+  const auto ms = parse_methods("deeplift:conv1=rs;conv2=rc;fc1=rc@zeros,grad", net, AttributionConfig{});
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].name, "deeplift:conv1=rs;conv2=rc;fc1=rc@zeros");
+  EXPECT_EQ(ms[0].reference, ReferenceKind::Zeros);
+  EXPECT_EQ(ms[0].rules.by_layer, parse_rules(net, "conv1=rs,conv2=rc,fc1=rc").by_layer);
+  EXPECT_NE(ms[0].rules.by_layer, parse_rules(net, "rescale").by_layer);
+}
+
+TEST(MethodsTest, ParseMethodsErrors) {
+  const auto net = small_net();
+  const AttributionConfig cfg;
+  EXPECT_THROW_MSG(parse_methods("grad,deeplft:rescale", net, cfg), ConfigError,
+                   "attribution.methods: unknown method 'deeplft:rescale'; expected one of grad, grad_x_input, ig, "
+                   "guided_backprop, deeplift:<rules>, ism, got 'deeplft:rescale'");
+  EXPECT_THROW_MSG(parse_methods("ig:5", net, cfg), ConfigError,
+                   "attribution.methods: unknown method 'ig:5'; expected one of grad, grad_x_input, ig, "
+                   "guided_backprop, deeplift:<rules>, ism, got 'ig:5'");
+  EXPECT_THROW_MSG(parse_methods("deeplift:rescale@ones", net, cfg), ConfigError,
+                   "attribution.methods: unknown reference 'ones' in 'deeplift:rescale@ones'; expected zeros, "
+                   "background, shuffle or dinuc_shuffle, got 'ones'");
+  EXPECT_THROW_MSG(parse_methods("ism@zeros", net, cfg), ConfigError,
+                   "attribution.methods: method 'ism' takes no reference; expected 'ism', got 'ism@zeros'");
+  EXPECT_THROW_MSG(parse_methods("deeplift", net, cfg), ConfigError,
+                   "attribution.methods: 'deeplift' needs rules; expected deeplift:<rules> with rescale, "
+                   "revealcancel, genomics or layer=rule;..., got 'deeplift'");
+  EXPECT_THROW_MSG(parse_methods("ig, grad, ig", net, cfg), ConfigError,
+                   "attribution.methods: duplicate method 'ig'; expected each method once, got 'ig' twice");
+  EXPECT_THROW_MSG(parse_methods(" ", net, cfg), ConfigError,
+                   "attribution.methods: empty method list; expected at least one method, got ' '");
+  EXPECT_THROW_MSG(parse_methods("grad,,ig", net, cfg), ConfigError,
+                   "attribution.methods: empty method in the list; expected names separated by single commas, got "
+                   "'grad,,ig'");
+  // A bad rule spec is parse_rules' error.
+  EXPECT_THROW(parse_methods("deeplift:conv9=rs", net, cfg), ConfigError);
+}
+
+TEST(MethodsTest, ValidateNamesTheOption) {
+  const auto bad = [](auto change) {
+    AttributionConfig c;
+    change(c);
+    return c;
+  };
+  EXPECT_NO_THROW(validate(AttributionConfig{}));
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.reference = "random"; })), ConfigError,
+                   "attribution.reference: unknown reference; expected zeros, background, shuffle or dinuc_shuffle, "
+                   "got 'random'");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.n_shuffles = 0; })), ConfigError,
+                   "attribution.n_shuffles: too small; expected a value >= 1, got 0");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.ig_steps = 0; })), ConfigError,
+                   "attribution.ig_steps: too small; expected a value >= 1, got 0");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.ig_rule = "simpson"; })), ConfigError,
+                   "attribution.ig_rule: unknown rule; expected midpoint, trapezoid or gauss_legendre, got 'simpson'");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.ig_rule = "trapezoid", c.ig_steps = 1; })), ConfigError,
+                   "attribution.ig_steps (trapezoid): too small; expected a value >= 2, got 1");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.near_zero = 0; })), ConfigError,
+                   "attribution.near_zero: must be positive; expected a value > 0, got 0");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.delta_warn = -1; })), ConfigError,
+                   "attribution.delta_warn: must be non-negative; expected a value >= 0, got -1");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.chunk = 0; })), ConfigError,
+                   "attribution.chunk: too small; expected a value >= 1, got 0");
+  EXPECT_THROW_MSG(validate(bad([](auto& c) { c.methods = "grad,saliency"; })), ConfigError,
+                   "attribution.methods: unknown method 'saliency'; expected one of grad, grad_x_input, ig, "
+                   "guided_backprop, deeplift:<rules>, ism, got 'saliency'");
+  // The background's own check, with this option's name.
+  try {
+    validate(bad([](auto& c) { c.background = {0.3, 0.2, 0.2, 0.4}; }));
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("attribution.background: ", 0), 0u) << e.what();
+  }
+}
+
+// ---- run_method against the engine --------------------------------------------------------
+
+constexpr int kLen = 24, kN = 7;
+const std::vector<int> kTasks{0, 1, 2};
+
+AttributionConfig chunked(int chunk = 3) {
+  AttributionConfig c;
+  c.chunk = chunk;  // 7 sequences in chunks of 3, 3, 1: the column bookkeeping of every chunk is exercised
+  return c;
+}
+
+Method method(const model::Network& net, const std::string& name, const AttributionConfig& cfg) {
+  return parse_methods(name, net, cfg).front();
+}
+
+// Hypothetical contributions (4 x T*n*L) at the observed base of one-hot x (4 x n*L), 0 elsewhere:
+// what run_method stores as the actual contributions of one-hot input.
+Mat at_observed(const Mat& hyp, const Mat& x, int n, int n_tasks, int len) {
+  Mat out(hyp.rows(), hyp.cols());
+  for (int t = 0; t < n_tasks; ++t)
+    out.middleCols(t * n * len, n * len) = hyp.middleCols(t * n * len, n * len).cwiseProduct(x);
+  return out;
+}
+
+// Per-position sums over the 4 channels (1 x T*n*L).
+Mat position_sums(const Mat& c) { return c.colwise().sum(); }
+
+TEST(MethodsTest, OneReferenceEqualsTheEngine) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 11);
+  AttributionConfig cfg = chunked();
+  const Reference bg = background_reference(cfg.background, kLen);
+  const auto res = run_method(method(net, "deeplift:genomics", cfg), net, x, kN, kTasks, cfg);
+  Mat dl;
+  const Mat m = deeplift_multipliers(net, x, bg, kN, kTasks, parse_rules(net, "genomics"), {cfg.near_zero}, &dl);
+  const Mat c = contributions(m, x, bg, kN, 3, kLen);
+  const Mat h = hypothetical_contributions(m, bg, kN, 3, kLen);
+  EXPECT_TRUE(res.hypothetical.isApprox(h, 1e-5f));
+  // The actual contribution is the hypothetical one at the observed base, 0 elsewhere; per
+  // position it sums to the engine's m ⊙ (x - r).
+  EXPECT_TRUE(res.contributions.isApprox(at_observed(h, x, kN, 3, kLen), 1e-5f));
+  EXPECT_LE((position_sums(res.contributions) - position_sums(c)).cwiseAbs().maxCoeff(), 1e-5f);
+  const Mat err = summation_error(c, dl, kN, kLen);
+  ASSERT_EQ(res.delta.rows(), 3);
+  ASSERT_EQ(res.delta.cols(), kN);
+  EXPECT_LE((res.delta - err).cwiseAbs().maxCoeff(), 1e-5f);
+  EXPECT_NEAR(res.max_abs_delta, err.cwiseAbs().maxCoeff(), 1e-6);
+  EXPECT_EQ(res.n_references, 1);
+
+  // grad: the plain gradient, no hypothetical, no delta.
+  const auto g = run_method(method(net, "grad", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_TRUE(g.contributions.isApprox(gradient_multipliers(net, x, kN, kTasks), 1e-5f));
+  EXPECT_EQ(g.hypothetical.size(), 0);
+  EXPECT_EQ(g.delta.size(), 0);
+
+  // guided_backprop with zeros: guided gradient times x.
+  const auto gb = run_method(method(net, "guided_backprop@zeros", cfg), net, x, kN, kTasks, cfg);
+  const Reference z = zero_reference(4, kLen);
+  EXPECT_TRUE(gb.contributions.isApprox(contributions(gradient_multipliers(net, x, kN, kTasks, true), x, z, kN, 3, kLen), 1e-5f));
+  EXPECT_TRUE(gb.contributions.isApprox(at_observed(gb.hypothetical, x, kN, 3, kLen), 1e-6f));
+  EXPECT_EQ(gb.delta.size(), 0);
+
+  // ig: the engine's IG with the configured steps and rule.
+  const auto ig = run_method(method(net, "ig", cfg), net, x, kN, kTasks, cfg);
+  Mat dli;
+  const Mat mi = integrated_gradients(net, x, bg, kN, kTasks, cfg.ig_steps, IgRule::Midpoint, &dli);
+  EXPECT_TRUE(ig.contributions.isApprox(at_observed(hypothetical_contributions(mi, bg, kN, 3, kLen), x, kN, 3, kLen), 1e-5f));
+  EXPECT_LE((position_sums(ig.contributions) - position_sums(contributions(mi, x, bg, kN, 3, kLen))).cwiseAbs().maxCoeff(), 1e-5f);
+  EXPECT_EQ(ig.delta.size(), 3 * kN);
+}
+
+// Sequence s's references are shuffle_one_hot's draws from its own stream; the result is
+// the mean over them of the single-reference results, and K = 1 is the single-reference method.
+TEST(MethodsTest, MultirefAveragesSingleReferenceRuns) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 12);
+  for (int K : {1, 3}) {
+    AttributionConfig cfg = chunked();
+    cfg.n_shuffles = K;
+    cfg.seed = 5;
+    const std::uint64_t first = 100;
+    const auto res = run_method(method(net, "deeplift:rescale@dinuc_shuffle", cfg), net, x, kN, kTasks, cfg, first);
+    EXPECT_EQ(res.n_references, K);
+    const Mat sh = sim::shuffle_one_hot(x, kN, kLen, sim::ShuffleKind::Dinuc, K, 5, first);
+    Mat sum_c = Mat::Zero(4, 3 * kN * kLen), sum_h = sum_c, sum_e = Mat::Zero(3, kN);
+    double max_err = 0;
+    for (int j = 0; j < K; ++j) {
+      Reference r{Mat(4, kN * kLen), false};
+      for (int s = 0; s < kN; ++s) r.values.middleCols(s * kLen, kLen) = sh.middleCols((s * K + j) * kLen, kLen);
+      Mat dl;
+      const Mat m = deeplift_multipliers(net, x, r, kN, kTasks, parse_rules(net, "rescale"), {cfg.near_zero}, &dl);
+      const Mat c = contributions(m, x, r, kN, 3, kLen);
+      const Mat h = hypothetical_contributions(m, r, kN, 3, kLen);
+      sum_c += at_observed(h, x, kN, 3, kLen);
+      sum_h += h;
+      const Mat e = summation_error(c, dl, kN, kLen);
+      sum_e += e;
+      max_err = std::max(max_err, static_cast<double>(e.cwiseAbs().maxCoeff()));
+    }
+    const float inv = 1.0f / static_cast<float>(K);
+    EXPECT_TRUE(res.contributions.isApprox(sum_c * inv, 1e-5f)) << K;
+    EXPECT_TRUE(res.hypothetical.isApprox(sum_h * inv, 1e-5f)) << K;
+    EXPECT_LE((res.delta - sum_e * inv).cwiseAbs().maxCoeff(), 1e-5f) << K;
+    EXPECT_NEAR(res.max_abs_delta, max_err, 1e-6) << K;
+  }
+}
+
+// K identical references average to the result of one (Multiref-n with n copies of r is r).
+TEST(MethodsTest, MultirefOfIdenticalReferencesEqualsOne) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 16);
+  const AttributionConfig cfg;
+  // A per-sample reference: each sequence's own mono shuffle.
+  const Reference r{sim::shuffle_one_hot(x, kN, kLen, sim::ShuffleKind::Mono, 1, 9), false};
+  const std::vector<Reference> one{r}, five(5, r);
+  for (const char* name : {"deeplift:revealcancel", "grad_x_input", "ig", "guided_backprop"}) {
+    const auto a = run_with_references(method(net, name, cfg), net, x, kN, kTasks, cfg, one);
+    const auto b = run_with_references(method(net, name, cfg), net, x, kN, kTasks, cfg, five);
+    EXPECT_TRUE(b.contributions.isApprox(a.contributions, 1e-5f)) << name;
+    EXPECT_TRUE(b.hypothetical.isApprox(a.hypothetical, 1e-5f)) << name;
+    ASSERT_EQ(a.delta.size(), b.delta.size());
+    if (a.delta.size()) {
+      EXPECT_LE((a.delta - b.delta).cwiseAbs().maxCoeff(), 1e-5f) << name;
+    }
+    EXPECT_EQ(a.max_abs_delta, b.max_abs_delta) << name;
+    EXPECT_EQ(b.n_references, 5);
+  }
+}
+
+// The summation error of each reference is checked before averaging: with IG at one midpoint
+// step the errors of different references differ, and the max over references exceeds the
+// max of their mean.
+TEST(MethodsTest, MaxErrorIsTrackedBeforeAveraging) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 13);
+  AttributionConfig cfg = chunked();
+  cfg.n_shuffles = 4;
+  cfg.ig_steps = 1;
+  const auto res = run_method(method(net, "ig@shuffle", cfg), net, x, kN, kTasks, cfg);
+  const Mat sh = sim::shuffle_one_hot(x, kN, kLen, sim::ShuffleKind::Mono, 4, cfg.seed, 0);
+  double max_err = 0, max_rel = 0;
+  int worst_seq = -1, worst_task = -1, worst_ref = -1;
+  for (int j = 0; j < 4; ++j) {
+    Reference r{Mat(4, kN * kLen), false};
+    for (int s = 0; s < kN; ++s) r.values.middleCols(s * kLen, kLen) = sh.middleCols((s * 4 + j) * kLen, kLen);
+    Mat dl;
+    const Mat m = integrated_gradients(net, x, r, kN, kTasks, 1, IgRule::Midpoint, &dl);
+    const Mat e = summation_error(contributions(m, x, r, kN, 3, kLen), dl, kN, kLen);
+    for (int s = 0; s < kN; ++s)
+      for (int t = 0; t < 3; ++t) {
+        max_err = std::max(max_err, std::fabs(static_cast<double>(e(t, s))));
+        const double rel = std::fabs(static_cast<double>(e(t, s))) / std::max(std::fabs(static_cast<double>(dl(t, s))), 1.0);
+        if (rel > max_rel) max_rel = rel, worst_seq = s, worst_task = t, worst_ref = j;
+      }
+  }
+  EXPECT_NEAR(res.max_abs_delta, max_err, 1e-5 * std::max(1.0, max_err));
+  EXPECT_NEAR(res.max_rel_delta, max_rel, 1e-5 * std::max(1.0, max_rel));
+  EXPECT_EQ(res.worst_sequence, worst_seq);
+  EXPECT_EQ(res.worst_task, worst_task);
+  EXPECT_EQ(res.worst_reference, worst_ref);
+  // Averaging would have hidden part of it.
+  EXPECT_GT(res.max_abs_delta, static_cast<double>(res.delta.cwiseAbs().maxCoeff()));
+}
+
+// ISM: the full map is the engine's; the contribution is -(mean of the 3 substitutions) at the
+// observed base and 0 elsewhere.
+TEST(MethodsTest, IsmContributionIsMinusMeanSubstitutionAtObservedBase) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 14);
+  const AttributionConfig cfg = chunked();
+  const auto res = run_method(method(net, "ism", cfg), net, x, kN, kTasks, cfg);
+  const Mat ism = in_silico_mutagenesis(net, x, kN, kTasks);
+  EXPECT_TRUE(res.ism.isApprox(ism, 1e-5f));
+  EXPECT_EQ(res.hypothetical.size(), 0);
+  EXPECT_EQ(res.delta.size(), 0);
+  for (int t = 0; t < 3; ++t)
+    for (int i = 0; i < kN; ++i)
+      for (int l = 0; l < kLen; ++l) {
+        const int col = (t * kN + i) * kLen + l;
+        int obs = 0;
+        while (x(obs, i * kLen + l) != 1.0f) ++obs;
+        for (int b = 0; b < 4; ++b) {
+          const float expected = b == obs ? -(ism.col(col).sum() - ism(obs, col)) / 3.0f : 0.0f;
+          ASSERT_NEAR(res.contributions(b, col), expected, 1e-5f) << t << " " << i << " " << l << " " << b;
+        }
+      }
+}
+
+TEST(MethodsTest, ThreadCountDoesNotChangeResults) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 15);
+  AttributionConfig cfg = chunked(2);
+  cfg.n_shuffles = 2;
+  for (const char* name : {"deeplift:genomics@dinuc_shuffle", "ism", "ig"}) {
+    set_threads(1);
+    const auto a = run_method(method(net, name, cfg), net, x, kN, kTasks, cfg);
+    set_threads(2);
+    const auto b = run_method(method(net, name, cfg), net, x, kN, kTasks, cfg);
+    set_threads(1);
+    EXPECT_EQ(a.contributions, b.contributions) << name;
+    EXPECT_EQ(a.hypothetical, b.hypothetical) << name;
+    EXPECT_EQ(a.delta, b.delta) << name;
+    EXPECT_EQ(a.max_abs_delta, b.max_abs_delta) << name;
+  }
+}
+
+TEST(MethodsTest, RunMethodErrors) {
+  model::ModelConfig mc;
+  mc.layers = "conv1=conv2d(2,3,3) relu flatten fc1=dense(3)";
+  mc.output = "softmax";
+  model::Network img = model::Network::from_config(mc, model::Shape{1, 5, 5});
+  img.init(1);
+  const AttributionConfig cfg;
+  const Mat x = Mat::Ones(1, 2 * 25);
+  EXPECT_THROW_MSG(run_method(method(img, "grad_x_input@background", cfg), img, x, 2, kTasks, cfg), ConfigError,
+                   "attribution.reference: background needs one-hot DNA input (4 x L); expected zeros for a 1x5x5 "
+                   "input, got 'background' (method 'grad_x_input@background')");
+  EXPECT_THROW_MSG(run_method(method(img, "ism", cfg), img, x, 2, kTasks, cfg), ConfigError,
+                   "attribution.methods: ism needs one-hot DNA input (4 x L); expected a 4xL model input, got 1x5x5");
+  // Zeros work on any input; no hypothetical contributions for images.
+  const auto r = run_method(method(img, "deeplift:rescale@zeros", cfg), img, x, 2, kTasks, cfg);
+  EXPECT_EQ(r.contributions.rows(), 1);
+  EXPECT_EQ(r.contributions.cols(), 3 * 2 * 25);
+  EXPECT_EQ(r.hypothetical.size(), 0);
+  const auto net = small_net();
+  AttributionConfig mean = cfg;
+  mean.mean_normalize = true;
+  EXPECT_THROW_MSG(run_method(method(net, "grad", mean), net, random_one_hot(1, kLen, 1), 1, kTasks, mean), ConfigError,
+                   "attribution.mean_normalize: centres the logits of a softmax model; expected model.output = "
+                   "softmax, got sigmoid");
+}
+
 }  // namespace
 }  // namespace lb::attr
