@@ -189,6 +189,48 @@ void transpose_apply(const Layer& l, const Mat* w, const Shape& in, const Shape&
   LB_CHECK(false, "transpose_apply on layer '{}'", l.name());
 }
 
+// Transposed conv1d of FACTORED multipliers m[f, p] = s_i[f, p] · g[f, t*nc + i] (block (t, i)):
+// what arrives at a conv output when only a ReLU (scale s, shared by all tasks) sits between it
+// and a global average pool (whose transpose spreads one value g/S per channel over all
+// positions). For the genomics network this product (conv2ᵀ) is ~80% of the backward work.
+// Folding g into the weights, per sample i:
+//   D = [Wᵀ diag(g_{1,i}); ...; Wᵀ diag(g_{T,i})] (T*KC x F) · s_i (F x Lout)      one GEMM,
+// then window l of task t adds D[t*KC : (t+1)*KC, l] to input columns [l*stride, l*stride + K),
+// which with channels innermost is ONE contiguous run of K*C floats (the col2im of conv1d.cpp's
+// strided window view). Same MACs as T per-tap passes, but one tall GEMM per sample that reads
+// s_i once for all tasks instead of T*K small ones.
+void conv1d_transpose_factored(const model::Conv1d& l, const Mat& w, const Shape& in, const Shape& out, int nc,
+                               Index T, const Mat& s, const Mat& g, Mat& dst) {
+  const Index C = in.c, KC = Index{l.kernel()} * C, F = w.rows(), Lin = in.w, Lout = out.w,
+              step = Index{l.stride()} * C;
+  dst.setZero(C, T * nc * Lin);
+  const Mat wt = w.transpose();  // (KC x F)
+  Mat wg(T * KC, F), d;
+  for (int i = 0; i < nc; ++i) {
+    for (Index t = 0; t < T; ++t) wg.middleRows(t * KC, KC).noalias() = wt * g.col(t * nc + i).asDiagonal();
+    d.noalias() = wg * s.middleCols(Index{i} * Lout, Lout);  // (T*KC x Lout)
+    for (Index t = 0; t < T; ++t) {
+      float* db = dst.data() + (t * nc + i) * Lin * C;
+      for (Index p = 0; p < Lout; ++p)
+        Eigen::Map<Vec>(db + p * step, KC) += Eigen::Map<const Vec>(d.data() + p * T * KC + t * KC, KC);
+    }
+  }
+  (void)F;
+}
+
+// out = ½U + ½V·sign(Δ): the appendix-B selection (see backward_chunk), Δ (C x nc*S) broadcast
+// over the task blocks of U and V (C x T*nc*S). Result in u.
+void select_by_sign(Mat& u, const Mat& v, const Mat& dx) {
+  const Index wdt = dx.cols(), R = dx.rows(), T = u.cols() / std::max<Index>(wdt, 1);
+  for (Index t = 0; t < T; ++t)
+    for (Index col = 0; col < wdt; ++col)
+      for (Index r = 0; r < R; ++r) {
+        const float sg = dx(r, col) > 0.0f ? 1.0f : dx(r, col) < 0.0f ? -1.0f : 0.0f;
+        float& uv = u(r, t * wdt + col);
+        uv = 0.5f * uv + 0.5f * sg * v(r, t * wdt + col);
+      }
+}
+
 // ---- The plan of one call: a rule per ReLU, |W| copies of the linear layers that feed a
 // RevealCancel ReLU (they are the only ones to receive distinct m+ and m-).
 struct Plan {
@@ -343,12 +385,59 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
   for (Index t = 0; t < T; ++t)
     for (int b = 0; b < nc; ++b) mp(tasks[static_cast<std::size_t>(t)], t * nc + b) = 1.0f;
   bool same = true;  // m+ == m- (only mp is valid)
+  // Factored form below a global average pool (see conv1d_transpose_factored): m+ = fsp ⊙ g and
+  // m- = fsn ⊙ g with g (C x T*nc) constant over positions and the scales shared by all tasks.
+  bool factored = false;
+  Mat g;
+  const Mat* fsp = nullptr;
+  const Mat* fsn = nullptr;
   for (int i = net.n_layers() - 1; i >= 0; --i) {
     const Layer& l = net.layer(i);
     const auto ui = static_cast<std::size_t>(i);
     const Shape in = net.shape(i), out = net.shape(i + 1);
     const Index blocks = T * nc;
     const LayerKind k = l.kind();
+    if (factored) {
+      if (k == LayerKind::ReLU && !fsp) {  // one ReLU between the pool and the conv: keep factoring
+        const Rule rule = plan.rule[ui];
+        if (rule == Rule::GuidedBackprop) g = g.cwiseMax(0.0f);  // max(m_out, 0): m_out is g broadcast
+        fsp = &c.sp[ui];
+        if (rule == Rule::RevealCancel) fsn = &c.sn[ui];
+        continue;
+      }
+      if (k == LayerKind::Conv1d && fsp) {
+        const auto& conv = static_cast<const model::Conv1d&>(l);
+        if (!fsn) {
+          conv1d_transpose_factored(conv, weight_of(l), in, out, nc, T, *fsp, g, mp);  // Wᵀ m
+        } else {  // U = Wᵀ((s+ + s-) g), V = |W|ᵀ((s+ - s-) g); see the linear case below
+          Mat v;
+          conv1d_transpose_factored(conv, weight_of(l), in, out, nc, T, *fsp + *fsn, g, mp);
+          conv1d_transpose_factored(conv, weight_of(*plan.abs_layer[ui]), in, out, nc, T, *fsp - *fsn, g, v);
+          select_by_sign(mp, v, delta_at(c, i));
+        }
+        factored = false, same = true;
+        continue;
+      }
+      // Anything else: materialise m+ (and m-) at the output of layer i and go on as usual.
+      const Index S = out.spatial();
+      mp.resize(out.c, blocks * S);
+      for (Index b = 0; b < blocks; ++b) mp.middleCols(b * S, S) = g.col(b).replicate(1, S);
+      if (fsn) {
+        mn = mp;
+        scale_tasks(mn, *fsn);
+      }
+      if (fsp) scale_tasks(mp, *fsp);
+      same = fsn == nullptr;
+      factored = false;
+    }
+    if (k == LayerKind::GlobalAvgPool && same && i >= 1 &&
+        (net.layer(i - 1).kind() == LayerKind::Conv1d ||
+         (i >= 2 && net.layer(i - 1).kind() == LayerKind::ReLU && net.layer(i - 2).kind() == LayerKind::Conv1d))) {
+      // y = (1/S) Σ_s x_s: every position of the block receives m/S (GlobalAvgPool::backward's product).
+      g = mp * (1.0f / static_cast<float>(in.spatial()));
+      factored = true, fsp = fsn = nullptr;
+      continue;
+    }
     if (is_linear(k)) {
       const Mat& w = weight_of(l);
       if (same) {
@@ -363,15 +452,7 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
       Mat s = mp + mn, d = mp - mn, v;
       transpose_apply(l, &w, in, out, blocks, s, tmp);
       transpose_apply(l, &aw, in, out, blocks, d, v);
-      const Mat dx = delta_at(c, i);
-      const Index wdt = dx.cols(), R = dx.rows();
-      for (Index t = 0; t < T; ++t)
-        for (Index col = 0; col < wdt; ++col)
-          for (Index r = 0; r < R; ++r) {
-            const float sg = dx(r, col) > 0.0f ? 1.0f : dx(r, col) < 0.0f ? -1.0f : 0.0f;
-            float& u = tmp(r, t * wdt + col);
-            u = 0.5f * u + 0.5f * sg * v(r, t * wdt + col);
-          }
+      select_by_sign(tmp, v, delta_at(c, i));
       mp.swap(tmp);
       mn.resize(0, 0);
       same = true;
