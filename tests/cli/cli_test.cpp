@@ -28,6 +28,7 @@ TEST(CliTest, NoArgumentsListsCommands) {
   EXPECT_NE(r.out.find("  version    print the version"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  train      train the [model] network"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  predict    per-sequence probabilities"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  attribute  attribution scores"), std::string::npos) << r.out;
 }
 
 TEST(CliTest, UnknownCommandSuggests) {
@@ -56,7 +57,7 @@ TEST(CliTest, HelpShowsEveryOptionWithDefaultOnStdout) {
 TEST(CliTest, EveryHelpKeyIsDocumented) {
   const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
   ASSERT_FALSE(doc.empty());
-  for (const std::string cmd : {"simulate", "train", "predict"}) {
+  for (const std::string cmd : {"simulate", "train", "predict", "attribute"}) {
     const auto r = run_liftbench(cmd + " --help");
     ASSERT_EQ(r.exit_code, 0) << cmd;
     std::regex key_re(R"(--([a-z_]+\.[a-z0-9_]+))");
@@ -333,6 +334,140 @@ TEST(CliTest, PredictBadArguments) {
                        "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
   expect_fails_cleanly("predict --model m.npz --data " + smoke_data() + " --split testing -o " + tmp.file("out/p.tsv"),
                        "--split: unknown split; expected train, valid, test or all, got 'testing'", tmp.file("out"));
+}
+
+// ---- attribute ----------------------------------------------------------------------------
+
+// A model trained on the smoke dataset, once for every attribute test.
+const std::string& smoke_model() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const std::string p = dir.file("model.npz");
+    const auto r = run_liftbench("train -q -c " + kSmoke + " --data " + smoke_data() + " -o " + p);
+    if (r.exit_code != 0) ADD_FAILURE() << r.err;
+    return p;
+  }();
+  return path;
+}
+
+// A python3 that has numpy (pyenv or a venv may shadow Debian's python3-numpy), or empty.
+std::string numpy_python() {
+  for (const std::string py : {"python3", "/usr/bin/python3"})
+    if (lb::testing::run_command(py + " -c 'import numpy'").exit_code == 0) return py;
+  return "";
+}
+
+TEST(CliTest, AttributeSmokeWritesScores) {
+  TempDir tmp;
+  const std::string scores = tmp.file("out/scores.npz");
+  const auto r = run_liftbench("attribute -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
+                               " -o " + scores + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list_dir(tmp.file("out")), (std::vector<std::string>{"scores.config.ini", "scores.npz"}));
+  EXPECT_NE(r.err.find("[M::attribute] 40 sequences of length 200 (test split of " + smoke_data() + "), 3 tasks, 7 methods, 2 threads"),
+            std::string::npos) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::attribute\] deeplift:genomics: \d+\.\d{3} s, \d+ sequence-tasks/s, reference background, max \|summation-to-delta error\| [-+.e\d]+ \(relative [-+.e\d]+\)\n)")))
+      << r.err;
+  EXPECT_NE(r.err.find("deeplift:revealcancel@dinuc_shuffle: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", reference dinuc_shuffle x3, "), std::string::npos) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::attribute\] ig: .* max \|completeness error\| )"))) << r.err;
+  // DeepLIFT sums to delta on the trained model: no warning.
+  EXPECT_EQ(r.err.find("[W::attribute]"), std::string::npos) << r.err;
+  const std::string ini = read_text(tmp.file("out/scores.config.ini"));
+  EXPECT_NE(ini.find("[attribution]\nmethods = grad,grad_x_input,ig,deeplift:rescale,"), std::string::npos) << ini;
+  EXPECT_NE(ini.find("n_shuffles = 3\n"), std::string::npos) << ini;
+
+  const std::string py = numpy_python();
+  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  const std::string script =
+      "import numpy as np\n"
+      "z = np.load('" + scores + "')\n"
+      "for k in z.files: print(k, z[k].dtype, z[k].shape)\n"
+      "x = z['onehot']; c = z['deeplift:genomics']; h = z['deeplift:genomics.hypothetical']\n"
+      // actual contributions = hypothetical at the observed base, zero elsewhere
+      "assert np.allclose(c, h * x[:, None, :, :], atol=1e-6)\n"
+      "assert np.allclose(x.sum(axis=1), 1)\n"
+      "print('max delta', np.abs(z['deeplift:genomics.delta']).max())\n";
+  write_text(tmp.file("check.py"), script);
+  const auto p = lb::testing::run_command(py + " " + tmp.file("check.py"));
+  ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+  EXPECT_EQ(p.out.substr(0, p.out.find("max delta")),
+            "ids <U7 (40,)\n"
+            "onehot float32 (40, 4, 200)\n"
+            "grad float32 (40, 3, 4, 200)\n"
+            "grad_x_input float32 (40, 3, 4, 200)\n"
+            "grad_x_input.hypothetical float32 (40, 3, 4, 200)\n"
+            "ig float32 (40, 3, 4, 200)\n"
+            "ig.hypothetical float32 (40, 3, 4, 200)\n"
+            "ig.delta float32 (40, 3)\n"
+            "deeplift:rescale float32 (40, 3, 4, 200)\n"
+            "deeplift:rescale.hypothetical float32 (40, 3, 4, 200)\n"
+            "deeplift:rescale.delta float32 (40, 3)\n"
+            "deeplift:genomics float32 (40, 3, 4, 200)\n"
+            "deeplift:genomics.hypothetical float32 (40, 3, 4, 200)\n"
+            "deeplift:genomics.delta float32 (40, 3)\n"
+            "deeplift:revealcancel@dinuc_shuffle float32 (40, 3, 4, 200)\n"
+            "deeplift:revealcancel@dinuc_shuffle.hypothetical float32 (40, 3, 4, 200)\n"
+            "deeplift:revealcancel@dinuc_shuffle.delta float32 (40, 3)\n"
+            "ism float32 (40, 3, 4, 200)\n"
+            "ism.ism float32 (40, 3, 4, 200)\n");
+}
+
+TEST(CliTest, AttributeIsThreadIndependentAndTakesFasta) {
+  TempDir tmp;
+  const std::string base = "attribute -q -c " + kSmoke + " --model " + smoke_model() +
+                           " --methods deeplift:genomics@dinuc_shuffle,ism,ig";
+  ASSERT_EQ(run_liftbench(base + " --data " + smoke_data() + " -o " + tmp.file("a.npz") + " --threads 1").exit_code, 0);
+  ASSERT_EQ(run_liftbench(base + " --data " + smoke_data() + " -o " + tmp.file("b.npz") + " --threads 2").exit_code, 0);
+  EXPECT_EQ(read_text(tmp.file("a.npz")), read_text(tmp.file("b.npz")));
+  // Every sequence of the dataset from its (bgzip) FASTA file.
+  const std::string fasta = smoke_data() + "/sequences.fa.gz";
+  const auto r = run_liftbench("attribute -c " + kSmoke + " --model " + smoke_model() + " --methods grad,ism --fasta " +
+                               fasta + " -o " + tmp.file("f.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::attribute] 400 sequences of length 200 (" + fasta + "), 3 tasks, 2 methods"),
+            std::string::npos) << r.err;
+}
+
+TEST(CliTest, AttributeBadArguments) {
+  TempDir tmp;
+  const std::string out = " -o " + tmp.file("out/s.npz");
+  const std::string model = " --model " + smoke_model();
+  const std::string data = " --data " + smoke_data();
+  expect_fails_cleanly("attribute -c " + kSmoke + data + out,
+                       "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + out,
+                       "--data: missing sequences; expected --data DIR or --fasta FILE, got nothing", tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data,
+                       "--out: missing scores file; expected -o FILE, got nothing", tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,deeplift:rescal",
+                       "attribution: bad rule spec 'rescal'; expected rescale, revealcancel, genomics or layer=rule "
+                       "items, got 'rescal'",
+                       tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,smoothgrad",
+                       "attribution.methods: unknown method 'smoothgrad'; expected one of grad, grad_x_input, ig, "
+                       "guided_backprop, deeplift:<rules>, ism, got 'smoothgrad'",
+                       tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --attribution.ig_steps 0",
+                       "attribution.ig_steps: too small; expected a value >= 1, got 0", tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --split tests",
+                       "--split: unknown split; expected train, valid, test or all, got 'tests'", tmp.file("out"));
+  // A model whose input length differs from the sequences: dataset and FASTA.
+  const std::string short_data = tmp.file("short");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + kSmoke + " --sim.seq_len 150 --sim.n_seqs 40 -o " + short_data).exit_code, 0);
+  expect_fails_cleanly("attribute -c " + kSmoke + model + " --data " + short_data + out,
+                       smoke_model() + ": the model's input shape does not fit the data; expected 4x150 (the data), "
+                       "got 4x200 (architecture line 1)",
+                       tmp.file("out"));
+  write_text(tmp.file("bad.fa"), ">ok\n" + std::string(200, 'A') + "\n>short1\n" + std::string(150, 'C') + "\n");
+  expect_fails_cleanly("attribute -c " + kSmoke + model + " --fasta " + tmp.file("bad.fa") + out,
+                       tmp.file("bad.fa") + ":3: sequence 'short1' has length 150; expected the model's input length "
+                       "200, got 150",
+                       tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + " --fasta " + tmp.file("bad.fa") + out,
+                       "--fasta: two sources of sequences; expected either --data DIR or --fasta FILE, got both --data '" +
+                           smoke_data() + "' and --fasta '" + tmp.file("bad.fa") + "'",
+                       tmp.file("out"));
 }
 
 }  // namespace
