@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
      cmd_attribute, true},
     {"evaluate", "score every method of a scores file against the planted motifs -> metrics.tsv, metrics.json, hits.tsv",
      cmd_evaluate, true},
+    {"run", "the whole benchmark into one directory: simulate, train, attribute, evaluate, report (reuses finished steps)",
+     cmd_run, true},
     {"version", "print the version, compiler and build flags", cmd_version, false},
 };
 

@@ -634,5 +634,109 @@ TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
   EXPECT_NE(read_text(out + "/metrics.json").find("\"model\": {\"test_auroc\": ["), std::string::npos);
 }
 
+
+// ---- liftbench run ----------------------------------------------------------------------------
+
+// Every file under `dir` (relative path -> content), for "nothing changed" checks.
+std::map<std::string, std::string> read_tree(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
+  return files;
+}
+
+// The text of the report's #lb-status after headless Chromium ran its scripts ("" if absent).
+std::string report_status(const std::string& html) {
+  TempDir profile;
+  const auto r = lb::testing::run_command(
+      "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      profile.path() + " --virtual-time-budget=10000 --dump-dom file://" + std::filesystem::absolute(html).string());
+  std::smatch m;
+  static const std::regex status_re(R"(<div id="lb-status"[^>]*>([^<]*)</div>)");
+  return std::regex_search(r.out, m, status_re) ? m[1].str() : "";
+}
+
+TEST(CliRunTest, EveryHelpKeyAndFlagIsDocumented) {
+  const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  const auto r = run_liftbench("run --help");
+  ASSERT_EQ(r.exit_code, 0);
+  std::regex key_re(R"(--([a-z_]+\.[a-z0-9_]+))");
+  std::set<std::string> sections;
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it) {
+    const std::string key = (*it)[1].str();
+    sections.insert(key.substr(0, key.find('.')));
+    EXPECT_NE(doc.find(fmt::format("`{}`", key)), std::string::npos) << key << " (liftbench run) missing from docs/cli.md";
+  }
+  EXPECT_EQ(sections, (std::set<std::string>{"attribution", "eval", "model", "sim", "train"}));
+  for (const char* flag : {"--config", "--out", "--threads", "--force", "--quiet", "--help"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+    EXPECT_NE(doc.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(doc.find("### `liftbench run`"), std::string::npos);
+  // The paper's methods are run's default list.
+  EXPECT_NE(r.out.find("guided_backprop,grad_x_input,ig,deeplift:rescale,deeplift:revealcancel,deeplift:genomics,"
+                       "deeplift:genomics@dinuc_shuffle,ism"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(run_liftbench("").out.find("  run        the whole benchmark"), std::string::npos);
+}
+
+TEST(CliRunTest, MissingOutIsAnError) {
+  const auto r = run_liftbench("run -c " + kSmoke);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: --out: missing output directory; expected -o DIR, got nothing\n");
+}
+
+// The smoke pipeline end to end; a second run reuses every step and changes nothing; a changed
+// train key reruns train and the steps after it only.
+TEST(CliRunTest, SmokeEndToEndReusesFinishedSteps) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  auto r = run_liftbench("run -c " + kSmoke + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"run.config.ini", "data/sequences.fa.gz", "data/labels.tsv", "data/motifs.bed",
+                        "data/config.ini", "model.npz", "model.metrics.tsv", "model.epochs.tsv", "model.config.ini",
+                        "scores.npz", "scores.config.ini", "metrics.tsv", "metrics.json", "hits.tsv",
+                        "evaluate.config.ini", "report/index.html", "report/config.ini"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  for (const char* step : {"simulate", "train", "attribute", "evaluate", "report"}) {
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: running (", step)), std::string::npos) << step << "\n" << r.err;
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: done in ", step)), std::string::npos) << step;
+  }
+  // The report shows the whole run's configuration, and renders.
+  const std::string html = read_text(out + "/report/index.html");
+  EXPECT_NE(html.find("[attribution]"), std::string::npos);
+  EXPECT_NE(html.find("[train]"), std::string::npos);
+  if (std::filesystem::exists("/usr/bin/chromium")) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(html, m, std::regex(R"re(data-charts="(\d+)")re")));
+    EXPECT_EQ(report_status(out + "/report/index.html"), fmt::format("rendered {} charts", m[1].str()));
+  }
+
+  const auto before = read_tree(out);
+  r = run_liftbench("run -c " + kSmoke + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* step : {"simulate", "train", "attribute", "evaluate", "report"})
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: reused (", step)), std::string::npos) << step << "\n" << r.err;
+  EXPECT_EQ(r.err.find(": running ("), std::string::npos) << r.err;
+  EXPECT_TRUE(read_tree(out) == before) << "a reusing run changed files";
+
+  r = run_liftbench("run -c " + kSmoke + " -o " + out + " --train.max_epochs 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::run] simulate: reused ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[M::run] train: running (train.max_epochs differs: '5' in " + out + "/model.config.ini, '3' now)"),
+            std::string::npos)
+      << r.err;
+  for (const char* step : {"attribute", "evaluate", "report"})
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: running (an earlier step ran)", step)), std::string::npos) << step;
+  const auto after = read_tree(out);
+  for (const char* f : {"data/sequences.fa.gz", "data/labels.tsv", "data/motifs.bed", "data/config.ini"})
+    EXPECT_EQ(after.at(f), before.at(f)) << f;
+  EXPECT_NE(after.at("model.config.ini"), before.at("model.config.ini"));
+  EXPECT_NE(after.at("run.config.ini"), before.at("run.config.ini"));
+}
+
 }  // namespace
 }  // namespace lb

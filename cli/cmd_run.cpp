@@ -1,0 +1,186 @@
+// `liftbench run`: the whole benchmark into one directory (simulate, train, attribute with the
+// paper's methods, evaluate, report), reusing every step whose outputs exist for the same config.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/sections.h"
+#include "cli/train_data.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "eval/report.h"
+#include "io/atomic_file.h"
+
+namespace lb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The paper's genomics methods (appendices G-J): guided backprop x input, gradient x input,
+/// IG with 10 steps, DeepLIFT Rescale, RevealCancel, the genomics preset (RevealCancel on the
+/// dense layers, Rescale on the convolutions), the preset averaged over dinucleotide-shuffled
+/// references (Multiref-n, appendix J), and in-silico mutagenesis. `run`'s default list.
+constexpr const char* kPaperMethods =
+    "guided_backprop,grad_x_input,ig,deeplift:rescale,deeplift:revealcancel,deeplift:genomics,"
+    "deeplift:genomics@dinuc_shuffle,ism";
+
+/// `section.key` -> value of the `key = value` lines of a resolved INI (comments skipped).
+std::map<std::string, std::string> ini_values(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::string section;
+  std::size_t pos = 0;
+  auto trim = [](std::string s) {
+    const auto b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) out[section + "." + trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+  }
+  return out;
+}
+
+/// One step of the pipeline: the resolved config it writes beside its outputs (written last,
+/// so its presence means the step completed), the outputs that must exist, and how to run it.
+struct Step {
+  std::string name;
+  std::string config;
+  std::vector<std::string> outputs;
+  std::function<void()> run;
+};
+
+/// Why `step` must run again, or empty when its outputs are current for `want`.
+std::string stale_reason(const Step& step, const std::map<std::string, std::string>& want) {
+  for (const auto& f : step.outputs)
+    if (!fs::exists(f)) return fmt::format("{} is missing", f);
+  if (!fs::exists(step.config)) return fmt::format("{} is missing", step.config);
+  const auto have = ini_values(io::read_file(step.config));
+  if (have.empty()) return fmt::format("{} has no configuration keys", step.config);
+  for (const auto& [key, value] : have) {
+    const auto it = want.find(key);
+    if (it == want.end()) return fmt::format("{} has key {}, unknown to this version", step.config, key);
+    if (it->second != value)
+      return fmt::format("{} differs: '{}' in {}, '{}' now", key, value, step.config, it->second);
+  }
+  return "";
+}
+
+/// Runs a subcommand with argv built from `args`; a non-zero exit is an error.
+void run_command(int (*cmd)(int, const char* const*), const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  const int rc = cmd(static_cast<int>(argv.size()), argv.data());
+  if (rc != 0) throw Error(fmt::format("liftbench {} exited with status {}", args.front(), rc));
+}
+
+}  // namespace
+
+int cmd_run(int argc, const char* const* argv) {
+  RunConfig run;
+  run.attribution.methods = kPaperMethods;  // before registration: the default `run --help` shows
+  std::string out, threads = "0";
+  bool quiet = false, force = false;
+  OptionSet opts("run");
+  opts.add_flag("out,o", &out,
+                "output directory: data/, model.npz, scores.npz, metrics.tsv, metrics.json, hits.tsv, "
+                "report/index.html, run.config.ini, and each step's resolved config",
+                "DIR");
+  opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
+  opts.add_switch("force", &force, "run every step, even those whose outputs exist for the same configuration");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, run);
+  opts.show_sections({"sim", "model", "train", "attribution", "eval"});
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
+  sim::validate(run.sim);
+  model::validate(run.model);
+  model::validate(run.train);
+  attr::validate(run.attribution);
+  eval::validate(run.eval);
+  apply_threads(threads);
+  io::ensure_output_dir(out);
+
+  // Every step reads the run's resolved configuration, so flags given to `run` reach them all.
+  const std::string resolved = opts.resolved_ini();
+  const std::string run_ini = out + "/run.config.ini";
+  if (!fs::exists(run_ini) || io::read_file(run_ini) != resolved) io::write_file_atomic(run_ini, resolved);
+  const auto want = ini_values(resolved);
+
+  const std::string data = out + "/data", model = out + "/model.npz", scores = out + "/scores.npz";
+  std::vector<std::string> common{"-c", run_ini};
+  if (quiet) common.push_back("-q");
+  auto with = [&](std::vector<std::string> args, bool threaded) {
+    args.insert(args.end(), common.begin(), common.end());
+    if (threaded) args.insert(args.end(), {"--threads", threads});
+    return args;
+  };
+  const std::vector<Step> steps{
+      {"simulate", data + "/config.ini",
+       {data + "/sequences.fa.gz", data + "/sequences.fa.gz.fai", data + "/sequences.fa.gz.gzi", data + "/labels.tsv",
+        data + "/motifs.bed"},
+       [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }},
+      {"train", out + "/model.config.ini", {model, out + "/model.metrics.tsv"},
+       [&] { run_command(cmd_train, with({"train", "--data", data, "-o", model}, true)); }},
+      {"attribute", out + "/scores.config.ini", {scores},
+       [&] { run_command(cmd_attribute, with({"attribute", "--model", model, "--data", data, "-o", scores}, true)); }},
+      {"evaluate", out + "/evaluate.config.ini",
+       {out + "/metrics.tsv", out + "/metrics.json", out + "/hits.tsv"},
+       [&] {
+         run_command(cmd_evaluate, with({"evaluate", "--data", data, "--scores", scores, "--model-metrics",
+                                         out + "/model.metrics.tsv", "-o", out},
+                                        true));
+       }},
+      // The report again, now with the whole run's configuration (evaluate's shows its own).
+      {"report", out + "/report/config.ini", {out + "/report/index.html"},
+       [&] {
+         eval::write_report(out, {.data_dir = data, .scores_path = scores, .config_ini = resolved});
+         io::write_file_atomic(out + "/report/config.ini", resolved);
+       }},
+  };
+
+  const auto t_run = std::chrono::steady_clock::now();
+  bool rerun_rest = false;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    const std::string reason =
+        force ? "--force" : rerun_rest ? "an earlier step ran" : stale_reason(step, want);
+    if (reason.empty()) {
+      log_info("run", "{}: reused ({} matches this configuration)", step.name, step.config);
+      continue;
+    }
+    if (!rerun_rest) {
+      // Invalidate this step and every later one first: a run killed from here on must not
+      // leave a later step looking current beside outputs of a different configuration.
+      for (std::size_t j = i; j < steps.size(); ++j) fs::remove(steps[j].config);
+      rerun_rest = true;
+    }
+    log_info("run", "{}: running ({})", step.name, reason);
+    const auto t0 = std::chrono::steady_clock::now();
+    step.run();
+    log_info("run", "{}: done in {:.2f} s", step.name,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  log_info("run", "{}/report/index.html is ready ({:.2f} s)", out,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count());
+  return 0;
+}
+
+}  // namespace lb::cli
