@@ -126,9 +126,9 @@ void conv2d_col2im_add(const Mat& dcols, const model::Conv2d& l, const Shape& in
 }
 
 // dst = Lᵀ m: the transposed map of layer l (w = its weight, or |W| for the RevealCancel term).
-// Conv1d is the layer's own dx kernel (model/conv1d.cpp): per block, per tap k, one (C x F)(F x Lout)
-// GEMM into the strided view of destination columns k, k + stride, ... — no scratch, and the same
-// arithmetic as Conv1d::backward, so Rule::Gradient reproduces Network::backward bit for bit.
+// Conv1d with C >= 16 is the layer's own dx kernel (model/conv1d.cpp): per block, per tap k, one
+// (C x F)(F x Lout) GEMM into the strided view of destination columns k, k + stride, ... — no
+// scratch, the same arithmetic as Conv1d::backward.
 void transpose_apply(const Layer& l, const Mat* w, const Shape& in, const Shape& out, Index blocks, const Mat& m,
                      Mat& dst) {
   const Index Sin = in.spatial(), Sout = out.spatial();
@@ -137,6 +137,26 @@ void transpose_apply(const Layer& l, const Mat* w, const Shape& in, const Shape&
       const auto& c = static_cast<const model::Conv1d&>(l);
       const int C = in.c, K = c.kernel(), st = c.stride();
       dst.setZero(C, blocks * Sin);
+      if (C < 16) {
+        // Few input channels (the first layer on DNA: C = 4): per-tap products would be (4 x F)
+        // GEMMs, too thin to run fast. Instead one (K*C x F)(F x g*Lout) GEMM per group of blocks
+        // into a scratch, then window l of each block adds its K*C-float column to the one
+        // contiguous run of input columns [l*stride, l*stride + K) (channels innermost).
+        const Index KC = Index{K} * C, step = Index{st} * C;
+        const Index g = std::clamp<Index>((Index{1} << 16) / std::max<Index>(KC * Sout, 1), 1, std::max<Index>(blocks, 1));
+        const Mat wt = w->transpose();
+        Mat d;
+        for (Index b0 = 0; b0 < blocks; b0 += g) {
+          const Index cnt = std::min(g, blocks - b0);
+          d.noalias() = wt * m.middleCols(b0 * Sout, cnt * Sout);
+          for (Index b = 0; b < cnt; ++b) {
+            float* db = dst.data() + (b0 + b) * Sin * C;
+            for (Index p = 0; p < Sout; ++p)
+              Eigen::Map<Vec>(db + p * step, KC) += Eigen::Map<const Vec>(d.data() + (b * Sout + p) * KC, KC);
+          }
+        }
+        return;
+      }
       for (Index b = 0; b < blocks; ++b) {
         const auto mb = m.middleCols(b * Sout, Sout);  // (F x Lout)
         float* db = dst.data() + b * Sin * C;
