@@ -19,6 +19,12 @@
 //   GuidedBackprop: m_in = 1{x > 0} · max(m_out, 0)
 // where Δx+ and Δx- are the positive and negative parts of Δx from the linear layer below
 // (Δx+ = Σ 1{wΔx_in > 0} wΔx_in over its inputs, Δx- likewise; Δx+ + Δx- = Δx).
+// GlobalAvgPool, Flatten and Dropout between that linear layer and the ReLU are transparent:
+// they carry Δ+ and Δ- up, and m+ and m- down, separately, so the linear layer below applies
+// appendix B with the split it produced. A pair that meets no linear layer (a RevealCancel ReLU
+// on the input or on another ReLU) uses the identity split Δ± = max(Δ, 0), min(Δ, 0).
+// Every call splits the samples into fixed chunks of 16 run with parallel_for: results are
+// identical for any thread count.
 #pragma once
 
 #include <cstdint>
