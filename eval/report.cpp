@@ -625,7 +625,7 @@ constexpr std::string_view kScript = R"JS(
     return { $schema: schema, title: c.title, data: { values: values },
       facet: { row: { field: rowField, type: 'ordinal', title: rowTitle, header: { labelAngle: 0, labelAlign: 'left' } },
                column: { field: 'method', type: 'nominal', sort: sort, title: null, header: { labelFontSize: 11 } } },
-      spec: { width: 92, height: 85, layer: [
+      spec: { width: sort.length <= 4 ? 160 : 92, height: sort.length <= 4 ? 120 : 85, layer: [
         { transform: [{ aggregate: [{ op: 'count', as: 'n' }] }], mark: { type: 'rule', color: '#aaa' }, encoding: { y: { datum: 0 } } },
         { mark: { type: 'circle', size: 14, opacity: 0.65 }, encoding: {
           x: { field: 'log_odds', type: 'quantitative', title: 'log-odds', scale: { zero: false } },
