@@ -12,6 +12,10 @@ packages=(
   chromium  # renders the HTML report in tests/eval/report_test.cpp
 )
 
+# Node.js and npm install the report's charting libraries. Many machines carry their own Node.js;
+# only when there is none do we take Debian's.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
