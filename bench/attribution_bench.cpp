@@ -63,10 +63,8 @@ int main(int argc, char** argv) {
   // The paper's dataset; its 800 test sequences.
   sim::SimConfig scfg;
   scfg.motifs_file = std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme";
-  const io::MemeFile meme = io::read_meme(scfg.motifs_file);
-  const auto gata = sim::Pwm::from_meme(io::find_motif(meme, scfg.gata_motif, scfg.motifs_file), scfg.motifs_file);
-  const auto tal = sim::Pwm::from_meme(io::find_motif(meme, scfg.tal_motif, scfg.motifs_file), scfg.motifs_file);
-  const sim::Dataset data = sim::simulate(scfg, gata, tal);
+  const auto motifs = sim::load_motifs(scfg);
+  const sim::Dataset data = sim::simulate(scfg, motifs.gata, motifs.tal);
   std::vector<std::vector<std::uint8_t>> codes;
   for (int i = 0; i < data.size(); ++i)
     if (data.splits[static_cast<std::size_t>(i)] == sim::Split::Test)

@@ -59,10 +59,8 @@ int main(int argc, char** argv) {
   // The paper's dataset: 8000 sequences, 6400 of them for training.
   sim::SimConfig scfg;
   scfg.motifs_file = std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme";
-  const io::MemeFile meme = io::read_meme(scfg.motifs_file);
-  const auto gata = sim::Pwm::from_meme(io::find_motif(meme, scfg.gata_motif, scfg.motifs_file), scfg.motifs_file);
-  const auto tal = sim::Pwm::from_meme(io::find_motif(meme, scfg.tal_motif, scfg.motifs_file), scfg.motifs_file);
-  const sim::Dataset data = sim::simulate(scfg, gata, tal);
+  const auto motifs = sim::load_motifs(scfg);
+  const sim::Dataset data = sim::simulate(scfg, motifs.gata, motifs.tal);
   const auto train = make_split(data, sim::Split::Train);
   const auto valid = make_split(data, sim::Split::Valid);
 

@@ -74,14 +74,7 @@ int cmd_attribute(int argc, const char* const* argv) {
                                   "both --data {} and --fasta {}",
                                   quote_token(data_dir), quote_token(fasta)));
   if (out.empty()) throw ConfigError("--out: missing scores file; expected -o FILE, got nothing");
-  std::optional<sim::Split> split;
-  if (split_name != "all") {
-    sim::Split s;
-    if (!sim::parse_split(split_name, s))
-      throw ConfigError(fmt::format("--split: unknown split; expected train, valid, test or all, got {}",
-                                    quote_token(split_name)));
-    split = s;
-  }
+  const std::optional<sim::Split> split = parse_split_flag(split_name);
   if (!methods.empty()) run.attribution.methods = methods;
   model::validate(run.model);
   attr::validate(run.attribution);

@@ -50,11 +50,7 @@ int cmd_evaluate(int argc, const char* const* argv) {
   eval::validate(run.eval);
   apply_threads(threads);
 
-  const io::MemeFile meme = io::read_meme(run.sim.motifs_file);
-  const sim::Pwm gata =
-      sim::Pwm::from_meme(io::find_motif(meme, run.sim.gata_motif, run.sim.motifs_file), run.sim.motifs_file);
-  const sim::Pwm tal =
-      sim::Pwm::from_meme(io::find_motif(meme, run.sim.tal_motif, run.sim.motifs_file), run.sim.motifs_file);
+  const auto [gata, tal] = sim::load_motifs(run.sim);
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   for (const auto& site : ds.sites)
     if (site.motif != gata.name() && site.motif != tal.name())

@@ -37,14 +37,7 @@ int cmd_predict(int argc, const char* const* argv) {
   set_log_quiet(quiet);
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
-  std::optional<sim::Split> split;
-  if (split_name != "all") {
-    sim::Split s;
-    if (!sim::parse_split(split_name, s))
-      throw ConfigError(fmt::format("--split: unknown split; expected train, valid, test or all, got {}",
-                                    quote_token(split_name)));
-    split = s;
-  }
+  const std::optional<sim::Split> split = parse_split_flag(split_name);
   model::validate(run.model);
   apply_threads(threads);
 

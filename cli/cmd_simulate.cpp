@@ -35,9 +35,7 @@ int cmd_simulate(int argc, const char* const* argv) {
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   sim::validate(cfg);
 
-  const io::MemeFile meme = io::read_meme(cfg.motifs_file);
-  const sim::Pwm gata = sim::Pwm::from_meme(io::find_motif(meme, cfg.gata_motif, cfg.motifs_file), cfg.motifs_file);
-  const sim::Pwm tal = sim::Pwm::from_meme(io::find_motif(meme, cfg.tal_motif, cfg.motifs_file), cfg.motifs_file);
+  const auto [gata, tal] = sim::load_motifs(cfg);
 
   const auto t0 = std::chrono::steady_clock::now();
   sim::Dataset data;

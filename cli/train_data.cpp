@@ -48,4 +48,13 @@ std::string output_stem(const std::string& model_path) {
   return model_path;
 }
 
+std::optional<sim::Split> parse_split_flag(const std::string& name) {
+  if (name == "all") return std::nullopt;
+  sim::Split s;
+  if (!sim::parse_split(name, s))
+    throw ConfigError(fmt::format("--split: unknown split; expected train, valid, test or all, got {}",
+                                  quote_token(name)));
+  return s;
+}
+
 }  // namespace lb::cli

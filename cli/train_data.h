@@ -11,6 +11,9 @@
 
 namespace lb::cli {
 
+/// The --split flag: train, valid or test, or all (empty); ConfigError naming --split otherwise.
+std::optional<sim::Split> parse_split_flag(const std::string& name);
+
 /// The sequences of one split (all when `split` is empty) as a (4 x n*L) one-hot batch with
 /// (3 x n) 0/1 targets; `indices` are their positions in the dataset, in dataset order.
 struct SplitInput {

@@ -12,6 +12,7 @@
 
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "io/meme.h"
 #include "io/simdata.h"
 
 namespace lb::sim {
@@ -199,6 +200,12 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
       "sequence '{}': cannot place motif '{}' (width {}) without overlap after {} attempts; "
       "expected free space for {} bases, got {} motifs already covering {} of {} bases",
       seq_id, motif, width, max_attempts, width, occupied.size(), covered, seq_len));
+}
+
+MotifPair load_motifs(const SimConfig& cfg) {
+  const io::MemeFile meme = io::read_meme(cfg.motifs_file);
+  return MotifPair{Pwm::from_meme(io::find_motif(meme, cfg.gata_motif, cfg.motifs_file), cfg.motifs_file),
+                   Pwm::from_meme(io::find_motif(meme, cfg.tal_motif, cfg.motifs_file), cfg.motifs_file)};
 }
 
 Dataset simulate(const SimConfig& cfg, const Pwm& gata, const Pwm& tal,

@@ -73,6 +73,13 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
                          std::vector<std::pair<std::int64_t, std::int64_t>>& occupied,
                          int max_attempts, const std::string& seq_id, const std::string& motif);
 
+/// The GATA and TAL PWMs that cfg names (sim.gata_motif, sim.tal_motif), read unsmoothed from
+/// cfg.motifs_file. Errors name the file (and the line, or the missing motif).
+struct MotifPair {
+  Pwm gata, tal;
+};
+MotifPair load_motifs(const SimConfig& cfg);
+
 /// Simulates the whole dataset. `gata` and `tal` are the unsmoothed PWMs; the config's
 /// pseudocount is applied here. Deterministic in cfg.seed; thread-count independent:
 /// Rng(seed, 0) shuffles the classes, stratified_split draws the splits from its own stream,
