@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/error.h"
@@ -29,31 +30,6 @@ constexpr const char* kPaperMethods =
     "guided_backprop,grad_x_input,ig,deeplift:rescale,deeplift:revealcancel,deeplift:genomics,"
     "deeplift:genomics@dinuc_shuffle,ism";
 
-/// `section.key` -> value of the `key = value` lines of a resolved INI (comments skipped).
-std::map<std::string, std::string> ini_values(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::string section;
-  std::size_t pos = 0;
-  auto trim = [](std::string s) {
-    const auto b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-  };
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      section = line.substr(1, line.size() - 2);
-      continue;
-    }
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) out[section + "." + trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
-  }
-  return out;
-}
-
 /// One step of the pipeline: the resolved config it writes beside its outputs (written last,
 /// so its presence means the step completed), the outputs that must exist, and how to run it.
 struct Step {
@@ -68,7 +44,7 @@ std::string stale_reason(const Step& step, const std::map<std::string, std::stri
   for (const auto& f : step.outputs)
     if (!fs::exists(f)) return fmt::format("{} is missing", f);
   if (!fs::exists(step.config)) return fmt::format("{} is missing", step.config);
-  const auto have = ini_values(io::read_file(step.config));
+  const auto have = ini_values(step.config);
   if (have.empty()) return fmt::format("{} has no configuration keys", step.config);
   for (const auto& [key, value] : have) {
     const auto it = want.find(key);
@@ -122,7 +98,7 @@ int cmd_run(int argc, const char* const* argv) {
   const std::string resolved = opts.resolved_ini();
   const std::string run_ini = out + "/run.config.ini";
   if (!fs::exists(run_ini) || io::read_file(run_ini) != resolved) io::write_file_atomic(run_ini, resolved);
-  const auto want = ini_values(resolved);
+  const auto want = ini_values(run_ini);
 
   const std::string data = out + "/data", model = out + "/model.npz", scores = out + "/scores.npz";
   std::vector<std::string> common{"-c", run_ini};

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/build_info.h"
+#include "io/atomic_file.h"
 
 namespace lb::cli {
 
@@ -213,22 +214,16 @@ void OptionSet::check_value(const std::string& where_, const std::string& key, c
                                 quote_token(value)));
 }
 
-namespace {
-struct IniEntry {
-  std::string key, value;
-  long line;
-};
-
-// A small INI reader that keeps line numbers: [section] headers, `key = value`, full-line
-// comments (# or ;) and inline comments after whitespace. Keys before any section must be
-// written in full (`sim.seed = 3`).
-std::vector<IniEntry> read_ini(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error(path, "cannot open", errno);
+std::vector<IniEntry> parse_ini(std::string_view text, const std::string& path) {
   std::vector<IniEntry> out;
-  std::string line, section;
+  std::string section;
   long n = 0;
-  while (std::getline(in, line)) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
     ++n;
     std::string t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
@@ -254,10 +249,14 @@ std::vector<IniEntry> read_ini(const std::string& path) {
                         quote_token(key));
     out.push_back({key, value, n});
   }
-  if (in.bad()) throw io_error(path, "read failed", errno);
   return out;
 }
-}  // namespace
+
+std::map<std::string, std::string> ini_values(const std::string& path) {
+  std::map<std::string, std::string> out;
+  for (auto& e : parse_ini(io::read_file(path), path)) out[e.key] = std::move(e.value);
+  return out;
+}
 
 bool OptionSet::parse(int argc, const char* const* argv) {
   po::options_description all;
@@ -296,7 +295,7 @@ bool OptionSet::parse(int argc, const char* const* argv) {
   if (!config_file_.empty()) {
     std::map<std::string, long> seen;
     const std::string dir = fs::absolute(config_file_).parent_path().string();
-    for (const auto& e : read_ini(config_file_)) {
+    for (const auto& e : parse_ini(io::read_file(config_file_), config_file_)) {
       if (!config_.find_nothrow(e.key, false)) {
         const std::string hint = suggest_key(e.key);
         throw ConfigError(fmt::format("{}unknown key; expected an option of 'liftbench {} --help', got {}{}",

@@ -89,6 +89,18 @@ class OptionSet {
   std::map<std::string, std::string> path_origin_dir_;  // key -> dir its relative value is against
 };
 
+/// One `key = value` line of an INI text, with its section folded into the key.
+struct IniEntry {
+  std::string key, value;
+  long line;
+};
+/// The INI dialect of -c files: [section] headers, `key = value`, full-line comments (# or ;)
+/// and inline comments after whitespace; keys before any section must be written in full
+/// (`sim.seed = 3`). InputError "path:line: ..." on a malformed line.
+std::vector<IniEntry> parse_ini(std::string_view text, const std::string& path);
+/// `section.key` -> value of an INI file (IoError when missing, InputError when malformed).
+std::map<std::string, std::string> ini_values(const std::string& path);
+
 /// Levenshtein distance, for "did you mean" suggestions.
 int edit_distance(const std::string& a, const std::string& b);
 /// The closest candidate within distance 2 (or sharing a prefix of 3+), or empty.
