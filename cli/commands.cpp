@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
      cmd_attribute, true},
     {"evaluate", "score every method of a scores file against the planted motifs -> metrics.tsv, metrics.json, hits.tsv",
      cmd_evaluate, true},
+    {"mnist-erasure", "the MNIST pixel-erasure benchmark of a trained MNIST model -> erasure.tsv, erasure_summary.tsv, report/mnist.html",
+     cmd_mnist_erasure, true},
     {"run", "the whole benchmark into one directory: simulate, train, attribute, evaluate, report (reuses finished steps)",
      cmd_run, true},
     {"version", "print the version, compiler and build flags", cmd_version, false},
@@ -53,7 +55,7 @@ std::string command_list() {
                                 "Usage: liftbench <command> [options]   (liftbench <command> --help for options)\n\n"
                                 "Commands:\n",
                                 build::kVersion);
-  for (const auto& c : kCommands) out += fmt::format("  {:<10} {}\n", c.name, c.summary);
+  for (const auto& c : kCommands) out += fmt::format("  {:<13} {}\n", c.name, c.summary);
   return out;
 }
 

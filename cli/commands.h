@@ -25,6 +25,7 @@ int cmd_train(int argc, const char* const* argv);
 int cmd_predict(int argc, const char* const* argv);
 int cmd_attribute(int argc, const char* const* argv);
 int cmd_evaluate(int argc, const char* const* argv);
+int cmd_mnist_erasure(int argc, const char* const* argv);
 int cmd_run(int argc, const char* const* argv);
 int cmd_version(int argc, const char* const* argv);
 
