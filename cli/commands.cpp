@@ -55,7 +55,7 @@ std::string command_list() {
                                 "Usage: liftbench <command> [options]   (liftbench <command> --help for options)\n\n"
                                 "Commands:\n",
                                 build::kVersion);
-  for (const auto& c : kCommands) out += fmt::format("  {:<13} {}\n", c.name, c.summary);
+  for (const auto& c : kCommands) out += fmt::format("  {:<10} {}\n", c.name, c.summary);
   return out;
 }
 
