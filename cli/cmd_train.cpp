@@ -1,5 +1,7 @@
-// `liftbench train`: train the [model] network on a dataset directory, then score the test split.
+// `liftbench train`: train the [model] network on a dataset directory or MNIST, then score the test split.
+#include <charconv>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include <fmt/format.h>
@@ -34,10 +36,20 @@ void require_split(const SplitInput& s, std::string_view name, const std::string
 
 int cmd_train(int argc, const char* const* argv) {
   RunConfig run;
-  std::string out, data_dir, threads = "0";
+  std::string out, data_dir, mnist_dir, threads = "0";
+  std::string mnist_valid = std::to_string(kMnistValidDefault);
   bool resume = false, quiet = false;
   OptionSet opts("train");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("mnist", &mnist_dir,
+                "instead of --data: directory of the four MNIST IDX files (scripts/get_mnist.sh); pixels scaled "
+                "to [0, 1]; needs model.output = softmax",
+                "DIR");
+  opts.add_flag("mnist-valid", &mnist_valid,
+                fmt::format("with --mnist: the last N training images are the validation split (early stopping; "
+                            "default {})",
+                            kMnistValidDefault),
+                "N");
   opts.add_flag("out,o", &out,
                 "model file to write (e.g. model.npz); beside it <stem>.metrics.tsv, <stem>.epochs.tsv, "
                 "<stem>.config.ini, and during training the checkpoint <stem>.ckpt.npz",
@@ -52,34 +64,60 @@ int cmd_train(int argc, const char* const* argv) {
     return 0;
   }
   set_log_quiet(quiet);
-  if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
+  const bool mnist = !mnist_dir.empty();
+  if (mnist && !data_dir.empty())
+    throw ConfigError(fmt::format("--mnist: cannot be combined with --data; expected one of them, got both ({} and {})",
+                                  quote_token(data_dir), quote_token(mnist_dir)));
+  if (!mnist && data_dir.empty())
+    throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (out.empty()) throw ConfigError("--out: missing model file; expected -o FILE, got nothing");
   model::validate(run.model);
   model::validate(run.train);
   apply_threads(threads);
-  if (run.model.output != "sigmoid")
+  if (mnist && run.model.output != "softmax")
+    throw ConfigError(fmt::format("model.output: MNIST has 10 classes; expected softmax, got {}",
+                                  quote_token(run.model.output)));
+  if (!mnist && run.model.output != "sigmoid")
     throw ConfigError(fmt::format(
         "model.output: the genomics dataset has {} binary tasks; expected sigmoid, got {}", sim::kNumTasks,
         quote_token(run.model.output)));
 
-  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
-  const SplitInput tr = split_input(ds, sim::Split::Train, data_dir);
-  const SplitInput va = split_input(ds, sim::Split::Valid, data_dir);
-  const SplitInput te = split_input(ds, sim::Split::Test, data_dir);
-  require_split(tr, "train", data_dir);
-  require_split(va, "valid", data_dir);
+  // The three splits, as model inputs.
+  model::TrainData train_data, valid_data, test_data;
+  int n_outputs = sim::kNumTasks;
+  if (mnist) {
+    int n_valid = 0;
+    const char* end = mnist_valid.data() + mnist_valid.size();
+    const auto [p, ec] = std::from_chars(mnist_valid.data(), end, n_valid);
+    if (mnist_valid.empty() || ec != std::errc() || p != end || n_valid < 1)
+      throw ConfigError(fmt::format("--mnist-valid: bad value; expected an integer >= 1, got {}",
+                                    quote_token(mnist_valid)));
+    MnistInput m = load_mnist(mnist_dir, n_valid);
+    train_data = std::move(m.train), valid_data = std::move(m.valid), test_data = std::move(m.test);
+    n_outputs = kMnistClasses;
+  } else {
+    const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+    SplitInput tr = split_input(ds, sim::Split::Train, data_dir);
+    SplitInput va = split_input(ds, sim::Split::Valid, data_dir);
+    SplitInput te = split_input(ds, sim::Split::Test, data_dir);
+    require_split(tr, "train", data_dir);
+    require_split(va, "valid", data_dir);
+    train_data = std::move(tr.data), valid_data = std::move(va.data), test_data = std::move(te.data);
+  }
 
-  model::Network net = model::Network::from_config(run.model, tr.data.shape);
-  if (net.n_outputs() != sim::kNumTasks)
-    throw ConfigError(fmt::format("model.layers: the last layer has {} outputs; expected {} (one per task), got {}",
-                                  net.n_outputs(), sim::kNumTasks, net.n_outputs()));
+  model::Network net = model::Network::from_config(run.model, train_data.shape);
+  if (net.n_outputs() != n_outputs)
+    throw ConfigError(fmt::format("model.layers: the last layer has {} outputs; expected {} (one per {}), got {}",
+                                  net.n_outputs(), n_outputs, mnist ? "class" : "task", net.n_outputs()));
   model::InitScheme scheme = model::InitScheme::PyTorch;
   model::parse_init_scheme(run.model.init, scheme);  // validated with the config
   net.init(run.model.init_seed, scheme);
   long n_params = 0;
   for (const auto& p : net.params()) n_params += static_cast<long>(p.value->size());
-  log_info("train", "{} train, {} valid, {} test sequences of length {}; {} parameters; {} threads", tr.data.n,
-           va.data.n, te.data.n, ds.seq_len, n_params, lb::threads());
+  const std::string input = mnist ? "images of shape " + train_data.shape.str()
+                                  : fmt::format("sequences of length {}", train_data.shape.w);
+  log_info("train", "{} train, {} valid, {} test {}; {} parameters; {} threads", train_data.n, valid_data.n,
+           test_data.n, input, n_params, lb::threads());
 
   const std::string stem = output_stem(out);
   const std::string checkpoint = stem + ".ckpt.npz";
@@ -92,6 +130,7 @@ int cmd_train(int argc, const char* const* argv) {
       log_warn("train", "--resume: no checkpoint {}; starting from the beginning", checkpoint);
   }
 
+  const char* valid_metric = mnist ? "accuracy" : "auROC";
   std::unique_ptr<Progress> progress;
   model::TrainCallbacks cb;
   cb.on_step = [&](int epoch, int step, int n_steps) {
@@ -101,45 +140,71 @@ int cmd_train(int argc, const char* const* argv) {
   cb.on_epoch = [&](const model::EpochLog& e) {
     if (progress) progress->finish();
     progress.reset();
-    log_info("train", "epoch {}: train loss {:.4f}, valid loss {:.4f}, valid auROC {}, {:.2f} s{}", e.epoch,
-             e.train_loss, e.valid_loss, join_metric(e.valid_auroc), e.seconds, e.best ? " (best)" : "");
+    log_info("train", "epoch {}: train loss {:.4f}, valid loss {:.4f}, valid {} {}, {:.2f} s{}", e.epoch,
+             e.train_loss, e.valid_loss, valid_metric, join_metric(e.valid_auroc), e.seconds, e.best ? " (best)" : "");
   };
-  const model::TrainResult res = model::train(net, tr.data, va.data, run.train, checkpoint, resume, cb);
+  const model::TrainResult res = model::train(net, train_data, valid_data, run.train, checkpoint, resume, cb);
   double seconds = 0;
   for (const auto& e : res.epochs) seconds += e.seconds;
   log_info("train", "{} after {} epochs ({:.2f} s); best epoch {} (valid loss {:.4f})",
            res.stopped_early ? "stopped early" : "reached train.max_epochs", res.epochs.size(), seconds,
            res.best_epoch, res.best_valid_loss);
 
-  // Test split: per-task auROC and auPRC of the best weights.
-  std::vector<double> test_auroc, test_auprc;
+  std::vector<std::vector<std::string>> rows;
+  auto num = [](double v) { return fmt::format("{:.6g}", v); };
   double test_loss = std::numeric_limits<double>::quiet_NaN();
-  if (te.data.n > 0) {
-    const Mat logits = model::predict_logits(net, te.data.x, te.data.shape, te.data.n);
-    test_loss = model::sigmoid_bce(logits, te.data.targets, nullptr);
-    std::vector<double> scores(static_cast<std::size_t>(te.data.n));
-    std::vector<int> labels(static_cast<std::size_t>(te.data.n));
+  if (test_data.n == 0) {
+    log_warn("train", "the test split is empty; no test metrics");
+  } else if (mnist) {
+    // Test split: accuracy, overall and per class, of the best weights.
+    const Mat logits = model::predict_logits(net, test_data.x, test_data.shape, test_data.n);
+    test_loss = model::softmax_ce(logits, test_data.classes, nullptr);
+    std::vector<int> correct(kMnistClasses, 0), total(kMnistClasses, 0);
+    for (int i = 0; i < test_data.n; ++i) {
+      Eigen::Index best = 0;
+      logits.col(i).maxCoeff(&best);
+      const auto c = static_cast<std::size_t>(test_data.classes[static_cast<std::size_t>(i)]);
+      ++total[c];
+      correct[c] += static_cast<int>(best) == static_cast<int>(c);
+    }
+    int n_correct = 0;
+    for (int c : correct) n_correct += c;
+    const double accuracy = static_cast<double>(n_correct) / test_data.n;
+    std::string per_class;
+    for (int c = 0; c < kMnistClasses; ++c) {
+      const auto k = static_cast<std::size_t>(c);
+      const double a = total[k] ? static_cast<double>(correct[k]) / total[k] : std::numeric_limits<double>::quiet_NaN();
+      per_class += fmt::format("{}{}:{:.4f}", c ? " " : "", c, a);
+      rows.push_back({"test_accuracy", fmt::format("class{}", c), num(a)});
+    }
+    log_info("train", "test ({} images): loss {:.4f}, accuracy {:.4f} ({} of {})", test_data.n, test_loss, accuracy,
+             n_correct, test_data.n);
+    log_info("train", "test accuracy per class: {}", per_class);
+    rows.insert(rows.begin(), {"test_accuracy", "all", num(accuracy)});
+  } else {
+    // Test split: per-task auROC and auPRC of the best weights.
+    std::vector<double> test_auroc, test_auprc;
+    const Mat logits = model::predict_logits(net, test_data.x, test_data.shape, test_data.n);
+    test_loss = model::sigmoid_bce(logits, test_data.targets, nullptr);
+    std::vector<double> scores(static_cast<std::size_t>(test_data.n));
+    std::vector<int> labels(static_cast<std::size_t>(test_data.n));
     for (int t = 0; t < sim::kNumTasks; ++t) {
-      for (int i = 0; i < te.data.n; ++i) {
+      for (int i = 0; i < test_data.n; ++i) {
         scores[static_cast<std::size_t>(i)] = logits(t, i);
-        labels[static_cast<std::size_t>(i)] = te.data.targets(t, i) > 0.5f;
+        labels[static_cast<std::size_t>(i)] = test_data.targets(t, i) > 0.5f;
       }
       test_auroc.push_back(auroc(scores, labels));
       test_auprc.push_back(auprc(scores, labels));
     }
-    log_info("train", "test ({} sequences): loss {:.4f}, auROC {}, auPRC {}", te.data.n, test_loss,
+    log_info("train", "test ({} sequences): loss {:.4f}, auROC {}, auPRC {}", test_data.n, test_loss,
              join_metric(test_auroc), join_metric(test_auprc));
-  } else {
-    log_warn("train", "the test split is empty; no test metrics");
+    for (std::size_t t = 0; t < test_auroc.size(); ++t) {
+      rows.push_back({"test_auroc", fmt::format("task{}", t), num(test_auroc[t])});
+      rows.push_back({"test_auprc", fmt::format("task{}", t), num(test_auprc[t])});
+    }
   }
 
   model::save_model(out, net);
-  std::vector<std::vector<std::string>> rows;
-  auto num = [](double v) { return fmt::format("{:.6g}", v); };
-  for (std::size_t t = 0; t < test_auroc.size(); ++t) {
-    rows.push_back({"test_auroc", fmt::format("task{}", t), num(test_auroc[t])});
-    rows.push_back({"test_auprc", fmt::format("task{}", t), num(test_auprc[t])});
-  }
   rows.push_back({"test_loss", "all", num(test_loss)});
   rows.push_back({"best_valid_loss", "all", num(res.best_valid_loss)});
   rows.push_back({"best_epoch", "all", fmt::format("{}", res.best_epoch)});
@@ -149,7 +214,10 @@ int cmd_train(int argc, const char* const* argv) {
   io::write_tsv(stem + ".metrics.tsv", {"metric", "task", "value"}, rows);
 
   std::vector<std::string> header{"epoch", "train_loss", "valid_loss"};
-  for (int t = 0; t < sim::kNumTasks; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
+  if (mnist)
+    header.push_back("valid_accuracy");
+  else
+    for (int t = 0; t < sim::kNumTasks; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
   header.insert(header.end(), {"seconds", "best"});
   rows.clear();
   for (const auto& e : res.epochs) {

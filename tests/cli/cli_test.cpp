@@ -740,3 +740,109 @@ TEST(CliRunTest, SmokeEndToEndReusesFinishedSteps) {
 
 }  // namespace
 }  // namespace lb
+
+namespace lb {
+namespace {
+
+using lb::testing::list_dir;
+using lb::testing::read_text;
+using lb::testing::run_liftbench;
+using lb::testing::TempDir;
+using lb::testing::write_text;
+
+// `train --mnist`: a tiny MNIST-format dataset written by the test (8x8 images of two easy
+// classes: 0 bright on the left, 7 bright on the right), a tiny conv2d net given by flags.
+namespace mnist_test {
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xff), static_cast<char>((v >> 8) & 0xff),
+          static_cast<char>(v & 0xff)};
+}
+
+void write_idx(const std::string& dir, const std::string& prefix, int n, std::uint32_t seed) {
+  constexpr int kSide = 8;
+  std::string img = be32(0x803) + be32(static_cast<std::uint32_t>(n)) + be32(kSide) + be32(kSide);
+  std::string lab = be32(0x801) + be32(static_cast<std::uint32_t>(n));
+  std::uint32_t s = seed;
+  for (int i = 0; i < n; ++i) {
+    const bool left = i % 2 == 0;
+    lab += static_cast<char>(left ? 0 : 7);
+    for (int r = 0; r < kSide; ++r)
+      for (int c = 0; c < kSide; ++c) {
+        s = s * 1664525u + 1013904223u;  // LCG noise
+        const int noise = static_cast<int>((s >> 24) % 60);
+        img += static_cast<char>(((c < kSide / 2) == left ? 190 : 0) + noise);
+      }
+  }
+  write_text(dir + "/" + prefix + "-images-idx3-ubyte", img);
+  write_text(dir + "/" + prefix + "-labels-idx1-ubyte", lab);
+}
+
+const std::string kTinyLayers =
+    "--model.layers 'c1=conv2d(4,3,3,2,2) relu flatten fc=dense(10)' "
+    "--train.max_epochs 5 --train.batch_size 20 --train.learning_rate 0.02 --mnist-valid 40 --threads 1";
+const std::string kTinyNet = kTinyLayers + " --model.output softmax";
+
+}  // namespace mnist_test
+
+TEST(CliTrainMnistTest, TinyDatasetTrainsAndReportsAccuracy) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.file("mnist"));
+  mnist_test::write_idx(tmp.file("mnist"), "train", 200, 1);
+  mnist_test::write_idx(tmp.file("mnist"), "t10k", 40, 2);
+  const auto r = run_liftbench("train --mnist " + tmp.file("mnist") + " " + mnist_test::kTinyNet + " -o " +
+                               tmp.file("out/model.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("160 train, 40 valid, 40 test images of shape 1x8x8"), std::string::npos) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(test \(40 images\): loss [0-9.]+, accuracy ([0-9.]+) )")))
+      << r.err;
+  EXPECT_GE(std::stod(m[1].str()), 0.9) << r.err;  // two trivially separable classes
+  EXPECT_NE(r.err.find("test accuracy per class: 0:"), std::string::npos) << r.err;
+  EXPECT_EQ(list_dir(tmp.file("out")),
+            (std::vector<std::string>{"model.config.ini", "model.epochs.tsv", "model.metrics.tsv", "model.npz"}));
+  const std::string metrics = read_text(tmp.file("out/model.metrics.tsv"));
+  EXPECT_NE(metrics.find("\ntest_accuracy\tall\t"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ntest_accuracy\tclass7\t"), std::string::npos) << metrics;
+  EXPECT_EQ(read_text(tmp.file("out/model.epochs.tsv")).substr(0, 56),
+            "epoch\ttrain_loss\tvalid_loss\tvalid_accuracy\tseconds\tbest\n");
+}
+
+TEST(CliTrainMnistTest, BadInputsFailCleanly) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.file("mnist"));
+  mnist_test::write_idx(tmp.file("mnist"), "train", 50, 1);
+  auto r = run_liftbench("train --mnist " + tmp.file("mnist") + " " + mnist_test::kTinyNet + " -o " +
+                         tmp.file("out/model.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: " + tmp.file("mnist") +
+                ": no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz; expected the four MNIST IDX files "
+                "(scripts/get_mnist.sh), got a directory without it\n");
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("out/model.npz")));
+
+  r = run_liftbench("train --mnist " + tmp.file("mnist") + " --data " + tmp.file("ds") + " " + mnist_test::kTinyNet +
+                    " -o " + tmp.file("model.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: --mnist: cannot be combined with --data; expected one of them, got both ('" +
+                tmp.file("ds") + "' and '" + tmp.file("mnist") + "')\n");
+
+  mnist_test::write_idx(tmp.file("mnist"), "t10k", 10, 2);
+  r = run_liftbench("train --mnist " + tmp.file("mnist") + " " + mnist_test::kTinyLayers +
+                    " --model.output sigmoid -o " + tmp.file("model.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: model.output: MNIST has 10 classes; expected softmax, got 'sigmoid'\n");
+
+  // A truncated image file: the reader's message, with the byte offset.
+  const std::string img = tmp.file("mnist/t10k-images-idx3-ubyte");
+  std::filesystem::resize_file(img, 100);
+  r = run_liftbench("train --mnist " + tmp.file("mnist") + " " + mnist_test::kTinyNet + " -o " + tmp.file("model.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: " + img + ": truncated data at byte 100; expected 16 + 10*8*8 = 656 bytes, got 100\n");
+}
+
+}  // namespace
+}  // namespace lb
