@@ -39,7 +39,6 @@ if complete "$dest"; then
   echo "$dest"
   exit 0
 fi
-mkdir -p "$dest"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -77,6 +76,7 @@ for f in "${!sizes[@]}"; do
     exit 1
   fi
 done
+mkdir -p "$dest"
 for f in "${!sizes[@]}"; do mv "$tmp/$f" "$dest/$f"; done
 echo "get_mnist.sh: MNIST in $dest" >&2
 echo "$dest"
