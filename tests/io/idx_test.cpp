@@ -96,9 +96,10 @@ TEST(IdxTest, TruncatedGzipStream) {
   TempDir dir;
   lb::testing::write_gzip(dir.file("img.gz"), images_file());
   lb::testing::truncate_file(dir.file("img.gz"), 20);
-  const std::string msg = error_of([&] { read_idx_images(dir.file("img.gz")); });
-  EXPECT_NE(msg.find(dir.file("img.gz") + ": "), std::string::npos) << msg;
-  EXPECT_TRUE(msg.find("cannot decompress") != std::string::npos || msg.find("truncated") != std::string::npos) << msg;
+  // The whole 28 bytes are one deflate block: nothing decompresses, so the offset is 0.
+  EXPECT_EQ(error_of([&] { read_idx_images(dir.file("img.gz")); }),
+            dir.file("img.gz") +
+                ": cannot decompress at byte 0; expected a complete gzip stream, got truncated or corrupt data");
 }
 
 TEST(IdxTest, MissingFileIsIoError) {
