@@ -1,5 +1,7 @@
 // Tests of the MNIST pixel-erasure benchmark (eval/erasure.h) and Conv2d attribution on softmax nets.
 #include <cmath>
+#include <filesystem>
+#include <regex>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -8,8 +10,10 @@
 #include "attribution/onehot.h"
 #include "core/rng.h"
 #include "eval/erasure.h"
+#include "eval/erasure_report.h"
 #include "model/layers.h"
 #include "model/network.h"
+#include "testing/helpers.h"
 
 namespace lb::eval {
 namespace {
@@ -222,6 +226,54 @@ TEST(ErasureTest, MeanNormalisationKeepsScoreDifferences) {
     // ... while the scores themselves change (the class mean is subtracted).
     EXPECT_GT((a - b).cwiseAbs().maxCoeff(), 1e-6f);
   }
+}
+
+// The page: one chart per pair, the summary rows, SVG maps per method; rendered by headless
+// Chromium (when installed) to "rendered <n> charts".
+TEST(ErasureTest, ReportPageHasChartsTableAndMapsAndRenders) {
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 17);
+  ImageSet data;
+  data.shape = Shape{1, 9, 9};
+  data.images = random_mat(1, 40 * 81, 21, 0, 1);
+  for (int i = 0; i < 40; ++i) data.labels.push_back(i % 10);
+  const auto methods = paper_erasure_methods();
+  const std::vector<std::pair<int, int>> pairs{{8, 3}, {4, 1}};
+  ErasureOptions opt;
+  opt.only_correct = false;
+  opt.k = 16;
+  const auto rows = run_erasure(net, data, pairs, methods, opt);
+  ASSERT_EQ(rows.size(), 2u * 4 * 10);
+  const auto summary = summarize_erasure(rows);
+  const ErasurePage page = render_erasure_report({.net = &net, .data = &data, .rows = &rows, .summary = &summary,
+                                                  .methods = &methods, .pairs = pairs, .example = 8, .k = 16,
+                                                  .config_ini = "[model]\nlayers = x\n"});
+  EXPECT_EQ(page.n_charts, 2);
+  const std::string& h = page.html;
+  EXPECT_NE(h.find("<div id=\"lb-status\" data-charts=\"2\">"), std::string::npos);
+  EXPECT_NE(h.find("Pixel maps of test image 8 (label 8), 8&rarr;3"), std::string::npos);
+  std::size_t svgs = 0;
+  for (std::size_t p = h.find("<body>"); (p = h.find("<svg xmlns", p)) != std::string::npos; ++p) ++svgs;
+  EXPECT_EQ(svgs, 1u + 4u * methods.size());  // the original, then 4 maps per method
+  const std::size_t data_at = h.find("id=\"lb-data\">");
+  ASSERT_NE(data_at, std::string::npos);
+  EXPECT_EQ(h.find('>', data_at + 14), h.find("</script>", data_at) + 8);  // no raw '>' inside the JSON data
+  EXPECT_NE(h.find("\"pair\":\"8-\\u003e3\""), std::string::npos);
+  EXPECT_NE(h.find("<td>8&rarr;3</td><td>deeplift_revealcancel</td><td>4</td>"), std::string::npos);
+
+  if (!std::filesystem::exists("/usr/bin/chromium")) GTEST_SKIP() << "no /usr/bin/chromium";
+  lb::testing::TempDir dir;
+  std::vector<ErasureMethod> two(methods.begin(), methods.begin() + 2);
+  write_erasure_report(dir.path(), {.net = &net, .data = &data, .rows = &rows, .summary = &summary, .methods = &two,
+                                    .pairs = pairs, .example = 8, .k = 16, .config_ini = ""});
+  lb::testing::TempDir profile;
+  const auto r = lb::testing::run_command(
+      "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=" +
+      profile.path() + " --virtual-time-budget=10000 --dump-dom file://" + dir.file("report/mnist.html"));
+  std::smatch m;
+  static const std::regex status(R"(<div id="lb-status"[^>]*>([^<]*)</div>)");
+  ASSERT_TRUE(std::regex_search(r.out, m, status)) << r.err;
+  EXPECT_EQ(m[1].str(), "rendered 2 charts");
 }
 
 }  // namespace
