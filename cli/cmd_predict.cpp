@@ -1,6 +1,8 @@
-// `liftbench predict`: per-sequence probabilities of a trained model for a dataset directory.
+// `liftbench predict`: per-sequence (or per-image, --mnist) probabilities of a trained model.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -16,14 +18,78 @@
 
 namespace lb::cli {
 
+namespace {
+
+// Softmax probabilities of one column of logits (shifted by the max).
+std::vector<double> softmax_column(const Mat& logits, int j) {
+  std::vector<double> p(static_cast<std::size_t>(logits.rows()));
+  double zmax = -std::numeric_limits<double>::infinity(), norm = 0;
+  for (std::size_t t = 0; t < p.size(); ++t) zmax = std::max(zmax, double{logits(static_cast<Eigen::Index>(t), j)});
+  for (std::size_t t = 0; t < p.size(); ++t) norm += p[t] = std::exp(logits(static_cast<Eigen::Index>(t), j) - zmax);
+  for (double& v : p) v /= norm;
+  return p;
+}
+
+int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string& model_path,
+                  const std::string& mnist_dir, const std::string& mnist_valid, std::optional<sim::Split> split,
+                  const std::string& split_name, const std::string& out) {
+  int n_valid = 0;
+  const char* end = mnist_valid.data() + mnist_valid.size();
+  const auto [ptr, ec] = std::from_chars(mnist_valid.data(), end, n_valid);
+  if (mnist_valid.empty() || ec != std::errc() || ptr != end || n_valid < 1)
+    throw ConfigError(fmt::format("--mnist-valid: bad value; expected an integer >= 1, got {}", quote_token(mnist_valid)));
+  const MnistInput m = load_mnist(mnist_dir, n_valid);
+  const model::Network net = model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model,
+                                               &m.train.shape);
+  if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != kMnistClasses)
+    throw InputError(fmt::format("{}: not an MNIST model; expected softmax with {} outputs, got {} with {}", model_path,
+                                 kMnistClasses, net.output_kind() == model::OutputKind::Softmax ? "softmax" : "sigmoid",
+                                 net.n_outputs()));
+  struct Part {
+    const model::TrainData* data;
+    sim::Split split;
+    const char* prefix;
+    int first;  // index in its file of the first image
+  };
+  const Part parts[] = {{&m.train, sim::Split::Train, "train", 0},
+                        {&m.valid, sim::Split::Valid, "train", m.train.n},
+                        {&m.test, sim::Split::Test, "t10k", 0}};
+  std::vector<std::string> header{"id", "split", "label"};
+  for (int t = 0; t < kMnistClasses; ++t) header.push_back(fmt::format("class{}", t));
+  std::vector<std::vector<std::string>> rows;
+  for (const Part& part : parts) {
+    if (split && *split != part.split) continue;
+    const model::TrainData& d = *part.data;
+    if (d.n == 0) continue;
+    const Mat logits = model::predict_logits(net, d.x, d.shape, d.n);
+    for (int j = 0; j < d.n; ++j) {
+      std::vector<std::string> r{fmt::format("{}-{}", part.prefix, part.first + j), std::string(sim::split_name(part.split)),
+                                 fmt::format("{}", d.classes[static_cast<std::size_t>(j)])};
+      for (double p : softmax_column(logits, j)) r.push_back(fmt::format("{:.6g}", p));
+      rows.push_back(std::move(r));
+    }
+  }
+  io::write_tsv(out, header, rows);
+  log_info("predict", "{} images ({} split) -> {}", rows.size(), split_name, out == "-" ? "stdout" : out);
+  return 0;
+}
+
+}  // namespace
+
 int cmd_predict(int argc, const char* const* argv) {
   RunConfig run;
-  std::string model_path, data_dir, out = "-", split_name = "test", threads = "0";
+  std::string model_path, data_dir, mnist_dir, out = "-", split_name = "test", threads = "0";
+  std::string mnist_valid = std::to_string(kMnistValidDefault);
   bool quiet = false;
   OptionSet opts("predict");
   opts.add_flag("model", &model_path, "model file written by 'liftbench train' (or a weights-only .npz with -c)",
                 "FILE");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("mnist", &mnist_dir,
+                "instead of --data: directory of the MNIST IDX files; ids are train-<i> / t10k-<i> (index in "
+                "the file), with a label column",
+                "DIR");
+  opts.add_flag("mnist-valid", &mnist_valid, "with --mnist: the last N training images form the valid split", "N");
   opts.add_flag("split", &split_name, "sequences to predict: train, valid, test or all", "NAME");
   opts.add_flag("out,o", &out, "output TSV: id, split, one probability column per output ('-' = stdout)", "FILE");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
@@ -36,10 +102,15 @@ int cmd_predict(int argc, const char* const* argv) {
   }
   set_log_quiet(quiet);
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
-  if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
+  if (!mnist_dir.empty() && !data_dir.empty())
+    throw ConfigError(fmt::format("--mnist: cannot be combined with --data; expected one of them, got both ({} and {})",
+                                  quote_token(data_dir), quote_token(mnist_dir)));
+  if (mnist_dir.empty() && data_dir.empty())
+    throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   model::validate(run.model);
   apply_threads(threads);
+  if (!mnist_dir.empty()) return predict_mnist(run, opts, model_path, mnist_dir, mnist_valid, split, split_name, out);
 
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   const SplitInput in = split_input(ds, split, data_dir);

@@ -741,6 +741,8 @@ TEST(CliRunTest, SmokeEndToEndReusesFinishedSteps) {
 }  // namespace
 }  // namespace lb
 
+#include <algorithm>
+
 namespace lb {
 namespace {
 
@@ -842,6 +844,28 @@ TEST(CliTrainMnistTest, BadInputsFailCleanly) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
             "liftbench: error: " + img + ": truncated data at byte 100; expected 16 + 10*8*8 = 656 bytes, got 100\n");
+}
+
+TEST(CliTrainMnistTest, PredictWritesProbabilitiesWithLabels) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.file("mnist"));
+  mnist_test::write_idx(tmp.file("mnist"), "train", 200, 1);
+  mnist_test::write_idx(tmp.file("mnist"), "t10k", 40, 2);
+  auto r = run_liftbench("train --mnist " + tmp.file("mnist") + " " + mnist_test::kTinyNet + " -o " +
+                         tmp.file("model.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench("predict --model " + tmp.file("model.npz") + " --mnist " + tmp.file("mnist") +
+                    " --mnist-valid 40 --split valid -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "id\tsplit\tlabel\tclass0\tclass1\tclass2\tclass3\tclass4\tclass5\tclass6\tclass7\tclass8\tclass9");
+  EXPECT_NE(r.out.find("\ntrain-160\tvalid\t0\t"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntrain-199\tvalid\t7\t"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 41);
+  r = run_liftbench("predict --model " + tmp.file("model.npz") + " --mnist " + tmp.file("mnist") + " --data " +
+                    tmp.file("mnist"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("liftbench: error: --mnist: cannot be combined with --data;"), std::string::npos) << r.err;
 }
 
 }  // namespace
