@@ -173,8 +173,9 @@ int cmd_attribute(int argc, const char* const* argv) {
 
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) io::ensure_output_dir(parent.string());
-  io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), T, scored), compress);
   const std::string stem = output_stem(out);
+  io::remove_stale_marker(stem + ".config.ini");  // written last
+  io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), T, scored), compress);
   io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
   log_info("attribute", "wrote {} and {}.config.ini", out, stem);
   return 0;

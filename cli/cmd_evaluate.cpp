@@ -71,6 +71,7 @@ int cmd_evaluate(int argc, const char* const* argv) {
            run.eval.scan_mode, run.eval.top_hits, run.eval.log_odds_threshold);
 
   const eval::Evaluation ev = eval::evaluate(ds, scores, gata, tal, run.eval, model);
+  io::remove_stale_marker(out + "/evaluate.config.ini");  // written last
   eval::write_evaluation(out, ev, ds, scores, run.eval, model, build::kVersion);
   io::write_file_atomic(out + "/evaluate.config.ini", opts.resolved_ini());
 

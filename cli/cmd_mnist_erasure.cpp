@@ -162,6 +162,7 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   const auto rows = eval::run_erasure(net, data, pairs, methods, eopt);
   const auto summary = eval::summarize_erasure(rows);
   io::ensure_output_dir(out);
+  io::remove_stale_marker(out + "/mnist-erasure.config.ini");  // written last
   eval::write_erasure_tsv(out, rows, summary);
   io::write_file_atomic(out + "/mnist-erasure.config.ini", opts.resolved_ini());
 

@@ -204,6 +204,7 @@ int cmd_train(int argc, const char* const* argv) {
     }
   }
 
+  io::remove_stale_marker(stem + ".config.ini");  // written last, after the model and its tables
   model::save_model(out, net);
   rows.push_back({"test_loss", "all", num(test_loss)});
   rows.push_back({"best_valid_loss", "all", num(res.best_valid_loss)});

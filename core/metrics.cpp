@@ -17,6 +17,9 @@ namespace {
 // Indices sorted by decreasing score (stable, so ties keep input order; it does not matter
 // for the result since a tie group is handled as a whole).
 std::vector<std::size_t> order_desc(std::span<const double> scores) {
+  // NaN has no order: it would break the sort and the tie-group walks below.
+  for (std::size_t i = 0; i < scores.size(); ++i)
+    LB_CHECK(!std::isnan(scores[i]), "score {} is NaN; expected numbers to rank", i);
   std::vector<std::size_t> idx(scores.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
   std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });

@@ -172,6 +172,11 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
     else if (base == "grad" || base == "ism") m.reference = "none";
     else m.reference = std::string(default_reference);
     const std::vector<float> c = arr.to_f32(fmt::format("{}: array '{}'", path, name));
+    for (std::size_t e = 0; e < c.size(); ++e)
+      if (!std::isfinite(c[e]))
+        throw InputError(fmt::format("{}: array '{}': non-finite score at flat index {}; expected finite "
+                                     "contributions, got {}",
+                                     path, name, e, c[e]));
     const auto Ls = static_cast<std::size_t>(L);
     const std::size_t blocks = static_cast<std::size_t>(N) * sim::kNumTasks;
     m.per_base.resize(blocks * Ls);

@@ -25,7 +25,7 @@ std::string temp_path_for(const std::string& path) {
 
 void rename_file(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0)
-    throw IoError(fmt::format("{}: cannot rename to {}: {}", from, to, std::strerror(errno)));
+    throw IoError(fmt::format("{}: cannot replace (renaming {} into place): {}", to, from, std::strerror(errno)));
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_(temp_path_for(path_)) {
@@ -76,6 +76,10 @@ void ensure_output_dir(const std::string& dir) {
   fs::create_directories(dir, ec);
   if (ec) throw IoError(fmt::format("{}: cannot create output directory: {}", dir, ec.message()));
   if (::access(dir.c_str(), W_OK | X_OK) != 0) throw io_error(dir, "not writable", errno);
+}
+
+void remove_stale_marker(const std::string& path) {
+  if (std::remove(path.c_str()) != 0 && errno != ENOENT) throw io_error(path, "cannot remove the old completion mark", errno);
 }
 
 std::string read_file(const std::string& path) {

@@ -51,6 +51,11 @@ void rename_file(const std::string& from, const std::string& to);
 /// IoError "dir: cannot create output directory: <reason>" or "...: not writable: <reason>".
 void ensure_output_dir(const std::string& dir);
 
+/// Removes `path` if it exists (IoError when it exists and cannot be removed). Commands that
+/// write several files write their resolved config last, as the mark of a complete set; they
+/// remove it first, so a run that fails half way never leaves an old mark beside new files.
+void remove_stale_marker(const std::string& path);
+
 /// Reads a whole (plain) file; throws IoError naming the path.
 std::string read_file(const std::string& path);
 

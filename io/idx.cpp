@@ -72,9 +72,21 @@ std::vector<std::uint32_t> read_header(ByteReader& in, const std::string& path, 
   return dims;
 }
 
-void read_data(ByteReader& in, const std::string& path, std::uint8_t* dst, std::size_t n, std::size_t header,
-               std::string_view formula) {
-  const std::size_t got = in.read(dst, n);
+// Reads exactly n data bytes. The buffer grows with the data actually read (1 MiB at a time),
+// never to the size a header claims, so a corrupt header cannot ask for gigabytes.
+std::vector<std::uint8_t> read_data(ByteReader& in, const std::string& path, std::size_t n, std::size_t header,
+                                    std::string_view formula) {
+  constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::vector<std::uint8_t> dst;
+  std::size_t got = 0;
+  while (got < n) {
+    const std::size_t want = std::min(kBlock, n - got);
+    dst.resize(got + want);
+    const std::size_t r = in.read(dst.data() + got, want);
+    got += r;
+    if (r < want) break;
+  }
+  dst.resize(got);
   if (got < n)
     throw InputError(fmt::format("{}truncated data at byte {}; expected {} = {} bytes, got {}", where(path),
                                  header + got, formula, header + n, header + got));
@@ -82,6 +94,7 @@ void read_data(ByteReader& in, const std::string& path, std::uint8_t* dst, std::
   if (in.read(&extra, 1) != 0)
     throw InputError(fmt::format("{}trailing data at byte {}; expected {} bytes, got more", where(path), header + n,
                                  header + n));
+  return dst;
 }
 
 void check_dim(const std::string& path, std::size_t byte, std::uint32_t v, std::uint32_t lo, std::uint32_t hi,
@@ -102,10 +115,11 @@ IdxImages read_idx_images(const std::string& path) {
   out.n = static_cast<int>(dims[0]);
   out.rows = static_cast<int>(dims[1]);
   out.cols = static_cast<int>(dims[2]);
+  if (std::uint64_t{dims[1]} * dims[2] > (std::uint64_t{1} << 24))
+    throw InputError(fmt::format("{}image too large at byte 8; expected at most 16777216 pixels, got {}x{}", where(path),
+                                 dims[1], dims[2]));
   const std::size_t bytes = std::size_t{dims[0]} * dims[1] * dims[2];
-  out.pixels.resize(bytes);
-  read_data(in, path, out.pixels.data(), bytes, 16,
-            fmt::format("16 + {}*{}*{}", out.n, out.rows, out.cols));
+  out.pixels = read_data(in, path, bytes, 16, fmt::format("16 + {}*{}*{}", out.n, out.rows, out.cols));
   return out;
 }
 
@@ -113,9 +127,7 @@ std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
   ByteReader in(path);
   const auto dims = read_header(in, path, kIdxLabelsMagic, 1, "unsigned-byte labels, 1 dimension");
   check_dim(path, 4, dims[0], 0, 0x7fffffff, "label count");
-  std::vector<std::uint8_t> out(dims[0]);
-  read_data(in, path, out.data(), out.size(), 8, fmt::format("8 + {}", dims[0]));
-  return out;
+  return read_data(in, path, dims[0], 8, fmt::format("8 + {}", dims[0]));
 }
 
 }  // namespace lb::io

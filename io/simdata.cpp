@@ -66,7 +66,7 @@ SimdataEmbedding parse_embedding(const std::string& path, long ln, const std::st
 
   const auto len = static_cast<std::int64_t>(seq.size());
   const auto width = static_cast<std::int64_t>(e.sampled.size());
-  if (e.start + width > len)
+  if (width > len || e.start > len - width)  // not e.start + width: a huge start would overflow
     throw input_error(path, ln, fmt::format("embedding outside sequence '{}'", seq_name),
                       fmt::format("start + length <= {}", len),
                       fmt::format("{} + {} in {}", e.start, width, quote_token(token, 60)));

@@ -124,6 +124,7 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
                data.labels.size() == n && data.n_gata.size() == n && data.n_tal.size() == n,
            "inconsistent Dataset: {} ids", n);
   io::ensure_output_dir(dir);
+  io::remove_stale_marker(dir + "/config.ini");  // written last: the mark of a complete directory
 
   std::vector<io::FastaRecord> records(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -249,11 +250,12 @@ Dataset read_dataset_dir(const std::string& dir) {
     data.sites.push_back({it->second, b.start, b.end, b.name, b.score, b.strand});
   }
   for (std::size_t i = 0; i < n_sites.size(); ++i) {
-    if (n_sites[i] != data.n_gata[i] + data.n_tal[i]) {
+    const long planted = static_cast<long>(data.n_gata[i]) + data.n_tal[i];  // long: counts come from a file
+    if (n_sites[i] != planted) {
       throw input_error(labels_path, t.lines[i],
                         fmt::format("n_gata + n_tal of '{}' disagrees with motifs.bed", data.ids[i]),
                         fmt::format("{} (its lines in motifs.bed)", n_sites[i]),
-                        fmt::format("{}", data.n_gata[i] + data.n_tal[i]));
+                        fmt::format("{}", planted));
     }
   }
   std::stable_sort(data.sites.begin(), data.sites.end(), [](const MotifSite& a, const MotifSite& b) {

@@ -107,7 +107,7 @@ TEST(AtomicFileTest, ReadFileReadsAndReportsMissingFile) {
 TEST(AtomicFileTest, RenameFileFailureNamesBoth) {
   TempDir dir;
   EXPECT_THROW_MSG(rename_file(dir.file("x"), dir.file("y")), IoError,
-                   dir.file("x") + ": cannot rename to " + dir.file("y") + ": No such file or directory");
+                   dir.file("y") + ": cannot replace (renaming " + dir.file("x") + " into place): No such file or directory");
 }
 
 }  // namespace
