@@ -39,7 +39,10 @@ using model::Shape;
 using Index = Eigen::Index;
 using StridedMapMut = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
 
-constexpr int kChunk = 16;  // samples per parallel work item (fixed: results must not depend on threads)
+constexpr int kChunk = 16;
+// Relative size below which a RevealCancel part Δx± computed as ½(Δy ± |W||Δx|) is rounding
+// noise: about 80 float32 epsilons, the error of a sum of a few hundred terms (rc_split).
+constexpr float kSplitTolerance = 1e-5f;  // samples per parallel work item (fixed: results must not depend on threads)
 
 bool is_linear(LayerKind k) { return k == LayerKind::Conv1d || k == LayerKind::Conv2d || k == LayerKind::Dense; }
 bool is_transparent(LayerKind k) {
@@ -317,6 +320,18 @@ void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j
     plan.abs_layer[static_cast<std::size_t>(s)]->forward(ad, net.shape(s), c.nc, p, aux, {});
     dp = 0.5f * (d + p);
     dn = 0.5f * (d - p);
+    // ½(d ± p) cancels when the true part is 0 (all w_iΔx_i of one sign): d and p then agree only
+    // to rounding, and the leftover noise (either sign, relative to the magnitudes of p and of the
+    // two pre-activations d came from) would pass the absolute near_zero guard and turn
+    // Δy∓/Δx∓ into a ratio of rounding errors. So a part within kSplitTolerance of those
+    // magnitudes is exactly 0 (the derivative fallback then applies), and the signs are clamped.
+    const Mat& yx = c.tx.acts[static_cast<std::size_t>(b)];
+    const Mat yr = ref_at(c, b);
+    for (Index e = 0; e < dp.size(); ++e) {
+      const float tol = kSplitTolerance * (p.data()[e] + std::abs(yx.data()[e]) + std::abs(yr.data()[e]));
+      if (dp.data()[e] <= tol) dp.data()[e] = 0.0f;
+      if (dn.data()[e] >= -tol) dn.data()[e] = 0.0f;
+    }
   } else {
     dp = d.cwiseMax(0.0f);
     dn = d.cwiseMin(0.0f);
