@@ -262,6 +262,12 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
   model::Network normalized, centred;
   const model::Network* net = &net_in;
   if (cfg.weight_normalize) {
+    // Appendix K preserves outputs only when the channels sum to 1 at every position (one-hot
+    // DNA); on other input (e.g. one-channel images, where W' = 0) it would silently change the model.
+    if (!is_one_hot_input(*net))
+      throw ConfigError(fmt::format("attribution.weight_normalize: needs one-hot DNA input; expected a 4xL model "
+                                    "input, got {}",
+                                    net->input_shape().str()));
     normalized = normalize_first_layer(*net);
     net = &normalized;
   }
@@ -353,7 +359,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
   const bool hypothetical = is_one_hot_input(net) && uses_reference;
   const bool delta = has_delta(method.kind);
   IgRule ig_rule = IgRule::Midpoint;
-  parse_ig_rule(cfg.ig_rule, ig_rule);
+  LB_CHECK(parse_ig_rule(cfg.ig_rule, ig_rule), "unknown attribution.ig_rule '{}' (validate() first)", cfg.ig_rule);
   const DeepliftOptions dl_opt{cfg.near_zero};
   const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
 

@@ -175,7 +175,7 @@ std::vector<ErasureRow> run_erasure(const model::Network& net, const ImageSet& d
           const Vec bt = sc.middleCols(o1, S).colwise().sum().transpose();
           const std::vector<int> px = pixels_to_erase({a.data(), static_cast<std::size_t>(S)},
                                                       {bt.data(), static_cast<std::size_t>(S)}, opt.k);
-          for (int p : px) xe.col(o0 + p).setConstant(opt.reference);
+          for (int p : px) xe.col(o0 + p).setZero();  // the reference the scores were computed against
           n_erased[static_cast<std::size_t>(j)] = static_cast<int>(px.size());
         }
         model::Trace t0, t1;

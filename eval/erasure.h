@@ -67,14 +67,14 @@ struct ErasureRow {
 struct ErasureOptions {
   int k = 157;                 // at most k pixels erased per image (20% of 784)
   bool only_correct = true;    // only images of label c0 that the model also classifies as c0
-  float reference = 0.0f;      // value an erased pixel gets
 };
 
 /// Images of label c0 (and, with only_correct, predicted c0), in index order.
 std::vector<int> source_images(const model::Network& net, const ImageSet& data, int c0, bool only_correct);
 
 /// Runs every method on every pair: for each image, scores, pixels_to_erase on S_c0 - S_ct
-/// summed over channels, erasure to `reference`, and the drop of logit_c0 - logit_ct. Rows
+/// summed over channels, erasure to 0 (the all-zero reference every method is scored against),
+/// and the drop of logit_c0 - logit_ct. Rows
 /// ordered by pair, method, image. Deterministic for any thread count (the engine's chunking).
 std::vector<ErasureRow> run_erasure(const model::Network& net, const ImageSet& data,
                                     std::span<const std::pair<int, int>> pairs,

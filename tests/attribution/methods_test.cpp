@@ -419,6 +419,11 @@ TEST(MethodsTest, RunMethodErrors) {
   EXPECT_EQ(r.contributions.rows(), 1);
   EXPECT_EQ(r.contributions.cols(), 3 * 2 * 25);
   EXPECT_EQ(r.hypothetical.size(), 0);
+  // Appendix K on a one-channel image would zero the first layer (W' = W - W): refused.
+  AttributionConfig wn = cfg;
+  wn.weight_normalize = true;
+  EXPECT_THROW_MSG(run_method(method(img, "deeplift:rescale@zeros", wn), img, x, 2, kTasks, wn), ConfigError,
+                   "attribution.weight_normalize: needs one-hot DNA input; expected a 4xL model input, got 1x5x5");
   const auto net = small_net();
   AttributionConfig mean = cfg;
   mean.mean_normalize = true;
