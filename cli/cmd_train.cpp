@@ -211,7 +211,8 @@ int cmd_train(int argc, const char* const* argv) {
   rows.push_back({"best_epoch", "all", fmt::format("{}", res.best_epoch)});
   rows.push_back({"epochs", "all", fmt::format("{}", res.epochs.size())});
   rows.push_back({"stopped_early", "all", res.stopped_early ? "true" : "false"});
-  rows.push_back({"train_seconds", "all", fmt::format("{:.3f}", seconds)});
+  // No wall-clock figures in files: the same config and seed give byte-identical outputs (the
+  // seconds are in the log).
   io::write_tsv(stem + ".metrics.tsv", {"metric", "task", "value"}, rows);
 
   std::vector<std::string> header{"epoch", "train_loss", "valid_loss"};
@@ -219,12 +220,12 @@ int cmd_train(int argc, const char* const* argv) {
     header.push_back("valid_accuracy");
   else
     for (int t = 0; t < sim::kNumTasks; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
-  header.insert(header.end(), {"seconds", "best"});
+  header.push_back("best");
   rows.clear();
   for (const auto& e : res.epochs) {
     std::vector<std::string> r{fmt::format("{}", e.epoch), num(e.train_loss), num(e.valid_loss)};
     for (double a : e.valid_auroc) r.push_back(num(a));
-    r.insert(r.end(), {fmt::format("{:.3f}", e.seconds), e.best ? "true" : "false"});
+    r.push_back(e.best ? "true" : "false");
     rows.push_back(std::move(r));
   }
   io::write_tsv(stem + ".epochs.tsv", header, rows);
