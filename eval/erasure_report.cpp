@@ -8,49 +8,13 @@
 
 #include "core/build_info.h"
 #include "core/error.h"
+#include "eval/html.h"
 #include "eval/web/report_assets.h"
 #include "io/atomic_file.h"
 
 namespace lb::eval {
 
 namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A JSON string literal safe inside <script> (no '<', '>' or '&').
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '<' || c == '>' || c == '&' || u < 0x20) {
-      out += fmt::format("\\u{:04x}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string inline_script(std::string_view js) {
-  std::string s(js);
-  for (std::size_t p = 0; (p = s.find("</script", p)) != std::string::npos; p += 2) s.replace(p, 2, "<\\/");
-  return "<script>" + s + "</script>\n";
-}
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 

@@ -17,52 +17,13 @@
 #include "eval/web/report_assets.h"
 #include "io/atomic_file.h"
 #include "io/npz.h"
+#include "eval/html.h"
 #include "io/tsv.h"
 #include "sim/dataset.h"
 
 namespace lb::eval {
 
 namespace {
-
-// ---- text escaping -------------------------------------------------------------------------
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-/// A JSON string literal that is also safe inside <script> (no '<', '>' or '&' characters).
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '<' || c == '>' || c == '&' || u < 0x20) {
-      out += fmt::format("\\u{:04x}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-/// A number for JSON: NaN and infinities become null.
-std::string json_number(double v, int digits = 6) {
-  if (!std::isfinite(v)) return "null";
-  return fmt::format("{:.{}g}", v, digits);
-}
 
 // ---- a small JSON reader for metrics.json ----------------------------------------------------
 
@@ -685,12 +646,6 @@ constexpr std::string_view kScript = R"JS(
 })();
 )JS";
 
-std::string inline_script(std::string_view js) {
-  // A literal "</script" inside the library text would end the element early.
-  std::string s(js);
-  for (std::size_t p = 0; (p = s.find("</script", p)) != std::string::npos; p += 2) s.replace(p, 2, "<\\/");
-  return "<script>" + s + "</script>\n";
-}
 
 }  // namespace
 
