@@ -873,3 +873,16 @@ TEST(CliTrainMnistTest, PredictWritesProbabilitiesWithLabels) {
 
 }  // namespace
 }  // namespace lb
+
+namespace lb {
+namespace {
+
+TEST(CliTest, QuietSilencesEveryInformationLine) {
+  TempDir tmp;
+  const auto r = run_liftbench("simulate -q -c " + kSmoke + " -o " + tmp.file("ds"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");  // not even the version and command-line lines
+}
+
+}  // namespace
+}  // namespace lb
