@@ -27,6 +27,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/text.h"
 #include "model/layers.h"
 
 namespace lb::attr {
@@ -557,12 +558,6 @@ void write_delta_logits(Mat* dl, const Mat& lx, const Mat& lr, bool shared, std:
   for (std::size_t t = 0; t < tasks.size(); ++t)
     for (int b = 0; b < nc; ++b)
       (*dl)(static_cast<Index>(t), i0 + b) = lx(tasks[t], b) - lr(tasks[t], shared ? 0 : b);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

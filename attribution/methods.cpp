@@ -10,6 +10,7 @@
 
 #include "attribution/onehot.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "core/parallel.h"
 #include "sim/pwm.h"
 #include "sim/shuffle.h"
@@ -20,12 +21,6 @@ namespace {
 
 constexpr std::string_view kMethodNames =
     "grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 void validate_at_least(long v, long min, std::string_view option) {
   if (v < min) throw ConfigError(fmt::format("{}: too small; expected a value >= {}, got {}", option, min, v));

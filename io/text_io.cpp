@@ -12,6 +12,7 @@
 #include <htslib/kstring.h>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "io/atomic_file.h"
 
 namespace lb::io::detail {
@@ -77,12 +78,7 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) { return lb::trim(s); }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "model/layers.h"
 
 namespace lb::model {
@@ -17,12 +18,6 @@ namespace {
 
 constexpr std::string_view kKinds = "conv1d, conv2d, dense, relu, gap, flatten, dropout";
 constexpr std::string_view kArchKinds = "Conv1d, Conv2d, Linear, ReLU, GlobalAvgPool, Flatten, Dropout";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 bool is_identifier(std::string_view s) {
   auto alpha = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
