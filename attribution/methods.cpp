@@ -22,10 +22,6 @@ namespace {
 constexpr std::string_view kMethodNames =
     "grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism";
 
-void validate_at_least(long v, long min, std::string_view option) {
-  if (v < min) throw ConfigError(fmt::format("{}: too small; expected a value >= {}, got {}", option, min, v));
-}
-
 // One item of the list, without the rules check that needs a network (net == nullptr).
 Method parse_one(std::string_view item, const model::Network* net, const AttributionConfig& cfg) {
   Method m{std::string(item), Method::Kind::Grad, {}, ReferenceKind::Background};
@@ -195,21 +191,21 @@ void validate(const AttributionConfig& cfg) {
                                   "dinuc_shuffle, got {}",
                                   quote_token(cfg.reference)));
   sim::validate_background(sim::Background{cfg.background}, "attribution.background");
-  validate_at_least(cfg.n_shuffles, 1, "attribution.n_shuffles");
-  validate_at_least(cfg.ig_steps, 1, "attribution.ig_steps");
+  check_at_least(cfg.n_shuffles, 1, "attribution.n_shuffles");
+  check_at_least(cfg.ig_steps, 1, "attribution.ig_steps");
   IgRule rule{};
   if (!parse_ig_rule(cfg.ig_rule, rule))
     throw ConfigError(fmt::format("attribution.ig_rule: unknown rule; expected midpoint, trapezoid or gauss_legendre, "
                                   "got {}",
                                   quote_token(cfg.ig_rule)));
   // The trapezoid rule's nodes include both ends: it needs two.
-  if (rule == IgRule::Trapezoid) validate_at_least(cfg.ig_steps, 2, "attribution.ig_steps (trapezoid)");
+  if (rule == IgRule::Trapezoid) check_at_least(cfg.ig_steps, 2, "attribution.ig_steps (trapezoid)");
   if (!(cfg.near_zero > 0 && std::isfinite(cfg.near_zero)))
     throw ConfigError(fmt::format("attribution.near_zero: must be positive; expected a value > 0, got {}", cfg.near_zero));
   if (!(cfg.delta_warn >= 0 && std::isfinite(cfg.delta_warn)))
     throw ConfigError(fmt::format("attribution.delta_warn: must be non-negative; expected a value >= 0, got {}",
                                   cfg.delta_warn));
-  validate_at_least(cfg.chunk, 1, "attribution.chunk");
+  check_at_least(cfg.chunk, 1, "attribution.chunk");
   parse_list(cfg.methods, nullptr, cfg);
 }
 

@@ -19,6 +19,10 @@ IoError io_error(std::string_view path, std::string_view what, int errno_value) 
   return IoError(fmt::format("{}{}: {}", where(path), what, std::strerror(errno_value)));
 }
 
+void check_at_least(long v, long min, std::string_view option) {
+  if (v < min) throw ConfigError(fmt::format("{}: too small; expected a value >= {}, got {}", option, min, v));
+}
+
 std::string quote_token(std::string_view token, std::size_t max_len) {
   if (token.size() <= max_len) return fmt::format("'{}'", token);
   return fmt::format("'{}...'", token.substr(0, max_len));

@@ -41,6 +41,9 @@ InputError input_error(std::string_view path, long line, std::string_view what,
 /// IoError("path: what: <strerror(errno_value)>").
 IoError io_error(std::string_view path, std::string_view what, int errno_value);
 
+/// ConfigError "option: too small; expected a value >= min, got v" when v < min.
+void check_at_least(long v, long min, std::string_view option);
+
 /// Shortens a user-supplied token for an error message (long lines are cut with "...").
 std::string quote_token(std::string_view token, std::size_t max_len = 40);
 

@@ -31,11 +31,6 @@ constexpr std::string_view kCheckpointFormat = "liftbench-checkpoint-1";
 // seeds use a disjoint range (top bit set) indexed by (epoch, step).
 constexpr std::uint64_t kDropoutStreams = std::uint64_t{1} << 63;
 
-void validate_at_least(int v, int min, std::string_view option) {
-  if (v < min)
-    throw ConfigError(fmt::format("{}: too small; expected a value >= {}, got {}", option, min, v));
-}
-
 // Scratch space of one chunk: a trace and gradients shaped like the parameters.
 struct ChunkWork {
   Trace trace;
@@ -295,10 +290,10 @@ void load_checkpoint(const std::string& path, Network& net, Network& best, Adam&
 
 void validate(const TrainConfig& c) {
   validate(c.adam);
-  validate_at_least(c.batch_size, 1, "train.batch_size");
-  validate_at_least(c.max_epochs, 1, "train.max_epochs");
-  validate_at_least(c.patience, 1, "train.patience");
-  validate_at_least(c.chunk, 1, "train.chunk");
+  check_at_least(c.batch_size, 1, "train.batch_size");
+  check_at_least(c.max_epochs, 1, "train.max_epochs");
+  check_at_least(c.patience, 1, "train.patience");
+  check_at_least(c.chunk, 1, "train.chunk");
 }
 
 TrainResult train(Network& net, const TrainData& train_data, const TrainData& valid_data, const TrainConfig& cfg,
