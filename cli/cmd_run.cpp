@@ -110,8 +110,7 @@ int cmd_run(int argc, const char* const* argv) {
   };
   const std::vector<Step> steps{
       {"simulate", data + "/config.ini",
-       {data + "/sequences.fa.gz", data + "/sequences.fa.gz.fai", data + "/sequences.fa.gz.gzi", data + "/labels.tsv",
-        data + "/motifs.bed"},
+       {data + "/sequences.fa", data + "/sequences.fa.fai", data + "/labels.tsv", data + "/motifs.bed"},
        [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }},
       {"train", out + "/model.config.ini", {model, out + "/model.metrics.tsv"},
        [&] { run_command(cmd_train, with({"train", "--data", data, "-o", model}, true)); }},

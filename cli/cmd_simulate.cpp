@@ -57,7 +57,7 @@ int cmd_simulate(int argc, const char* const* argv) {
 
   io::ensure_output_dir(out);
   sim::write_dataset_dir(out, data, opts.resolved_ini());
-  log_info("simulate", "wrote {}/{{sequences.fa.gz,.fai,.gzi,labels.tsv,motifs.bed,config.ini}}", out);
+  log_info("simulate", "wrote {}/{{sequences.fa,.fai,labels.tsv,motifs.bed,config.ini}}", out);
   return 0;
 }
 

@@ -16,11 +16,12 @@ namespace lb::cli {
 SplitInput split_input(const sim::Dataset& ds, std::optional<sim::Split> split, const std::string& dir) {
   SplitInput out;
   std::vector<std::vector<std::uint8_t>> codes;
+  const std::string fasta = sim::dataset_fasta_path(dir);
   for (int i = 0; i < ds.size(); ++i) {
     if (split && ds.splits[static_cast<std::size_t>(i)] != *split) continue;
     out.indices.push_back(i);
     codes.push_back(encode_bases(ds.seqs[static_cast<std::size_t>(i)],
-                                 fmt::format("{}/sequences.fa.gz: sequence '{}'", dir, ds.ids[static_cast<std::size_t>(i)])));
+                                 fmt::format("{}: sequence '{}'", fasta, ds.ids[static_cast<std::size_t>(i)])));
   }
   auto& d = out.data;
   d.n = static_cast<int>(out.indices.size());

@@ -1,6 +1,8 @@
-// BED6 reading (through BGZF, so .bed.gz works) and writing; no BED12 blocks, no track parsing.
+// BED6(+n) reading (through BGZF, so .bed.gz works) and writing; no BED12 blocks, no track
+// parsing.
 #include "io/bed.h"
 
+#include <cmath>
 #include <iterator>
 
 #include "core/error.h"
@@ -40,6 +42,8 @@ std::vector<BedRecord> read_bed(const std::string& path) {
     if (f[5] != "+" && f[5] != "-" && f[5] != ".")
       throw input_error(path, ln, "bad strand", "'+', '-' or '.'", quote_token(f[5]));
     r.strand = f[5][0];
+    for (std::size_t c = 6; c < f.size(); ++c) r.extra.emplace_back(f[c]);
+    r.line = ln;
     out.push_back(std::move(r));
   }
   return out;
@@ -51,9 +55,17 @@ void write_bed(const std::string& path, const std::vector<BedRecord>& records) {
     LB_CHECK(r.start >= 0 && r.end >= r.start, "BED record {}: bad interval [{}, {})", r.name, r.start, r.end);
     LB_CHECK(r.strand == '+' || r.strand == '-' || r.strand == '.', "BED record {}: bad strand '{}'", r.name,
              r.strand);
-    // fmt's "{}" for double is the shortest string that reads back to the same value.
-    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\t{}\n", r.chrom, r.start, r.end, r.name, r.score,
-                   r.strand);
+    LB_CHECK(r.score >= 0 && r.score <= 1000 && std::floor(r.score) == r.score,
+             "BED record {}: score {} is not a BED score (an integer in [0, 1000])", r.name, r.score);
+    fmt::format_to(std::back_inserter(text), "{}\t{}\t{}\t{}\t{}\t{}", r.chrom, r.start, r.end, r.name,
+                   static_cast<int>(r.score), r.strand);
+    for (const std::string& e : r.extra) {
+      LB_CHECK(e.find_first_of("\t\n\r") == std::string::npos, "BED record {}: extra column '{}' holds a tab or newline",
+               r.name, e);
+      text += '\t';
+      text += e;
+    }
+    text += '\n';
   }
   if (path == "-") detail::write_stdout(text);
   else write_file_atomic(path, text);

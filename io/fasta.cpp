@@ -1,5 +1,5 @@
-// FASTA through HTSlib: BGZF line reading with line numbers, bgzip writing with fai_build3
-// indexes, region fetch with faidx. Does not read FASTQ or multi-line-width-checked input.
+// FASTA through HTSlib: BGZF line reading with line numbers, plain and bgzip writing with
+// fai_build3 indexes, region fetch with faidx. Does not read FASTQ or multi-line-width-checked input.
 #include "io/fasta.h"
 
 #include <cerrno>
@@ -146,6 +146,21 @@ void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& r
   rename_file(tmp_gzi, gzi);
   rename_file(tmp_data, path);
   tmp.released = true;
+}
+
+void write_fasta_indexed(const std::string& path, const std::vector<FastaRecord>& records, int line_width) {
+  LB_CHECK(!records.empty(), "write_fasta_indexed: no records for {} (fai_build3 cannot index an empty FASTA)", path);
+  AtomicFile data(path);
+  data.write(format_fasta(records, line_width));
+  data.close_stream();
+  const std::string fai = path + ".fai";
+  TempFiles tmp{{temp_path_for(fai)}};
+  // No .gzi for a plain file: fai_build3 writes one only for bgzip input.
+  if (fai_build3(data.temp_path().c_str(), tmp.paths[0].c_str(), nullptr) != 0)
+    throw IoError(fmt::format("{}: cannot build the FASTA index (.fai) with fai_build3", path));
+  rename_file(tmp.paths[0], fai);
+  tmp.released = true;
+  data.commit();
 }
 
 std::string fetch_fasta_region(const std::string& path, const std::string& region) {

@@ -1,5 +1,6 @@
 // FASTA reading (plain, gzip or bgzip, through HTSlib's BGZF reader, which takes all three)
-// and writing (bgzip with .fai and .gzi indexes, through HTSlib), plus indexed region fetch.
+// and writing (plain with a .fai index, or bgzip with .fai and .gzi indexes, through HTSlib),
+// plus indexed region fetch.
 #pragma once
 
 #include <string>
@@ -31,6 +32,13 @@ std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOpti
 /// `records` must not be empty (fai_build3 cannot index an empty file): LB_CHECK.
 void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& records,
                       int line_width = 60);
+
+/// Writes records as plain FASTA (`line_width` residues a line) with the samtools index
+/// `path.fai` built by HTSlib's fai_build3, both atomically (temporary names, then renames, the
+/// data file last). `samtools faidx path name` and `bedtools getfasta -fi path` read the result.
+/// `records` must not be empty (fai_build3 cannot index an empty file): LB_CHECK.
+void write_fasta_indexed(const std::string& path, const std::vector<FastaRecord>& records,
+                         int line_width = 60);
 
 /// Plain (uncompressed) FASTA, atomically; "-" writes to stdout.
 void write_fasta_plain(const std::string& path, const std::vector<FastaRecord>& records,

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -27,27 +30,6 @@ constexpr std::string_view kSplitNames[] = {"train", "valid", "test"};
 const std::vector<std::string> kLabelsHeader = {"id",    "split", "class", "task0",
                                                 "task1", "task2", "n_gata", "n_tal"};
 
-// Line numbers of the data lines of a BED file, with read_bed's skipping rule (blank lines,
-// '#', 'track', 'browser'), so that errors about record k can name its line.
-std::vector<long> bed_data_lines(const std::string& path) {
-  const std::string text = io::read_file(path);
-  std::vector<long> lines;
-  long line = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view l(text.data() + pos, nl - pos);
-    ++line;
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    const bool blank = l.find_first_not_of(" \t") == std::string_view::npos;
-    if (!blank && !l.starts_with('#') && !l.starts_with("track") && !l.starts_with("browser"))
-      lines.push_back(line);
-    pos = nl + 1;
-  }
-  return lines;
-}
-
 int parse_int_field(const std::string& s, const std::string& path, long line,
                     std::string_view column, int min, int max) {
   int v = 0;
@@ -61,7 +43,31 @@ int parse_int_field(const std::string& s, const std::string& path, long line,
   return v;
 }
 
+// A motifs.bed log-odds column: a whole-token number, as write_bed's shortest round-trip text.
+bool parse_log_odds(const std::string& text, double& out) {
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, out);
+  return !text.empty() && ec == std::errc() && p == end;
+}
+
+void remove_if_present(const std::string& path) {
+  if (std::remove(path.c_str()) != 0 && errno != ENOENT) throw io_error(path, "cannot remove the old-layout file", errno);
+}
+
 }  // namespace
+
+int motif_bed_score(double log_odds) {
+  if (!(log_odds > 0)) return 0;  // also NaN
+  if (log_odds >= 20) return 1000;
+  return static_cast<int>(std::lround(50 * log_odds));
+}
+
+std::string dataset_fasta_path(const std::string& dir) {
+  const std::string plain = dir + "/sequences.fa";
+  if (std::filesystem::exists(plain)) return plain;
+  const std::string bgzip = dir + "/sequences.fa.gz";
+  return std::filesystem::exists(bgzip) ? bgzip : plain;  // missing: the error names sequences.fa
+}
 
 std::string_view class_name(SeqClass c) { return kClassNames[static_cast<int>(c)]; }
 std::string_view split_name(Split s) { return kSplitNames[static_cast<int>(s)]; }
@@ -131,7 +137,10 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
     records[i].name = data.ids[i];
     records[i].seq = data.seqs[i];
   }
-  io::write_fasta_bgzf(dir + "/sequences.fa.gz", records);
+  io::write_fasta_indexed(dir + "/sequences.fa", records);
+  // The bgzip layout of earlier versions: a second, stale copy of the sequences otherwise.
+  for (const char* old : {"/sequences.fa.gz", "/sequences.fa.gz.fai", "/sequences.fa.gz.gzi"})
+    remove_if_present(dir + old);
 
   std::vector<std::vector<std::string>> rows(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -151,8 +160,14 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
   bed.reserve(data.sites.size());
   for (const MotifSite& s : data.sites) {
     LB_CHECK(s.seq >= 0 && static_cast<std::size_t>(s.seq) < n, "site of sequence {}", s.seq);
-    bed.push_back({data.ids[static_cast<std::size_t>(s.seq)], s.start, s.end, s.motif,
-                   s.log_odds, s.strand});
+    io::BedRecord r;
+    r.chrom = data.ids[static_cast<std::size_t>(s.seq)];
+    r.start = s.start, r.end = s.end;
+    r.name = s.motif;
+    r.score = motif_bed_score(s.log_odds);
+    r.strand = s.strand;
+    r.extra = {fmt::format("{}", s.log_odds)};  // shortest text that reads back to the same double
+    bed.push_back(std::move(r));
   }
   io::write_bed(dir + "/motifs.bed", bed);
 
@@ -161,7 +176,8 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
 }
 
 Dataset read_dataset_dir(const std::string& dir) {
-  const std::string fa_path = dir + "/sequences.fa.gz";
+  const std::string fa_path = dataset_fasta_path(dir);
+  const std::string fa_name = std::filesystem::path(fa_path).filename().string();
   const std::string labels_path = dir + "/labels.tsv";
   const std::string bed_path = dir + "/motifs.bed";
 
@@ -191,15 +207,15 @@ Dataset read_dataset_dir(const std::string& dir) {
   }
   if (t.rows.size() != fasta.size()) {
     throw input_error(labels_path, 0, "wrong number of rows",
-                      fmt::format("{} (one per sequence of sequences.fa.gz)", fasta.size()),
+                      fmt::format("{} (one per sequence of {})", fasta.size(), fa_name),
                       fmt::format("{}", t.rows.size()));
   }
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& row = t.rows[i];
     const long line = t.lines[i];
     if (row[0] != data.ids[i]) {
-      throw input_error(labels_path, line, "id does not match sequences.fa.gz",
-                        fmt::format("'{}' (record {} of sequences.fa.gz)", data.ids[i], i + 1),
+      throw input_error(labels_path, line, fmt::format("id does not match {}", fa_name),
+                        fmt::format("'{}' (record {} of {})", data.ids[i], i + 1, fa_name),
                         quote_token(row[0]));
     }
     Split sp{};
@@ -229,15 +245,14 @@ Dataset read_dataset_dir(const std::string& dir) {
   }
 
   const std::vector<io::BedRecord> bed = io::read_bed(bed_path);
-  const std::vector<long> bed_lines = bed_data_lines(bed_path);
   std::vector<int> n_sites(fasta.size(), 0);
   for (std::size_t k = 0; k < bed.size(); ++k) {
     const io::BedRecord& b = bed[k];
-    const long line = k < bed_lines.size() ? bed_lines[k] : 0;
+    const long line = b.line;
     const auto it = index.find(b.chrom);
     if (it == index.end()) {
       throw input_error(bed_path, line, "unknown sequence id",
-                        "an id of sequences.fa.gz", quote_token(b.chrom));
+                        fmt::format("an id of {}", fa_name), quote_token(b.chrom));
     }
     if (b.start < 0 || b.end <= b.start || b.end > data.seq_len) {
       throw input_error(bed_path, line, "motif span outside the sequence",
@@ -246,8 +261,12 @@ Dataset read_dataset_dir(const std::string& dir) {
     }
     if (b.strand != '+' && b.strand != '-')
       throw input_error(bed_path, line, "bad strand", "+ or -", fmt::format("'{}'", b.strand));
+    // BED6+1 keeps the log-odds in column 7; the old BED6 layout kept them in the score column.
+    double log_odds = b.score;
+    if (!b.extra.empty() && !parse_log_odds(b.extra[0], log_odds))
+      throw input_error(bed_path, line, "bad log-odds in column 7", "a number", quote_token(b.extra[0]));
     ++n_sites[static_cast<std::size_t>(it->second)];
-    data.sites.push_back({it->second, b.start, b.end, b.name, b.score, b.strand});
+    data.sites.push_back({it->second, b.start, b.end, b.name, log_odds, b.strand});
   }
   for (std::size_t i = 0; i < n_sites.size(); ++i) {
     const long planted = static_cast<long>(data.n_gata[i]) + data.n_tal[i];  // long: counts come from a file

@@ -1,4 +1,5 @@
-// Tests for io/bed: BED6 round trip (scores exact), skipped lines, malformed input messages.
+// Tests for io/bed: BED6(+n) writing and round trip, valid scores only on output, skipped lines,
+// malformed input messages.
 #include "io/bed.h"
 
 #include "core/error.h"
@@ -11,19 +12,36 @@ using lb::testing::read_text;
 using lb::testing::TempDir;
 using lb::testing::write_text;
 
-TEST(BedTest, WritesBed6Text) {
-  TempDir dir;
-  write_bed(dir.file("a.bed"), {{"seq1", 3, 13, "GATA_disc1", 7.5, '+'}, {"seq2", 0, 16, "TAL1_known1", -2.0, '-'}});
-  EXPECT_EQ(read_text(dir.file("a.bed")), "seq1\t3\t13\tGATA_disc1\t7.5\t+\nseq2\t0\t16\tTAL1_known1\t-2\t-\n");
+BedRecord rec(std::string chrom, std::int64_t start, std::int64_t end, std::string name, double score, char strand,
+              std::vector<std::string> extra = {}) {
+  BedRecord r;
+  r.chrom = std::move(chrom), r.start = start, r.end = end, r.name = std::move(name);
+  r.score = score, r.strand = strand, r.extra = std::move(extra);
+  return r;
 }
 
-TEST(BedTest, RoundTripKeepsScoresExactly) {
+TEST(BedTest, WritesBed6AndExtraColumns) {
+  TempDir dir;
+  write_bed(dir.file("a.bed"),
+            {rec("seq1", 3, 13, "GATA_disc1", 7, '+'), rec("seq2", 0, 16, "TAL1_known1", 1000, '-', {"-2.5", "x"})});
+  EXPECT_EQ(read_text(dir.file("a.bed")), "seq1\t3\t13\tGATA_disc1\t7\t+\nseq2\t0\t16\tTAL1_known1\t1000\t-\t-2.5\tx\n");
+}
+
+TEST(BedTest, WriterRefusesScoresOutsideBed) {
+  TempDir dir;
+  for (const double score : {7.5, -1.0, 1001.0}) {
+    EXPECT_THROW(write_bed(dir.file("a.bed"), {rec("seq1", 3, 13, "m", score, '+')}), Error) << score;
+  }
+  EXPECT_THROW(write_bed(dir.file("a.bed"), {rec("seq1", 3, 13, "m", 0, '+', {"a\tb"})}), Error);
+  EXPECT_EQ(lb::testing::list_dir(dir.path()), std::vector<std::string>{});
+}
+
+TEST(BedTest, RoundTripKeepsColumnsAndLines) {
   TempDir dir;
   const std::vector<BedRecord> recs = {
-      {"s1", 0, 10, "GATA_disc1", 7.123456789012345, '+'},
-      {"s1", 10, 26, "TAL1_known1", 1.0 / 3.0, '-'},
-      {"s2", 5, 5, "empty", 1e-300, '.'},
-      {"s2", 100, 200, "neg", -0.1, '+'},
+      rec("s1", 0, 10, "GATA_disc1", 7, '+', {"7.123456789012345"}),
+      rec("s1", 10, 26, "TAL1_known1", 0, '-'),
+      rec("s2", 5, 5, "empty", 1000, '.', {"a", "b"}),
   };
   write_bed(dir.file("a.bed"), recs);
   const auto back = read_bed(dir.file("a.bed"));
@@ -33,12 +51,25 @@ TEST(BedTest, RoundTripKeepsScoresExactly) {
     EXPECT_EQ(back[i].start, recs[i].start);
     EXPECT_EQ(back[i].end, recs[i].end);
     EXPECT_EQ(back[i].name, recs[i].name);
-    EXPECT_EQ(back[i].score, recs[i].score);  // bit-exact: shortest round-trip formatting
+    EXPECT_EQ(back[i].score, recs[i].score);
     EXPECT_EQ(back[i].strand, recs[i].strand);
+    EXPECT_EQ(back[i].extra, recs[i].extra);
+    EXPECT_EQ(back[i].line, static_cast<long>(i + 1));
   }
 }
 
-TEST(BedTest, SkipsHeaderLinesAndExtraColumns) {
+TEST(BedTest, ReadsNonIntegerScores) {
+  // liftbench's motifs.bed before BED6+1 kept the log-odds in column 5.
+  TempDir dir;
+  write_text(dir.file("a.bed"), "s1\t0\t10\tm\t7.123456789012345\t+\ns1\t10\t20\tm\t-0.1\t-\n");
+  const auto r = read_bed(dir.file("a.bed"));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].score, 7.123456789012345);
+  EXPECT_EQ(r[1].score, -0.1);
+  EXPECT_TRUE(r[0].extra.empty());
+}
+
+TEST(BedTest, SkipsHeaderLinesAndKeepsExtraColumns) {
   TempDir dir;
   write_text(dir.file("a.bed"),
              "track name=x\nbrowser position chr1\n# comment\n\nchr1\t1\t2\tn\t.\t.\textra\tmore\n");
@@ -47,6 +78,8 @@ TEST(BedTest, SkipsHeaderLinesAndExtraColumns) {
   EXPECT_EQ(r[0].chrom, "chr1");
   EXPECT_EQ(r[0].score, 0.0);  // '.' = no score
   EXPECT_EQ(r[0].strand, '.');
+  EXPECT_EQ(r[0].extra, (std::vector<std::string>{"extra", "more"}));
+  EXPECT_EQ(r[0].line, 5);
 }
 
 TEST(BedTest, MissingFileIsIoError) {

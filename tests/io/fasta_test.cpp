@@ -1,5 +1,5 @@
-// Tests for io/fasta: plain/gzip/bgzip reading, malformed input messages, bgzip+index writing
-// and region fetch.
+// Tests for io/fasta: plain/gzip/bgzip reading, malformed input messages, plain+index and
+// bgzip+index writing, and region fetch.
 #include "io/fasta.h"
 
 #include <filesystem>
@@ -158,6 +158,26 @@ TEST(FastaTest, BgzfWriteOfNothingLeavesNoFiles) {
   TempDir dir;
   EXPECT_THROW(write_fasta_bgzf(dir.file("e.fa.gz"), {}), Error);
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{});
+}
+
+TEST(FastaTest, IndexedPlainWriteIsSamtoolsLayout) {
+  TempDir dir;
+  const std::string p = dir.file("out.fa");
+  const std::vector<FastaRecord> recs = {{"chr1", "a comment", long_seq(), 0}, {"chr2", "", "ACGTN", 0}};
+  write_fasta_indexed(p, recs);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"out.fa", "out.fa.fai"}));
+  // Plain text, byte for byte what the bgzip writer compresses, and the same .fai offsets.
+  EXPECT_EQ(read_text(p), ">chr1 a comment\n" + long_seq().substr(0, 60) + "\n" + long_seq().substr(60, 60) + "\n" +
+                              long_seq().substr(120) + "\n>chr2\nACGTN\n");
+  EXPECT_EQ(read_text(p + ".fai"), "chr1\t130\t16\t60\t61\nchr2\t5\t155\t5\t6\n");
+  const auto back = read_fasta(p);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].seq, recs[0].seq);
+  EXPECT_EQ(back[1].seq, recs[1].seq);
+  EXPECT_EQ(fetch_fasta_region(p, "chr1:55-70"), long_seq().substr(54, 16));
+  // Nothing to index: a contract error, no file left behind.
+  EXPECT_THROW(write_fasta_indexed(dir.file("e.fa"), {}), Error);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"out.fa", "out.fa.fai"}));
 }
 
 TEST(FastaTest, FetchRegionThroughTheIndex) {

@@ -3,6 +3,8 @@
 #include "sim/dataset.h"
 
 #include <cmath>
+#include <filesystem>
+#include <limits>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -118,13 +120,12 @@ TEST(DatasetDirTest, WriteThenReadRoundTrips) {
   const Dataset d = small_dataset();
   write_dataset_dir(dir, d, "[sim]\nseed = 3\n");
   EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed",
-                                                      "sequences.fa.gz", "sequences.fa.gz.fai",
-                                                      "sequences.fa.gz.gzi"}));
+                                                      "sequences.fa", "sequences.fa.fai"}));
   EXPECT_EQ(read_text(dir + "/config.ini"), "[sim]\nseed = 3\n");
   const std::string labels = read_text(dir + "/labels.tsv");
   EXPECT_EQ(labels.substr(0, labels.find('\n')), "id\tsplit\tclass\ttask0\ttask1\ttask2\tn_gata\tn_tal");
-  // Indexed access works (the .fai/.gzi are valid).
-  EXPECT_EQ(io::fetch_fasta_region(dir + "/sequences.fa.gz", d.ids[17]), d.seqs[17]);
+  // Indexed access works (the .fai is valid).
+  EXPECT_EQ(io::fetch_fasta_region(dir + "/sequences.fa", d.ids[17]), d.seqs[17]);
   expect_same_dataset(read_dataset_dir(dir), d);
 }
 
@@ -137,18 +138,59 @@ TEST(DatasetDirTest, FileLinesHaveTheDocumentedColumns) {
   const auto& l = d.labels[0];
   EXPECT_EQ(line1, fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t{}\t{}", split_name(d.splits[0]),
                                class_name(d.classes[0]), l[0], l[1], l[2], d.n_gata[0], d.n_tal[0]));
+  // BED6+1: the BED score from the log-odds, the log-odds themselves in column 7.
   const std::string bed = read_text(tmp.file("motifs.bed"));
   const MotifSite& s = d.sites[0];
   EXPECT_EQ(bed.substr(0, bed.find('\n')),
-            fmt::format("{}\t{}\t{}\t{}\t{}\t{}", d.ids[static_cast<std::size_t>(s.seq)], s.start,
-                        s.end, s.motif, s.log_odds, s.strand));
+            fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}", d.ids[static_cast<std::size_t>(s.seq)], s.start,
+                        s.end, s.motif, motif_bed_score(s.log_odds), s.strand, s.log_odds));
+}
+
+TEST(DatasetDirTest, BedScoreIsScaledClampedLogOdds) {
+  EXPECT_EQ(motif_bed_score(-3.2), 0);
+  EXPECT_EQ(motif_bed_score(0), 0);
+  EXPECT_EQ(motif_bed_score(std::nan("")), 0);
+  EXPECT_EQ(motif_bed_score(0.01), 1);  // 0.5 rounds away from zero
+  EXPECT_EQ(motif_bed_score(0.0099), 0);
+  EXPECT_EQ(motif_bed_score(8.959377228367844), 448);
+  EXPECT_EQ(motif_bed_score(15.082078569560927), 754);
+  EXPECT_EQ(motif_bed_score(19.98), 999);
+  EXPECT_EQ(motif_bed_score(19.995), 1000);
+  EXPECT_EQ(motif_bed_score(20), 1000);
+  EXPECT_EQ(motif_bed_score(1e300), 1000);
+  EXPECT_EQ(motif_bed_score(std::numeric_limits<double>::infinity()), 1000);
+}
+
+// Directories written before sequences.fa and BED6+1 (bgzip FASTA, log-odds in column 5) load
+// into the same dataset.
+TEST(DatasetDirTest, ReadsTheOldBgzipBed6Layout) {
+  TempDir tmp;
+  const Dataset d = small_dataset();
+  write_dataset_dir(tmp.path(), d, "");
+  std::vector<io::FastaRecord> records;
+  for (int i = 0; i < d.size(); ++i) records.push_back({d.ids[static_cast<std::size_t>(i)], "", d.seqs[static_cast<std::size_t>(i)], 0});
+  io::write_fasta_bgzf(tmp.file("sequences.fa.gz"), records);
+  std::filesystem::remove(tmp.file("sequences.fa"));
+  std::filesystem::remove(tmp.file("sequences.fa.fai"));
+  std::string bed6;
+  for (const MotifSite& s : d.sites)
+    bed6 += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", d.ids[static_cast<std::size_t>(s.seq)], s.start, s.end, s.motif,
+                        s.log_odds, s.strand);
+  write_text(tmp.file("motifs.bed"), bed6);
+  EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa.gz"));
+  expect_same_dataset(read_dataset_dir(tmp.path()), d);
+  // Writing the directory again replaces the old layout: no second copy of the sequences.
+  write_dataset_dir(tmp.path(), d, "");
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed",
+                                                            "sequences.fa", "sequences.fa.fai"}));
+  EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa"));
+  expect_same_dataset(read_dataset_dir(tmp.path()), d);
 }
 
 TEST(DatasetDirTest, SameSeedSameBytesOtherSeedDifferent) {
   TempDir tmp;
-  const std::vector<std::string> files{"sequences.fa.gz", "sequences.fa.gz.fai",
-                                       "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed",
-                                       "config.ini"};
+  const std::vector<std::string> files{"sequences.fa", "sequences.fa.fai", "labels.tsv",
+                                       "motifs.bed", "config.ini"};
   write_dataset_dir(tmp.file("a"), small_dataset(8, 2000), "seed = 8\n");
   write_dataset_dir(tmp.file("b"), small_dataset(8, 2000), "seed = 8\n");
   write_dataset_dir(tmp.file("c"), small_dataset(9, 2000), "seed = 8\n");
@@ -157,7 +199,7 @@ TEST(DatasetDirTest, SameSeedSameBytesOtherSeedDifferent) {
     ASSERT_FALSE(a.empty()) << f;
     EXPECT_EQ(a, read_text(tmp.file("b/" + f))) << f;
   }
-  for (const std::string f : {"sequences.fa.gz", "labels.tsv", "motifs.bed"})
+  for (const std::string f : {"sequences.fa", "labels.tsv", "motifs.bed"})
     EXPECT_NE(read_text(tmp.file("a/" + f)), read_text(tmp.file("c/" + f))) << f;
 }
 
@@ -178,8 +220,8 @@ class DatasetDirErrorTest : public ::testing::Test {
 TEST_F(DatasetDirErrorTest, LabelsIdsMustMatchFasta) {
   edit("labels.tsv", "seq0001\t", "seq0002\t");
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
-                   path("labels.tsv") + ":3: id does not match sequences.fa.gz; expected 'seq0001' "
-                                        "(record 2 of sequences.fa.gz), got 'seq0002'");
+                   path("labels.tsv") + ":3: id does not match sequences.fa; expected 'seq0001' "
+                                        "(record 2 of sequences.fa), got 'seq0002'");
 }
 
 TEST_F(DatasetDirErrorTest, HeaderMustBeExact) {
@@ -215,8 +257,17 @@ TEST_F(DatasetDirErrorTest, BedIdsMustBeKnown) {
   const std::string id = data_.ids[static_cast<std::size_t>(data_.sites[0].seq)];
   edit("motifs.bed", id + "\t", "chr1\t");
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
-                   path("motifs.bed") + ":1: unknown sequence id; expected an id of sequences.fa.gz, "
+                   path("motifs.bed") + ":1: unknown sequence id; expected an id of sequences.fa, "
                                         "got 'chr1'");
+}
+
+TEST_F(DatasetDirErrorTest, BedLogOddsMustBeANumber) {
+  const std::string bed = read_text(path("motifs.bed"));
+  const std::size_t eol = bed.find('\n', bed.find('\n') + 1);  // end of line 2
+  const std::size_t tab = bed.rfind('\t', eol);
+  write_text(path("motifs.bed"), bed.substr(0, tab + 1) + "high" + bed.substr(eol));
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("motifs.bed") + ":2: bad log-odds in column 7; expected a number, got 'high'");
 }
 
 TEST_F(DatasetDirErrorTest, SiteCountsMustMatchBed) {
@@ -329,6 +380,45 @@ TEST_F(SimdataTest, UnknownMotifNamesLine) {
   EXPECT_THROW_MSG(convert(bad), InputError,
                    tmp_.file("x.simdata") + ":3: sequence 's_gata': unknown motif in embeddings; "
                                             "expected GATA_disc1 or TAL1_known1, got 'GATA_known2'");
+}
+
+// ---- the dataset directory read by genomics tools ------------------------------------------
+
+// `bedtools getfasta -s` on sequences.fa and motifs.bed gives every planted string in its
+// motif's orientation: the sequence span (reverse-complemented on '-'), whose log-odds under
+// the motif's smoothed PWM are column 7. Debian 12's bedtools 2.30 read garbage from the old
+// bgzip sequences.fa.gz (exit 0); this test fails, never skips, without bedtools
+// (scripts/setup.sh installs it).
+TEST(DatasetToolsTest, BedtoolsGetfastaExtractsThePlantedStrings) {
+  ASSERT_EQ(std::system("command -v bedtools >/dev/null 2>&1"), 0)
+      << "bedtools not found on PATH: this test needs it (scripts/setup.sh installs the Debian package)";
+  TempDir tmp;
+  SimConfig cfg;
+  cfg.n_seqs = 200;
+  cfg.revcomp_prob = 0.5;
+  cfg.seed = 11;
+  const Dataset d = simulate(cfg, paper_gata(), paper_tal());
+  write_dataset_dir(tmp.path(), d, "");
+  const auto r = lb::testing::run_command("bedtools getfasta -fi " + tmp.file("sequences.fa") + " -bed " +
+                                          tmp.file("motifs.bed") + " -s -name -tab");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  for (std::size_t pos = 0, nl; (nl = r.out.find('\n', pos)) != std::string::npos; pos = nl + 1)
+    lines.push_back(r.out.substr(pos, nl - pos));
+  ASSERT_EQ(lines.size(), d.sites.size()) << r.out.substr(0, 500);
+  int reverse = 0;
+  for (std::size_t k = 0; k < d.sites.size(); ++k) {
+    const MotifSite& s = d.sites[k];
+    const std::string& id = d.ids[static_cast<std::size_t>(s.seq)];
+    std::string planted = d.seqs[static_cast<std::size_t>(s.seq)].substr(static_cast<std::size_t>(s.start),
+                                                                         static_cast<std::size_t>(s.end - s.start));
+    if (s.strand == '-') planted = reverse_complement(planted), ++reverse;
+    // bedtools 2.30 names a -name -s line "name::chrom:start-end(strand)".
+    EXPECT_EQ(lines[k], fmt::format("{}::{}:{}-{}({})\t{}", s.motif, id, s.start, s.end, s.strand, planted)) << k;
+    const std::string got = lines[k].substr(lines[k].find('\t') + 1);
+    EXPECT_NEAR(expected_log_odds(s.motif, got, false, cfg.background, cfg.pseudocount), s.log_odds, 1e-9) << k;
+  }
+  EXPECT_GT(reverse, 20);  // both orientations were checked
 }
 
 }  // namespace
