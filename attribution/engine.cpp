@@ -325,7 +325,7 @@ void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j
     // to rounding, and the leftover noise (either sign, relative to the magnitudes of p and of the
     // two pre-activations d came from) would pass the absolute near_zero guard and turn
     // Δy∓/Δx∓ into a ratio of rounding errors. So a part within kSplitTolerance of those
-    // magnitudes is exactly 0 (the derivative fallback then applies), and the signs are clamped.
+    // magnitudes is exactly 0 (the empty-part limit then applies), and the signs are clamped.
     const Mat& yx = c.tx.acts[static_cast<std::size_t>(b)];
     const Mat yr = ref_at(c, b);
     for (Index e = 0; e < dp.size(); ++e) {
@@ -346,13 +346,19 @@ void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j
   }
 }
 
-// Multiplier scales of ReLU j (f(z) = max(z, 0), f'(z) = 1{z > 0}, 0 at the kink as PyTorch):
+// Multiplier scales of ReLU j (docs/attribution.md states every rule with its limits). With
+// f(z) = max(z, 0), its derivative f'(z) = 1{z > 0} (0 at the kink, as PyTorch and TensorFlow) and
+// its one-sided derivatives f'+(z) = 1{z >= 0}, f'-(z) = 1{z > 0}:
 //   Gradient / GuidedBackprop: f'(x)       (guided also clamps m_out at 0 in the backward pass)
-//   Rescale:      Δy/Δx, f'(x) when |Δx| < near_zero                             (DESIGN §3.3)
+//   Rescale:      Δy/Δx; when |Δx| < near_zero the derivative at the REFERENCE input, f'(x0)
+//                 (deeplift's choice, and the limit of Δy/Δx as x -> x0)
 //   RevealCancel: Δy+/Δx+ and Δy-/Δx- with (x0 the reference pre-activation, x = x0 + Δx)
 //     Δy+ = ½[f(x0+Δx+) - f(x0)] + ½[f(x) - f(x0+Δx-)],  Δy- = ½[f(x0+Δx-) - f(x0)] + ½[f(x) - f(x0+Δx+)]
 //     (appendix C §3.4: Shapley values of the two "players" Δx+ and Δx-; Δy+ + Δy- = Δy exactly,
-//     which is what summation-to-delta needs), f'(x) when |Δx±| < near_zero.
+//     which is what summation-to-delta needs). An empty part (|Δx±| < near_zero) takes the limit
+//     of its own ratio as it goes to 0 from its own side:
+//       m+ = ½[f'+(x0) + f'+(x)]  as Δx+ -> 0+,    m- = ½[f'-(x0) + f'-(x)]  as Δx- -> 0-
+//     (both empty: x = x0, m+ = f'+(x0), m- = f'-(x0)).
 void relu_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, float near_zero) {
   const auto uj = static_cast<std::size_t>(j);
   const Mat& x = c.tx.acts[uj];
@@ -368,11 +374,22 @@ void relu_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, f
   const float* px = x.data();
   const float* p0 = x0.data();
   auto f = [](float z) { return z > 0.0f ? z : 0.0f; };
+  // (f(v + h) - f(v))/h for ReLU: exactly 1 or 0 when [v, v + h] lies on one side of the kink
+  // (the float difference of two nearby values would leave a relative error of eps/|h|, large
+  // for the small parts RevealCancel produces); the fraction of the segment above 0 otherwise.
+  auto relu_secant = [&f](float v, float h) {
+    const float w = v + h;
+    if (v >= 0.0f && w >= 0.0f) return 1.0f;
+    if (v <= 0.0f && w <= 0.0f) return 0.0f;
+    return (f(w) - f(v)) / h;
+  };
+  auto d_plus = [](float z) { return z >= 0.0f ? 1.0f : 0.0f; };   // f'+(z)
+  auto d_minus = [](float z) { return z > 0.0f ? 1.0f : 0.0f; };   // f'-(z) = f'(z)
   if (rule == Rule::Rescale) {
     float* s = sp.data();
     for (Index e = 0; e < N; ++e) {
       const float dx = px[e] - p0[e], dy = f(px[e]) - f(p0[e]);
-      s[e] = std::abs(dx) >= near_zero ? dy / dx : (px[e] > 0.0f ? 1.0f : 0.0f);
+      s[e] = std::abs(dx) >= near_zero ? dy / dx : d_minus(p0[e]);
     }
     return;
   }
@@ -385,11 +402,13 @@ void relu_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, f
   const float* a = dp.data();
   const float* bneg = dn.data();
   for (Index e = 0; e < N; ++e) {
-    const float z0 = p0[e], z = px[e], fz0 = f(z0), fz = f(z), d = z > 0.0f ? 1.0f : 0.0f;
-    const float yp = 0.5f * (f(z0 + a[e]) - fz0) + 0.5f * (fz - f(z0 + bneg[e]));
-    const float yn = 0.5f * (f(z0 + bneg[e]) - fz0) + 0.5f * (fz - f(z0 + a[e]));
-    s1[e] = std::abs(a[e]) >= near_zero ? yp / a[e] : d;
-    s2[e] = std::abs(bneg[e]) >= near_zero ? yn / bneg[e] : d;
+    // m+ = Δy+/Δx+ = ½ sec(x0, Δx+) + ½ sec(x0 + Δx-, Δx+), and m- likewise, with the secant
+    // sec(v, h) = (f(v + h) - f(v))/h taken without cancellation (relu_secant).
+    const float z0 = p0[e], z = px[e], up = a[e], down = bneg[e];
+    s1[e] = std::abs(up) >= near_zero ? 0.5f * (relu_secant(z0, up) + relu_secant(z0 + down, up))
+                                      : 0.5f * (d_plus(z0) + d_plus(z));
+    s2[e] = std::abs(down) >= near_zero ? 0.5f * (relu_secant(z0, down) + relu_secant(z0 + up, down))
+                                        : 0.5f * (d_minus(z0) + d_minus(z));
   }
 }
 

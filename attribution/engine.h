@@ -11,10 +11,12 @@
 //   m_in = A where Δx > 0,  B where Δx < 0,  ½(A + B) where Δx = 0.
 // When m+ = m- (every rule but RevealCancel) this is the ordinary transpose Wᵀ m.
 // Nonlinearities (ReLU) with y = f(x), Δ = value(x) - value(r), x0 the reference input:
-//   Rescale:      m_in = m_out · Δy/Δx  (the derivative f'(x) when |Δx| < near_zero)
+//   Rescale:      m_in = m_out · Δy/Δx  (the derivative at the reference, f'(x0), when |Δx| < near_zero)
 //   RevealCancel: Δy+ = ½[f(x0+Δx+) - f(x0)] + ½[f(x0+Δx-+Δx+) - f(x0+Δx-)],
 //                 Δy- = ½[f(x0+Δx-) - f(x0)] + ½[f(x0+Δx++Δx-) - f(x0+Δx+)],
-//                 m+_in = m_out · Δy+/Δx+,  m-_in = m_out · Δy-/Δx-  (derivative when |Δx±| < near_zero)
+//                 m+_in = m_out · Δy+/Δx+,  m-_in = m_out · Δy-/Δx-; an empty part (|Δx±| < near_zero)
+//                 takes the one-sided limit m+ = ½[f'+(x0) + f'+(x)], m- = ½[f'-(x0) + f'-(x)]
+//                 (docs/attribution.md)
 //   Gradient:     m_in = f'(x) m_out (at the input, no reference)
 //   GuidedBackprop: m_in = 1{x > 0} · max(m_out, 0)
 // where Δx+ and Δx- are the positive and negative parts of Δx from the linear layer below
@@ -64,7 +66,7 @@ struct Reference {
 };
 
 struct DeepliftOptions {
-  double near_zero = 1e-7;  // |Δx| below which Rescale / RevealCancel use the derivative
+  double near_zero = 1e-7;  // |Δx|, |Δx±| below which Rescale / RevealCancel take their limits
 };
 
 /// DeepLIFT multipliers (C x T*n*S) of logits `tasks` at x against r. Optionally writes

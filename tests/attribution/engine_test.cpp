@@ -491,7 +491,7 @@ TEST(EngineTest, ParseRulesErrors) {
                    "(relu1) twice");
 }
 
-// DeepLIFT on an MLP in double precision, written straight from DESIGN §3.3 (Linear rule with
+// DeepLIFT on an MLP in double precision, written straight from docs/attribution.md (Linear rule with
 // W+ / W- and the ½(A + B) case, Rescale / RevealCancel at each ReLU with Δx± = Σ max / min of
 // w_iΔx_i): the oracle for the engine's factored float32 implementation. One sample, one task.
 Eigen::VectorXd naive_mlp_deeplift(const Network& net, Eigen::VectorXd x, Eigen::VectorXd r, int task, bool rc) {
@@ -535,15 +535,18 @@ Eigen::VectorXd naive_mlp_deeplift(const Network& net, Eigen::VectorXd x, Eigen:
     } else {
       const VD z0 = hr[ui], z = hx[ui], a = pos[ui - 1], bn = neg[ui - 1];
       for (int k = 0; k < z.size(); ++k) {
-        const double dx = z(k) - z0(k), mo = mp(k), deriv = z(k) > 0 ? 1.0 : 0.0;
+        // Limits (docs/attribution.md): Rescale f'(x0); an empty RevealCancel part ½[f'±(x0) + f'±(x)].
+        const double dx = z(k) - z0(k), mo = mp(k);
+        auto d_plus = [](double v) { return v >= 0 ? 1.0 : 0.0; };
+        auto d_minus = [](double v) { return v > 0 ? 1.0 : 0.0; };
         if (!rc) {
-          mp(k) = mn(k) = mo * (std::abs(dx) >= 1e-7 ? (f(z(k)) - f(z0(k))) / dx : deriv);
+          mp(k) = mn(k) = mo * (std::abs(dx) >= 1e-7 ? (f(z(k)) - f(z0(k))) / dx : d_minus(z0(k)));
           continue;
         }
         const double yp = 0.5 * (f(z0(k) + a(k)) - f(z0(k))) + 0.5 * (f(z(k)) - f(z0(k) + bn(k)));
         const double yn = 0.5 * (f(z0(k) + bn(k)) - f(z0(k))) + 0.5 * (f(z(k)) - f(z0(k) + a(k)));
-        mp(k) = mo * (std::abs(a(k)) >= 1e-7 ? yp / a(k) : deriv);
-        mn(k) = mo * (std::abs(bn(k)) >= 1e-7 ? yn / bn(k) : deriv);
+        mp(k) = mo * (std::abs(a(k)) >= 1e-7 ? yp / a(k) : 0.5 * (d_plus(z0(k)) + d_plus(z(k))));
+        mn(k) = mo * (std::abs(bn(k)) >= 1e-7 ? yn / bn(k) : 0.5 * (d_minus(z0(k)) + d_minus(z(k))));
       }
     }
   }
