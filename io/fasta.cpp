@@ -29,14 +29,14 @@ void check_residues(const detail::LineReader& in, std::string_view line, const F
     const bool ok = dna_only ? is_dna_residue(c) : (c > ' ' && c < 127);
     if (!ok)
       throw input_error(in.path(), in.line_number(),
-                        fmt::format("unexpected character in sequence '{}' at column {}", rec.name, i + 1),
+                        fmt::format("unexpected character in sequence {} at column {}", quote_token(rec.name), i + 1),
                         dna_only ? "one of ACGTN" : "a printable residue", detail::describe_char(c));
   }
 }
 
 void finish_record(const std::string& path, std::vector<FastaRecord>& out, FastaRecord& rec) {
   if (rec.seq.empty())
-    throw input_error(path, rec.line, fmt::format("empty sequence '{}'", rec.name), "at least one residue",
+    throw input_error(path, rec.line, fmt::format("empty sequence {}", quote_token(rec.name)), "at least one residue",
                       "none");
   out.push_back(std::move(rec));
 }
@@ -95,6 +95,10 @@ std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOpti
       if (name.empty())
         throw input_error(path, in.line_number(), "empty sequence name", "a name right after '>'",
                           quote_token(line));
+      if (name.size() > kMaxFastaNameLength)
+        throw input_error(path, in.line_number(), "sequence name too long",
+                          fmt::format("at most {} characters", kMaxFastaNameLength),
+                          fmt::format("{} ({})", name.size(), quote_token(name)));
       rec = FastaRecord{};
       rec.name = std::string(name);
       rec.line = in.line_number();

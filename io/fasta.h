@@ -3,10 +3,15 @@
 // plus indexed region fetch.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace lb::io {
+
+/// Longest sequence name read_fasta accepts (names end up in fixed-width string arrays, so one
+/// long name costs its length times the record count).
+inline constexpr std::size_t kMaxFastaNameLength = 10000;
 
 struct FastaRecord {
   std::string name;     // first word after '>'
@@ -22,8 +27,8 @@ struct FastaReadOptions {
 };
 
 /// Reads every record of `path` ("-" = stdin). Errors (InputError, `path:line: ...`): no '>'
-/// on the first non-empty line, empty name, empty sequence, duplicate name, bad residue, a
-/// truncated or corrupt gzip stream. Missing file: IoError.
+/// on the first non-empty line, empty name, a name over kMaxFastaNameLength characters, empty
+/// sequence, duplicate name, bad residue, a truncated or corrupt gzip stream. Missing file: IoError.
 std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOptions& opt = {});
 
 /// Writes records as bgzip-compressed FASTA (`line_width` residues a line) with the indexes

@@ -60,6 +60,7 @@ std::optional<DType> parse_dtype(std::string_view d) {
       if (c < '0' || c > '9') return std::nullopt;
       n = n * 10 + static_cast<std::size_t>(c - '0');
     }
+    if (n == 0) return std::nullopt;  // no element would take any bytes: counts unbounded by the data
     return DType{Kind::Unicode, 4 * n};
   }
   return std::nullopt;
@@ -295,6 +296,32 @@ bool is_system_error(int code) {
          code == ZIP_ER_MEMORY || code == ZIP_ER_TELL || code == ZIP_ER_WRITE || code == ZIP_ER_CLOSE;
 }
 
+// A member's declared sizes against the bytes present: numpy writes stored and deflated members
+// only; a stored member holds its size in the file, a deflated one expands at most 1032:1.
+void check_member_size(const zip_stat_t& st, long file_size, const std::string& where) {
+  if (!(st.valid & ZIP_STAT_COMP_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD))
+    throw input_error(where, 0, "corrupt member", "a zip entry with its compressed size and method", "neither");
+  const auto present = static_cast<std::uint64_t>(std::max(file_size, 0L));
+  if (st.comp_size > present)
+    throw input_error(where, 0, "corrupt member", fmt::format("at most {} compressed bytes (the file's size)", present),
+                      fmt::format("{} bytes", st.comp_size));
+  if (st.comp_method == ZIP_CM_STORE) {
+    if (st.size != st.comp_size)
+      throw input_error(where, 0, "corrupt member",
+                        fmt::format("{} bytes (the stored size)", st.comp_size), fmt::format("{} bytes", st.size));
+  } else if (st.comp_method == ZIP_CM_DEFLATE) {
+    constexpr std::uint64_t kMaxRatio = 1032;  // deflate's ceiling: 258 bytes per 2 bits
+    if (st.size > kMaxRatio * st.comp_size + 1024)
+      throw input_error(where, 0, "impossible size",
+                        fmt::format("at most {} times the {} compressed bytes (deflate's limit)", kMaxRatio, st.comp_size),
+                        fmt::format("{} bytes", st.size));
+  } else {
+    throw input_error(where, 0, "unsupported compression method",
+                      "stored or deflated members (numpy.savez, numpy.savez_compressed)",
+                      fmt::format("method {}", st.comp_method));
+  }
+}
+
 struct ZipCloser {
   zip_t* z;
   ~ZipCloser() {
@@ -308,7 +335,8 @@ struct ZipCloser {
 
 std::int64_t NpyArray::size() const {
   std::int64_t n = 1;
-  for (const auto d : shape) n *= d;
+  for (const auto d : shape)
+    LB_CHECK(d >= 0 && !__builtin_mul_overflow(n, d, &n), "NpyArray: shape {} has no 64-bit element count", shape_str());
   return n;
 }
 
@@ -434,15 +462,23 @@ NpyArray decode_npy(std::string_view bytes, std::string_view where) {
       throw input_error(where, 0, "unsupported big-endian dtype",
                         fmt::format("little-endian '{}' (numpy: a.astype('{}'))", little, little),
                         fmt::format("'{}'", h->descr));
+    if (h->descr.size() > 2 && h->descr.starts_with("<U") && h->descr.find_first_not_of('0', 2) == std::string::npos)
+      throw input_error(where, 0, "unsupported dtype", "'<U<n>' with n >= 1 (numpy writes at least '<U1')",
+                        fmt::format("'{}'", h->descr));
     throw input_error(where, 0, "unsupported dtype", kSupported, fmt::format("'{}'", h->descr));
   }
   if (h->fortran_order)
     throw input_error(where, 0, "unsupported Fortran-order array",
                       "fortran_order False (numpy: np.ascontiguousarray(a))", "True");
-  std::size_t need = t->itemsize;
-  for (const auto d : h->shape)
-    if (__builtin_mul_overflow(need, static_cast<std::size_t>(d), &need)) need = SIZE_MAX;
+  // numpy's own limit: the byte count with zero dimensions left out fits in a signed 64-bit
+  // int (so the element count of any shape it accepts is a valid int64, even with a 0 in it).
   NpyArray a{canonical_dtype(h->descr, *t), h->shape, {}};
+  std::int64_t nonzero = static_cast<std::int64_t>(t->itemsize);
+  for (const auto d : h->shape)
+    if (d != 0 && __builtin_mul_overflow(nonzero, d, &nonzero))
+      throw input_error(where, 0, "array too large", fmt::format("at most {} bytes (numpy's limit)", INT64_MAX),
+                        fmt::format("shape {} of '{}'", a.shape_str(), a.dtype));
+  const auto need = static_cast<std::size_t>(a.size()) * t->itemsize;
   const std::size_t have = bytes.size() - prefix - hlen;
   if (have != need)
     throw input_error(where, 0, "data size disagrees with the header",
@@ -538,20 +574,29 @@ NpzArchive read_npz(const std::string& path) {
     if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
       throw input_error(where, 0, "not an .npy array", "only '<name>.npy' members in an .npz file",
                         quote_token(member, 60));
+    check_member_size(st, file_size, where);
     zip_file_t* f = zip_fopen_index(zc.z, u, 0);
     if (!f) throw input_error(where, 0, "cannot read member", "a readable zip member", zip_message(zip_get_error(zc.z)));
-    std::string data(st.size, '\0');
+    // Read in chunks rather than allocating the declared size up front: memory follows the
+    // bytes that actually decompress, whatever the header says.
+    const auto declared = static_cast<std::size_t>(st.size);
+    std::string data;
+    data.reserve(std::min<std::size_t>(declared, std::size_t{1} << 26));
     std::size_t got = 0;
     zip_int64_t r = 0;
-    while (got < data.size() && (r = zip_fread(f, data.data() + got, data.size() - got)) > 0)
+    while (got < declared) {
+      data.resize(got + std::min<std::size_t>(declared - got, std::size_t{1} << 20));
+      if ((r = zip_fread(f, data.data() + got, data.size() - got)) <= 0) break;
       got += static_cast<std::size_t>(r);
+    }
+    data.resize(got);
     char probe;
-    if (r >= 0 && got == data.size()) r = zip_fread(f, &probe, 1);  // reach EOF: libzip checks the CRC there
+    if (r >= 0 && got == declared) r = zip_fread(f, &probe, 1);  // reach EOF: libzip checks the CRC there
     const std::string err = r < 0 ? zip_message(zip_file_get_error(f)) : "";
     zip_fclose(f);
     if (r < 0) throw input_error(where, 0, "corrupt member", "intact zip data", err);
-    if (got != data.size() || r > 0)
-      throw input_error(where, 0, "corrupt member", fmt::format("{} bytes", data.size()), fmt::format("{}", got + (r > 0 ? 1u : 0u)));
+    if (got != declared || r > 0)
+      throw input_error(where, 0, "corrupt member", fmt::format("{} bytes", declared), fmt::format("{}", got + (r > 0 ? 1u : 0u)));
     out.emplace_back(member.substr(0, member.size() - 4), decode_npy(data, where));
   }
   return out;

@@ -23,6 +23,7 @@ Conv1d::Conv1d(std::string name, int in_channels, int out_channels, int kernel, 
     : Layer(std::move(name)), c_(in_channels), f_(out_channels), k_(kernel), stride_(stride) {
   LB_CHECK(c_ > 0 && f_ > 0 && k_ > 0 && stride_ > 0, "conv1d '{}': in={} out={} kernel={} stride={}", this->name(),
            c_, f_, k_, stride_);
+  LB_CHECK(product_fits_int({f_, k_, c_}), "conv1d '{}': {}x{}x{} parameters do not fit an int", this->name(), f_, c_, k_);
   weight_ = Mat::Zero(f_, k_ * c_);
   bias_ = Mat::Zero(f_, 1);
 }

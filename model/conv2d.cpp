@@ -70,6 +70,8 @@ Conv2d::Conv2d(std::string name, int in_channels, int out_channels, int kernel_h
     : Layer(std::move(name)), c_(in_channels), f_(out_channels), kh_(kernel_h), kw_(kernel_w), sh_(stride_h),
       sw_(stride_w) {
   LB_CHECK(c_ > 0 && f_ > 0 && kh_ > 0 && kw_ > 0 && sh_ > 0 && sw_ > 0, "conv2d '{}': bad geometry", this->name());
+  LB_CHECK(product_fits_int({f_, kh_, kw_, c_}), "conv2d '{}': {}x{}x{}x{} parameters do not fit an int", this->name(), f_,
+           c_, kh_, kw_);
   weight_ = Mat::Zero(f_, kh_ * kw_ * c_);
   bias_ = Mat::Zero(f_, 1);
 }

@@ -8,6 +8,7 @@ namespace lb::model {
 Dense::Dense(std::string name, int in_features, int out_features)
     : Layer(std::move(name)), in_(in_features), out_(out_features) {
   LB_CHECK(in_ > 0 && out_ > 0, "dense '{}': in={} out={}", this->name(), in_, out_);
+  LB_CHECK(product_fits_int({out_, in_}), "dense '{}': {}x{} parameters do not fit an int", this->name(), out_, in_);
   weight_ = Mat::Zero(out_, in_);
   bias_ = Mat::Zero(out_, 1);
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,11 +28,27 @@
 
 namespace lb::model {
 
+/// True when the product of `dims` (each >= 0) fits an int: the element counts of shapes and
+/// parameters, and the k*c and kh*kw*c column counts of the conv layers, are ints.
+inline bool product_fits_int(std::initializer_list<std::int64_t> dims) {
+  std::int64_t p = 1;
+  for (const auto d : dims)
+    if (__builtin_mul_overflow(p, d, &p) || p > INT32_MAX) return false;
+  return true;
+}
+
 /// Per-sample shape: channels x height x width.
 struct Shape {
   int c = 0, h = 1, w = 1;
-  int spatial() const { return h * w; }
-  int size() const { return c * h * w; }
+  int spatial() const {
+    LB_CHECK(product_fits_int({h, w}), "shape {}x{}x{}: more than 2^31-1 positions", c, h, w);
+    return h * w;
+  }
+  int size() const {
+    LB_CHECK(size_fits_int(), "shape {}x{}x{}: more than 2^31-1 values", c, h, w);
+    return c * h * w;
+  }
+  bool size_fits_int() const { return product_fits_int({c, h, w}); }
   bool operator==(const Shape&) const = default;
   /// "4x200" for 1-D (h == 1), "1x28x28" for 2-D, "50" for dense (h == w == 1).
   std::string str() const;

@@ -126,7 +126,7 @@ class Flatten : public Layer {
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
   LayerKind kind() const override { return LayerKind::Flatten; }
   std::string describe() const override { return "Flatten()"; }
-  Shape output_shape(const Shape& in) const override { return Shape{in.size(), 1, 1}; }
+  Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;

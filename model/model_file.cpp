@@ -69,6 +69,24 @@ Network load_model(const std::string& path, const ModelConfig* cfg, const Shape*
   const io::NpyArray* arch = nullptr;
   for (const auto& [name, a] : archive)
     if (name == kArchitecture) arch = &a;
+  std::vector<std::string> present;
+  for (const auto& [name, a] : archive)
+    if (name != kArchitecture) present.push_back(name);
+  // The array for a parameter, present and of the declared shape, or InputError naming both.
+  const auto param_array = [&](const std::string& name, const std::vector<std::int64_t>& torch_shape,
+                               std::string_view layer, std::string_view description) {
+    const io::NpyArray* a = nullptr;
+    for (const auto& [n, arr] : archive)
+      if (n == name) a = &arr;
+    if (!a)
+      throw input_error(path, 0, fmt::format("missing array '{}'", name),
+                        fmt::format("a {} array for layer {} {}", shape_str(torch_shape), layer, description),
+                        present.empty() ? std::string("no parameter arrays") : "arrays " + quoted_list(present));
+    if (a->shape != torch_shape)
+      throw InputError(fmt::format("{}: array '{}': expected shape {}, got {}", path, name, shape_str(torch_shape),
+                                   a->shape_str()));
+    return a;
+  };
 
   Network net;
   if (arch) {
@@ -76,7 +94,13 @@ Network load_model(const std::string& path, const ModelConfig* cfg, const Shape*
     const auto texts = arch->to_strings(where);
     if (texts.size() != 1)
       throw input_error(where, 0, "not a single string", "a 0-d string array", fmt::format("shape {}", arch->shape_str()));
-    net = Network::from_architecture(texts[0], fmt::format("{}[{}]", path, kArchitecture));
+    // Every declared parameter is checked against the file's arrays before its layer is built:
+    // no allocation from a size the file does not hold.
+    net = Network::from_architecture(texts[0], fmt::format("{}[{}]", path, kArchitecture),
+                                     [&](const std::string& name, const std::vector<std::int64_t>& torch_shape,
+                                         std::string_view layer, std::string_view description) {
+                                       param_array(name, torch_shape, layer, description);
+                                     });
     if (cfg) check_same_architecture(path, texts[0], Network::from_config(*cfg, net.input_shape()).architecture());
     if (input && !(net.input_shape() == *input))
       throw input_error(path, 0, "the model's input shape does not fit the data",
@@ -92,22 +116,10 @@ Network load_model(const std::string& path, const ModelConfig* cfg, const Shape*
   }
 
   std::set<std::string> expected{kArchitecture};
-  std::vector<std::string> present;
-  for (const auto& [name, a] : archive)
-    if (name != kArchitecture) present.push_back(name);
   for (const auto& p : net.params()) {
     expected.insert(p.name);
-    const io::NpyArray* a = nullptr;
-    for (const auto& [name, arr] : archive)
-      if (name == p.name) a = &arr;
-    if (!a)
-      throw input_error(path, 0, fmt::format("missing array '{}'", p.name),
-                        fmt::format("a {} array for layer {} {}", shape_str(p.torch_shape), net.layer(p.layer).name(),
-                                    net.layer(p.layer).describe()),
-                        present.empty() ? std::string("no parameter arrays") : "arrays " + quoted_list(present));
+    const io::NpyArray* a = param_array(p.name, p.torch_shape, net.layer(p.layer).name(), net.layer(p.layer).describe());
     const std::string where = fmt::format("{}: array '{}'", path, p.name);
-    if (a->shape != p.torch_shape)
-      throw InputError(fmt::format("{}: expected shape {}, got {}", where, shape_str(p.torch_shape), a->shape_str()));
     if (a->dtype != "<f4" && a->dtype != "<f8")
       throw InputError(fmt::format("{}: expected a float array ('<f4' or '<f8'), got '{}'", where, a->dtype));
     const std::vector<float> values = a->to_f32(where);

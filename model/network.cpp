@@ -55,6 +55,29 @@ bool split_top(std::string_view s, char sep, std::vector<std::string_view>& part
   return depth == 0;
 }
 
+// ---- Parameter sizes -------------------------------------------------------------------------
+
+using TorchShape = std::vector<std::int64_t>;
+
+std::string torch_shape_str(const TorchShape& s) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) out += fmt::format("{}{}", i ? "," : "", s[i]);
+  return out + (s.size() == 1 ? ",)" : ")");
+}
+
+// Parameter arrays hold at most 2^31-1 values (Eigen sizes and the k*c, kh*kw*c column counts
+// are ints): ConfigError naming the layer otherwise, before anything is allocated.
+void check_param_sizes(std::string_view layer, const std::vector<std::pair<std::string, TorchShape>>& params) {
+  for (const auto& [suffix, shape] : params) {
+    std::int64_t n = 1;
+    bool fits = true;
+    for (const auto d : shape) fits = fits && !__builtin_mul_overflow(n, d, &n) && n <= INT32_MAX;
+    if (!fits)
+      throw layer_error(layer, "too many parameters", fmt::format("at most {} values per array", INT32_MAX),
+                        torch_shape_str(shape));
+  }
+}
+
 // ---- The layer spec of ModelConfig::layers -------------------------------------------------
 
 struct LayerSpec {
@@ -170,6 +193,10 @@ std::vector<LayerSpec> parse_spec(std::string_view text) {
 
 LayerPtr build_layer(const LayerSpec& s, const Shape& in) {
   const auto& a = s.ints;
+  if (s.kind == "conv1d") check_param_sizes(s.name, {{"weight", {a[0], in.c, a[1]}}});
+  if (s.kind == "conv2d")
+    check_param_sizes(s.name, {{"weight", {a[0], in.c, a[1], a.size() == 2 ? a[1] : a[2]}}});
+  if (s.kind == "dense") check_param_sizes(s.name, {{"weight", {a[0], in.c}}});
   if (s.kind == "conv1d") return std::make_unique<Conv1d>(s.name, in.c, a[0], a[1], a.size() > 2 ? a[2] : 1);
   if (s.kind == "conv2d") {
     if (a.size() == 2) return std::make_unique<Conv2d>(s.name, in.c, a[0], a[1], a[1], 1, 1);
@@ -267,7 +294,16 @@ std::string Network::architecture() const {
   return text;
 }
 
-LayerPtr parse_layer(std::string name, std::string_view description) {
+namespace {
+
+// One architecture line's description, parsed but not built: the kind and its numbers.
+struct LayerDecl {
+  std::string kind;
+  std::vector<int> ints;  // Conv1d: in, out, kernel, stride; Conv2d: in, out, kh, kw, sh, sw; Linear: in, out
+  double p = 0;           // Dropout
+};
+
+LayerDecl parse_decl(std::string_view description) {
   const auto bad_args = [&](std::string_view form) {
     return InputError(fmt::format("bad layer description; expected {}, got {}", form, quote_token(description, 80)));
   };
@@ -290,7 +326,7 @@ LayerPtr parse_layer(std::string name, std::string_view description) {
     }
   }
   // Values of the expected keys, in order; ints may be "(a,b)" pairs.
-  auto get_ints = [&](std::initializer_list<std::string_view> keys, std::string_view form) {
+  auto get_ints = [&](std::initializer_list<std::string_view> keys, std::string_view form, std::size_t count) {
     std::vector<int> v;
     if (kv.size() != keys.size()) throw bad_args(form);
     std::size_t i = 0;
@@ -306,46 +342,64 @@ LayerPtr parse_layer(std::string name, std::string_view description) {
         v.push_back(x);
       }
     }
+    if (v.size() != count) throw bad_args(form);
     return v;
   };
-  LayerPtr layer;
+  LayerDecl d{std::string(kind), {}, 0};
   if (kind == "Conv1d") {
-    constexpr std::string_view form = "Conv1d(in=<int>, out=<int>, kernel=<int>, stride=<int>)";
-    auto v = get_ints({"in", "out", "kernel", "stride"}, form);
-    if (v.size() != 4) throw bad_args(form);
-    layer = std::make_unique<Conv1d>(std::move(name), v[0], v[1], v[2], v[3]);
+    d.ints = get_ints({"in", "out", "kernel", "stride"}, "Conv1d(in=<int>, out=<int>, kernel=<int>, stride=<int>)", 4);
   } else if (kind == "Conv2d") {
-    constexpr std::string_view form = "Conv2d(in=<int>, out=<int>, kernel=(<int>,<int>), stride=(<int>,<int>))";
-    auto v = get_ints({"in", "out", "kernel", "stride"}, form);
-    if (v.size() != 6) throw bad_args(form);
-    layer = std::make_unique<Conv2d>(std::move(name), v[0], v[1], v[2], v[3], v[4], v[5]);
+    d.ints = get_ints({"in", "out", "kernel", "stride"},
+                      "Conv2d(in=<int>, out=<int>, kernel=(<int>,<int>), stride=(<int>,<int>))", 6);
   } else if (kind == "Linear") {
-    constexpr std::string_view form = "Linear(in=<int>, out=<int>)";
-    auto v = get_ints({"in", "out"}, form);
-    if (v.size() != 2) throw bad_args(form);
-    layer = std::make_unique<Dense>(std::move(name), v[0], v[1]);
+    d.ints = get_ints({"in", "out"}, "Linear(in=<int>, out=<int>)", 2);
   } else if (kind == "ReLU" || kind == "GlobalAvgPool" || kind == "Flatten") {
     if (!kv.empty()) throw bad_args(fmt::format("{}()", kind));
-    if (kind == "ReLU") layer = std::make_unique<ReLU>(std::move(name));
-    else if (kind == "GlobalAvgPool") layer = std::make_unique<GlobalAvgPool>(std::move(name));
-    else layer = std::make_unique<Flatten>(std::move(name));
   } else if (kind == "Dropout") {
-    constexpr std::string_view form = "Dropout(p=<rate in [0, 1)>)";
-    double p = 0;
-    if (kv.size() != 1 || kv[0].first != "p" || !parse_rate(kv[0].second, p)) throw bad_args(form);
-    layer = std::make_unique<Dropout>(std::move(name), p);
+    if (kv.size() != 1 || kv[0].first != "p" || !parse_rate(kv[0].second, d.p)) throw bad_args("Dropout(p=<rate in [0, 1)>)");
   } else {
     throw InputError(fmt::format("unknown layer {}; expected one of {}, got {}", quote_token(kind), kArchKinds,
                                  quote_token(kind)));
   }
-  // Only the canonical spelling is accepted, so that text -> network -> text is the identity.
+  return d;
+}
+
+// The PyTorch parameter shapes a declaration asks for (weight, then bias).
+std::vector<std::pair<std::string, TorchShape>> declared_params(const LayerDecl& d) {
+  const auto& v = d.ints;
+  if (d.kind == "Conv1d") return {{"weight", {v[1], v[0], v[2]}}, {"bias", {v[1]}}};
+  if (d.kind == "Conv2d") return {{"weight", {v[1], v[0], v[2], v[3]}}, {"bias", {v[1]}}};
+  if (d.kind == "Linear") return {{"weight", {v[1], v[0]}}, {"bias", {v[1]}}};
+  return {};
+}
+
+// Builds a parsed (and size-checked) declaration; only the canonical spelling is accepted, so
+// that text -> network -> text is the identity.
+LayerPtr build_decl(std::string name, const LayerDecl& d, std::string_view description) {
+  const auto& v = d.ints;
+  LayerPtr layer;
+  if (d.kind == "Conv1d") layer = std::make_unique<Conv1d>(std::move(name), v[0], v[1], v[2], v[3]);
+  else if (d.kind == "Conv2d") layer = std::make_unique<Conv2d>(std::move(name), v[0], v[1], v[2], v[3], v[4], v[5]);
+  else if (d.kind == "Linear") layer = std::make_unique<Dense>(std::move(name), v[0], v[1]);
+  else if (d.kind == "ReLU") layer = std::make_unique<ReLU>(std::move(name));
+  else if (d.kind == "GlobalAvgPool") layer = std::make_unique<GlobalAvgPool>(std::move(name));
+  else if (d.kind == "Flatten") layer = std::make_unique<Flatten>(std::move(name));
+  else layer = std::make_unique<Dropout>(std::move(name), d.p);
   if (layer->describe() != description)
     throw InputError(fmt::format("non-canonical layer description; expected {}, got {}",
                                  quote_token(layer->describe(), 80), quote_token(description, 80)));
   return layer;
 }
 
-Network Network::from_architecture(std::string_view text, std::string_view where_) {
+}  // namespace
+
+LayerPtr parse_layer(std::string name, std::string_view description) {
+  const LayerDecl d = parse_decl(description);
+  check_param_sizes(name, declared_params(d));
+  return build_decl(std::move(name), d, description);
+}
+
+Network Network::from_architecture(std::string_view text, std::string_view where_, const ParamCheck& check) {
   std::vector<std::string_view> lines;
   split_top(text, '\n', lines);  // parentheses cannot span lines in valid text; a stray one fails below
   if (!lines.empty() && lines.back().empty()) lines.pop_back();  // final newline
@@ -362,12 +416,26 @@ Network Network::from_architecture(std::string_view text, std::string_view where
     throw fail(1, "bad first line", "'input <shape>'", quote_token(lines.empty() ? "" : line_at(0)));
   if (!parse_shape(line_at(0).substr(6), input))
     throw fail(1, "bad input shape", "C, CxL or CxHxW with positive integers", quote_token(line_at(0).substr(6)));
+  if (!input.size_fits_int())  // digits and 'x' only: safe to show unquoted
+    throw fail(1, "input shape too large", fmt::format("at most {} values per sample", INT32_MAX), line_at(0).substr(6));
   bool ok = false;
   OutputKind out = OutputKind::Sigmoid;
   if (lines.size() > 1 && line_at(1).starts_with("output ")) out = parse_output(line_at(1).substr(7), ok);
   if (!ok) throw fail(2, "bad output line", "'output sigmoid' or 'output softmax'", quote_token(lines.size() > 1 ? line_at(1) : ""));
   if (lines.size() < 3) throw fail(3, "no layers", "at least one '<name> <Layer>(...)' line", "none");
 
+  // Errors of one line's layer, "model.layers: layer 'x': ..." or InputError, as this file and line.
+  const auto at_line = [&](std::size_t line, const auto& fn) {
+    try {
+      return fn();
+    } catch (const ConfigError& e) {
+      std::string_view msg = e.what();
+      if (msg.starts_with("model.layers: ")) msg.remove_prefix(14);
+      throw InputError(fmt::format("{}{}", where(where_, static_cast<long>(line)), msg));
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}{}", where(where_, static_cast<long>(line)), e.what()));
+    }
+  };
   std::vector<LayerPtr> layers;
   std::set<std::string, std::less<>> names;
   Shape shape = input;
@@ -376,20 +444,23 @@ Network Network::from_architecture(std::string_view text, std::string_view where
     const auto sp = l.find(' ');
     if (sp == std::string_view::npos)
       throw fail(i + 1, "bad layer line", "'<name> <Layer>(<arguments>)'", quote_token(l, 80));
-    const std::string_view name = l.substr(0, sp);
+    const std::string name(l.substr(0, sp));
+    const std::string_view description = l.substr(sp + 1);
     if (!is_identifier(name)) throw fail(i + 1, "bad layer name", "[A-Za-z_][A-Za-z0-9_]*", quote_token(name));
-    if (!names.insert(std::string(name)).second)
+    if (!names.insert(name).second)
       throw fail(i + 1, "duplicate layer name", "unique names", fmt::format("{} twice", quote_token(name)));
-    try {
-      layers.push_back(parse_layer(std::string(name), l.substr(sp + 1)));
+    // Parse and size-check, let the caller check the declared parameters, and only then build.
+    const LayerDecl decl = at_line(i + 1, [&] {
+      LayerDecl d = parse_decl(description);
+      check_param_sizes(name, declared_params(d));
+      return d;
+    });
+    if (check)
+      for (const auto& [suffix, torch_shape] : declared_params(decl)) check(name + "." + suffix, torch_shape, name, description);
+    at_line(i + 1, [&] {
+      layers.push_back(build_decl(name, decl, description));
       shape = layers.back()->output_shape(shape);
-    } catch (const ConfigError& e) {  // "model.layers: layer 'x': ..." -> this file and line
-      std::string_view msg = e.what();
-      if (msg.starts_with("model.layers: ")) msg.remove_prefix(14);
-      throw InputError(fmt::format("{}{}", where(where_, static_cast<long>(i + 1)), msg));
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("{}{}", where(where_, static_cast<long>(i + 1)), e.what()));
-    }
+    });
   }
   try {
     return Network(input, std::move(layers), out);

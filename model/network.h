@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +57,14 @@ class Network {
   static Network from_config(const ModelConfig& cfg, Shape input);
   /// The self-describing architecture text (what model.npz stores), and back.
   std::string architecture() const;
-  static Network from_architecture(std::string_view text, std::string_view where);
+  /// Called by from_architecture for every parameter a layer line declares — full name
+  /// ("fc1.weight"), PyTorch shape, layer name, the line's description — before that layer is
+  /// built, so that a caller can check the declaration against its data (load_model: the
+  /// file's arrays) and no layer is allocated from a size nothing backs. What it throws passes
+  /// through unchanged.
+  using ParamCheck = std::function<void(const std::string& name, const std::vector<std::int64_t>& torch_shape,
+                                        std::string_view layer, std::string_view description)>;
+  static Network from_architecture(std::string_view text, std::string_view where, const ParamCheck& check = {});
 
   Shape input_shape() const { return input_; }
   Shape output_shape() const { return shapes_.back(); }
@@ -103,7 +111,9 @@ class Network {
 
 /// One layer of the architecture text back into a layer: `description` is what describe()
 /// gives ("Conv1d(in=4, out=50, kernel=11, stride=1)"), in canonical spelling only. Throws
-/// InputError (without a location; from_architecture adds "<where>:<line>: ").
+/// InputError (without a location; from_architecture adds "<where>:<line>: "), or ConfigError
+/// "model.layers: layer '<name>': too many parameters; ..." when a parameter array would hold
+/// more than 2^31-1 values.
 LayerPtr parse_layer(std::string name, std::string_view description);
 
 /// Mean binary cross-entropy on logits (n_outputs x n) against 0/1 targets of the same shape,

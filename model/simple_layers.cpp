@@ -21,6 +21,12 @@ void ReLU::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, c
 
 // ---- GlobalAvgPool: y[:, i] = mean over the S positions of sample i; dx[:, i*S + s] = dy[:, i] / S.
 
+Shape Flatten::output_shape(const Shape& in) const {
+  if (!in.size_fits_int())
+    throw layer_error(name(), "too many features to flatten", fmt::format("at most {}", INT32_MAX), in.str());
+  return Shape{in.size(), 1, 1};
+}
+
 void GlobalAvgPool::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
   (void)aux, (void)mode;
   const int S = in.spatial();

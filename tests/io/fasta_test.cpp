@@ -97,6 +97,21 @@ TEST(FastaTest, MalformedInputNamesFileAndLine) {
         ":2: unexpected character in sequence 'a' at column 3; expected one of ACGTN, got byte 0x01");
 }
 
+// Issue 15 item 1: one 1,000,000-character name among 1000 records made a 4 GB scores.npz
+// (names are stored at the width of the longest). Names are capped at kMaxFastaNameLength;
+// before the fix the long name was read without complaint.
+TEST(FastaTest, OverlongNameIsAnInputError) {
+  TempDir dir;
+  const std::string p = dir.file("long.fa");
+  const std::string ok(kMaxFastaNameLength, 'n');
+  write_text(p, ">" + ok + "\nACGT\n");
+  EXPECT_EQ(read_fasta(p).at(0).name, ok);
+  write_text(p, ">a\nAC\n>" + std::string(1000000, 'x') + " comment\nACGT\n");
+  EXPECT_THROW_MSG(read_fasta(p), InputError,
+                   p + ":3: sequence name too long; expected at most 10000 characters, got 1000000 ('" +
+                       std::string(40, 'x') + "...')");
+}
+
 TEST(FastaTest, NonDnaResiduesAllowedWhenAsked) {
   TempDir dir;
   write_text(dir.file("p.fa"), ">p\nMKU*\n");

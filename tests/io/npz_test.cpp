@@ -79,6 +79,56 @@ std::string raw_zip(const std::vector<std::pair<std::string, std::string>>& memb
   return out;
 }
 
+// A zip with one deflated member whose headers declare `declared_size` uncompressed bytes
+// (the CRC is that of the real data), written by hand like raw_zip.
+std::string raw_zip_deflated(const std::string& name, const std::string& data, std::uint64_t declared_size) {
+  std::string comp(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+  z_stream zs{};
+  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);  // raw deflate, as zip stores it
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(comp.data());
+  zs.avail_out = static_cast<uInt>(comp.size());
+  deflate(&zs, Z_FINISH);
+  comp.resize(zs.total_out);
+  deflateEnd(&zs);
+  const auto crc = ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+  std::string out, common;
+  put_le(common, 20, 2);
+  put_le(common, 0, 2);
+  put_le(common, 8, 2);  // deflated
+  put_le(common, 0, 2);
+  put_le(common, 0x21, 2);
+  put_le(common, crc, 4);
+  put_le(common, comp.size(), 4);
+  put_le(common, declared_size, 4);
+  put_le(common, name.size(), 2);
+  put_le(common, 0, 2);
+  put_le(out, 0x04034b50, 4);
+  out += common + name + comp;
+  std::string central;
+  put_le(central, 0x02014b50, 4);
+  put_le(central, 20, 2);
+  central += common;
+  put_le(central, 0, 2);
+  put_le(central, 0, 2);
+  put_le(central, 0, 2);
+  put_le(central, 0, 4);
+  put_le(central, 0, 4);
+  central += name;
+  const auto cd_offset = out.size();
+  out += central;
+  put_le(out, 0x06054b50, 4);
+  put_le(out, 0, 2);
+  put_le(out, 0, 2);
+  put_le(out, 1, 2);
+  put_le(out, 1, 2);
+  put_le(out, central.size(), 4);
+  put_le(out, cd_offset, 4);
+  put_le(out, 0, 2);
+  return out;
+}
+
 template <class T>
 NpyArray raw_array(const std::string& dtype, std::vector<std::int64_t> shape, const std::vector<T>& v) {
   NpyArray a{dtype, std::move(shape), std::vector<char>(v.size() * sizeof(T))};
@@ -368,8 +418,8 @@ TEST_F(NpzCorruptTest, SizeMismatch) {
             path_ + ": member 'x.npy': data size disagrees with the header; expected 12 bytes for shape () of '<U3', "
                     "got 8 bytes");
   EXPECT_EQ(member_error(raw_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", f4x2_)),
-            path_ + ": member 'x.npy': data size disagrees with the header; expected 18446744073709551615 bytes for "
-                    "shape (4611686018427387904,4) of '<f8', got 8 bytes");
+            path_ + ": member 'x.npy': array too large; expected at most 9223372036854775807 bytes (numpy's limit), "
+                    "got shape (4611686018427387904,4) of '<f8'");
 }
 
 TEST_F(NpzCorruptTest, FortranOrder) {
@@ -403,6 +453,48 @@ for k in z.files:
     print(k, a.dtype.str, a.shape, repr(a.tolist()))
 print('times', sorted(set(i.date_time for i in zipfile.ZipFile(sys.argv[1]).infolist())))
 )";
+
+// Issue 15 item 1: declared sizes are checked against the bytes present and against numpy's
+// limits before anything is allocated. Before the fix: (2^62, 2^62, 0) passed (the overflowed
+// byte count times 0 is 0) and NpyArray::size() overflowed; '<U0' with 10^9 elements passed
+// with 0 data bytes (to_strings then asked for 10^9 strings, 32 GB); a deflated member whose
+// header claims 100 MB for 20-odd compressed bytes was allocated in full before reading, and
+// the error was "corrupt member; expected 100000000 bytes, got ...".
+TEST(NpzTest, DeclaredSizesAreCheckedBeforeAllocating) {
+  const std::string big = "4611686018427387904";  // 2^62
+  EXPECT_THROW_MSG(decode_npy(raw_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + big + ", " + big + ", 0), }", ""), "x.npy"),
+                   InputError,
+                   "x.npy: array too large; expected at most 9223372036854775807 bytes (numpy's limit), got shape (" +
+                       big + "," + big + ",0) of '<f4'");
+  EXPECT_THROW_MSG(decode_npy(raw_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (" + big + ", 4), }", ""), "x.npy"),
+                   InputError,
+                   "x.npy: array too large; expected at most 9223372036854775807 bytes (numpy's limit), got shape (" +
+                       big + ",4) of '<f8'");
+  // 0-d and empty arrays still load
+  EXPECT_EQ(decode_npy(raw_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000), }", ""), "x.npy").size(), 0);
+
+  TempDir dir;
+  const std::string u0 = raw_npy("{'descr': '<U0', 'fortran_order': False, 'shape': (1000000000,), }", "");
+  write_text(dir.file("scores.npz"), raw_zip({{"ids.npy", u0}}));
+  EXPECT_THROW_MSG(read_npz(dir.file("scores.npz")), InputError,
+                   dir.file("scores.npz") + ": member 'ids.npy': unsupported dtype; expected '<U<n>' with n >= 1 (numpy "
+                                            "writes at least '<U1'), got '<U0'");
+
+  const std::string member = raw_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0'));
+  write_text(dir.file("bomb.npz"), raw_zip_deflated("x.npy", member, 100000000));
+  const std::string compressed = read_text(dir.file("bomb.npz"));
+  try {
+    read_npz(dir.file("bomb.npz"));
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string want = dir.file("bomb.npz") + ": member 'x.npy': impossible size; expected at most 1032 times the ";
+    EXPECT_EQ(std::string(e.what()).substr(0, want.size()), want) << e.what();
+    EXPECT_NE(std::string(e.what()).find("got 100000000 bytes"), std::string::npos) << e.what();
+  }
+  // an honest deflated member written the same way loads
+  write_text(dir.file("ok.npz"), raw_zip_deflated("x.npy", member, member.size()));
+  EXPECT_EQ(read_npz(dir.file("ok.npz")).at(0).second.shape, std::vector<std::int64_t>{2});
+}
 
 TEST(NpzTest, NumpyLoadsOurFiles) {
   const std::string py = numpy_python();

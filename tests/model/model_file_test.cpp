@@ -2,6 +2,8 @@
 // numpy.savez's) against the naive kernels, and every load error with its exact text.
 #include "model/model_file.h"
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -353,6 +355,78 @@ TEST(ModelFileTest, ArchitectureMustMatchConfigAndInput) {
   EXPECT_THROW_MSG(load_model(dir.file("m.npz"), nullptr, &longer), InputError,
                    dir.file("m.npz") + ": the model's input shape does not fit the data; expected 4x50 (the data), got "
                                        "4x40 (architecture line 1)");
+}
+
+// Issue 15 item 1: a tiny file whose architecture declares a huge layer. The declared
+// parameters are checked against the arrays in the file before any layer is built, so the
+// answer is the one-line shape error, without allocating. Before the fix the network was
+// built first: Linear(in=8, out=100000000) allocated and zeroed 3.2 GB before the shape check
+// (the peak RSS check fails), and out=2000000000 asked Eigen for 64 GB (std::bad_alloc, not
+// InputError; now the per-array limit of 2^31-1 values answers first).
+TEST(ModelFileTest, HugeDeclaredLayerIsRejectedBeforeAllocating) {
+  TempDir dir;
+  const auto write = [&](const std::string& out) {
+    io::NpzArchive a;
+    a.emplace_back("architecture", io::NpyArray::from_string("input 8\noutput sigmoid\nfc Linear(in=8, out=" + out + ")\n"));
+    a.emplace_back("fc.weight", io::NpyArray::from_f32({3, 8}, pattern(24, 0)));
+    a.emplace_back("fc.bias", io::NpyArray::from_f32({3}, pattern(3, 1)));
+    io::write_npz(dir.file("m.npz"), a);
+  };
+  write("100000000");
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  EXPECT_THROW_MSG(load_model(dir.file("m.npz")), InputError,
+                   dir.file("m.npz") + ": array 'fc.weight': expected shape (100000000,8), got (3,8)");
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 100 * 1024) << "peak RSS grew by " << (after.ru_maxrss - before.ru_maxrss) << " KiB";
+  write("2000000000");
+  EXPECT_THROW_MSG(load_model(dir.file("m.npz")), InputError,
+                   dir.file("m.npz") + "[architecture]:3: layer 'fc': too many parameters; expected at most 2147483647 "
+                                       "values per array, got (2000000000,8)");
+  // a missing array is named the same way, also before building the layer
+  io::NpzArchive a;
+  a.emplace_back("architecture", io::NpyArray::from_string("input 8\noutput sigmoid\nfc Linear(in=8, out=100000000)\n"));
+  io::write_npz(dir.file("m.npz"), a);
+  EXPECT_THROW_MSG(load_model(dir.file("m.npz")), InputError,
+                   dir.file("m.npz") + ": missing array 'fc.weight'; expected a (100000000,8) array for layer fc "
+                                       "Linear(in=8, out=100000000), got no parameter arrays");
+}
+
+// Issue 15 item 1: parameter counts and shapes whose int products overflow are a clear error
+// naming the architecture line (before: signed overflow in k*c / kh*kw*c and Shape::size, then
+// a negative-size allocation or a check failure).
+TEST(ModelFileTest, OverflowingArchitectureSizesAreInputErrors) {
+  TempDir dir;
+  const auto error_of = [&](const std::string& arch, io::NpzArchive a = {}) {
+    a.emplace_back("architecture", io::NpyArray::from_string(arch));
+    io::write_npz(dir.file("m.npz"), a);
+    try {
+      load_model(dir.file("m.npz"));
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    } catch (const std::exception& e) {
+      return "other exception: " + std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string where = dir.file("m.npz") + "[architecture]:";
+  EXPECT_EQ(error_of("input 70000x1x70000\noutput sigmoid\nf Flatten()\n"),
+            where + "1: input shape too large; expected at most 2147483647 values per sample, got 70000x1x70000");
+  EXPECT_EQ(error_of("input 100000x20000\noutput sigmoid\nc Conv1d(in=100000, out=2, kernel=20000, stride=1)\n"
+                     "g GlobalAvgPool()\n"),
+            where + "3: layer 'c': too many parameters; expected at most 2147483647 values per array, got "
+                    "(2,100000,20000)");
+  EXPECT_EQ(error_of("input 1x40000x40000\noutput sigmoid\nc Conv2d(in=1, out=2, kernel=(40000,40000), "
+                     "stride=(1,1))\ng GlobalAvgPool()\n"),
+            where + "3: layer 'c': too many parameters; expected at most 2147483647 values per array, got "
+                    "(2,1,40000,40000)");
+  io::NpzArchive conv;
+  conv.emplace_back("c.weight", io::NpyArray::from_f32({3, 1, 1, 1}, pattern(3, 0)));
+  conv.emplace_back("c.bias", io::NpyArray::from_f32({3}, pattern(3, 1)));
+  EXPECT_EQ(error_of("input 1x40000x40000\noutput sigmoid\nc Conv2d(in=1, out=3, kernel=(1,1), stride=(1,1))\n"
+                     "f Flatten()\n", conv),
+            where + "4: layer 'f': too many features to flatten; expected at most 2147483647, got 3x40000x40000");
 }
 
 TEST(ModelFileTest, BadArchitectureTextNamesTheLine) {

@@ -141,6 +141,23 @@ TEST(NetworkTest, SpecErrors) {
   EXPECT_NO_THROW(validate(ModelConfig{}));
 }
 
+// Issue 15 item 1: a layer whose parameter count does not fit an int (Eigen sizes, the k*c and
+// kh*kw*c column counts) is a ConfigError before anything is allocated. Before the fix, the
+// Conv1d constructor asked for a 100000 x 2e9 matrix (std::bad_alloc, not ConfigError).
+TEST(NetworkTest, HugeLayersFromConfigAreConfigErrors) {
+  EXPECT_THROW_MSG(Network::from_config(config("conv1d(100000,20000) gap dense(1)"), Shape{100000, 1, 20000}),
+                   ConfigError,
+                   "model.layers: layer 'conv1d1': too many parameters; expected at most 2147483647 values per array, "
+                   "got (100000,100000,20000)");
+  EXPECT_THROW_MSG(Network::from_config(config("conv2d(2,40000,40000) gap dense(1)"), Shape{1, 40000, 40000}),
+                   ConfigError,
+                   "model.layers: layer 'conv2d1': too many parameters; expected at most 2147483647 values per array, "
+                   "got (2,1,40000,40000)");
+  EXPECT_THROW_MSG(Network::from_config(config("conv2d(3,1,1) flatten dense(1)"), Shape{1, 40000, 40000}), ConfigError,
+                   "model.layers: layer 'flatten1': too many features to flatten; expected at most 2147483647, got "
+                   "3x40000x40000");
+}
+
 // ---- Architecture text --------------------------------------------------------------------------
 
 TEST(NetworkTest, ArchitectureRoundTrip) {
