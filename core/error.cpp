@@ -23,9 +23,45 @@ void check_at_least(long v, long min, std::string_view option) {
   if (v < min) throw ConfigError(fmt::format("{}: too small; expected a value >= {}, got {}", option, min, v));
 }
 
+namespace {
+// Length of the valid, printable UTF-8 character (U+00A0 and up) starting at s[i], or 0.
+std::size_t printable_utf8_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  char32_t cp = n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc >> 6) != 0x2) return 0;
+    cp = (cp << 6) | (cc & 0x3fu);
+  }
+  const char32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000) || cp < 0xa0) return 0;  // C1 controls too
+  return n;
+}
+}  // namespace
+
 std::string quote_token(std::string_view token, std::size_t max_len) {
-  if (token.size() <= max_len) return fmt::format("'{}'", token);
-  return fmt::format("'{}...'", token.substr(0, max_len));
+  // Printable ASCII and valid UTF-8 as they are; \t \r \n and \xNN for every other byte, so
+  // no control byte (ESC, NUL, CR, 8-bit CSI) reaches a terminal. max_len caps what is shown.
+  std::string out = "'";
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < token.size();) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    std::string piece;
+    std::size_t used = 1;
+    if (c >= 0x20 && c < 0x7f) piece = static_cast<char>(c);
+    else if (c == '\t') piece = "\\t";
+    else if (c == '\r') piece = "\\r";
+    else if (c == '\n') piece = "\\n";
+    else if (c >= 0x80 && (used = printable_utf8_length(token, i)) > 0) piece = std::string(token.substr(i, used));
+    else used = 1, piece = fmt::format("\\x{:02x}", c);
+    if (shown + piece.size() > max_len) return out + "...'";
+    out += piece;
+    shown += piece.size();
+    i += used;
+  }
+  return out + "'";
 }
 
 namespace detail {

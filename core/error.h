@@ -44,7 +44,8 @@ IoError io_error(std::string_view path, std::string_view what, int errno_value);
 /// ConfigError "option: too small; expected a value >= min, got v" when v < min.
 void check_at_least(long v, long min, std::string_view option);
 
-/// Shortens a user-supplied token for an error message (long lines are cut with "...").
+/// A user-supplied token quoted for an error message: control bytes and invalid UTF-8 shown as
+/// \t \r \n \xNN (nothing raw reaches the terminal), cut with "..." after max_len shown bytes.
 std::string quote_token(std::string_view token, std::size_t max_len = 40);
 
 namespace detail {

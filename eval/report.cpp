@@ -71,6 +71,18 @@ class JsonParser {
   void expect(char c) {
     if (!eat(c)) fail(fmt::format("expected '{}'", c));
   }
+  // The 4 hex digits of a \\u escape (i_ at the first), or InputError showing what is there.
+  unsigned hex4() {
+    unsigned v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const char c = i_ + k < s_.size() ? s_[i_ + k] : '"';
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) fail(fmt::format("bad \\u escape; expected 4 hex digits, got {}", quote_token(s_.substr(i_, 4))));
+      v = v * 16 + static_cast<unsigned>(d);
+    }
+    i_ += 4;
+    return v;
+  }
   std::string parse_string() {
     expect('"');
     std::string out;
@@ -89,16 +101,28 @@ class JsonParser {
         case 'b': out += '\b'; break;
         case 'f': out += '\f'; break;
         case 'u': {
-          if (i_ + 4 > s_.size()) fail("short \\u escape");
-          const unsigned cp = static_cast<unsigned>(std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16));
-          i_ += 4;
+          unsigned cp = hex4();
+          // A surrogate pair is one character; a lone surrogate becomes U+FFFD.
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {
+            const std::size_t at = i_;
+            i_ += 2;
+            const unsigned lo = hex4();
+            if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else i_ = at;  // not a pair: read the second escape on its own
+          }
+          if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
           if (cp < 0x80) {
             out += static_cast<char>(cp);
           } else if (cp < 0x800) {
             out += static_cast<char>(0xC0 | (cp >> 6));
             out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
+          } else if (cp < 0x10000) {
             out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
             out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
             out += static_cast<char>(0x80 | (cp & 0x3F));
           }
@@ -114,6 +138,13 @@ class JsonParser {
   Json parse_value() {
     skip_ws();
     if (i_ >= s_.size()) fail("unexpected end");
+    // Bounded recursion: a file of 100,000 '[' must not overflow the stack.
+    if (depth_ >= kMaxDepth) fail(fmt::format("nesting too deep; expected at most {} levels", kMaxDepth));
+    ++depth_;
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     Json v;
     const char c = s_[i_];
     if (c == '{') {
@@ -153,9 +184,11 @@ class JsonParser {
     return v;
   }
 
+  static constexpr int kMaxDepth = 256;
   std::string_view s_;
   std::string where_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 std::string json_scalar_text(const Json* v) {
@@ -422,7 +455,7 @@ std::string logos_section(const ReportInputs& in) {
   std::vector<LogoMethod> methods;
   int n_tasks = 0;
   for (const auto& [name, arr] : archive) {
-    if (name == "ids" || name == "onehot" || name.find('.') != std::string::npos) continue;
+    if (name == "ids" || name == "onehot" || name == "tasks" || name.find('.') != std::string::npos) continue;
     if (arr.shape.size() != 4 || arr.shape[0] != static_cast<std::int64_t>(ids.size()) || arr.shape[2] != 4 ||
         arr.shape[3] != seq_len)
       throw InputError(fmt::format("{}: array '{}': wrong shape; expected (N,T,4,L) = ({},T,4,{}), got {}",

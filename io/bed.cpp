@@ -36,7 +36,7 @@ std::vector<BedRecord> read_bed(const std::string& path) {
     r.name = std::string(f[3]);
     if (f[4] != ".") {  // '.' = no score, read as 0
       const auto score = detail::parse_double(f[4]);
-      if (!score) throw input_error(path, ln, "bad score", "a number", quote_token(f[4]));
+      if (!score) throw input_error(path, ln, "bad score", "a finite number", quote_token(f[4]));
       r.score = *score;
     }
     if (f[5] != "+" && f[5] != "-" && f[5] != ".")

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -86,9 +87,19 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+namespace {
+// One optional leading '+' dropped; false when what follows is another sign ("+-5", "++5"),
+// which from_chars would otherwise read as a number.
+bool drop_plus(std::string_view& s) {
+  if (s.empty() || s.front() != '+') return true;
+  s.remove_prefix(1);
+  return s.empty() || (s.front() != '-' && s.front() != '+');
+}
+}  // namespace
+
 std::optional<std::int64_t> parse_int64(std::string_view s) {
   std::int64_t v = 0;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!drop_plus(s)) return std::nullopt;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
@@ -96,9 +107,9 @@ std::optional<std::int64_t> parse_int64(std::string_view s) {
 
 std::optional<double> parse_double(std::string_view s) {
   double v = 0;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!drop_plus(s)) return std::nullopt;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 

@@ -46,7 +46,8 @@ std::string_view trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 
-/// Whole-token parses (no leading/trailing junk); nullopt on failure or overflow.
+/// Whole-token parses (no leading/trailing junk, one optional sign); nullopt on failure or
+/// overflow. parse_double takes finite values only (no nan, inf).
 std::optional<std::int64_t> parse_int64(std::string_view s);
 std::optional<double> parse_double(std::string_view s);
 

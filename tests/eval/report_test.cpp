@@ -201,6 +201,29 @@ TEST(ReportTest, MissingContractColumnIsAnError) {
   EXPECT_THROW(render_report(dir.path(), fake_report_inputs(dir.path())), InputError);
 }
 
+// Issue 15 item 6: a bad \u escape in metrics.json was "internal error: stoul" (std::stoul's
+// invalid_argument); it is an InputError naming the file and byte.
+TEST(ReportTest, BadUnicodeEscapeInMetricsJsonIsAnInputError) {
+  TempDir dir;
+  write_fake_inputs(dir.path());
+  const std::string json = dir.file("metrics.json");
+  lb::testing::write_text(json, R"({"note": "\uZZZZ"})");
+  EXPECT_THROW_MSG(render_report(dir.path(), fake_report_inputs(dir.path())), InputError,
+                   json + R"(: invalid JSON at byte 12; bad \u escape; expected 4 hex digits, got 'ZZZZ')");
+  lb::testing::write_text(json, R"({"note": "\u 12x"})");  // stoul skipped the space and stopped at 'x'
+  EXPECT_THROW_MSG(render_report(dir.path(), fake_report_inputs(dir.path())), InputError,
+                   json + R"(: invalid JSON at byte 12; bad \u escape; expected 4 hex digits, got ' 12x')");
+  lb::testing::write_text(json, "{\"note\": \"\\u\x1b[2J\"}");
+  EXPECT_THROW_MSG(render_report(dir.path(), fake_report_inputs(dir.path())), InputError,
+                   json + R"(: invalid JSON at byte 12; bad \u escape; expected 4 hex digits, got '\x1b[2J')");
+  lb::testing::write_text(json, R"({"note": "\ud83d\ude00 \u00e9 \ud800"})");  // a pair, BMP, a lone surrogate
+  EXPECT_NO_THROW(render_report(dir.path(), fake_report_inputs(dir.path())));
+  // deep nesting was unbounded recursion (a stack overflow); now a clean error
+  lb::testing::write_text(json, "{\"x\": " + std::string(100000, '[') + "}");
+  EXPECT_THROW_MSG(render_report(dir.path(), fake_report_inputs(dir.path())), InputError,
+                   json + ": invalid JSON at byte 261; nesting too deep; expected at most 256 levels");
+}
+
 TEST(ReportTest, CapsScatterSequences) {
   TempDir dir;
   write_fake_inputs(dir.path());

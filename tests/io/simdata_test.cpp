@@ -91,7 +91,7 @@ TEST(SimdataTest, MalformedInputNamesFileAndLine) {
   };
   check("name\tsequence\tembeddings\ttask1\n",
         ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', "
-        "got 'name\tsequence\tembeddings\ttask1'");
+        "got 'name\\tsequence\\tembeddings\\ttask1'");  // tabs shown escaped (quote_token, issue 15)
   check("", ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', got an empty file");
   check(header + "s1\tACGT\t\t0\t1\n", ":2: wrong number of fields; expected 6, got 5");
   const std::string malformed =
