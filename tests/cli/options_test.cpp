@@ -161,6 +161,45 @@ TEST(OptionsTest, ResolvedIniLoadsBackToTheSameValues) {
   EXPECT_EQ(q.opts.resolved_ini(), p.opts.resolved_ini());
 }
 
+// Issue 15 item 5: values that the INI dialect would cut or trim (" #", " ;", newlines,
+// leading or trailing blanks, quotes) are written quoted and read back unchanged. Before the
+// fix the path below came back as "<dir>/dir" (cut at " #").
+TEST(OptionsTest, ResolvedIniQuotesValuesThatNeedIt) {
+  TempDir tmp;
+  const std::string odd = tmp.file("dir #1 ;x\t#y/ \"q\" 'a'\\b\nnext\r.meme ");
+  Parsed p;
+  ASSERT_TRUE(p.parse({"--sim.motifs", odd}));
+  ASSERT_EQ(p.cfg.motifs_file, odd);
+  const std::string ini = p.opts.resolved_ini();
+  EXPECT_NE(ini.find(R"(motifs = ")" + tmp.path() + R"(/dir #1 ;x\t#y/ \"q\" 'a'\\b\nnext\r.meme ")" + "\n"),
+            std::string::npos)
+      << ini;
+  write_text(tmp.file("resolved.ini"), ini);
+  Parsed q;
+  ASSERT_TRUE(q.parse({"-c", tmp.file("resolved.ini")}));
+  EXPECT_EQ(q.cfg.motifs_file, odd);
+  EXPECT_EQ(q.opts.resolved_ini(), ini);
+  // ordinary values stay unquoted
+  EXPECT_NE(ini.find("\nn_seqs = 8000\n"), std::string::npos) << ini;
+}
+
+TEST(OptionsTest, IniQuotedValues) {
+  const auto values = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (const auto& e : parse_ini(text, "x.ini")) out.push_back(e.value);
+    return out;
+  };
+  EXPECT_EQ(values("[a]\nk = \"v #1\"  # comment\nl = plain ; comment\nm = \"\"\nn = \" x \\\"y\\\" \\\\ \\n\"\n"),
+            (std::vector<std::string>{"v #1", "plain", "", " x \"y\" \\ \n"}));
+  EXPECT_EQ(values("[a]\nk = say \"hi\"\n"), (std::vector<std::string>{"say \"hi\""}));  // quotes inside: as written
+  EXPECT_THROW_MSG(parse_ini("[a]\nk = \"abc\n", "x.ini"), InputError,
+                   "x.ini:2: unterminated quoted value; expected a closing '\"', got '\"abc'");
+  EXPECT_THROW_MSG(parse_ini("[a]\nk = \"abc\" def\n", "x.ini"), InputError,
+                   "x.ini:2: text after a quoted value; expected nothing or a comment, got 'def'");
+  EXPECT_THROW_MSG(parse_ini("[a]\nk = \"a\\qb\"\n", "x.ini"), InputError,
+                   "x.ini:2: bad escape in quoted value; expected one of \\\\ \\\" \\n \\r \\t, got '\\q'");
+}
+
 TEST(OptionsTest, ClosestName) {
   EXPECT_EQ(closest("trian", {"train", "simulate"}), "train");
   EXPECT_EQ(closest("sim", {"simulate", "version"}), "simulate");
