@@ -16,9 +16,11 @@ void add_sim_options(OptionSet& o, sim::SimConfig& c) {
   o.add("sim", "background", &c.background, "background probabilities of A,C,G,T (sum 1)");
   o.add("sim", "class_fractions", &c.class_fractions,
         "fractions of the classes empty,gata_only,tal_only,both (sum 1; counts by largest remainder)");
-  o.add_path("sim", "motifs", &c.motifs_file, "MEME motif file (relative paths: to the config file's directory)");
-  o.add("sim", "gata_motif", &c.gata_motif, "name of the GATA1 motif in the MEME file");
-  o.add("sim", "tal_motif", &c.tal_motif, "name of the TAL1 motif in the MEME file");
+  o.add_path("sim", "motifs", &c.motifs_file,
+             "motif file, by extension: MEME (.meme, .txt), JASPAR (.jaspar, .pfm) or HOMER (.motif, .motifs) "
+             "(relative paths: to the config file's directory)");
+  o.add("sim", "gata_motif", &c.gata_motif, "name of the GATA1 motif in the motif file");
+  o.add("sim", "tal_motif", &c.tal_motif, "name of the TAL1 motif in the motif file");
   o.add("sim", "mean_single", &c.mean_single, "Poisson mean of the motif count in gata_only/tal_only sequences");
   o.add("sim", "mean_both", &c.mean_both, "Poisson mean of each motif's count in sequences with both");
   o.add("sim", "count_min", &c.count_min, "smallest motif count (Poisson redrawn until in [count_min, count_max])");

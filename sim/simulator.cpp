@@ -13,6 +13,7 @@
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "io/meme.h"
+#include "io/motif_file.h"
 #include "io/simdata.h"
 
 namespace lb::sim {
@@ -203,7 +204,7 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
 }
 
 MotifPair load_motifs(const SimConfig& cfg) {
-  const io::MemeFile meme = io::read_meme(cfg.motifs_file);
+  const io::MemeFile meme = io::read_motif_file(cfg.motifs_file);
   return MotifPair{Pwm::from_meme(io::find_motif(meme, cfg.gata_motif, cfg.motifs_file), cfg.motifs_file),
                    Pwm::from_meme(io::find_motif(meme, cfg.tal_motif, cfg.motifs_file), cfg.motifs_file)};
 }

@@ -26,7 +26,7 @@ struct SimConfig {
   std::array<double, 4> background{0.3, 0.2, 0.2, 0.3};
   /// Fractions of the classes empty, gata_only, tal_only, both; they must sum to 1.
   std::array<double, 4> class_fractions{0.25, 0.25, 0.25, 0.25};
-  std::string motifs_file;  // MEME file; the CLI resolves the default to configs/motifs/...
+  std::string motifs_file;  // MEME, JASPAR or HOMER (by extension); the CLI defaults to configs/motifs/...
   std::string gata_motif = "GATA_disc1";
   std::string tal_motif = "TAL1_known1";
   double mean_single = 2.0;  // Poisson mean of the motif count in gata_only / tal_only
@@ -74,7 +74,8 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
                          int max_attempts, const std::string& seq_id, const std::string& motif);
 
 /// The GATA and TAL PWMs that cfg names (sim.gata_motif, sim.tal_motif), read unsmoothed from
-/// cfg.motifs_file. Errors name the file (and the line, or the missing motif).
+/// cfg.motifs_file by io::read_motif_file (the reader chosen by the file's extension). Errors
+/// name the file (and the line, or the missing motif).
 struct MotifPair {
   Pwm gata, tal;
 };

@@ -1,5 +1,6 @@
 // The liftbench executable end to end: command table, help, version, simulate on the smoke
 // config, and each bad-input class with its exact message, exit code and no partial output.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "io/meme.h"
 #include "testing/helpers.h"
 
 namespace lb {
@@ -207,6 +209,39 @@ TEST(CliTest, MotifMissingFromMemeFile) {
                        std::string(LB_SOURCE_DIR) +
                            "/configs/motifs/tal1_gata1.meme: no motif named 'TAL1_known2'; expected one of "
                            "GATA_disc1, TAL1_known1",
+                       tmp.file("out"));
+}
+
+// sim.motifs takes JASPAR and HOMER files too (the reader by extension): the paper's two motifs
+// rewritten in each format simulate, and a malformed file fails with its line.
+TEST(CliTest, SimulatesFromJasparAndHomerMotifFiles) {
+  TempDir tmp;
+  const lb::io::MemeFile meme = lb::io::read_meme(std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme");
+  std::string jaspar, homer;
+  for (const auto& m : meme.motifs) {
+    jaspar += ">" + m.name + " from_meme\n";
+    for (int b = 0; b < 4; ++b) {
+      jaspar += fmt::format("{} [", "ACGT"[b]);
+      for (const auto& row : m.probs) jaspar += fmt::format(" {}", std::lround(row[static_cast<std::size_t>(b)] * 1e6));
+      jaspar += " ]\n";
+    }
+    homer += fmt::format(">NNNN\t{}\t6.5\n", m.name);
+    for (const auto& row : m.probs) homer += fmt::format("{}\t{}\t{}\t{}\n", row[0], row[1], row[2], row[3]);
+  }
+  write_text(tmp.file("m.jaspar"), jaspar);
+  write_text(tmp.file("m.motif"), homer);
+  for (const char* f : {"m.jaspar", "m.motif"}) {
+    const std::string out = tmp.file(std::string("out_") + f);
+    const auto r = run_liftbench("simulate -q -c " + kSmoke + " --sim.motifs " + tmp.file(f) + " -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << f << "\n" << r.err;
+    const std::string bed = read_text(out + "/motifs.bed");
+    EXPECT_NE(bed.find("\tGATA_disc1\t"), std::string::npos) << f;
+    EXPECT_NE(bed.find("\tTAL1_known1\t"), std::string::npos) << f;
+  }
+  write_text(tmp.file("bad.jaspar"), ">GATA_disc1\nA [ 1 2 ]\nC [ 1 ]\n");
+  expect_fails_cleanly("simulate -c " + kSmoke + " --sim.motifs " + tmp.file("bad.jaspar") + " -o " + tmp.file("out"),
+                       tmp.file("bad.jaspar") +
+                           ":3: rows of different lengths in motif 'GATA_disc1'; expected 2 counts (as on line 2), got 1",
                        tmp.file("out"));
 }
 
