@@ -3,6 +3,7 @@
 #include "attribution/methods.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <mutex>
 
@@ -10,8 +11,9 @@
 
 #include "attribution/onehot.h"
 #include "core/error.h"
-#include "core/text.h"
 #include "core/parallel.h"
+#include "core/rng.h"
+#include "core/text.h"
 #include "sim/pwm.h"
 #include "sim/shuffle.h"
 
@@ -19,8 +21,68 @@ namespace lb::attr {
 
 namespace {
 
+constexpr MethodKindInfo kKinds[] = {
+    {"grad", Method::Kind::Grad, false, false, "", "the gradient of the logit"},
+    {"grad_x_input", Method::Kind::GradXInput, true, false, "", "gradient x (input - reference)"},
+    {"ig", Method::Kind::Ig, true, true, "", "integrated gradients (attribution.ig_steps, ig_rule)"},
+    {"guided_backprop", Method::Kind::GuidedBackprop, true, false, "", "guided backprop x (input - reference)"},
+    {"deeplift", Method::Kind::Deeplift, true, true, "", "DeepLIFT with rules: deeplift:<rules>"},
+    {"ism", Method::Kind::Ism, false, false, "", "in-silico mutagenesis"},
+    {"smoothgrad", Method::Kind::SmoothGrad, false, false, "",
+     "the gradient averaged over noisy copies (attribution.smoothgrad_samples, smoothgrad_noise)"},
+    {"smoothgrad_x_input", Method::Kind::SmoothGradXInput, true, false, "", "SmoothGrad x (input - reference)"},
+    {"expected_gradients", Method::Kind::ExpectedGradients, true, true, "dinuc_shuffle",
+     "integrated gradients averaged over attribution.n_shuffles shuffled references"},
+};
+
 constexpr std::string_view kMethodNames =
-    "grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism";
+    "grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, "
+    "expected_gradients";
+
+const MethodKindInfo* find_kind(std::string_view name) {
+  for (const auto& k : kKinds)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+// The parts of a method string: kind[:arg] +modifiers @reference.
+struct MethodSyntax {
+  std::string_view kind, arg, reference;
+  bool has_arg = false, has_reference = false, gc = false, rcavg = false;
+};
+
+MethodSyntax split_method(std::string_view item) {
+  MethodSyntax m;
+  std::string_view body = item;
+  if (const auto at = item.find('@'); at != std::string_view::npos) {
+    m.reference = item.substr(at + 1);
+    m.has_reference = true;
+    body = item.substr(0, at);
+  }
+  const auto plus = body.find('+');
+  std::string_view mods = plus == std::string_view::npos ? std::string_view{} : body.substr(plus);
+  body = body.substr(0, plus);
+  const auto colon = body.find(':');
+  m.kind = body.substr(0, colon);
+  m.has_arg = colon != std::string_view::npos;
+  if (m.has_arg) m.arg = body.substr(colon + 1);
+  while (!mods.empty()) {  // "+gc+rcavg"
+    const auto next = mods.find('+', 1);
+    const std::string_view mod = mods.substr(1, next == std::string_view::npos ? std::string_view::npos : next - 1);
+    bool& flag = mod == "gc" ? m.gc : m.rcavg;
+    if ((mod != "gc" && mod != "rcavg"))
+      throw ConfigError(fmt::format("attribution.methods: unknown modifier {} in {}; expected +gc or +rcavg, got {}",
+                                    quote_token(fmt::format("+{}", mod)), quote_token(item),
+                                    quote_token(fmt::format("+{}", mod))));
+    if (flag)
+      throw ConfigError(fmt::format("attribution.methods: modifier '+{}' twice in {}; expected each modifier once, "
+                                    "got {}",
+                                    mod, quote_token(item), quote_token(item)));
+    flag = true;
+    mods = next == std::string_view::npos ? std::string_view{} : mods.substr(next);
+  }
+  return m;
+}
 
 // One item of the list, without the rules check that needs a network (net == nullptr).
 Method parse_one(std::string_view item, const model::Network* net, const AttributionConfig& cfg) {
@@ -29,49 +91,47 @@ Method parse_one(std::string_view item, const model::Network* net, const Attribu
     throw ConfigError(fmt::format("attribution.reference: unknown reference; expected zeros, background, shuffle or "
                                   "dinuc_shuffle, got {}",
                                   quote_token(cfg.reference)));
-  std::string_view body = item;
-  bool own_reference = false;
-  if (const auto at = item.find('@'); at != std::string_view::npos) {
-    const std::string_view ref = item.substr(at + 1);
-    if (!parse_reference(ref, m.reference))
-      throw ConfigError(fmt::format("attribution.methods: unknown reference {} in {}; expected zeros, background, "
-                                    "shuffle or dinuc_shuffle, got {}",
-                                    quote_token(ref), quote_token(item), quote_token(ref)));
-    body = item.substr(0, at);
-    own_reference = true;
-  }
-  const auto colon = body.find(':');
-  const std::string_view kind = body.substr(0, colon);
-  const bool has_arg = colon != std::string_view::npos;
-  auto unknown = [&] {
-    return ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
-                                   quote_token(item), kMethodNames, quote_token(item)));
-  };
-  if (kind == "deeplift") {
-    m.kind = Method::Kind::Deeplift;
-    const std::string_view rules = has_arg ? body.substr(colon + 1) : std::string_view{};
-    if (rules.empty())
+  const MethodSyntax syn = split_method(item);
+  if (syn.has_reference && !parse_reference(syn.reference, m.reference))
+    throw ConfigError(fmt::format("attribution.methods: unknown reference {} in {}; expected zeros, background, "
+                                  "shuffle or dinuc_shuffle, got {}",
+                                  quote_token(syn.reference), quote_token(item), quote_token(syn.reference)));
+  const MethodKindInfo* info = find_kind(syn.kind);
+  if (!info)
+    throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
+                                  quote_token(item), kMethodNames, quote_token(item)));
+  m.kind = info->kind;
+  if (m.kind == Method::Kind::Deeplift) {
+    if (syn.arg.empty())
       throw ConfigError(fmt::format("attribution.methods: 'deeplift' needs rules; expected deeplift:<rules> with "
                                     "rescale, revealcancel, genomics or layer=rule;..., got {}",
                                     quote_token(item)));
     if (net) {
       // The explicit form separates its items with ';' inside the comma-separated method list.
-      std::string spec(rules);
+      std::string spec(syn.arg);
       std::replace(spec.begin(), spec.end(), ';', ',');
       m.rules = parse_rules(*net, spec);
     }
-    return m;
+  } else if (syn.has_arg) {
+    throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
+                                  quote_token(item), kMethodNames, quote_token(item)));
   }
-  if (has_arg) throw unknown();
-  if (kind == "grad") m.kind = Method::Kind::Grad;
-  else if (kind == "grad_x_input") m.kind = Method::Kind::GradXInput;
-  else if (kind == "ig") m.kind = Method::Kind::Ig;
-  else if (kind == "guided_backprop") m.kind = Method::Kind::GuidedBackprop;
-  else if (kind == "ism") m.kind = Method::Kind::Ism;
-  else throw unknown();
-  if (own_reference && (m.kind == Method::Kind::Grad || m.kind == Method::Kind::Ism))
-    throw ConfigError(fmt::format("attribution.methods: method '{}' takes no reference; expected '{}', got {}", kind,
-                                  kind, quote_token(item)));
+  if (syn.has_reference && !info->uses_reference)
+    throw ConfigError(fmt::format("attribution.methods: method '{}' takes no reference; expected '{}', got {}",
+                                  info->name, info->name, quote_token(item)));
+  if (m.kind == Method::Kind::ExpectedGradients) {
+    if (!syn.has_reference) parse_reference(info->default_reference, m.reference);
+    if (m.reference != ReferenceKind::Shuffle && m.reference != ReferenceKind::DinucShuffle)
+      throw ConfigError(fmt::format("attribution.methods: expected_gradients averages over shuffled references; "
+                                    "expected @shuffle or @dinuc_shuffle, got {}",
+                                    quote_token(item)));
+  }
+  if (syn.gc && m.kind == Method::Kind::Ism)
+    throw ConfigError(fmt::format("attribution.methods: +gc corrects gradients and hypothetical scores; expected a "
+                                  "gradient-based method, got {}",
+                                  quote_token(item)));
+  m.gradient_correction = syn.gc || (cfg.gradient_correction && m.kind != Method::Kind::Ism);
+  m.revcomp_average = syn.rcavg || cfg.revcomp_average;
   return m;
 }
 
@@ -149,6 +209,72 @@ void project_on_observed_base(Mat& contrib, const Mat& x, int n, int n_tasks, in
       }
 }
 
+// Reverse complement of one-hot blocks in place: every block of `len` columns reversed in
+// position and in channel (A C G T -> T G C A is the row reversal), so the map of rc(x)
+// becomes a map over x's positions and bases. Works on inputs (4 x n*L) and on multiplier
+// layouts (4 x T*n*L) alike; its own inverse.
+Mat revcomp_blocks(const Mat& m, int len) {
+  Mat out(m.rows(), m.cols());
+  const Eigen::Index blocks = m.cols() / len;
+  for (Eigen::Index b = 0; b < blocks; ++b) out.middleCols(b * len, len) = m.middleCols(b * len, len).reverse();
+  return out;
+}
+
+Reference revcomp_reference(const Reference& r, int len) { return Reference{revcomp_blocks(r.values, len), r.shared}; }
+
+// The off-simplex correction: every column minus its mean over the channels (A, C, G, T).
+void center_over_bases(Mat& m) {
+  const Eigen::RowVectorXf mean = m.colwise().mean();
+  m.rowwise() -= mean;
+}
+
+// Σ_c hyp[c] x[c] at the observed base of each one-hot column, 0 elsewhere (0 at N columns):
+// contributions from hypothetical scores.
+Mat observed_from_hypothetical(const Mat& hyp, const Mat& x, int n, int n_tasks, int len) {
+  Mat out = Mat::Zero(hyp.rows(), hyp.cols());
+  for (int t = 0; t < n_tasks; ++t)
+    for (int i = 0; i < n; ++i)
+      for (int l = 0; l < len; ++l) {
+        const Eigen::Index xc = static_cast<Eigen::Index>(i) * len + l;
+        const Eigen::Index mc = (static_cast<Eigen::Index>(t) * n + i) * len + l;
+        for (Eigen::Index b = 0; b < hyp.rows(); ++b)
+          if (x(b, xc) == 1.0f) out(b, mc) = hyp(b, mc);
+      }
+  return out;
+}
+
+// SmoothGrad (Smilkov et al. 2017): the gradient averaged over `samples` copies x + ε, ε ~ N(0, σ²)
+// per element, σ = noise x (max - min of the sample's input). Sample i draws its noise from
+// Rng(seed ^ kSmoothGradSalt, streams[i]): identical for any chunking and thread count.
+constexpr std::uint64_t kSmoothGradSalt = 0x5347'7261'6453'6d6full;  // separates it from the shuffle streams
+
+Mat smoothgrad_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks, int samples,
+                           double noise, std::uint64_t seed, std::span<const std::uint64_t> streams) {
+  LB_CHECK(streams.size() == static_cast<std::size_t>(n), "smoothgrad: {} noise streams for {} samples",
+           streams.size(), n);
+  const model::Shape in = net.input_shape();
+  const Eigen::Index C = in.c, S = in.spatial(), K = samples, T = static_cast<Eigen::Index>(tasks.size());
+  Mat noisy(C, n * K * S);
+  for (int i = 0; i < n; ++i) {
+    const auto xi = x.middleCols(i * S, S);
+    const double sigma = noise * (static_cast<double>(xi.maxCoeff()) - static_cast<double>(xi.minCoeff()));
+    Rng rng(seed ^ kSmoothGradSalt, streams[static_cast<std::size_t>(i)]);
+    for (Eigen::Index k = 0; k < K; ++k) {
+      auto block = noisy.middleCols((i * K + k) * S, S);
+      for (Eigen::Index e = 0; e < C * S; ++e) block.data()[e] = xi.data()[e] + static_cast<float>(sigma * rng.normal());
+    }
+  }
+  const Mat g = gradient_multipliers(net, noisy, static_cast<int>(n * K), tasks, false);
+  Mat out = Mat::Zero(C, T * n * S);
+  for (Eigen::Index t = 0; t < T; ++t)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      auto dst = out.middleCols((t * n + i) * S, S);
+      for (Eigen::Index k = 0; k < K; ++k) dst += g.middleCols((t * n * K + i * K + k) * S, S);
+      dst *= 1.0f / static_cast<float>(K);
+    }
+  return out;
+}
+
 // Per-chunk worst error, reduced in chunk order afterwards (thread-count independent).
 struct Worst {
   double abs = 0, rel = 0;
@@ -206,6 +332,10 @@ void validate(const AttributionConfig& cfg) {
     throw ConfigError(fmt::format("attribution.delta_warn: must be non-negative; expected a value >= 0, got {}",
                                   cfg.delta_warn));
   check_at_least(cfg.chunk, 1, "attribution.chunk");
+  check_at_least(cfg.smoothgrad_samples, 1, "attribution.smoothgrad_samples");
+  if (!(cfg.smoothgrad_noise >= 0 && std::isfinite(cfg.smoothgrad_noise)))
+    throw ConfigError(fmt::format("attribution.smoothgrad_noise: must be non-negative; expected a value >= 0, got {}",
+                                  cfg.smoothgrad_noise));
   parse_list(cfg.methods, nullptr, cfg);
 }
 
@@ -213,7 +343,60 @@ std::vector<Method> parse_methods(const std::string& list, const model::Network&
   return parse_list(list, &net, cfg);
 }
 
-bool has_delta(Method::Kind kind) { return kind == Method::Kind::Deeplift || kind == Method::Kind::Ig; }
+std::span<const MethodKindInfo> method_kinds() { return kKinds; }
+
+const MethodKindInfo& method_kind_info(Method::Kind kind) {
+  for (const auto& k : kKinds)
+    if (k.kind == kind) return k;
+  LB_CHECK(false, "method kind {} not in the table", static_cast<int>(kind));
+  return kKinds[0];
+}
+
+bool has_delta(Method::Kind kind) { return method_kind_info(kind).has_delta; }
+bool has_delta(const Method& method) { return has_delta(method.kind) && !method.gradient_correction; }
+bool uses_reference(Method::Kind kind) { return method_kind_info(kind).uses_reference; }
+
+std::string method_reference_label(std::string_view name, std::string_view default_reference) {
+  MethodSyntax syn;
+  try {
+    syn = split_method(name);
+  } catch (const ConfigError&) {
+    return std::string(default_reference);
+  }
+  if (syn.has_reference) return std::string(syn.reference);  // as the array name says
+  const MethodKindInfo* info = find_kind(syn.kind);
+  if (info && !info->uses_reference) return "none";
+  if (info && !info->default_reference.empty()) return std::string(info->default_reference);
+  return std::string(default_reference);
+}
+
+std::vector<int> parse_tasks(const std::string& spec, int n_outputs) {
+  std::vector<int> out;
+  const std::string_view all = trim(spec);
+  if (all == "all") {
+    for (int t = 0; t < n_outputs; ++t) out.push_back(t);
+    return out;
+  }
+  std::string_view rest = all;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    int t = -1;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), t);
+    if (item.empty() || ec != std::errc{} || p != item.data() + item.size() || t < 0 || t >= n_outputs)
+      throw ConfigError(fmt::format("attribution.tasks: bad task {}; expected all or task indices in [0, {}) "
+                                    "separated by commas, got {}",
+                                    quote_token(item), n_outputs, quote_token(spec)));
+    if (!out.empty() && t <= out.back())
+      throw ConfigError(fmt::format("attribution.tasks: tasks out of order; expected distinct indices in increasing "
+                                    "order, got {}",
+                                    quote_token(spec)));
+    out.push_back(t);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  return out;
+}
 
 MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg, std::uint64_t first_index,
@@ -236,7 +419,13 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
            streams.size(), n);
   for (int t : tasks) LB_CHECK(t >= 0 && t < net_in.n_outputs(), "run_method: task {} of {} outputs", t, net_in.n_outputs());
   const bool one_hot = is_one_hot_input(net_in);
-  const bool uses_reference = method.kind != Kind::Grad && method.kind != Kind::Ism;
+  const bool uses_reference = attr::uses_reference(method.kind);
+  if ((method.gradient_correction || method.revcomp_average) && !one_hot)
+    throw ConfigError(fmt::format("attribution.methods: {} of {} needs one-hot DNA input (4 x L); expected a 4xL model "
+                                  "input, got {}",
+                                  method.gradient_correction ? "gradient correction (+gc)" : "reverse-complement "
+                                                                                             "averaging (+rcavg)",
+                                  quote_token(method.name), in.str()));
   if (uses_reference && method.reference != ReferenceKind::Zeros && !one_hot)
     throw ConfigError(fmt::format("attribution.reference: {} needs one-hot DNA input (4 x L); expected zeros for a {} "
                                   "input, got '{}' (method {})",
@@ -282,7 +471,8 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
   res.contributions = Mat::Zero(C, cols);
   if (one_hot && uses_reference) res.hypothetical = Mat::Zero(C, cols);
   if (method.kind == Kind::Ism) res.ism = Mat::Zero(C, cols);
-  if (has_delta(method.kind)) res.delta = Mat::Zero(T, n);
+  if (has_delta(method)) res.delta = Mat::Zero(T, n);
+  if (cfg.store_references && uses_reference) res.references = Mat::Zero(C, static_cast<Eigen::Index>(n) * n_refs * S);
 
   const int chunk = std::max(1, cfg.chunk);
   const int n_chunks = (n + chunk - 1) / chunk;
@@ -305,7 +495,35 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     } else if (uses_reference) {
       refs.push_back(shared);
     }
-    const MethodResult r = run_with_references(method, *net, xc, m, tasks, cfg, refs);
+    const std::span<const std::uint64_t> chunk_streams = streams.subspan(static_cast<std::size_t>(s0), static_cast<std::size_t>(m));
+    MethodResult r = run_with_references(method, *net, xc, m, tasks, cfg, refs, chunk_streams);
+    if (method.revcomp_average) {
+      // The same method on the reverse complements (against the reverse complements of the same
+      // references; SmoothGrad draws fresh noise from the streams + 2^63), mapped back and averaged.
+      std::vector<Reference> rc_refs;
+      for (const Reference& ref : refs) rc_refs.push_back(revcomp_reference(ref, S));
+      std::vector<std::uint64_t> rc_streams(chunk_streams.begin(), chunk_streams.end());
+      for (auto& st : rc_streams) st ^= std::uint64_t{1} << 63;
+      const MethodResult b = run_with_references(method, *net, revcomp_blocks(xc, S), m, tasks, cfg, rc_refs, rc_streams);
+      r.contributions = 0.5f * (r.contributions + revcomp_blocks(b.contributions, S));
+      if (r.hypothetical.size()) r.hypothetical = 0.5f * (r.hypothetical + revcomp_blocks(b.hypothetical, S));
+      if (r.ism.size()) r.ism = 0.5f * (r.ism + revcomp_blocks(b.ism, S));
+      if (r.delta.size()) r.delta = 0.5f * (r.delta + b.delta);
+      r.max_abs_delta = std::max(r.max_abs_delta, b.max_abs_delta);
+      if (b.worst_sequence >= 0 && b.max_rel_delta > r.max_rel_delta) {
+        r.max_rel_delta = b.max_rel_delta;
+        r.worst_sequence = b.worst_sequence;
+        r.worst_task = b.worst_task;
+        r.worst_reference = b.worst_reference;
+      }
+    }
+    if (res.references.size())  // block (s0 + s)*K + j = reference j of sample s0 + s
+      for (int s = 0; s < m; ++s)
+        for (int j = 0; j < n_refs; ++j) {
+          const Reference& ref = refs[static_cast<std::size_t>(j)];
+          res.references.middleCols((static_cast<Eigen::Index>(s0 + s) * n_refs + j) * S, S) =
+              ref.shared ? ref.values : ref.values.middleCols(static_cast<Eigen::Index>(s) * S, S);
+        }
     // Chunk columns (task t of chunk sample s) -> result columns (task t of sample s0 + s).
     for (int t = 0; t < T; ++t) {
       const Eigen::Index src = static_cast<Eigen::Index>(t) * m * S;
@@ -340,15 +558,21 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
 
 MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
                                  std::span<const int> tasks, const AttributionConfig& cfg,
-                                 std::span<const Reference> refs) {
+                                 std::span<const Reference> refs, std::span<const std::uint64_t> streams) {
   using Kind = Method::Kind;
   const model::Shape in = net.input_shape();
   const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
-  const bool uses_reference = method.kind != Kind::Grad && method.kind != Kind::Ism;
+  const bool uses_reference = attr::uses_reference(method.kind);
   LB_CHECK(uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
            refs.size(), method.name);
   const bool hypothetical = is_one_hot_input(net) && uses_reference;
-  const bool delta = has_delta(method.kind);
+  const bool delta = has_delta(method.kind);  // computed with +gc too; dropped after the correction
+  const bool smooth = method.kind == Kind::SmoothGrad || method.kind == Kind::SmoothGradXInput;
+  std::vector<std::uint64_t> own_streams;
+  if (smooth && streams.empty()) {  // sample i of this batch draws from stream i
+    for (int i = 0; i < n; ++i) own_streams.push_back(static_cast<std::uint64_t>(i));
+    streams = own_streams;
+  }
   IgRule ig_rule = IgRule::Midpoint;
   LB_CHECK(parse_ig_rule(cfg.ig_rule, ig_rule), "unknown attribution.ig_rule '{}' (validate() first)", cfg.ig_rule);
   const DeepliftOptions dl_opt{cfg.near_zero};
@@ -356,8 +580,11 @@ MethodResult run_with_references(const Method& method, const model::Network& net
 
   MethodResult res;
   res.n_references = static_cast<int>(refs.size());
-  if (method.kind == Kind::Grad) {
-    res.contributions = gradient_multipliers(net, x, n, tasks, false);
+  if (method.kind == Kind::Grad || method.kind == Kind::SmoothGrad) {
+    res.contributions = method.kind == Kind::Grad ? gradient_multipliers(net, x, n, tasks, false)
+                                                  : smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples,
+                                                                           cfg.smoothgrad_noise, cfg.seed, streams);
+    if (method.gradient_correction) center_over_bases(res.contributions);
     return res;
   }
   if (method.kind == Kind::Ism) {
@@ -372,12 +599,14 @@ MethodResult run_with_references(const Method& method, const model::Network& net
   Mat grad;
   if (method.kind == Kind::GradXInput || method.kind == Kind::GuidedBackprop)
     grad = gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedBackprop);
+  else if (method.kind == Kind::SmoothGradXInput)
+    grad = smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples, cfg.smoothgrad_noise, cfg.seed, streams);
   for (std::size_t j = 0; j < refs.size(); ++j) {
     const Reference& r = refs[j];
     Mat mult, dlogit;
     if (method.kind == Kind::Deeplift)
       mult = deeplift_multipliers(net, x, r, n, tasks, method.rules, dl_opt, &dlogit);
-    else if (method.kind == Kind::Ig)
+    else if (method.kind == Kind::Ig || method.kind == Kind::ExpectedGradients)
       mult = integrated_gradients(net, x, r, n, tasks, cfg.ig_steps, ig_rule, &dlogit);
     const Mat& mj = grad.size() ? grad : mult;
     const Mat cj = contributions(mj, x, r, n, T, S);
@@ -406,6 +635,24 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     res.contributions *= inv;
     if (hypothetical) res.hypothetical *= inv;
     if (delta) res.delta *= inv;
+  }
+  if (method.gradient_correction && hypothetical) {
+    // Off-simplex correction: hyp - mean over bases (for one shared reference column this is
+    // m - mean(m), whatever the reference); contributions are the corrected score of the
+    // observed base. The sum no longer targets Δlogit, so no delta is kept.
+    center_over_bases(res.hypothetical);
+    res.contributions = observed_from_hypothetical(res.hypothetical, x, n, T, S);
+    res.delta.resize(0, 0);
+    res.max_abs_delta = res.max_rel_delta = 0;
+    res.worst_sequence = res.worst_task = res.worst_reference = -1;
+    return res;
+  }
+  if (method.gradient_correction) {  // not one-hot: run_method refuses it; kept total for direct callers
+    center_over_bases(res.contributions);
+    res.delta.resize(0, 0);
+    res.max_abs_delta = res.max_rel_delta = 0;
+    res.worst_sequence = res.worst_task = res.worst_reference = -1;
+    return res;
   }
   if (hypothetical) project_on_observed_base(res.contributions, x, n, T, S);
   return res;

@@ -32,6 +32,12 @@ struct AttributionConfig {
   bool weight_normalize = false;                  // appendix K on the first layer before attributing
   bool mean_normalize = false;                    // softmax models: centre the last layer over classes
   int chunk = 16;                                 // sequences per parallel work item
+  int smoothgrad_samples = 25;                    // SmoothGrad: noisy copies per sequence
+  double smoothgrad_noise = 0.15;                 // SmoothGrad: σ relative to the sequence's input range
+  bool gradient_correction = false;               // every method as if with +gc
+  bool revcomp_average = false;                   // every method as if with +rcavg
+  std::string tasks = "all";                      // output tasks to attribute: all, or indices "0,2"
+  bool store_references = false;                  // write <method>.references (N, n_refs, C, L)
 };
 
 /// Throws ConfigError naming the option (attribution.ig_steps, ...). Checks the method list's
@@ -44,16 +50,49 @@ std::string_view reference_name(ReferenceKind kind);
 /// "midpoint", "trapezoid", "gauss_legendre"; false when unknown.
 bool parse_ig_rule(std::string_view name, IgRule& out);
 
-/// One parsed method. Names: grad, grad_x_input, ig, guided_backprop, deeplift:<rules>
-/// (rules as parse_rules: rescale, revealcancel, genomics or an explicit assignment), ism; a
-/// method may carry its own reference after '@': "deeplift:genomics@dinuc_shuffle",
-/// "deeplift:rescale@zeros". Its output name in scores.npz is the method string as given.
+/// One parsed method: `<kind>[:<rules>][+gc][+rcavg][@<reference>]`. Kinds: grad,
+/// grad_x_input, ig, guided_backprop, deeplift:<rules> (rules as parse_rules: rescale,
+/// revealcancel, genomics or an explicit assignment), ism, smoothgrad, smoothgrad_x_input,
+/// expected_gradients. Modifiers: +gc, the off-simplex gradient correction (Majdandzic et al.
+/// 2023: the per-position mean over A,C,G,T subtracted from gradients and hypothetical scores);
+/// +rcavg, reverse-complement averaging (the map of x averaged with the map of its reverse
+/// complement mapped back). A method may carry its own reference after '@':
+/// "deeplift:genomics@dinuc_shuffle", "deeplift:rescale+gc@zeros". Its output name in scores.npz
+/// is the method string as given. docs/attribution.md defines every method.
 struct Method {
   std::string name;                 // as given
-  enum class Kind { Grad, GradXInput, Ig, GuidedBackprop, Deeplift, Ism } kind;
+  enum class Kind {
+    Grad, GradXInput, Ig, GuidedBackprop, Deeplift, Ism, SmoothGrad, SmoothGradXInput, ExpectedGradients
+  } kind;
   RuleAssignment rules;             // Deeplift
   ReferenceKind reference;          // the method's own or the config's
+  bool gradient_correction = false;  // +gc (or attribution.gradient_correction)
+  bool revcomp_average = false;      // +rcavg (or attribution.revcomp_average)
 };
+
+/// What every method kind is, in one table: its name in method strings, whether it takes a
+/// reference (and so has hypothetical contributions on one-hot input), whether it has the
+/// summation-to-delta / completeness property (a `.delta`), and the reference it uses when the
+/// method string names none (empty: attribution.reference).
+struct MethodKindInfo {
+  std::string_view name;
+  Method::Kind kind;
+  bool uses_reference;
+  bool has_delta;
+  std::string_view default_reference;
+  std::string_view summary;  // one line, for --help and the docs
+};
+std::span<const MethodKindInfo> method_kinds();
+const MethodKindInfo& method_kind_info(Method::Kind kind);
+
+/// The reference label of a method string without parsing its rules ("none" for methods
+/// without a reference; the @reference if given; otherwise the kind's default or
+/// `default_reference`). For evaluate and the report, which see only array names.
+std::string method_reference_label(std::string_view name, std::string_view default_reference);
+
+/// attribution.tasks resolved against a network with n_outputs outputs: "all" -> 0..n-1, or
+/// comma-separated distinct indices in increasing order. ConfigError "attribution.tasks: ...".
+std::vector<int> parse_tasks(const std::string& spec, int n_outputs);
 
 /// Parses a comma-separated list (commas inside "deeplift:a=b,c=d" need the explicit form to
 /// be written with ';': "deeplift:conv1=rs;conv2=rc;fc1=rc"). Spaces around items are ignored.
@@ -67,9 +106,12 @@ struct Method {
 /// and parse_rules' own ConfigError for a bad rule spec.
 std::vector<Method> parse_methods(const std::string& list, const model::Network& net, const AttributionConfig& cfg);
 
-/// Whether a method has the summation-to-delta (completeness) property, and so a `.delta`:
-/// DeepLIFT (exact up to float rounding) and IG (up to its quadrature error).
+/// Whether a method kind has the summation-to-delta (completeness) property, and so a `.delta`:
+/// DeepLIFT (exact up to float rounding), IG and expected gradients (up to their quadrature
+/// error). A method with +gc has none (the correction changes the sum by design).
 bool has_delta(Method::Kind kind);
+bool has_delta(const Method& method);
+bool uses_reference(Method::Kind kind);
 
 /// Result of one method on n one-hot sequences of length L with T tasks, all (4 x T*n*L) in
 /// the multiplier layout, averaged over the references of each sequence.
@@ -81,6 +123,8 @@ bool has_delta(Method::Kind kind);
 ///    one-hot DNA (C != 4 or 2-D);
 ///  - delta (T x n): the summation-to-delta error Σ contributions - mean Δlogit (= the mean over
 ///    references of each reference's error); 0-sized unless has_delta(kind) (deeplift, ig);
+///  - references (with cfg.store_references, methods with a reference): (C x n*K*S), block
+///    i*K + j is reference j of sample i (K = n_references); shared references are repeated;
 ///  - ism (ism only): the full map, Δlogit of substituting each base (0 at the observed base).
 ///    Its `contributions` are the per-base importance of the observed base, -(mean of the three
 ///    substitutions' Δlogit), at the observed base and 0 elsewhere (0 at N positions), so that
@@ -93,6 +137,7 @@ struct MethodResult {
   Mat hypothetical;
   Mat delta;
   Mat ism;
+  Mat references;
   int n_references = 0;      // per sequence (0 for grad and ism)
   double max_abs_delta = 0;  // over sequences, tasks and references (never averaged away)
   double max_rel_delta = 0;  // as above, relative
@@ -124,8 +169,9 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
 /// The core of run_method on one batch, without chunking or network normalisation: the method
 /// against the given references (for methods without a reference, grad and ism: none), averaged
 /// over them. Each reference is shared or per sample (engine.h). worst_sequence is within x.
+/// `streams` (n values, or empty for 0..n-1) seed SmoothGrad's noise per sample.
 MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
                                  std::span<const int> tasks, const AttributionConfig& cfg,
-                                 std::span<const Reference> refs);
+                                 std::span<const Reference> refs, std::span<const std::uint64_t> streams = {});
 
 }  // namespace lb::attr

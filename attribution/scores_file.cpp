@@ -25,8 +25,9 @@ std::vector<float> to_nt(const Mat& delta) {
   return std::vector<float>(delta.data(), delta.data() + delta.size());
 }
 
-io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input, int n_tasks,
-                              std::span<const ScoredMethod> methods) {
+io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input,
+                              std::span<const int> tasks, std::span<const ScoredMethod> methods) {
+  const int n_tasks = static_cast<int>(tasks.size());
   const auto n = static_cast<std::int64_t>(ids.size());
   const int S = input.spatial();
   const bool dna = input.c == 4 && input.h == 1;
@@ -41,6 +42,8 @@ io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, co
   io::NpzArchive a;
   a.emplace_back("ids", io::NpyArray::from_strings({n}, ids));
   a.emplace_back(dna ? "onehot" : "inputs", io::NpyArray::from_f32(shape({n}), to_ncs(x, static_cast<int>(n), S)));
+  const std::vector<std::int64_t> task_ids(tasks.begin(), tasks.end());
+  a.emplace_back("tasks", io::NpyArray::from_i64({n_tasks}, task_ids));
   for (const auto& m : methods) {
     const auto& r = m.result;
     a.emplace_back(m.name, io::NpyArray::from_f32(shape({n, n_tasks}), to_ntcs(r.contributions, static_cast<int>(n), n_tasks, S)));
@@ -50,6 +53,13 @@ io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, co
     if (r.ism.size())
       a.emplace_back(m.name + ".ism", io::NpyArray::from_f32(shape({n, n_tasks}), to_ntcs(r.ism, static_cast<int>(n), n_tasks, S)));
     if (r.delta.size()) a.emplace_back(m.name + ".delta", io::NpyArray::from_f32({n, n_tasks}, to_nt(r.delta)));
+    if (r.references.size()) {
+      const std::int64_t k = r.n_references;
+      LB_CHECK(r.references.cols() == n * k * S, "{}: references have {} columns; expected N*K*S = {}", m.name,
+               r.references.cols(), n * k * S);
+      a.emplace_back(m.name + ".references",
+                     io::NpyArray::from_f32(shape({n, k}), to_ncs(r.references, static_cast<int>(n * k), S)));
+    }
   }
   return a;
 }

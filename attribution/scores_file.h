@@ -27,10 +27,12 @@ struct ScoredMethod {
 };
 
 /// The archive: `ids` (N) strings; `onehot` (N, 4, L) for DNA input (`inputs` (N, C, H, W)
-/// otherwise); for each method `<name>` (N, T, C, L) contributions and, where defined,
-/// `<name>.hypothetical` (N, T, C, L), `<name>.delta` (N, T), and for ism `<name>.ism` (N, T, 4, L)
-/// (Δlogit of every substitution). All float32.
-io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input, int n_tasks,
-                              std::span<const ScoredMethod> methods);
+/// otherwise); `tasks` (T) int64, the model outputs attributed (array axis t holds output
+/// tasks[t]); for each method `<name>` (N, T, C, L) contributions and, where defined,
+/// `<name>.hypothetical` (N, T, C, L), `<name>.delta` (N, T), for ism `<name>.ism` (N, T, 4, L)
+/// (Δlogit of every substitution) and with stored references `<name>.references` (N, K, C, L).
+/// All float32 but `ids` and `tasks`.
+io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input,
+                              std::span<const int> tasks, std::span<const ScoredMethod> methods);
 
 }  // namespace lb::attr

@@ -105,23 +105,38 @@ int main(int argc, char** argv) {
       {"grad_x_input (background)", "grad_x_input"},
       {"guided_backprop (background)", "guided_backprop"},
       {"ism (600 substitutions)", "ism"},
+      {"grad", "grad"},
+      {"smoothgrad, 25 noisy copies", "smoothgrad"},
+      {"expected_gradients, 10 refs x 10 steps", "expected_gradients", 10},
+      {"deeplift:rescale+gc (background)", "deeplift:rescale+gc"},
+      {"deeplift:rescale+rcavg (background)", "deeplift:rescale+rcavg"},
   };
-  double rescale_s = 0, rc_s = 0, ism_s = 0;
+  double rescale_s = 0, rc_s = 0, ism_s = 0, grad_s = 0, sg_s = 0, ig_s = 0, eg_s = 0, gc_s = 0, rcavg_s = 0;
   for (const auto& row : rows) {
     attr::AttributionConfig cfg;
     cfg.n_shuffles = row.n_shuffles;
     const attr::Method m = attr::parse_methods(row.method, net, cfg).front();
     const Timed t = time_method(m, net, x, n, tasks, cfg, reps);
     const double rate = static_cast<double>(n) * T / t.seconds;
-    const std::string delta = attr::has_delta(m.kind) ? fmt::format("{:.2e}", t.result.max_abs_delta) : "-";
+    const std::string delta = attr::has_delta(m) ? fmt::format("{:.2e}", t.result.max_abs_delta) : "-";
     fmt::print("{:<40} {:>9.3f} {:>16.0f} {:>14}\n", row.label, t.seconds, rate, delta);
     if (row.method == "deeplift:rescale") rescale_s = t.seconds;
     if (row.method == "deeplift:revealcancel") rc_s = t.seconds;
     if (row.method == "ism") ism_s = t.seconds;
+    if (row.method == "grad") grad_s = t.seconds;
+    if (row.method == "smoothgrad") sg_s = t.seconds;
+    if (row.method == "ig") ig_s = t.seconds;
+    if (row.method == "expected_gradients") eg_s = t.seconds;
+    if (row.method == "deeplift:rescale+gc") gc_s = t.seconds;
+    if (row.method == "deeplift:rescale+rcavg") rcavg_s = t.seconds;
   }
   const double gemm = bench::eigen_gemm_gflops(50, 550, 180);
   fmt::print("\nRevealCancel / Rescale cost        {:.2f}x\n", rc_s / rescale_s);
   fmt::print("ISM sequences/s                    {:.0f}\n", n / ism_s);
+  fmt::print("SmoothGrad-25 / (25 x grad)        {:.2f}\n", sg_s / (25 * grad_s));
+  fmt::print("expected gradients-10 / (10 x IG)  {:.2f}\n", eg_s / (10 * ig_s));
+  fmt::print("Rescale+gc / Rescale               {:.2f}x\n", gc_s / rescale_s);
+  fmt::print("Rescale+rcavg / Rescale            {:.2f}x\n", rcavg_s / rescale_s);
   fmt::print("Eigen GEMM 50x550x180, 1 thread    {:.1f} GFLOP/s\n", gemm);
   return 0;
 }

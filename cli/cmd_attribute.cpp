@@ -2,7 +2,6 @@
 // file, every method of attribution.methods, written as scores.npz (DESIGN §2).
 #include <chrono>
 #include <filesystem>
-#include <numeric>
 #include <optional>
 
 #include <fmt/format.h>
@@ -128,8 +127,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   }
 
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
-  std::vector<int> tasks(static_cast<std::size_t>(net.n_outputs()));
-  std::iota(tasks.begin(), tasks.end(), 0);
+  const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
   const int T = static_cast<int>(tasks.size());
   log_info("attribute", "{} sequences of length {} ({}), {} tasks, {} methods, {} threads", seqs.n, seqs.len,
            seqs.source, T, method_list.size(), lb::threads());
@@ -148,20 +146,20 @@ int cmd_attribute(int argc, const char* const* argv) {
                              [&](int done) { progress.update(done); });
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const bool uses_ref = m.kind != attr::Method::Kind::Grad && m.kind != attr::Method::Kind::Ism;
+    const bool uses_ref = attr::uses_reference(m.kind);
     std::string line = fmt::format("{}: {:.3f} s, {:.0f} sequence-tasks/s", m.name, secs,
                                    static_cast<double>(seqs.n) * T / std::max(secs, 1e-9));
     if (uses_ref)
       line += fmt::format(", reference {}{}", attr::reference_name(m.reference),
                           res.n_references > 1 ? fmt::format(" x{}", res.n_references) : "");
-    if (attr::has_delta(m.kind))
+    if (attr::has_delta(m))
       line += fmt::format(", max |{}| {:.3g} (relative {:.3g})",
-                          m.kind == attr::Method::Kind::Ig ? "completeness error" : "summation-to-delta error",
+                          m.kind == attr::Method::Kind::Deeplift ? "summation-to-delta error" : "completeness error",
                           res.max_abs_delta, res.max_rel_delta);
     log_info("attribute", "{}", line);
     // DeepLIFT's sums must match the logit differences up to rounding; IG's error is its
     // quadrature error (reported above, expected to be larger).
-    if (m.kind == attr::Method::Kind::Deeplift && res.max_rel_delta > run.attribution.delta_warn)
+    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && res.max_rel_delta > run.attribution.delta_warn)
       log_warn("attribute",
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "sequence '{}', task {}, reference {}); the contributions do not add up to the logit difference",
@@ -175,7 +173,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   if (!parent.empty()) io::ensure_output_dir(parent.string());
   const std::string stem = output_stem(out);
   io::remove_stale_marker(stem + ".config.ini");  // written last
-  io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), T, scored), compress);
+  io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), compress);
   io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
   log_info("attribute", "wrote {} and {}.config.ini", out, stem);
   return 0;

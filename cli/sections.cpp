@@ -60,8 +60,9 @@ void add_train_options(OptionSet& o, model::TrainConfig& c) {
 void add_attribution_options(OptionSet& o, attr::AttributionConfig& c) {
   o.add("attribution", "methods", &c.methods,
         "comma-separated methods: grad, grad_x_input, ig, guided_backprop, deeplift:<rules> (rescale, revealcancel, "
-        "genomics, or layer=rule;... e.g. deeplift:conv1=rs;conv2=rs;fc1=rc), ism; optional @zeros|@background|"
-        "@shuffle|@dinuc_shuffle overrides attribution.reference for one method");
+        "genomics, or layer=rule;... e.g. deeplift:conv1=rs;conv2=rs;fc1=rc), ism, smoothgrad, smoothgrad_x_input, "
+        "expected_gradients; modifiers +gc (gradient correction) and +rcavg (reverse-complement averaging); "
+        "optional @zeros|@background|@shuffle|@dinuc_shuffle overrides attribution.reference for one method");
   o.add("attribution", "reference", &c.reference,
         "reference of every method without its own @reference: zeros, background, shuffle or dinuc_shuffle");
   o.add("attribution", "background", &c.background, "per-position A,C,G,T frequencies of the background reference");
@@ -69,17 +70,27 @@ void add_attribution_options(OptionSet& o, attr::AttributionConfig& c) {
         "references per sequence for shuffle and dinuc_shuffle (results averaged over them: Multiref-n)");
   o.add("attribution", "deeplift_compatible_shuffle", &c.deeplift_compatible_shuffle,
         "dinuc_shuffle keeps each base's last exit edge, as deeplift's and tangermeme's (not uniform)");
-  o.add("attribution", "seed", &c.seed, "seed of the shuffled references (sequence i draws from stream i)");
+  o.add("attribution", "seed", &c.seed, "seed of the shuffled references and SmoothGrad noise (sequence i draws from stream i)");
   o.add("attribution", "ig_steps", &c.ig_steps, "integrated gradients: quadrature nodes on the path");
   o.add("attribution", "ig_rule", &c.ig_rule, "integrated gradients quadrature: midpoint, trapezoid or gauss_legendre");
   o.add("attribution", "near_zero", &c.near_zero,
-        "DeepLIFT: |delta x| below which Rescale and RevealCancel use the derivative instead of the ratio");
+        "DeepLIFT: |delta x| (or a RevealCancel part) below which the ratio's limit is used (docs/attribution.md)");
   o.add("attribution", "delta_warn", &c.delta_warn,
         "DeepLIFT summation-to-delta error, relative to max(|delta logit|, 1), above which a warning is logged");
   o.add("attribution", "weight_normalize", &c.weight_normalize,
         "normalise the first layer's weights over the 4 bases before attributing (appendix K)");
   o.add("attribution", "mean_normalize", &c.mean_normalize,
         "softmax models: centre the logits over classes before attributing");
+  o.add("attribution", "smoothgrad_samples", &c.smoothgrad_samples, "SmoothGrad: noisy copies per sequence");
+  o.add("attribution", "smoothgrad_noise", &c.smoothgrad_noise,
+        "SmoothGrad: noise sigma as a fraction of each sequence's input range (max - min)");
+  o.add("attribution", "gradient_correction", &c.gradient_correction,
+        "every method (but ism) as if written with +gc: subtract the per-position mean over A,C,G,T");
+  o.add("attribution", "revcomp_average", &c.revcomp_average,
+        "every method as if written with +rcavg: average with the reverse complement's map");
+  o.add("attribution", "tasks", &c.tasks, "output tasks to attribute: all, or increasing indices such as 0,2");
+  o.add("attribution", "store_references", &c.store_references,
+        "also write <method>.references (N, K, 4, L), the references each method used");
   o.add("attribution", "chunk", &c.chunk,
         "sequences per parallel work item; part of the result's definition (results do not depend on --threads)");
 }

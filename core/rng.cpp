@@ -42,6 +42,13 @@ std::uint64_t Rng::next() {
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
+double Rng::normal() {
+  // Box-Muller with u1 in (0, 1] so the logarithm is finite; the second variate is not kept,
+  // so every call consumes exactly two uniforms.
+  const double u1 = 1.0 - uniform(), u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925 * u2);
+}
+
 std::uint64_t Rng::below(std::uint64_t n) {
   LB_CHECK(n > 0, "below(0)");
   u128 m = static_cast<u128>(next()) * n;

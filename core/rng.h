@@ -22,6 +22,8 @@ class Rng {
   std::uint64_t next();
   /// Uniform double in [0, 1) with 53 random bits.
   double uniform();
+  /// Standard normal N(0, 1) by Box-Muller from two uniform() draws (one value per call).
+  double normal();
   /// Uniform integer in [0, n), unbiased (Lemire's multiply-and-reject); n > 0.
   std::uint64_t below(std::uint64_t n);
   /// Index i with probability p[i] / sum(p); p non-negative with a positive sum.

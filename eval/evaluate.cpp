@@ -9,7 +9,9 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "attribution/methods.h"
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "core/metrics.h"
@@ -124,6 +126,18 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
   }
   const auto N = static_cast<std::int64_t>(ids.size());
 
+  // `tasks` (written since attribution.tasks): the metrics here need every task of the dataset.
+  for (const auto& [name, arr] : archive) {
+    if (name != "tasks") continue;
+    const std::vector<std::int64_t> got = arr.to_i64(fmt::format("{}: array 'tasks'", path));
+    std::vector<std::int64_t> all(sim::kNumTasks);
+    for (int t = 0; t < sim::kNumTasks; ++t) all[static_cast<std::size_t>(t)] = t;
+    if (got != all)
+      throw InputError(fmt::format("{}: array 'tasks': scores of a subset of the tasks; expected every task {} "
+                                   "(attribute with attribution.tasks = all), got {}",
+                                   path, fmt::join(all, ","), fmt::join(got, ",")));
+  }
+
   const io::NpyArray& onehot = io::find_array(archive, "onehot", path);
   const std::vector<std::int64_t> want_onehot{N, 4, L};
   if (onehot.shape != want_onehot)
@@ -159,18 +173,14 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
 
   const std::vector<std::int64_t> want{N, sim::kNumTasks, 4, L};
   for (const auto& [name, arr] : archive) {
-    if (name == "ids" || name == "onehot" || name.find('.') != std::string::npos) continue;
+    if (name == "ids" || name == "onehot" || name == "tasks" || name.find('.') != std::string::npos) continue;
     if (arr.shape != want)
       throw InputError(fmt::format("{}: array '{}': wrong shape; expected (N,T,4,L) = {} (N from 'ids', T tasks, L from "
                                    "the dataset {}), got {}",
                                    path, name, shape_str(want), data_where, shape_str(arr.shape)));
     MethodScores m;
     m.name = name;
-    const auto at = name.find('@');
-    const std::string base = name.substr(0, at);
-    if (at != std::string::npos) m.reference = name.substr(at + 1);
-    else if (base == "grad" || base == "ism") m.reference = "none";
-    else m.reference = std::string(default_reference);
+    m.reference = attr::method_reference_label(name, default_reference);
     const std::vector<float> c = arr.to_f32(fmt::format("{}: array '{}'", path, name));
     for (std::size_t e = 0; e < c.size(); ++e)
       if (!std::isfinite(c[e]))

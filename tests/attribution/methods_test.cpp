@@ -12,6 +12,7 @@
 #include "core/alphabet.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "model/layers.h"
 #include "sim/shuffle.h"
 #include "testing/helpers.h"
 
@@ -65,10 +66,12 @@ TEST(ScoresFileTest, ArchiveNamesAndShapes) {
   ism.ism = Mat::Zero(4, T * n * L);
   const std::vector<ScoredMethod> methods{{"deeplift:genomics", dl}, {"ism", ism}};
   const std::vector<std::string> ids{"a", "bb"};
-  const auto a = scores_archive(ids, Mat::Zero(4, n * L), model::Shape{4, 1, L}, T, methods);
+  const std::vector<int> tasks{0, 1, 2};
+  const auto a = scores_archive(ids, Mat::Zero(4, n * L), model::Shape{4, 1, L}, tasks, methods);
   std::vector<std::string> names;
   for (const auto& [name, arr] : a) names.push_back(name + " " + arr.shape_str() + " " + arr.dtype);
-  EXPECT_EQ(names, (std::vector<std::string>{"ids (2,) <U2", "onehot (2,4,5) <f4", "deeplift:genomics (2,3,4,5) <f4",
+  EXPECT_EQ(names, (std::vector<std::string>{"ids (2,) <U2", "onehot (2,4,5) <f4", "tasks (3,) <i8",
+                                             "deeplift:genomics (2,3,4,5) <f4",
                                              "deeplift:genomics.hypothetical (2,3,4,5) <f4",
                                              "deeplift:genomics.delta (2,3) <f4", "ism (2,3,4,5) <f4",
                                              "ism.ism (2,3,4,5) <f4"}));
@@ -136,10 +139,10 @@ TEST(MethodsTest, ParseMethodsErrors) {
   const AttributionConfig cfg;
   EXPECT_THROW_MSG(parse_methods("grad,deeplft:rescale", net, cfg), ConfigError,
                    "attribution.methods: unknown method 'deeplft:rescale'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, got 'deeplft:rescale'");
+                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'deeplft:rescale'");
   EXPECT_THROW_MSG(parse_methods("ig:5", net, cfg), ConfigError,
                    "attribution.methods: unknown method 'ig:5'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, got 'ig:5'");
+                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'ig:5'");
   EXPECT_THROW_MSG(parse_methods("deeplift:rescale@ones", net, cfg), ConfigError,
                    "attribution.methods: unknown reference 'ones' in 'deeplift:rescale@ones'; expected zeros, "
                    "background, shuffle or dinuc_shuffle, got 'ones'");
@@ -185,7 +188,7 @@ TEST(MethodsTest, ValidateNamesTheOption) {
                    "attribution.chunk: too small; expected a value >= 1, got 0");
   EXPECT_THROW_MSG(validate(bad([](auto& c) { c.methods = "grad,saliency"; })), ConfigError,
                    "attribution.methods: unknown method 'saliency'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, got 'saliency'");
+                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'saliency'");
   // The background's own check, with this option's name.
   try {
     validate(bad([](auto& c) { c.background = {0.3, 0.2, 0.2, 0.4}; }));
@@ -430,6 +433,349 @@ TEST(MethodsTest, RunMethodErrors) {
   EXPECT_THROW_MSG(run_method(method(net, "grad", mean), net, random_one_hot(1, kLen, 1), 1, kTasks, mean), ConfigError,
                    "attribution.mean_normalize: centres the logits of a softmax model; expected model.output = "
                    "softmax, got sigmoid");
+}
+
+
+// ---- Methods beyond the paper and the modifiers (docs/attribution.md) ---------------------
+
+TEST(MethodsTest, ParseModifiersAndNewKinds) {
+  const auto net = small_net();
+  AttributionConfig cfg;
+  const auto ms = parse_methods(
+      "smoothgrad,smoothgrad_x_input@zeros,expected_gradients,expected_gradients@shuffle,grad+gc,"
+      "deeplift:rescale+gc+rcavg@zeros,ig+rcavg,deeplift:conv1=rs;conv2=rc+gc",
+      net, cfg);
+  ASSERT_EQ(ms.size(), 8u);
+  using K = Method::Kind;
+  EXPECT_EQ(ms[0].kind, K::SmoothGrad);
+  EXPECT_EQ(ms[1].kind, K::SmoothGradXInput);
+  EXPECT_EQ(ms[1].reference, ReferenceKind::Zeros);
+  EXPECT_EQ(ms[2].kind, K::ExpectedGradients);
+  EXPECT_EQ(ms[2].reference, ReferenceKind::DinucShuffle);  // its own default, not attribution.reference
+  EXPECT_EQ(ms[3].reference, ReferenceKind::Shuffle);
+  EXPECT_TRUE(ms[4].gradient_correction);
+  EXPECT_FALSE(ms[4].revcomp_average);
+  EXPECT_EQ(ms[5].kind, K::Deeplift);
+  EXPECT_TRUE(ms[5].gradient_correction && ms[5].revcomp_average);
+  EXPECT_EQ(ms[5].reference, ReferenceKind::Zeros);
+  EXPECT_EQ(ms[5].rules.by_layer, parse_rules(net, "rescale").by_layer);
+  EXPECT_TRUE(ms[6].revcomp_average && !ms[6].gradient_correction);
+  EXPECT_EQ(ms[7].rules.by_layer, parse_rules(net, "conv1=rs,conv2=rc").by_layer);
+  EXPECT_TRUE(ms[7].gradient_correction);
+  EXPECT_FALSE(has_delta(ms[5]));  // +gc drops the delta
+  EXPECT_TRUE(has_delta(ms[6]));
+  EXPECT_TRUE(has_delta(ms[2]));
+  // The config switches apply to every method (ism excepted for the correction).
+  cfg.gradient_correction = cfg.revcomp_average = true;
+  const auto all = parse_methods("grad,ism", net, cfg);
+  EXPECT_TRUE(all[0].gradient_correction && all[0].revcomp_average);
+  EXPECT_TRUE(!all[1].gradient_correction && all[1].revcomp_average);
+}
+
+TEST(MethodsTest, ParseModifierErrors) {
+  const auto net = small_net();
+  const AttributionConfig cfg;
+  EXPECT_THROW_MSG(parse_methods("grad+gradcorr", net, cfg), ConfigError,
+                   "attribution.methods: unknown modifier '+gradcorr' in 'grad+gradcorr'; expected +gc or +rcavg, got "
+                   "'+gradcorr'");
+  EXPECT_THROW_MSG(parse_methods("ig+gc+gc", net, cfg), ConfigError,
+                   "attribution.methods: modifier '+gc' twice in 'ig+gc+gc'; expected each modifier once, got "
+                   "'ig+gc+gc'");
+  EXPECT_THROW_MSG(parse_methods("ism+gc", net, cfg), ConfigError,
+                   "attribution.methods: +gc corrects gradients and hypothetical scores; expected a gradient-based "
+                   "method, got 'ism+gc'");
+  EXPECT_THROW_MSG(parse_methods("expected_gradients@zeros", net, cfg), ConfigError,
+                   "attribution.methods: expected_gradients averages over shuffled references; expected @shuffle or "
+                   "@dinuc_shuffle, got 'expected_gradients@zeros'");
+  EXPECT_THROW_MSG(parse_methods("smoothgrad@background", net, cfg), ConfigError,
+                   "attribution.methods: method 'smoothgrad' takes no reference; expected 'smoothgrad', got "
+                   "'smoothgrad@background'");
+  AttributionConfig bad = cfg;
+  bad.smoothgrad_samples = 0;
+  EXPECT_THROW_MSG(validate(bad), ConfigError, "attribution.smoothgrad_samples: too small; expected a value >= 1, got 0");
+  bad = cfg;
+  bad.smoothgrad_noise = -0.1;
+  EXPECT_THROW_MSG(validate(bad), ConfigError,
+                   "attribution.smoothgrad_noise: must be non-negative; expected a value >= 0, got -0.1");
+}
+
+TEST(MethodsTest, ReferenceLabelsFromNames) {
+  EXPECT_EQ(method_reference_label("grad", "background"), "none");
+  EXPECT_EQ(method_reference_label("ism", "background"), "none");
+  EXPECT_EQ(method_reference_label("smoothgrad+gc", "background"), "none");
+  EXPECT_EQ(method_reference_label("deeplift:rescale", "background"), "background");
+  EXPECT_EQ(method_reference_label("deeplift:rescale+gc@zeros", "background"), "zeros");
+  EXPECT_EQ(method_reference_label("expected_gradients", "background"), "dinuc_shuffle");
+  EXPECT_EQ(method_reference_label("expected_gradients@shuffle", "background"), "shuffle");
+}
+
+TEST(MethodsTest, ParseTasks) {
+  EXPECT_EQ(parse_tasks("all", 3), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(parse_tasks(" 0, 2", 3), (std::vector<int>{0, 2}));
+  EXPECT_EQ(parse_tasks("1", 3), (std::vector<int>{1}));
+  EXPECT_THROW_MSG(parse_tasks("3", 3), ConfigError,
+                   "attribution.tasks: bad task '3'; expected all or task indices in [0, 3) separated by commas, got "
+                   "'3'");
+  EXPECT_THROW_MSG(parse_tasks("0,x", 3), ConfigError,
+                   "attribution.tasks: bad task 'x'; expected all or task indices in [0, 3) separated by commas, got "
+                   "'0,x'");
+  EXPECT_THROW_MSG(parse_tasks("", 3), ConfigError,
+                   "attribution.tasks: bad task ''; expected all or task indices in [0, 3) separated by commas, got ''");
+  EXPECT_THROW_MSG(parse_tasks("2,0", 3), ConfigError,
+                   "attribution.tasks: tasks out of order; expected distinct indices in increasing order, got '2,0'");
+  EXPECT_THROW_MSG(parse_tasks("1,1", 3), ConfigError,
+                   "attribution.tasks: tasks out of order; expected distinct indices in increasing order, got '1,1'");
+}
+
+// A linear model on one-hot input, flatten -> dense(1) with weights w[c][l] (PyTorch's flatten
+// order, feature c*L + l): the gradient is w, so by hand, at position 0 with w = (1, 2, 3, 6):
+// mean 3, corrected (-2, -1, 0, 3); at position 1 with w = (0, 0, 4, -4): mean 0, unchanged.
+model::Network linear_net() {
+  model::ModelConfig mc;
+  mc.layers = "flatten fc=dense(1)";
+  model::Network net = model::Network::from_config(mc, model::Shape{4, 1, 2});
+  net.init(1);
+  auto& d = static_cast<model::Dense&>(net.layer(1));
+  const float w[4][2] = {{1, 0}, {2, 0}, {3, 4}, {6, -4}};
+  for (int c = 0; c < 4; ++c)
+    for (int l = 0; l < 2; ++l) d.weight()(0, c * 2 + l) = w[c][l];
+  return net;
+}
+
+TEST(MethodsTest, GradientCorrectionHandCase) {
+  const auto net = linear_net();
+  const std::vector<int> task{0};
+  const Mat x = one_hot({{3, 2}});  // T then G: observed weights 6 and 4
+  AttributionConfig cfg;
+  const auto g = run_method(method(net, "grad", cfg), net, x, 1, task, cfg);
+  const auto gc = run_method(method(net, "grad+gc", cfg), net, x, 1, task, cfg);
+  const float raw[4][2] = {{1, 0}, {2, 0}, {3, 4}, {6, -4}}, corrected[4][2] = {{-2, 0}, {-1, 0}, {0, 4}, {3, -4}};
+  for (int c = 0; c < 4; ++c)
+    for (int l = 0; l < 2; ++l) {
+      EXPECT_FLOAT_EQ(g.contributions(c, l), raw[c][l]);
+      EXPECT_FLOAT_EQ(gc.contributions(c, l), corrected[c][l]);
+    }
+  // With a reference: the corrected hypothetical scores are m - mean(m) whatever the reference
+  // (for the background (0.3, 0.2, 0.2, 0.3) the uncorrected ones are w - 0.3*1 - ... = w - 3.1 at
+  // position 0), the contribution is the corrected score of the observed base (3 and 4), no delta.
+  for (const char* name : {"deeplift:rescale+gc", "deeplift:rescale+gc@zeros", "grad_x_input+gc", "ig+gc@shuffle"}) {
+    SCOPED_TRACE(name);
+    const auto r = run_method(method(net, name, cfg), net, x, 1, task, cfg);
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 2; ++l) EXPECT_NEAR(r.hypothetical(c, l), corrected[c][l], 1e-5f);
+    EXPECT_NEAR(r.contributions(3, 0), 3.0f, 1e-5f);
+    EXPECT_NEAR(r.contributions(2, 1), 4.0f, 1e-5f);
+    EXPECT_EQ(r.contributions(0, 0), 0.0f);
+    EXPECT_EQ(r.delta.size(), 0);
+  }
+  const auto plain = run_method(method(net, "deeplift:rescale", cfg), net, x, 1, task, cfg);
+  EXPECT_NEAR(plain.hypothetical(0, 0), 1.0f - 3.1f, 1e-5f);
+  EXPECT_EQ(plain.delta.size(), 1);
+  // Not for images.
+  model::ModelConfig mc;
+  mc.layers = "flatten dense(2)";
+  model::Network img = model::Network::from_config(mc, model::Shape{1, 3, 3});
+  img.init(1);
+  EXPECT_THROW_MSG(run_method(method(img, "grad+gc", cfg), img, Mat::Ones(1, 9), 1, task, cfg), ConfigError,
+                   "attribution.methods: gradient correction (+gc) of 'grad+gc' needs one-hot DNA input (4 x L); "
+                   "expected a 4xL model input, got 1x3x3");
+}
+
+// On a network, +gc of any reference method equals its uncorrected hypothetical scores minus
+// their mean over bases; grad_x_input+gc's hypothetical equals grad+gc (the reference drops out).
+TEST(MethodsTest, GradientCorrectionOnANetwork) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 21);
+  const AttributionConfig cfg = chunked();
+  for (const char* base : {"deeplift:revealcancel", "ig", "guided_backprop@zeros"}) {
+    const std::string name(base);
+    const auto at = name.find('@');
+    const std::string gc_name = at == std::string::npos ? name + "+gc" : name.substr(0, at) + "+gc" + name.substr(at);
+    const auto a = run_method(method(net, name, cfg), net, x, kN, kTasks, cfg);
+    const auto b = run_method(method(net, gc_name, cfg), net, x, kN, kTasks, cfg);
+    Mat want = a.hypothetical;
+    want.rowwise() -= want.colwise().mean().eval();
+    EXPECT_TRUE(b.hypothetical.isApprox(want, 1e-5f)) << gc_name;
+    EXPECT_TRUE(b.contributions.isApprox(at_observed(want, x, kN, 3, kLen), 1e-5f)) << gc_name;
+  }
+  const auto g = run_method(method(net, "grad+gc", cfg), net, x, kN, kTasks, cfg);
+  const auto gx = run_method(method(net, "grad_x_input+gc", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_LE((g.contributions - gx.hypothetical).cwiseAbs().maxCoeff(), 1e-5f);
+  EXPECT_LE(g.contributions.colwise().sum().cwiseAbs().maxCoeff(), 1e-5f);  // mean zero per position
+}
+
+// SmoothGrad with no noise is the gradient; on a linear model it is the gradient for any noise.
+TEST(MethodsTest, SmoothGradDegenerateCases) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 22);
+  AttributionConfig cfg = chunked();
+  cfg.smoothgrad_noise = 0;
+  cfg.smoothgrad_samples = 3;
+  const auto sg = run_method(method(net, "smoothgrad", cfg), net, x, kN, kTasks, cfg);
+  const auto g = run_method(method(net, "grad", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_TRUE(sg.contributions.isApprox(g.contributions, 1e-6f));
+  const auto sgx = run_method(method(net, "smoothgrad_x_input", cfg), net, x, kN, kTasks, cfg);
+  const auto gx = run_method(method(net, "grad_x_input", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_TRUE(sgx.contributions.isApprox(gx.contributions, 1e-6f));
+  EXPECT_TRUE(sgx.hypothetical.isApprox(gx.hypothetical, 1e-6f));
+  const auto lin = linear_net();
+  AttributionConfig noisy;
+  noisy.smoothgrad_noise = 0.5;
+  const std::vector<int> task{0};
+  const Mat xl = one_hot({{0, 1}});
+  const auto l = run_method(method(lin, "smoothgrad", noisy), lin, xl, 1, task, noisy);
+  EXPECT_TRUE(l.contributions.isApprox(run_method(method(lin, "grad", noisy), lin, xl, 1, task, noisy).contributions,
+                                       1e-6f));
+}
+
+// One ReLU unit z = w·x + b, o = z+ (then a unit dense): the gradient is w·1{z > 0}, so
+// SmoothGrad's expectation is w·Φ(z / (σ‖w‖)) with σ = noise (the one-hot input's range is 1).
+// With 4000 samples the mean of the indicator has sd <= 0.5/sqrt(4000) = 0.0079; 5 sd = 0.04.
+// (Checked to fail when σ ignores the input range factor or the noise is not Gaussian-scaled:
+// noise x 2 moves Φ(0.6/0.3) = 0.977 to Φ(1) = 0.84.)
+TEST(MethodsTest, SmoothGradMatchesTheGaussianExpectation) {
+  model::ModelConfig mc;
+  mc.layers = "flatten fc1=dense(1) relu fc2=dense(1)";
+  model::Network net = model::Network::from_config(mc, model::Shape{4, 1, 1});
+  net.init(1);
+  auto& d1 = static_cast<model::Dense&>(net.layer(1));
+  d1.weight() << 1.0f, -1.0f, 0.5f, 0.5f;  // ‖w‖ = sqrt(2.5)
+  d1.bias()(0, 0) = -0.4f;
+  auto& d2 = static_cast<model::Dense&>(net.layer(3));
+  d2.weight()(0, 0) = 1.0f;
+  d2.bias()(0, 0) = 0.0f;
+  AttributionConfig cfg;
+  cfg.smoothgrad_samples = 4000;
+  cfg.smoothgrad_noise = 0.3 / std::sqrt(2.5);  // σ‖w‖ = 0.3
+  const std::vector<int> task{0};
+  const Mat x = one_hot({{0}});  // z = 1 - 0.4 = 0.6
+  const auto r = run_method(method(net, "smoothgrad", cfg), net, x, 1, task, cfg);
+  const double p = 0.5 * std::erfc(-0.6 / 0.3 / std::sqrt(2.0));  // Φ(2) = 0.977
+  const float w[4] = {1.0f, -1.0f, 0.5f, 0.5f};
+  for (int c = 0; c < 4; ++c) EXPECT_NEAR(r.contributions(c, 0), w[c] * p, std::fabs(w[c]) * 0.04) << c;
+}
+
+// SmoothGrad's noise belongs to the sequence (its stream), not to the chunk or the thread.
+TEST(MethodsTest, SmoothGradIsDeterministicPerSequence) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 23);
+  AttributionConfig cfg = chunked(3);
+  cfg.smoothgrad_samples = 4;
+  const auto a = run_method(method(net, "smoothgrad_x_input", cfg), net, x, kN, kTasks, cfg, 40);
+  AttributionConfig other = chunked(2);
+  other.smoothgrad_samples = 4;
+  set_threads(2);
+  const auto b = run_method(method(net, "smoothgrad_x_input", other), net, x, kN, kTasks, other, 40);
+  set_threads(1);
+  EXPECT_EQ(a.contributions, b.contributions);
+  // Sequence 2 alone with its stream 42 gets the same map.
+  const Mat x2 = x.middleCols(2 * kLen, kLen);
+  const auto c = run_method(method(net, "smoothgrad_x_input", cfg), net, x2, 1, std::vector<int>{1}, cfg, 42);
+  EXPECT_TRUE(c.contributions.isApprox(a.contributions.middleCols((1 * kN + 2) * kLen, kLen), 1e-6f));
+  // Another seed, other noise.
+  cfg.seed = 2;
+  const auto d = run_method(method(net, "smoothgrad_x_input", cfg), net, x, kN, kTasks, cfg, 40);
+  EXPECT_NE(a.contributions, d.contributions);
+}
+
+// Expected gradients is IG averaged over the shuffled references: the same numbers as
+// ig@dinuc_shuffle, with a delta, at K times IG's cost.
+TEST(MethodsTest, ExpectedGradientsIsIgOverShuffledReferences) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 24);
+  AttributionConfig cfg = chunked();
+  cfg.n_shuffles = 3;
+  const auto eg = run_method(method(net, "expected_gradients", cfg), net, x, kN, kTasks, cfg);
+  const auto ig = run_method(method(net, "ig@dinuc_shuffle", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_EQ(eg.contributions, ig.contributions);
+  EXPECT_EQ(eg.hypothetical, ig.hypothetical);
+  EXPECT_EQ(eg.delta, ig.delta);
+  EXPECT_EQ(eg.n_references, 3);
+  // Completeness: with many Gauss-Legendre nodes the error vanishes.
+  cfg.ig_steps = 24;
+  cfg.ig_rule = "gauss_legendre";
+  const auto fine = run_method(method(net, "expected_gradients", cfg), net, x, kN, kTasks, cfg);
+  EXPECT_LT(fine.max_rel_delta, 1e-3);
+}
+
+// +rcavg: ½(map(x) + rc(map(rc(x)))), built here from two plain runs; symmetric under x -> rc(x);
+// its delta is the mean of the two passes' errors (summation to the mean Δlogit).
+TEST(MethodsTest, RevcompAveraging) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 25);
+  const AttributionConfig cfg = chunked();
+  auto rc = [](const Mat& m, int len = kLen) {
+    Mat out(m.rows(), m.cols());
+    for (Eigen::Index b = 0; b < m.cols() / len; ++b) out.middleCols(b * len, len) = m.middleCols(b * len, len).reverse();
+    return out;
+  };
+  // A by-hand reverse complement: AACG -> CGTT.
+  EXPECT_EQ(rc(one_hot({{0, 0, 1, 2}}), 4), one_hot({{1, 2, 3, 3}})) << "helper";
+  for (const char* base : {"deeplift:revealcancel", "grad", "ism", "ig"}) {
+    const std::string name = std::string(base) + "+rcavg@zeros";
+    const std::string plain_name = std::string(base) + (std::string(base) == "grad" || std::string(base) == "ism" ? "" : "@zeros");
+    const std::string avg_name = std::string(base) == "grad" || std::string(base) == "ism" ? std::string(base) + "+rcavg" : name;
+    SCOPED_TRACE(avg_name);
+    const auto avg = run_method(method(net, avg_name, cfg), net, x, kN, kTasks, cfg);
+    const auto fwd = run_method(method(net, plain_name, cfg), net, x, kN, kTasks, cfg);
+    const auto rev = run_method(method(net, plain_name, cfg), net, rc(x), kN, kTasks, cfg);
+    EXPECT_TRUE(avg.contributions.isApprox(0.5f * (fwd.contributions + rc(rev.contributions)), 1e-5f));
+    if (fwd.hypothetical.size()) {
+      EXPECT_TRUE(avg.hypothetical.isApprox(0.5f * (fwd.hypothetical + rc(rev.hypothetical)), 1e-5f));
+    }
+    if (fwd.ism.size()) {
+      EXPECT_TRUE(avg.ism.isApprox(0.5f * (fwd.ism + rc(rev.ism)), 1e-5f));
+    }
+    if (fwd.delta.size()) {
+      EXPECT_LE((avg.delta - 0.5f * (fwd.delta + rev.delta)).cwiseAbs().maxCoeff(), 1e-5f);
+      EXPECT_NEAR(avg.max_abs_delta, std::max(fwd.max_abs_delta, rev.max_abs_delta), 1e-6);
+    }
+    const auto sym = run_method(method(net, avg_name, cfg), net, rc(x), kN, kTasks, cfg);
+    EXPECT_TRUE(sym.contributions.isApprox(rc(avg.contributions), 1e-5f));
+  }
+}
+
+// The stored references are the shuffles each sequence drew, and with them anyone can check
+// summation-to-delta from the network's own outputs: Σ contributions = mean_k (logit(x) -
+// logit(ref_k)) up to float rounding.
+TEST(MethodsTest, StoredReferencesAllowAnIndependentSummationCheck) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 26);
+  AttributionConfig cfg = chunked();
+  cfg.n_shuffles = 3;
+  cfg.store_references = true;
+  const auto res = run_method(method(net, "deeplift:genomics@dinuc_shuffle", cfg), net, x, kN, kTasks, cfg, 7);
+  ASSERT_EQ(res.references.rows(), 4);
+  ASSERT_EQ(res.references.cols(), kN * 3 * kLen);
+  EXPECT_EQ(res.references, sim::shuffle_one_hot(x, kN, kLen, sim::ShuffleKind::Dinuc, 3, cfg.seed, 7));
+  model::Trace tx, tr;
+  net.forward(x, kN, tx);
+  net.forward(res.references, kN * 3, tr);
+  const Mat& lx = net.logits(tx);
+  const Mat& lr = net.logits(tr);
+  for (int i = 0; i < kN; ++i)
+    for (int t = 0; t < 3; ++t) {
+      double want = 0;
+      for (int k = 0; k < 3; ++k) want += (lx(t, i) - lr(t, i * 3 + k)) / 3.0;
+      const double got = res.contributions.middleCols((t * kN + i) * kLen, kLen).sum();
+      EXPECT_NEAR(got, want, 1e-4 * std::max(1.0, std::fabs(want))) << i << " " << t;
+    }
+  // Shared references are repeated per sequence; methods without a reference store none.
+  const auto bg = run_method(method(net, "grad_x_input", cfg), net, x, kN, kTasks, cfg);
+  ASSERT_EQ(bg.references.cols(), kN * kLen);
+  EXPECT_EQ(bg.references.middleCols(2 * kLen, kLen), background_reference(cfg.background, kLen).values);
+  EXPECT_EQ(run_method(method(net, "grad", cfg), net, x, kN, kTasks, cfg).references.size(), 0);
+}
+
+// A subset of tasks is the matching slice of the all-task result.
+TEST(MethodsTest, TaskSubsetIsASliceOfAllTasks) {
+  const auto net = small_net();
+  const Mat x = random_one_hot(kN, kLen, 27);
+  const AttributionConfig cfg = chunked();
+  const auto all = run_method(method(net, "deeplift:rescale", cfg), net, x, kN, kTasks, cfg);
+  const auto two = run_method(method(net, "deeplift:rescale", cfg), net, x, kN, std::vector<int>{2}, cfg);
+  EXPECT_TRUE(two.contributions.isApprox(all.contributions.middleCols(2 * kN * kLen, kN * kLen), 1e-6f));
+  EXPECT_LE((two.delta.row(0) - all.delta.row(2)).cwiseAbs().maxCoeff(), 1e-6f);
 }
 
 }  // namespace

@@ -419,7 +419,7 @@ TEST(CliTest, AttributeSmokeWritesScores) {
   EXPECT_NE(ini.find("n_shuffles = 3\n"), std::string::npos) << ini;
 
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   const std::string script =
       "import numpy as np\n"
       "z = np.load('" + scores + "')\n"
@@ -435,6 +435,7 @@ TEST(CliTest, AttributeSmokeWritesScores) {
   EXPECT_EQ(p.out.substr(0, p.out.find("max delta")),
             "ids <U7 (40,)\n"
             "onehot float32 (40, 4, 200)\n"
+            "tasks int64 (3,)\n"
             "grad float32 (40, 3, 4, 200)\n"
             "grad_x_input float32 (40, 3, 4, 200)\n"
             "grad_x_input.hypothetical float32 (40, 3, 4, 200)\n"
@@ -485,9 +486,14 @@ TEST(CliTest, AttributeBadArguments) {
                        "attribution: bad rule spec 'rescal'; expected rescale, revealcancel, genomics or layer=rule "
                        "items, got 'rescal'",
                        tmp.file("out"));
-  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,smoothgrad",
-                       "attribution.methods: unknown method 'smoothgrad'; expected one of grad, grad_x_input, ig, "
-                       "guided_backprop, deeplift:<rules>, ism, got 'smoothgrad'",
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,smoothgrads",
+                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, grad_x_input, ig, "
+                       "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, "
+                       "got 'smoothgrads'",
+                       tmp.file("out"));
+  expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --attribution.tasks 0,3",
+                       "attribution.tasks: bad task '3'; expected all or task indices in [0, 3) separated by commas, "
+                       "got '0,3'",
                        tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --attribution.ig_steps 0",
                        "attribution.ig_steps: too small; expected a value >= 1, got 0", tmp.file("out"));
@@ -652,9 +658,53 @@ TEST(CliEvaluateTest, MismatchedScoresFailCleanly) {
             std::string::npos) << r.err;
 }
 
-// The whole smoke pipeline; skipped until `liftbench attribute` exists in this build.
+// The methods beyond the paper go through attribute and evaluate like the others; a subset of
+// tasks is stored with its indices, and evaluate (which needs every task) says so.
+TEST(CliEvaluateTest, NewMethodsTaskSubsetsAndStoredReferences) {
+  TempDir tmp;
+  const std::string scores = tmp.file("s.npz"), out = tmp.file("ev");
+  const std::string methods = "smoothgrad,smoothgrad_x_input,expected_gradients,deeplift:rescale+gc+rcavg@zeros,"
+                              "ig+rcavg";
+  auto r = run_liftbench("attribute -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
+                         " --methods " + methods + " --attribution.smoothgrad_samples 3 --attribution.n_shuffles 2 -o " +
+                         scores);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(expected_gradients: .* reference dinuc_shuffle x2, max \|completeness error\| )")))
+      << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(deeplift:rescale\+gc\+rcavg@zeros: [\d.]+ s, \d+ sequence-tasks/s, reference zeros
+)")))
+      << r.err;  // no delta after the correction
+  r = run_liftbench("evaluate -q -c " + kSmoke + " --data " + smoke_data() + " --scores " + scores + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string tsv = read_text(out + "/metrics.tsv");
+  for (const std::string m :
+       {"smoothgrad", "smoothgrad_x_input", "expected_gradients", "deeplift:rescale+gc+rcavg@zeros", "ig+rcavg"})
+    EXPECT_NE(tsv.find("\n" + m + "\t"), std::string::npos) << m << "\n" << tsv.substr(0, 400);
+  EXPECT_NE(read_text(out + "/metrics.json").find("\"expected_gradients\""), std::string::npos);
+
+  const std::string sub = tmp.file("sub.npz");
+  r = run_liftbench("attribute -q -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
+                    " --methods deeplift:rescale@dinuc_shuffle,grad --attribution.tasks 0,2 "
+                    "--attribution.store_references true --attribution.n_shuffles 2 -o " + sub);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const io::NpzArchive a = io::read_npz(sub);
+  std::map<std::string, std::string> shapes;
+  for (const auto& [name, arr] : a) shapes[name] = arr.shape_str();
+  EXPECT_EQ(shapes.at("tasks"), "(2,)");
+  EXPECT_EQ(io::find_array(a, "tasks", sub).to_i64("tasks"), (std::vector<std::int64_t>{0, 2}));
+  EXPECT_EQ(shapes.at("deeplift:rescale@dinuc_shuffle"), "(40,2,4,200)");
+  EXPECT_EQ(shapes.at("deeplift:rescale@dinuc_shuffle.references"), "(40,2,4,200)");
+  EXPECT_EQ(shapes.at("deeplift:rescale@dinuc_shuffle.delta"), "(40,2)");
+  EXPECT_EQ(shapes.count("grad.references"), 0u);
+  r = run_liftbench("evaluate -q -c " + kSmoke + " --data " + smoke_data() + " --scores " + sub + " -o " +
+                    tmp.file("ev2"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "liftbench: error: " + sub + ": array 'tasks': scores of a subset of the tasks; expected every task "
+                   "0,1,2 (attribute with attribution.tasks = all), got 0,2\n");
+}
+
+// The whole smoke pipeline.
 TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
-  if (run_liftbench("attribute --help").exit_code != 0) GTEST_SKIP() << "liftbench attribute is not built";
   TempDir tmp;
   const std::string data = tmp.file("data"), model = tmp.file("model.npz"), scores = tmp.file("scores.npz"),
                     out = tmp.file("ev");

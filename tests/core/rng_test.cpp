@@ -50,6 +50,26 @@ TEST(RngTest, UniformInUnitIntervalWithCorrectMean) {
   EXPECT_NEAR(sum / n, 0.5, 5 * std::sqrt(1.0 / 12 / n));
 }
 
+// Normal: mean 0, variance 1, and the share beyond 1.96 is 5%. n = 200000: sd of the mean
+// 2.2e-3, of the variance sqrt(2/n) = 3.2e-3, of the tail share sqrt(.05*.95/n) = 4.9e-4; 5
+// sigma each. A wrong Box-Muller (sin/cos of u1, or sqrt(-log u1) without the 2) fails all three.
+TEST(RngTest, NormalHasUnitVarianceAndGaussianTails) {
+  Rng r(9);
+  const int n = 200000;
+  double sum = 0, sq = 0;
+  int tail = 0;
+  for (int i = 0; i < n; ++i) {
+    const double z = r.normal();
+    ASSERT_TRUE(std::isfinite(z));
+    sum += z;
+    sq += z * z;
+    tail += std::abs(z) > 1.959963984540054;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 5 * std::sqrt(1.0 / n));
+  EXPECT_NEAR(sq / n, 1.0, 5 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(static_cast<double>(tail) / n, 0.05, 5 * std::sqrt(0.05 * 0.95 / n));
+}
+
 TEST(RngTest, BelowIsUniformChiSquare) {
   Rng r(11);
   const int k = 7, n = 70000;
