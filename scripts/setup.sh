@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libhts-dev libfmt-dev zlib1g-dev libzip-dev
   googletest libgtest-dev libbenchmark-dev
   samtools bedtools
+  python3-numpy  # reads scores.npz and model.npz in the interop tests
   chromium  # renders the HTML report in tests/eval/report_test.cpp
 )
 

@@ -260,7 +260,7 @@ TEST(ErasureTest, ReportPageHasChartsTableAndMapsAndRenders) {
   EXPECT_NE(h.find("\"pair\":\"8-\\u003e3\""), std::string::npos);
   EXPECT_NE(h.find("<td>8&rarr;3</td><td>deeplift_revealcancel</td><td>4</td>"), std::string::npos);
 
-  if (!std::filesystem::exists("/usr/bin/chromium")) GTEST_SKIP() << "no /usr/bin/chromium";
+  if (!std::filesystem::exists("/usr/bin/chromium")) FAIL() << "no /usr/bin/chromium (scripts/setup.sh installs it)";
   lb::testing::TempDir dir;
   std::vector<ErasureMethod> two(methods.begin(), methods.begin() + 2);
   write_erasure_report(dir.path(), {.net = &net, .data = &data, .rows = &rows, .summary = &summary, .methods = &two,

@@ -234,7 +234,7 @@ TEST(ReportTest, CapsScatterSequences) {
 }
 
 TEST(ReportTest, RendersInHeadlessChromium) {
-  if (!std::filesystem::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (scripts/setup.sh installs it)";
+  if (!std::filesystem::exists(kChromium)) FAIL() << kChromium << " not installed (scripts/setup.sh installs it)";
   TempDir dir;
   write_fake_inputs(dir.path());
   write_report(dir.path(), fake_report_inputs(dir.path()));
@@ -248,7 +248,7 @@ TEST(ReportTest, RendersInHeadlessChromium) {
 }
 
 TEST(ReportTest, ChromiumReportsScriptErrors) {
-  if (!std::filesystem::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (scripts/setup.sh installs it)";
+  if (!std::filesystem::exists(kChromium)) FAIL() << kChromium << " not installed (scripts/setup.sh installs it)";
   TempDir dir;
   write_fake_inputs(dir.path());
   ReportPage page = render_report(dir.path(), fake_report_inputs(dir.path()));

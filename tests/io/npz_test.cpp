@@ -498,7 +498,7 @@ TEST(NpzTest, DeclaredSizesAreCheckedBeforeAllocating) {
 
 TEST(NpzTest, NumpyLoadsOurFiles) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   TempDir dir;
   write_text(dir.file("dump.py"), kDumpScript);
   const std::string expected =
@@ -524,7 +524,7 @@ TEST(NpzTest, NumpyLoadsOurFiles) {
 
 TEST(NpzTest, NumpyLoadsScoresShapedArchive) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   // DESIGN §2 scores.npz: ids (N), onehot (N,4,L), <method> and <method>.hypothetical (N,T,4,L),
   // <method>.delta (N,T); dotted names must survive as numpy keys.
   TempDir dir;
@@ -553,7 +553,7 @@ TEST(NpzTest, NumpyLoadsScoresShapedArchive) {
 
 TEST(NpzTest, ReadsNumpySavezAndSavezCompressed) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   TempDir dir;
   write_text(dir.file("make.py"), R"(import sys, numpy as np
 d = dict(f4=np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 8 - 1,
@@ -609,7 +609,7 @@ with open(sys.argv[4], 'wb') as f: np.lib.format.write_array(f, d['strings'], ve
 
 TEST(NpzTest, NumpyFortranOrderAndBigEndianAreRejected) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   TempDir dir;
   const auto r = run_command(py + " -c \"import sys, numpy as np; "
                                   "np.savez(sys.argv[1], w=np.asfortranarray(np.zeros((2, 3), dtype=np.float32))); "

@@ -201,7 +201,7 @@ TEST(ModelFileTest, WeightsOnlyFileLoadsFromConfigAndMatchesNaive) {
 
 TEST(ModelFileTest, LoadsNumpySavezOfAStateDict) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   TempDir dir;
   // The same pattern as pattern(), written the way a user saves a PyTorch state_dict:
   // np.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()}).
@@ -225,7 +225,7 @@ np.savez(sys.argv[1], **d)
 
 TEST(ModelFileTest, NumpyReadsModelFile) {
   const std::string py = numpy_python();
-  if (py.empty()) GTEST_SKIP() << "no python3 with numpy";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
   TempDir dir;
   Network net = Network::from_config(ModelConfig{}, kInput);
   net.init(5);
