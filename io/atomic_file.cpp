@@ -1,26 +1,99 @@
 // Atomic output files: temporary name in the same directory, rename on commit, removal otherwise.
 #include "io/atomic_file.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.h"
 
 namespace lb::io {
 
 namespace {
-std::atomic<unsigned long> g_temp_counter{0};
+
+namespace fs = std::filesystem;
+
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    const mode_t m = ::umask(0);
+    ::umask(m);
+    return m;
+  }();
+  return mask;
+}
+
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {"", path};
+  return {path.substr(0, slash + 1), path.substr(slash + 1)};
+}
+
+// A random mkstemp suffix, or the numeric counter of earlier versions; libzip adds its own
+// ".XXXXXX" to a temporary it is given.
+bool is_temp_suffix(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  int parts = 1;
+  char prev = '.';
+  for (const char c : s) {
+    if (c == '.') {
+      if (prev == '.') return false;
+      ++parts;
+    } else if (!std::isalnum(static_cast<unsigned char>(c))) {
+      return false;
+    }
+    prev = c;
+  }
+  return prev != '.' && parts <= 2;
+}
+
+// fsync of a file or directory opened by name (read-only is enough on Linux).
+void sync_path(const std::string& path, const std::string& name_for_errors, bool directory) {
+  const int fd = ::open(path.empty() ? "." : path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : O_NOFOLLOW));
+  if (fd < 0) throw io_error(name_for_errors, directory ? "cannot sync its directory" : "cannot write", errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some file systems cannot fsync a directory (EINVAL): nothing more can be done there.
+  if (rc != 0 && !(directory && (err == EINVAL || err == EROFS)))
+    throw io_error(name_for_errors, directory ? "cannot sync its directory" : "cannot write", err);
+}
+
 }  // namespace
 
-std::string temp_path_for(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  return fmt::format("{}.{}.tmp.{}.{}", dir, base, static_cast<long>(::getpid()), g_temp_counter++);
+std::string temp_prefix_for(const std::string& path) {
+  const auto [dir, base] = split_path(path);
+  return fmt::format("{}.{}.tmp.{}.", dir, base, static_cast<long>(::getpid()));
+}
+
+void remove_stale_temps(const std::string& path) {
+  const auto [dir, base] = split_path(path);
+  const std::string prefix = fmt::format(".{}.tmp.", base);
+  std::error_code ec;
+  fs::directory_iterator it(dir.empty() ? fs::path(".") : fs::path(dir), ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    const std::size_t dot = rest.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot > 10) continue;
+    long pid = 0;
+    bool numeric = true;
+    for (const char c : rest.substr(0, dot)) {
+      if (c < '0' || c > '9') numeric = false;
+      else pid = pid * 10 + (c - '0');
+    }
+    if (!numeric || pid <= 0 || !is_temp_suffix(rest.substr(dot + 1))) continue;
+    // Only a writer that no longer exists: a live one (this process included) is mid-write.
+    if (pid == static_cast<long>(::getpid()) || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    ::unlink((dir + name).c_str());  // the name only: a symlink's target is never touched
+  }
 }
 
 void rename_file(const std::string& from, const std::string& to) {
@@ -28,16 +101,25 @@ void rename_file(const std::string& from, const std::string& to) {
     throw IoError(fmt::format("{}: cannot replace (renaming {} into place): {}", to, from, std::strerror(errno)));
 }
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_(temp_path_for(path_)) {
-  errno = 0;
-  fp_ = std::fopen(temp_.c_str(), "wbx");  // x: never clobber an existing file
-  if (!fp_) throw io_error(path_, "cannot create", errno ? errno : EIO);
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  remove_stale_temps(path_);
+  temp_ = temp_prefix_for(path_) + "XXXXXX";
+  const int fd = ::mkostemp(temp_.data(), O_CLOEXEC);  // O_CREAT|O_EXCL: never an existing name
+  if (fd < 0) throw io_error(path_, "cannot create", errno ? errno : EIO);
+  ::fchmod(fd, 0666 & ~process_umask());  // as a file created with open(..., 0666) would be
+  fp_ = ::fdopen(fd, "wb");
+  if (!fp_) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(temp_.c_str());
+    throw io_error(path_, "cannot create", err ? err : EIO);
+  }
 }
 
 AtomicFile::~AtomicFile() {
   if (committed_) return;
   if (fp_) std::fclose(fp_);
-  std::remove(temp_.c_str());
+  ::unlink(temp_.c_str());
 }
 
 void AtomicFile::write(std::string_view bytes) {
@@ -46,9 +128,13 @@ void AtomicFile::write(std::string_view bytes) {
     throw io_error(path_, "cannot write", errno ? errno : EIO);
 }
 
-void AtomicFile::close_stream() {
+void AtomicFile::close_stream() { close_stream(false); }
+
+void AtomicFile::close_stream(bool sync) {
   if (!fp_) return;
-  const bool failed = std::fflush(fp_) != 0 || std::ferror(fp_);
+  errno = 0;
+  bool failed = std::fflush(fp_) != 0 || std::ferror(fp_);
+  if (!failed && sync) failed = ::fsync(::fileno(fp_)) != 0;
   const int err = errno;
   const bool close_failed = std::fclose(fp_) != 0;
   fp_ = nullptr;
@@ -57,9 +143,11 @@ void AtomicFile::close_stream() {
 
 void AtomicFile::commit() {
   LB_CHECK(!committed_, "AtomicFile::commit called twice on {}", path_);
-  close_stream();
+  if (fp_) close_stream(true);
+  else sync_path(temp_, path_, false);  // written by name by a library
   rename_file(temp_, path_);
   committed_ = true;
+  sync_path(split_path(path_).first, path_, true);  // the rename itself, durable
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {

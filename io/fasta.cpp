@@ -63,16 +63,6 @@ std::string format_fasta(const std::vector<FastaRecord>& records, int line_width
   return text;
 }
 
-// Removes the listed files on scope exit unless release() was called.
-struct TempFiles {
-  std::vector<std::string> paths;
-  bool released = false;
-  ~TempFiles() {
-    if (!released)
-      for (const auto& p : paths) std::remove(p.c_str());
-  }
-};
-
 struct FaiDeleter {
   void operator()(faidx_t* fai) const { fai_destroy(fai); }
 };
@@ -133,37 +123,36 @@ void write_fasta_plain(const std::string& path, const std::vector<FastaRecord>& 
 void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& records, int line_width) {
   LB_CHECK(!records.empty(), "write_fasta_bgzf: no records for {} (fai_build3 cannot index an empty FASTA)", path);
   const std::string text = format_fasta(records, line_width);
-  const std::string fai = path + ".fai", gzi = path + ".gzi";
-  TempFiles tmp{{temp_path_for(path), temp_path_for(fai), temp_path_for(gzi)}};
-  const std::string &tmp_data = tmp.paths[0], &tmp_fai = tmp.paths[1], &tmp_gzi = tmp.paths[2];
+  // Three exclusively created temporaries that HTSlib reopens by name (never a planted name).
+  AtomicFile data(path), fai(path + ".fai"), gzi(path + ".gzi");
+  data.close_stream();
+  fai.close_stream();
+  gzi.close_stream();
 
   errno = 0;
-  BGZF* fp = bgzf_open(tmp_data.c_str(), "w");
+  BGZF* fp = bgzf_open(data.temp_path().c_str(), "w");
   if (!fp) throw io_error(path, "cannot create", errno ? errno : EIO);
   const bool ok = bgzf_write(fp, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   const int err = errno;
   if (bgzf_close(fp) < 0 || !ok) throw io_error(path, "cannot write", err ? err : EIO);
 
-  if (fai_build3(tmp_data.c_str(), tmp_fai.c_str(), tmp_gzi.c_str()) != 0)
+  if (fai_build3(data.temp_path().c_str(), fai.temp_path().c_str(), gzi.temp_path().c_str()) != 0)
     throw IoError(fmt::format("{}: cannot build the FASTA index (.fai/.gzi) with fai_build3", path));
-  rename_file(tmp_fai, fai);
-  rename_file(tmp_gzi, gzi);
-  rename_file(tmp_data, path);
-  tmp.released = true;
+  fai.commit();
+  gzi.commit();
+  data.commit();
 }
 
 void write_fasta_indexed(const std::string& path, const std::vector<FastaRecord>& records, int line_width) {
   LB_CHECK(!records.empty(), "write_fasta_indexed: no records for {} (fai_build3 cannot index an empty FASTA)", path);
-  AtomicFile data(path);
+  AtomicFile data(path), fai(path + ".fai");
   data.write(format_fasta(records, line_width));
   data.close_stream();
-  const std::string fai = path + ".fai";
-  TempFiles tmp{{temp_path_for(fai)}};
+  fai.close_stream();
   // No .gzi for a plain file: fai_build3 writes one only for bgzip input.
-  if (fai_build3(data.temp_path().c_str(), tmp.paths[0].c_str(), nullptr) != 0)
+  if (fai_build3(data.temp_path().c_str(), fai.temp_path().c_str(), nullptr) != 0)
     throw IoError(fmt::format("{}: cannot build the FASTA index (.fai) with fai_build3", path));
-  rename_file(tmp.paths[0], fai);
-  tmp.released = true;
+  fai.commit();
   data.commit();
 }
 

@@ -501,7 +501,9 @@ void write_npz(const std::string& path, const NpzArchive& arrays, bool compress)
     write_file_atomic(path, std::string("PK\x05\x06", 4) + std::string(18, '\0'));
     return;
   }
-  const std::string tmp = temp_path_for(path);
+  AtomicFile out(path);  // created exclusively; libzip reopens it by name
+  out.close_stream();
+  const std::string& tmp = out.temp_path();
   int code = 0;
   ZipCloser zc{zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code)};
   if (!zc.z) throw IoError(fmt::format("{}: cannot create: {}", path, zip_message(code)));
@@ -509,7 +511,6 @@ void write_npz(const std::string& path, const NpzArchive& arrays, bool compress)
     const std::string msg = zip_message(e);
     zip_discard(zc.z);
     zc.z = nullptr;
-    std::remove(tmp.c_str());
     return IoError(fmt::format("{}: cannot write: {}", path, msg));
   };
   // Fixed member times (1980-01-01, as numpy.savez writes): identical inputs give identical bytes.
@@ -534,12 +535,7 @@ void write_npz(const std::string& path, const NpzArchive& arrays, bool compress)
   }
   if (zip_close(zc.z) < 0) throw fail(zip_get_error(zc.z));
   zc.z = nullptr;
-  try {
-    rename_file(tmp, path);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  out.commit();
 }
 
 NpzArchive read_npz(const std::string& path) {

@@ -1,7 +1,13 @@
 // Tests for io/atomic_file: temporary names, commit, cleanup, output directories.
 #include "io/atomic_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 #include "testing/helpers.h"
@@ -19,8 +25,57 @@ TEST(AtomicFileTest, TempPathIsHiddenInTheSameDirectory) {
   AtomicFile f(dir.file("out.txt"));
   EXPECT_EQ(f.temp_path().rfind(dir.path() + "/.out.txt.tmp.", 0), 0u) << f.temp_path();
   EXPECT_TRUE(std::filesystem::exists(f.temp_path()));
-  EXPECT_NE(temp_path_for("a.txt"), temp_path_for("a.txt"));
-  EXPECT_EQ(temp_path_for("a.txt").rfind(".a.txt.tmp.", 0), 0u);
+  AtomicFile g(dir.file("out.txt"));
+  EXPECT_NE(f.temp_path(), g.temp_path());
+  EXPECT_EQ(f.temp_path().rfind(temp_prefix_for(dir.file("out.txt")), 0), 0u);
+  EXPECT_EQ(temp_prefix_for("a.txt"), fmt::format(".a.txt.tmp.{}.", static_cast<long>(::getpid())));
+}
+
+// Issue 15 item 4: the temporary was `.<base>.tmp.<pid>.<counter>`, predictable; a symlink
+// planted there made AtomicFile fail ("cannot create: File exists") and made the writers
+// that reopen the name (HTSlib, see FastaTest.PlantedSymlinksAtOldTemporaryNamesAreNotFollowed)
+// write through it. Now the name is random (mkstemp), so the planted names are left alone.
+TEST(AtomicFileTest, PlantedSymlinksAtPredictableNamesDoNotStopOrRedirectTheWrite) {
+  TempDir dir;
+  write_text(dir.file("victim"), "precious");
+  const std::string prefix = temp_prefix_for(dir.file("out.txt"));
+  for (int i = 0; i < 1000; ++i)
+    std::filesystem::create_symlink(dir.file("victim"), prefix + std::to_string(i));
+  write_file_atomic(dir.file("out.txt"), "new");
+  EXPECT_EQ(read_text(dir.file("out.txt")), "new");
+  EXPECT_EQ(read_text(dir.file("victim")), "precious");
+  EXPECT_TRUE(std::filesystem::is_symlink(prefix + "0"));  // a live process's names: not ours to remove
+}
+
+// Issue 15 item 4: a killed run's temporaries stayed forever (failed before: all still there).
+// Those of a process that is gone are removed by the next write of the same output; a live
+// writer's (this process) and other outputs' are not.
+TEST(AtomicFileTest, StaleTemporariesOfADeadRunAreRemovedByTheNextWrite) {
+  TempDir dir;
+  // 999999999 is above any Linux pid_max (at most 2^22): no such process.
+  const std::string dead = dir.file(".out.txt.tmp.999999999.");
+  const std::string live = temp_prefix_for(dir.file("out.txt")) + "Ab12Cd";
+  for (const std::string& p : {dead + "Ab12Cd", dead + "7", dead + "Ab12Cd.Ef34Gh", live,
+                               dir.file(".other.txt.tmp.999999999.Ab12Cd"), dir.file(".out.txt.tmp.999999999.x.y.z")})
+    write_text(p, "left over");
+  std::filesystem::create_symlink(dir.file("victim"), dead + "Zz99Zz");
+  write_text(dir.file("victim"), "precious");
+  write_file_atomic(dir.file("out.txt"), "new");
+  std::vector<std::string> kept{".other.txt.tmp.999999999.Ab12Cd", ".out.txt.tmp.999999999.x.y.z",
+                                 std::filesystem::path(live).filename().string(), "out.txt", "victim"};
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(list_dir(dir.path()), kept);
+  EXPECT_EQ(read_text(dir.file("victim")), "precious");
+}
+
+// mkstemp creates 0600; an output is still created as open(..., 0666) would be under the umask.
+TEST(AtomicFileTest, OutputHasTheUsualPermissions) {
+  TempDir dir;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  write_file_atomic(dir.file("a.txt"), "x");
+  const auto perms = std::filesystem::status(dir.file("a.txt")).permissions();
+  EXPECT_EQ(static_cast<unsigned>(perms) & 0777u, 0666u & ~static_cast<unsigned>(mask)) << "umask " << mask;
 }
 
 TEST(AtomicFileTest, DestroyWithoutCommitLeavesNoFile) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/gzip_util.h"
 #include "testing/helpers.h"
 
@@ -193,6 +194,27 @@ TEST(FastaTest, IndexedPlainWriteIsSamtoolsLayout) {
   // Nothing to index: a contract error, no file left behind.
   EXPECT_THROW(write_fasta_indexed(dir.file("e.fa"), {}), Error);
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"out.fa", "out.fa.fai"}));
+}
+
+// Issue 15 item 4: the index temporaries had predictable names (`.<base>.tmp.<pid>.<counter>`)
+// that HTSlib opened without O_EXCL, so a symlink planted there made write_fasta_bgzf write
+// through it (the victim became BGZF bytes) and write_fasta_indexed fail with "File exists".
+// Every temporary is now made by mkstemp; the planted names and their target stay untouched.
+TEST(FastaTest, PlantedSymlinksAtOldTemporaryNamesAreNotFollowed) {
+  TempDir dir;
+  write_text(dir.file("victim"), "precious");
+  for (const char* base : {"seqs.fa", "seqs.fa.fai", "seqs.fa.gz", "seqs.fa.gz.fai", "seqs.fa.gz.gzi"})
+    for (int i = 0; i < 2000; ++i)
+      std::filesystem::create_symlink(dir.file("victim"), temp_prefix_for(dir.file(base)) + std::to_string(i));
+  const std::vector<FastaRecord> recs = {{"chr1", "", long_seq(), 0}, {"chr2", "", "ACGTN", 0}};
+  write_fasta_indexed(dir.file("seqs.fa"), recs);
+  write_fasta_bgzf(dir.file("seqs.fa.gz"), recs);
+  EXPECT_EQ(read_text(dir.file("victim")), "precious");
+  EXPECT_EQ(read_text(dir.file("seqs.fa.fai")), "chr1\t130\t6\t60\t61\nchr2\t5\t145\t5\t6\n");
+  EXPECT_EQ(read_fasta(dir.file("seqs.fa.gz")).size(), 2u);
+  EXPECT_EQ(fetch_fasta_region(dir.file("seqs.fa.gz"), "chr2"), "ACGTN");
+  EXPECT_FALSE(std::filesystem::is_symlink(dir.file("seqs.fa.gz.fai")));
+  EXPECT_EQ(list_dir(dir.path()).size(), 5u * 2000u + 6u);  // the planted names, victim and the five outputs
 }
 
 TEST(FastaTest, FetchRegionThroughTheIndex) {

@@ -296,7 +296,8 @@ TEST(NpzTest, WriteIntoMissingDirectoryIsIoErrorAndLeavesNothing) {
     write_npz(dir.file("no/such/dir/m.npz"), every_dtype());
     ADD_FAILURE() << "expected IoError";
   } catch (const IoError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(dir.file("no/such/dir/m.npz") + ": cannot write: ", 0), 0u) << e.what();
+    // The temporary is created first (exclusively, beside the output), so this is where it fails.
+    EXPECT_EQ(std::string(e.what()), dir.file("no/such/dir/m.npz") + ": cannot create: No such file or directory");
   }
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{});
 }
