@@ -2,6 +2,7 @@
 // letter-probability matrices. Log-odds matrices, URLs and free text are skipped.
 #include "io/meme.h"
 
+#include <cmath>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -27,7 +28,9 @@ bool looks_numeric(std::string_view line) {
   return !t.empty() && detail::parse_double(t[0]).has_value();
 }
 
-std::array<double, 4> parse_row(const std::string& path, long ln, std::string_view line) {
+// One matrix row, checked here where its line is known (sim::Pwm checks again, but can only
+// name the MOTIF line).
+std::array<double, 4> parse_row(const std::string& path, long ln, std::string_view line, const MemeMotif& m) {
   const auto t = detail::split_ws(line);
   std::array<double, 4> row{};
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -37,6 +40,18 @@ std::array<double, 4> parse_row(const std::string& path, long ln, std::string_vi
   }
   if (t.size() != 4)
     throw input_error(path, ln, "wrong number of values in matrix row", "4 (alength= 4)", std::to_string(t.size()));
+  const std::size_t position = m.probs.size() + 1;
+  double sum = 0;
+  for (std::size_t b = 0; b < 4; ++b) {
+    if (!(row[b] >= 0 && row[b] <= 1))
+      throw input_error(path, ln,
+                        fmt::format("motif '{}' position {}: probability of {} out of range", m.name, position, "ACGT"[b]),
+                        "a value in [0, 1]", quote_token(t[b]));
+    sum += row[b];
+  }
+  if (!(std::fabs(sum - 1) <= 1e-3))
+    throw input_error(path, ln, fmt::format("motif '{}' position {}: probabilities do not sum to 1", m.name, position),
+                      "a sum of 1 within 1e-3", fmt::format("{:g}", sum));
   return row;
 }
 
@@ -86,8 +101,11 @@ MemeFile read_meme(const std::string& path) {
       file.strands = std::string(detail::trim(s.substr(8)));
     } else if (detail::starts_with(s, "Background letter frequencies")) {
       std::string_view bg;
-      while (in.next(bg) && detail::trim(bg).empty()) {
+      bool have_bg = false;
+      while ((have_bg = in.next(bg)) && detail::trim(bg).empty()) {
       }
+      if (!have_bg)
+        throw input_error(path, ln, "bad background frequencies", "'A p C p G p T p'", "end of file");
       const auto t = detail::split_ws(bg);
       bool ok = t.size() == 8;
       for (std::size_t i = 0; ok && i < 4; ++i) {
@@ -136,11 +154,12 @@ MemeFile read_meme(const std::string& path) {
         }
         const bool numeric = looks_numeric(line);
         if (w && static_cast<std::int64_t>(m.probs.size()) == *w) {
-          if (numeric) {
+          if (numeric) {  // named at the first row beyond w= (the header says how many)
+            const long extra = in.line_number();
             std::size_t rows = m.probs.size() + 1;
             while (in.next(line) && looks_numeric(line)) ++rows;
-            throw input_error(path, ln, "w= disagrees with the matrix", fmt::format("{} rows", *w),
-                              std::to_string(rows));
+            throw input_error(path, extra, "w= disagrees with the matrix",
+                              fmt::format("{} rows (w= on line {})", *w, ln), std::to_string(rows));
           }
           pending = true;
           break;
@@ -151,7 +170,7 @@ MemeFile read_meme(const std::string& path) {
           pending = true;
           break;
         }
-        m.probs.push_back(parse_row(path, in.line_number(), line));
+        m.probs.push_back(parse_row(path, in.line_number(), line, m));
       }
       if (w && static_cast<std::int64_t>(m.probs.size()) != *w)
         throw input_error(path, ln, "w= disagrees with the matrix", fmt::format("{} rows", *w),

@@ -24,8 +24,9 @@ struct MemeFile {
 
 /// Reads `path`. Errors name the line: missing "MEME version" header, alphabet other than
 /// ACGT, a matrix row without 4 numbers, a non-number, alength != 4, w= disagreeing with the
-/// number of rows, a motif with no matrix, duplicate motif names, no motifs at all.
-/// (Values are not checked for summing to 1 here: that is sim::Pwm's validation.)
+/// number of rows (named at the first row beyond w=), a probability outside [0, 1] or a row
+/// not summing to 1 within 1e-3 (named at its row; sim::Pwm checks again for other sources),
+/// a motif with no matrix, duplicate motif names, no motifs at all.
 MemeFile read_meme(const std::string& path);
 
 /// Motif by name, or InputError "path: no motif named 'X'; expected one of A, B".
