@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
      cmd_evaluate, true},
     {"mnist-erasure", "the MNIST pixel-erasure benchmark of a trained MNIST model -> erasure.tsv, erasure_summary.tsv, report/mnist.html",
      cmd_mnist_erasure, true},
+    {"sanity", "model-randomisation sanity check: rank correlation of each method's maps with the layers randomised -> sanity.tsv",
+     cmd_sanity, true},
     {"run", "the whole benchmark into one directory: simulate, train, attribute, evaluate, report (reuses finished steps)",
      cmd_run, true},
     {"version", "print the version, compiler and build flags", cmd_version, false},

@@ -107,12 +107,19 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
         "excludes nothing, so it can be picked again)");
 }
 
+void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {
+  o.add("sanity", "seed", &c.seed, "seed of the random re-initialisation of the model's layers (model.init's scheme)");
+  o.add("sanity", "threshold", &c.threshold,
+        "a method passes when its mean |Spearman rho| with the original maps at full randomisation is below this");
+}
+
 void add_all_options(OptionSet& o, RunConfig& c) {
   add_sim_options(o, c.sim);
   add_model_options(o, c.model);
   add_train_options(o, c.train);
   add_attribution_options(o, c.attribution);
   add_eval_options(o, c.eval);
+  add_sanity_options(o, c.sanity);
 }
 
 }  // namespace lb::cli

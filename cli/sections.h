@@ -6,6 +6,7 @@
 #include "attribution/methods.h"
 #include "cli/options.h"
 #include "eval/evaluate.h"
+#include "eval/sanity.h"
 #include "model/network.h"
 #include "model/trainer.h"
 #include "sim/simulator.h"
@@ -20,6 +21,7 @@ void add_model_options(OptionSet& opts, model::ModelConfig& cfg);
 void add_train_options(OptionSet& opts, model::TrainConfig& cfg);
 void add_attribution_options(OptionSet& opts, attr::AttributionConfig& cfg);
 void add_eval_options(OptionSet& opts, eval::EvalConfig& cfg);
+void add_sanity_options(OptionSet& opts, eval::SanityConfig& cfg);
 
 /// Every section of a run's configuration, registered on every command.
 struct RunConfig {
@@ -28,6 +30,7 @@ struct RunConfig {
   model::TrainConfig train;
   attr::AttributionConfig attribution;
   eval::EvalConfig eval;
+  eval::SanityConfig sanity;
 };
 void add_all_options(OptionSet& opts, RunConfig& cfg);
 

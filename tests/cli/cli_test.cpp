@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -514,6 +515,95 @@ TEST(CliTest, AttributeBadArguments) {
   expect_fails_cleanly("attribute -c " + kSmoke + model + data + " --fasta " + tmp.file("bad.fa") + out,
                        "--fasta: two sources of sequences; expected either --data DIR or --fasta FILE, got both --data '" +
                            smoke_data() + "' and --fasta '" + tmp.file("bad.fa") + "'",
+                       tmp.file("out"));
+}
+
+// ---- sanity ---------------------------------------------------------------------------------
+
+TEST(CliSanityTest, EveryHelpKeyIsDocumented) {
+  const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  const auto r = run_liftbench("sanity --help");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--sanity.threshold NUM (=0.5)"), std::string::npos) << r.out;
+  std::regex key_re(R"(--([a-z_]+\.[a-z0-9_]+))");
+  int n = 0;
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
+    EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
+  EXPECT_GE(n, 10);
+  std::regex flag_re(R"(\n  (?:-[a-z] \[ )?--([a-z]+)(?: \])? )");
+  int flags = 0;
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), flag_re), end; it != end; ++it, ++flags)
+    EXPECT_NE(doc.find(fmt::format("--{}", (*it)[1].str())), std::string::npos) << "--" << (*it)[1] << " missing";
+  EXPECT_GE(flags, 6);
+  EXPECT_NE(doc.find("### `liftbench sanity`"), std::string::npos);
+  EXPECT_NE(run_liftbench("").out.find("  sanity     model-randomisation sanity check"), std::string::npos);
+}
+
+// The smoke model (conv1, fc1: two cascade steps) and 3 tasks: 2 x 2 x 3 rows, a summary line
+// per method, the same file for 1 and 2 threads.
+TEST(CliSanityTest, SmokeWritesTsvAndSummaryLines) {
+  TempDir tmp;
+  const std::string base = "sanity -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
+                           " --methods grad_x_input,deeplift:rescale";
+  const auto r = run_liftbench(base + " -o " + tmp.file("a") + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::sanity] 40 sequences (test split of " + smoke_data() +
+                       "), 3 tasks, 2 methods, 2 cascade steps (fc1, conv1; pytorch, sanity.seed = 1), 2 threads"),
+            std::string::npos)
+      << r.err;
+  for (const std::string m : {"grad_x_input", "deeplift:rescale"})
+    EXPECT_TRUE(std::regex_search(r.err, std::regex("\\[M::sanity\\] " + m +
+                                                    ": mean \\|rho\\| at full randomisation [0-9.]+ (<|>=) "
+                                                    "sanity.threshold 0.5: (passes|FAILS)")))
+        << m << "\n" << r.err;
+  const std::string tsv = read_text(tmp.file("a/sanity.tsv"));
+  std::istringstream lines(tsv);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "method\tstep\tlayer\ttask\tspearman\tspearman_abs\tn");
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, '\t');) f.push_back(x);
+    ASSERT_EQ(f.size(), 7u) << line;
+    EXPECT_EQ(f[2], f[1] == "1" ? "fc1" : "conv1") << line;
+    const double rho = std::stod(f[4]);
+    EXPECT_TRUE(rho >= -1 && rho <= 1) << line;
+    EXPECT_EQ(f[6], "40") << line;
+  }
+  EXPECT_EQ(rows, 12);
+  EXPECT_NE(read_text(tmp.file("a/sanity.config.ini")).find("[sanity]"), std::string::npos);
+  ASSERT_EQ(run_liftbench(base + " -q -o " + tmp.file("b") + " --threads 1").exit_code, 0);
+  EXPECT_EQ(read_text(tmp.file("b/sanity.tsv")), tsv);
+  // Another seed, other random layers.
+  ASSERT_EQ(run_liftbench(base + " -q -o " + tmp.file("c") + " --sanity.seed 2").exit_code, 0);
+  EXPECT_NE(read_text(tmp.file("c/sanity.tsv")), tsv);
+}
+
+TEST(CliSanityTest, BadArguments) {
+  TempDir tmp;
+  const std::string out = " -o " + tmp.file("out");
+  const std::string model = " --model " + smoke_model();
+  const std::string data = " --data " + smoke_data();
+  expect_fails_cleanly("sanity -c " + kSmoke + data + out,
+                       "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + out,
+                       "--data: missing dataset directory; expected --data DIR, got nothing", tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + data,
+                       "--out: missing output directory; expected -o DIR, got nothing", tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --split tests",
+                       "--split: unknown split; expected train, valid, test or all, got 'tests'", tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --sanity.threshold 0",
+                       "sanity.threshold: out of range; expected a value in (0, 1], got 0", tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --methods grad,smoothgrads",
+                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, grad_x_input, ig, "
+                       "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, "
+                       "got 'smoothgrads'",
+                       tmp.file("out"));
+  expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --model.init xavier",
+                       "model.init: unknown scheme; expected pytorch, glorot_uniform or he_uniform, got 'xavier'",
                        tmp.file("out"));
 }
 
