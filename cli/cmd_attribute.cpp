@@ -9,6 +9,7 @@
 #include "attribution/methods.h"
 #include "attribution/scores_file.h"
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/alphabet.h"
@@ -73,6 +74,13 @@ int cmd_attribute(int argc, const char* const* argv) {
                                   "both --data {} and --fasta {}",
                                   quote_token(data_dir), quote_token(fasta)));
   if (out.empty()) throw ConfigError("--out: missing scores file; expected -o FILE, got nothing");
+  require_file_output("--out", out);
+  {
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}};
+    if (!data_dir.empty())
+      for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
+    refuse_output_over_input({{"--out", out}, {"--out", output_stem(out) + ".config.ini"}}, inputs);
+  }
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   if (!methods.empty()) run.attribution.methods = methods;
   model::validate(run.model);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/build_info.h"
@@ -47,6 +48,16 @@ int cmd_evaluate(int argc, const char* const* argv) {
   if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (scores_path.empty()) throw ConfigError("--scores: missing scores file; expected --scores FILE, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
+  {
+    std::vector<PathUse> inputs{{"--scores", scores_path}, {"--model-metrics", model_metrics},
+                                {"sim.motifs", run.sim.motifs_file}};
+    for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
+    std::vector<PathUse> outputs;
+    for (const char* name : {"metrics.tsv", "metrics.json", "hits.tsv", "evaluate.config.ini", "report/index.html",
+                             "report/config.ini"})
+      outputs.push_back({"--out", out + "/" + name});
+    refuse_output_over_input(outputs, inputs);
+  }
   eval::validate(run.eval);
   apply_threads(threads);
 
@@ -65,7 +76,7 @@ int cmd_evaluate(int argc, const char* const* argv) {
 
   const eval::ScoresInput scores = eval::read_scores(scores_path, ds, data_dir, run.attribution.reference);
   std::optional<eval::ModelMetrics> model;
-  if (!model_metrics.empty()) model = eval::read_model_metrics(model_metrics);
+  if (!model_metrics.empty()) model = eval::read_model_metrics(model_metrics, ds.n_tasks());
   log_info("evaluate", "{} sequences, {} methods; scan {} strand{}, mode {}, top {} hits, strong hits log-odds >= {}",
            scores.seq.size(), scores.methods.size(), run.eval.strands, run.eval.strands == "both" ? "s" : "",
            run.eval.scan_mode, run.eval.top_hits, run.eval.log_odds_threshold);

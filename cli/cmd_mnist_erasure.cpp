@@ -7,6 +7,7 @@
 
 #include "attribution/onehot.h"
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/error.h"
@@ -123,6 +124,14 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   if (mnist_dir.empty()) throw ConfigError("--mnist: missing MNIST directory; expected --mnist DIR, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
+  {
+    std::vector<PathUse> inputs = mnist_files("--mnist", mnist_dir);
+    inputs.push_back({"--model", model_path});
+    std::vector<PathUse> outputs;
+    for (const char* name : {"erasure.tsv", "erasure_summary.tsv", "report/mnist.html", "mnist-erasure.config.ini"})
+      outputs.push_back({"--out", out + "/" + name});
+    refuse_output_over_input(outputs, inputs);
+  }
   const int k = parse_int_flag("--k", k_text, 0), example = parse_int_flag("--example", example_text, -1);
   const auto pairs = parse_pairs(pairs_text);
   std::vector<eval::ErasureMethod> methods = eval::paper_erasure_methods();

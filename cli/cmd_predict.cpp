@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -9,16 +10,26 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "io/atomic_file.h"
 #include "io/tsv.h"
 #include "model/model_file.h"
 
 namespace lb::cli {
 
 namespace {
+
+// The output TSV, its folder created first (as every other command does); "-" is stdout.
+void write_predictions(const std::string& out, const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows) {
+  const auto parent = std::filesystem::path(out).parent_path();
+  if (out != "-" && !parent.empty()) io::ensure_output_dir(parent.string());
+  io::write_tsv(out, header, rows);
+}
 
 // Softmax probabilities of one column of logits (shifted by the max).
 std::vector<double> softmax_column(const Mat& logits, int j) {
@@ -69,7 +80,7 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
       rows.push_back(std::move(r));
     }
   }
-  io::write_tsv(out, header, rows);
+  write_predictions(out, header, rows);
   log_info("predict", "{} images ({} split) -> {}", rows.size(), split_name, out == "-" ? "stdout" : out);
   return 0;
 }
@@ -108,6 +119,13 @@ int cmd_predict(int argc, const char* const* argv) {
   if (mnist_dir.empty() && data_dir.empty())
     throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   const std::optional<sim::Split> split = parse_split_flag(split_name);
+  require_file_output("--out", out);
+  {
+    std::vector<PathUse> inputs{{"--model", model_path}};
+    for (auto& f : data_dir.empty() ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir))
+      inputs.push_back(std::move(f));
+    refuse_output_over_input({{"--out", out}}, inputs);
+  }
   model::validate(run.model);
   apply_threads(threads);
   if (!mnist_dir.empty()) return predict_mnist(run, opts, model_path, mnist_dir, mnist_valid, split, split_name, out);
@@ -139,7 +157,7 @@ int cmd_predict(int argc, const char* const* argv) {
     }
     rows.push_back(std::move(r));
   }
-  io::write_tsv(out, header, rows);
+  write_predictions(out, header, rows);
   log_info("predict", "{} sequences ({} split) -> {}", in.data.n, split_name, out == "-" ? "stdout" : out);
   return 0;
 }

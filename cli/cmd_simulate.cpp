@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -34,6 +35,8 @@ int cmd_simulate(int argc, const char* const* argv) {
   set_log_quiet(quiet);
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   sim::validate(cfg);
+  // The dataset's files (written or, for the old layout, removed) must not be the inputs.
+  refuse_output_over_input(dataset_files("--out", out), {{"--simdata", simdata}, {"sim.motifs", cfg.motifs_file}});
 
   const auto [gata, tal] = sim::load_motifs(cfg);
 

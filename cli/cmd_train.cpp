@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/error.h"
@@ -71,6 +72,18 @@ int cmd_train(int argc, const char* const* argv) {
   if (!mnist && data_dir.empty())
     throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (out.empty()) throw ConfigError("--out: missing model file; expected -o FILE, got nothing");
+  {
+    // Every output, checked before training: a directory in the way or an input about to be
+    // overwritten is an error now, not after the work.
+    const std::string stem = output_stem(out);
+    const std::vector<PathUse> outputs{{"--out", out},
+                                       {"--out", stem + ".metrics.tsv"},
+                                       {"--out", stem + ".epochs.tsv"},
+                                       {"--out", stem + ".config.ini"},
+                                       {"--out", stem + ".ckpt.npz"}};
+    for (const auto& o : outputs) require_file_output(o.option, o.path);
+    refuse_output_over_input(outputs, mnist ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir));
+  }
   model::validate(run.model);
   model::validate(run.train);
   apply_threads(threads);

@@ -1064,3 +1064,97 @@ TEST(CliTest, QuietSilencesEveryInformationLine) {
 
 }  // namespace
 }  // namespace lb
+
+// ---- outputs that would destroy inputs (issue 15 item 2) and checks before work ----------
+
+namespace lb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The command fails with exit 1 and `message` as its last line.
+void expect_error(const std::string& args, const std::string& message) {
+  const auto r = run_liftbench(args);
+  EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
+  const auto pos = r.err.rfind("liftbench: error: ");
+  ASSERT_NE(pos, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.substr(pos), "liftbench: error: " + message + "\n") << args;
+}
+
+std::string refused(const std::string& out, const std::string& in, const std::string& option) {
+  return fmt::format("--out: output {} is the input {} ({}); expected an output that is not an input, got the same file",
+                     out, in, option);
+}
+
+// Before: every one of these exited 0 having overwritten its own input (train after a full
+// training run, the others after their work); evaluate, mnist-erasure and simulate --simdata
+// replaced the file they had read.
+TEST(CliPathsTest, AnOutputThatIsAnInputIsRefusedNamingBoth) {
+  TempDir tmp;
+  const std::string data = tmp.file("data"), model = tmp.file("m.npz");
+  fs::copy(smoke_data(), data);
+  fs::copy_file(smoke_model(), model);
+  const std::string labels = data + "/labels.tsv", labels_before = read_text(labels);
+  const std::string model_before = read_text(model);
+
+  expect_error("attribute -q --model " + model + " --data " + data + " -o " + model, refused(model, model, "--model"));
+  write_text(tmp.file("f.fa"), ">s\nACGT\n");
+  expect_error("attribute -q --model " + model + " --fasta " + tmp.file("f.fa") + " -o " + tmp.file("f.fa"),
+               refused(tmp.file("f.fa"), tmp.file("f.fa"), "--fasta"));
+  expect_error("train -q -c " + kSmoke + " --data " + data + " -o " + labels, refused(labels, labels, "--data"));
+  expect_error("train -q -c " + kSmoke + " --data " + data + " -o " + data + "/sequences.fa",
+               refused(data + "/sequences.fa", data + "/sequences.fa", "--data"));
+  expect_error("predict -q --model " + model + " --data " + data + " -o " + labels, refused(labels, labels, "--data"));
+  // The same file through a symlink (and the symlink's own name in the message).
+  fs::create_symlink(labels, tmp.file("link.tsv"));
+  expect_error("predict -q --model " + model + " --data " + data + " -o " + tmp.file("link.tsv"),
+               refused(tmp.file("link.tsv"), labels, "--data"));
+  fs::create_directories(tmp.file("ev"));
+  write_text(tmp.file("ev/metrics.tsv"), "metric\ttask\tvalue\n");
+  expect_error("evaluate -q --data " + data + " --scores " + tmp.file("s.npz") + " --model-metrics " +
+                   tmp.file("ev/metrics.tsv") + " -o " + tmp.file("ev"),
+               refused(tmp.file("ev/metrics.tsv"), tmp.file("ev/metrics.tsv"), "--model-metrics"));
+  fs::copy_file(model, tmp.file("ev/erasure.tsv"));
+  expect_error("mnist-erasure -q --model " + tmp.file("ev/erasure.tsv") + " --mnist " + tmp.file("mnist") + " -o " +
+                   tmp.file("ev"),
+               refused(tmp.file("ev/erasure.tsv"), tmp.file("ev/erasure.tsv"), "--model"));
+  write_text(tmp.file("ev/labels.tsv"), "not a simdata file\n");
+  expect_error("simulate -q -c " + kSmoke + " --simdata " + tmp.file("ev/labels.tsv") + " -o " + tmp.file("ev"),
+               refused(tmp.file("ev/labels.tsv"), tmp.file("ev/labels.tsv"), "--simdata"));
+
+  EXPECT_EQ(read_text(labels), labels_before);
+  EXPECT_EQ(read_text(model), model_before);
+  EXPECT_EQ(read_text(tmp.file("f.fa")), ">s\nACGT\n");
+  EXPECT_EQ(read_text(tmp.file("ev/metrics.tsv")), "metric\ttask\tvalue\n");
+  EXPECT_EQ(read_text(tmp.file("ev/labels.tsv")), "not a simdata file\n");
+  // Outputs beside the inputs are fine.
+  const auto r = run_liftbench("predict -q --model " + model + " --data " + data + " -o " + data + "/p.tsv");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issue 15 item 6: train -o <existing directory> failed at the final rename, after training
+// ("[M::train] epoch 1 ..." lines first); it is now refused before any work.
+TEST(CliPathsTest, TrainIntoADirectoryFailsBeforeTraining) {
+  TempDir tmp;
+  fs::create_directories(tmp.file("model.npz"));
+  const auto r = run_liftbench("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("model.npz"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.find("epoch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("liftbench: error: --out: " + tmp.file("model.npz") +
+                       " is a directory; expected a file, got a directory\n"),
+            std::string::npos)
+      << r.err;
+}
+
+// Issue 15 item 6: predict -o new/dir/p.tsv failed with "cannot create: No such file or
+// directory"; like every other command it now creates the output's folder.
+TEST(CliPathsTest, PredictCreatesTheOutputFolder) {
+  TempDir tmp;
+  const std::string out = tmp.file("new/sub/p.tsv");
+  const auto r = run_liftbench("predict -q --model " + smoke_model() + " --data " + smoke_data() + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(out).rfind("id\tsplit\ttask0\t", 0), 0u);
+}
+
+}  // namespace
+}  // namespace lb
