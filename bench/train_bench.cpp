@@ -32,11 +32,11 @@ model::TrainData make_split(const sim::Dataset& d, sim::Split split) {
   model::TrainData t;
   t.shape = model::Shape{4, 1, d.seq_len};
   t.n = static_cast<int>(idx.size());
-  t.targets = Mat(sim::kNumTasks, t.n);
+  t.targets = Mat(d.n_tasks(), t.n);
   for (int j = 0; j < t.n; ++j) {
     const auto i = static_cast<std::size_t>(idx[static_cast<std::size_t>(j)]);
     codes.push_back(encode_bases(d.seqs[i], ""));
-    for (int k = 0; k < sim::kNumTasks; ++k) t.targets(k, j) = d.labels[i][static_cast<std::size_t>(k)];
+    for (int k = 0; k < d.n_tasks(); ++k) t.targets(k, j) = d.label(static_cast<int>(i), k);
   }
   t.x = one_hot(codes);
   return t;

@@ -76,7 +76,7 @@ int cmd_evaluate(int argc, const char* const* argv) {
 
   const eval::ScoresInput scores = eval::read_scores(scores_path, ds, data_dir, run.attribution.reference);
   std::optional<eval::ModelMetrics> model;
-  if (!model_metrics.empty()) model = eval::read_model_metrics(model_metrics);
+  if (!model_metrics.empty()) model = eval::read_model_metrics(model_metrics, ds.n_tasks());
   log_info("evaluate", "{} sequences, {} methods; scan {} strand{}, mode {}, top {} hits, strong hits log-odds >= {}",
            scores.seq.size(), scores.methods.size(), run.eval.strands, run.eval.strands == "both" ? "s" : "",
            run.eval.scan_mode, run.eval.top_hits, run.eval.log_odds_threshold);

@@ -1,5 +1,6 @@
 // `liftbench simulate`: simulate the dataset (or convert a simdna file) into a dataset directory.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "io/meme.h"
 #include "io/simdata.h"
 #include "sim/dataset.h"
+#include "sim/scenario.h"
 #include "sim/simulator.h"
 
 namespace lb::cli {
@@ -38,29 +40,46 @@ int cmd_simulate(int argc, const char* const* argv) {
   // The dataset's files (written or, for the old layout, removed) must not be the inputs.
   refuse_output_over_input(dataset_files("--out", out), {{"--simdata", simdata}, {"sim.motifs", cfg.motifs_file}});
 
-  const auto [gata, tal] = sim::load_motifs(cfg);
+  if (!simdata.empty() && !cfg.scenario.empty())
+    throw ConfigError(fmt::format("--simdata: a simdna file holds the paper's scenario; expected no sim.scenario with "
+                                  "--simdata, got {}",
+                                  quote_token(cfg.scenario)));
 
   const auto t0 = std::chrono::steady_clock::now();
   sim::Dataset data;
-  if (!simdata.empty()) {
-    log_info("simulate", "converting {}", simdata);
-    data = sim::dataset_from_simdata(io::read_simdata(simdata), simdata, cfg, gata, tal);
-  } else {
+  std::string scenario_text;
+  if (!cfg.scenario.empty()) {
+    const sim::Scenario scenario = sim::read_scenario(cfg.scenario);
+    scenario_text = io::read_file(cfg.scenario);
+    log_info("simulate", "scenario {} ({}): {} motifs, {} classes, {} tasks", scenario.name, cfg.scenario,
+             scenario.keys.size(), scenario.classes.size(), scenario.tasks.size());
     Progress progress("simulate", "sequences", cfg.n_seqs);
-    data = sim::simulate(cfg, gata, tal, [&](int done) { progress.update(done); });
+    data = sim::simulate_scenario(cfg, scenario, [&](int done) { progress.update(done); });
     progress.finish();
+  } else {
+    const auto [gata, tal] = sim::load_motifs(cfg);
+    if (!simdata.empty()) {
+      log_info("simulate", "converting {}", simdata);
+      data = sim::dataset_from_simdata(io::read_simdata(simdata), simdata, cfg, gata, tal);
+    } else {
+      Progress progress("simulate", "sequences", cfg.n_seqs);
+      data = sim::simulate(cfg, gata, tal, [&](int done) { progress.update(done); });
+      progress.finish();
+    }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  std::array<int, 4> per_class{};
-  for (auto c : data.classes) ++per_class[static_cast<int>(c)];
-  log_info("simulate", "{} sequences of length {} in {:.3f} s: {} empty, {} gata_only, {} tal_only, {} both; {} motif instances",
-           data.size(), data.seq_len, secs, per_class[0], per_class[1], per_class[2], per_class[3],
-           data.sites.size());
+  std::vector<int> per_class(data.class_names.size(), 0);
+  for (int c : data.classes) ++per_class[static_cast<std::size_t>(c)];
+  std::vector<std::string> parts;
+  for (std::size_t c = 0; c < per_class.size(); ++c) parts.push_back(fmt::format("{} {}", per_class[c], data.class_names[c]));
+  log_info("simulate", "{} sequences of length {} in {:.3f} s: {}; {} motif instances", data.size(), data.seq_len,
+           secs, fmt::join(parts, ", "), data.sites.size());
 
   io::ensure_output_dir(out);
-  sim::write_dataset_dir(out, data, opts.resolved_ini());
-  log_info("simulate", "wrote {}/{{sequences.fa,.fai,labels.tsv,motifs.bed,config.ini}}", out);
+  sim::write_dataset_dir(out, data, opts.resolved_ini(), scenario_text);
+  log_info("simulate", "wrote {}/{{sequences.fa,.fai,labels.tsv,motifs.bed,roles.tsv,tasks.tsv,{}config.ini}}", out,
+           scenario_text.empty() ? "" : "scenario.ini,");
   return 0;
 }
 

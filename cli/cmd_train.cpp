@@ -90,14 +90,10 @@ int cmd_train(int argc, const char* const* argv) {
   if (mnist && run.model.output != "softmax")
     throw ConfigError(fmt::format("model.output: MNIST has 10 classes; expected softmax, got {}",
                                   quote_token(run.model.output)));
-  if (!mnist && run.model.output != "sigmoid")
-    throw ConfigError(fmt::format(
-        "model.output: the genomics dataset has {} binary tasks; expected sigmoid, got {}", sim::kNumTasks,
-        quote_token(run.model.output)));
 
   // The three splits, as model inputs.
   model::TrainData train_data, valid_data, test_data;
-  int n_outputs = sim::kNumTasks;
+  int n_outputs = 0;
   if (mnist) {
     int n_valid = 0;
     const char* end = mnist_valid.data() + mnist_valid.size();
@@ -110,6 +106,16 @@ int cmd_train(int argc, const char* const* argv) {
     n_outputs = kMnistClasses;
   } else {
     const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+    for (const sim::TaskInfo& t : ds.tasks) {
+      if (t.kind != sim::TaskKind::Binary)
+        throw ConfigError(fmt::format("{}/tasks.tsv: task {} is real-valued; expected binary tasks (training on "
+                                      "real-valued targets is not supported yet), got kind linear",
+                                      data_dir, quote_token(t.name)));
+    }
+    n_outputs = ds.n_tasks();
+    if (run.model.output != "sigmoid")
+      throw ConfigError(fmt::format("model.output: the dataset has {} binary tasks; expected sigmoid, got {}",
+                                    n_outputs, quote_token(run.model.output)));
     SplitInput tr = split_input(ds, sim::Split::Train, data_dir);
     SplitInput va = split_input(ds, sim::Split::Valid, data_dir);
     SplitInput te = split_input(ds, sim::Split::Test, data_dir);
@@ -201,7 +207,7 @@ int cmd_train(int argc, const char* const* argv) {
     test_loss = model::sigmoid_bce(logits, test_data.targets, nullptr);
     std::vector<double> scores(static_cast<std::size_t>(test_data.n));
     std::vector<int> labels(static_cast<std::size_t>(test_data.n));
-    for (int t = 0; t < sim::kNumTasks; ++t) {
+    for (int t = 0; t < n_outputs; ++t) {
       for (int i = 0; i < test_data.n; ++i) {
         scores[static_cast<std::size_t>(i)] = logits(t, i);
         labels[static_cast<std::size_t>(i)] = test_data.targets(t, i) > 0.5f;
@@ -232,7 +238,7 @@ int cmd_train(int argc, const char* const* argv) {
   if (mnist)
     header.push_back("valid_accuracy");
   else
-    for (int t = 0; t < sim::kNumTasks; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
+    for (int t = 0; t < n_outputs; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
   header.push_back("best");
   rows.clear();
   for (const auto& e : res.epochs) {

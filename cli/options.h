@@ -13,6 +13,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "io/ini.h"
+
 namespace lb::cli {
 
 namespace po = boost::program_options;
@@ -35,7 +37,9 @@ class OptionSet {
   void add(const std::string& section, const std::string& key, std::string* field, const std::string& help);
   /// A path: relative values in a config file resolve against that file's directory; relative
   /// values from a flag against the working directory; written back absolute.
-  void add_path(const std::string& section, const std::string& key, std::string* field, const std::string& help);
+  /// `optional`: an empty value is allowed (and stays empty).
+  void add_path(const std::string& section, const std::string& key, std::string* field, const std::string& help,
+                bool optional = false);
   template <std::size_t N>
   void add(const std::string& section, const std::string& key, std::array<double, N>* field,
            const std::string& help) {
@@ -89,22 +93,16 @@ class OptionSet {
   std::map<std::string, std::string> path_origin_dir_;  // key -> dir its relative value is against
 };
 
-/// One `key = value` line of an INI text, with its section folded into the key.
-struct IniEntry {
-  std::string key, value;
-  long line;
-};
-/// The INI dialect of -c files: [section] headers, `key = value`, full-line comments (# or ;)
-/// and inline comments after whitespace; keys before any section must be written in full
-/// (`sim.seed = 3`). A value starting with '"' is quoted: it ends at the next unescaped '"'
-/// and takes the escapes \\ \" \n \r \t (what ini_value writes). InputError "path:line:
-/// ..." on a malformed line.
-std::vector<IniEntry> parse_ini(std::string_view text, const std::string& path);
-/// `v` as an INI value parse_ini reads back unchanged: as it is, or in double quotes with
-/// escapes when it holds " #", " ;", a line break, leading or trailing blanks, or starts with '"'.
-std::string ini_value(std::string_view v);
-/// `section.key` -> value of an INI file (IoError when missing, InputError when malformed).
-std::map<std::string, std::string> ini_values(const std::string& path);
+/// The INI reader lives in io/ini.h (scenario files use it too).
+using io::IniEntry;
+using io::ini_value;
+using io::ini_values;
+using io::parse_ini;
+
+/// `message` of a ConfigError that starts with a config key ("sim.n_seqs: too small; ...") with
+/// the file:line that key's value came from in the most recent OptionSet::parse() in front
+/// ("run.ini:3: sim.n_seqs: ..."); unchanged when the value came from a flag or the default.
+std::string with_config_location(std::string_view message);
 
 /// Levenshtein distance, for "did you mean" suggestions.
 int edit_distance(const std::string& a, const std::string& b);

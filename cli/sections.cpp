@@ -11,6 +11,8 @@ std::string default_motifs_file() {
 
 void add_sim_options(OptionSet& o, sim::SimConfig& c) {
   if (c.motifs_file.empty()) c.motifs_file = default_motifs_file();
+  o.add_path("sim", "scenario", &c.scenario,
+             "scenario file (docs/scenarios.md); empty: the paper's scenario from the keys below", true);
   o.add("sim", "n_seqs", &c.n_seqs, "number of sequences");
   o.add("sim", "seq_len", &c.seq_len, "sequence length (bases)");
   o.add("sim", "background", &c.background, "background probabilities of A,C,G,T (sum 1)");
@@ -105,6 +107,9 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
   o.add("eval", "scan_mode", &c.scan_mode,
         "top-hit selection: exclusive, or deeplift_compatible (the authors' quirk: a pick within w/2 of the start "
         "excludes nothing, so it can be picked again)");
+  o.add("eval", "bootstrap_resamples", &c.bootstrap_resamples,
+        "role metrics (role_metrics.tsv, method_differences.tsv): bootstrap resamples over sequences");
+  o.add("eval", "bootstrap_seed", &c.bootstrap_seed, "seed of the bootstrap (resample r draws from stream r)");
 }
 
 void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {

@@ -27,10 +27,9 @@ SplitInput split_input(const sim::Dataset& ds, std::optional<sim::Split> split, 
   d.n = static_cast<int>(out.indices.size());
   d.shape = model::Shape{kNumBases, 1, ds.seq_len};
   d.x = d.n > 0 ? one_hot(codes) : Mat(kNumBases, 0);
-  d.targets.resize(sim::kNumTasks, d.n);
+  d.targets.resize(ds.n_tasks(), d.n);
   for (int j = 0; j < d.n; ++j)
-    for (int t = 0; t < sim::kNumTasks; ++t)
-      d.targets(t, j) = ds.labels[static_cast<std::size_t>(out.indices[static_cast<std::size_t>(j)])][static_cast<std::size_t>(t)];
+    for (int t = 0; t < ds.n_tasks(); ++t) d.targets(t, j) = ds.label(out.indices[static_cast<std::size_t>(j)], t);
   return out;
 }
 

@@ -15,7 +15,7 @@ namespace lb::cli {
 std::optional<sim::Split> parse_split_flag(const std::string& name);
 
 /// The sequences of one split (all when `split` is empty) as a (4 x n*L) one-hot batch with
-/// (3 x n) 0/1 targets; `indices` are their positions in the dataset, in dataset order.
+/// (T x n) targets (the dataset's labels); `indices` are their positions in the dataset, in dataset order.
 struct SplitInput {
   std::vector<int> indices;
   model::TrainData data;

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/parallel.h"
+#include "eval/bootstrap.h"
 #include "eval/hits.h"
 #include "eval/metrics.h"
 #include "eval/scan.h"
@@ -86,6 +87,7 @@ void emit_tiers(std::vector<MetricRow>& out, const MetricRow& base, const std::v
 
 void validate(const EvalConfig& cfg) {
   sim::validate_background(sim::Background{cfg.background}, "eval.background");
+  validate(BootstrapConfig{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95});
   if (!(cfg.pseudocount >= 0 && cfg.pseudocount < 1))
     throw ConfigError(fmt::format("eval.pseudocount: out of range; expected a value in [0, 1), got {}", cfg.pseudocount));
   Strands s;
@@ -103,7 +105,7 @@ void validate(const EvalConfig& cfg) {
 ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path, const sim::Dataset& ds,
                          std::string_view data_where, std::string_view default_reference) {
   ScoresInput in;
-  in.n_tasks = sim::kNumTasks;
+  in.n_tasks = ds.n_tasks();
   in.seq_len = ds.seq_len;
   const auto L = static_cast<std::int64_t>(ds.seq_len);
 
@@ -130,8 +132,8 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
   for (const auto& [name, arr] : archive) {
     if (name != "tasks") continue;
     const std::vector<std::int64_t> got = arr.to_i64(fmt::format("{}: array 'tasks'", path));
-    std::vector<std::int64_t> all(sim::kNumTasks);
-    for (int t = 0; t < sim::kNumTasks; ++t) all[static_cast<std::size_t>(t)] = t;
+    std::vector<std::int64_t> all(static_cast<std::size_t>(ds.n_tasks()));
+    for (int t = 0; t < ds.n_tasks(); ++t) all[static_cast<std::size_t>(t)] = t;
     if (got != all)
       throw InputError(fmt::format("{}: array 'tasks': scores of a subset of the tasks; expected every task {} "
                                    "(attribute with attribution.tasks = all), got {}",
@@ -171,7 +173,7 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
     }
   }
 
-  const std::vector<std::int64_t> want{N, sim::kNumTasks, 4, L};
+  const std::vector<std::int64_t> want{N, ds.n_tasks(), 4, L};
   for (const auto& [name, arr] : archive) {
     if (name == "ids" || name == "onehot" || name == "tasks" || name.find('.') != std::string::npos) continue;
     if (arr.shape != want)
@@ -188,7 +190,7 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
                                      "contributions, got {}",
                                      path, name, e, c[e]));
     const auto Ls = static_cast<std::size_t>(L);
-    const std::size_t blocks = static_cast<std::size_t>(N) * sim::kNumTasks;
+    const std::size_t blocks = static_cast<std::size_t>(N) * static_cast<std::size_t>(ds.n_tasks());
     m.per_base.resize(blocks * Ls);
     for (std::size_t b = 0; b < blocks; ++b)
       per_base_scores(std::span<const float>(c).subspan(b * 4 * Ls, 4 * Ls), ds.seq_len,
@@ -233,7 +235,7 @@ std::vector<Hit> find_hits(const sim::Dataset& ds, std::span<const int> seq, con
   return hits;
 }
 
-ModelMetrics read_model_metrics(const std::string& path) {
+ModelMetrics read_model_metrics(const std::string& path, int n_tasks) {
   const io::TsvTable t = io::read_tsv(path);
   const int cm = t.column("metric", path), ct = t.column("task", path), cv = t.column("value", path);
   ModelMetrics mm;
@@ -243,11 +245,12 @@ ModelMetrics read_model_metrics(const std::string& path) {
     if (metric != "test_auroc" && metric != "test_auprc") continue;
     const std::string& task = row[static_cast<std::size_t>(ct)];
     int k = -1;
-    if (task.size() == 5 && task.starts_with("task") && task[4] >= '0' && task[4] < '0' + sim::kNumTasks)
-      k = task[4] - '0';
-    if (k < 0)
-      throw InputError(fmt::format("{}bad task; expected task0..task{}, got {}", where(path, t.lines[i]),
-                                   sim::kNumTasks - 1, quote_token(task)));
+    if (task.size() > 4 && task.size() < 9 && task.starts_with("task") &&
+        task.find_first_not_of("0123456789", 4) == std::string::npos)
+      k = std::stoi(task.substr(4));
+    if (k < 0 || k >= n_tasks)
+      throw InputError(fmt::format("{}bad task; expected task0..task{}, got {}", where(path, t.lines[i]), n_tasks - 1,
+                                   quote_token(task)));
     const std::string& text = row[static_cast<std::size_t>(cv)];
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
@@ -260,9 +263,91 @@ ModelMetrics read_model_metrics(const std::string& path) {
   return mm;
 }
 
+namespace {
+
+// Per-sequence numerators and denominators of every role metric of one method and task.
+constexpr std::array<std::string_view, 5> kRoleMetrics{"driver_fn_rate", "irrelevant_fp_rate", "context_pos_rate",
+                                                       "repressor_neg_rate", "gss"};
+struct RoleCounts {
+  std::array<std::vector<double>, 5> num, den;
+};
+
+RoleCounts role_counts(const sim::Dataset& ds, const ScoresInput& scores, const MethodScores& ms, int task,
+                       const std::vector<std::vector<std::size_t>>& sites_of_row) {
+  const std::size_t N = scores.seq.size(), T = static_cast<std::size_t>(ds.n_tasks());
+  const auto L = static_cast<std::size_t>(scores.seq_len);
+  RoleCounts c;
+  for (auto& v : c.num) v.assign(N, 0.0);
+  for (auto& v : c.den) v.assign(N, 0.0);
+  for (std::size_t r = 0; r < N; ++r) {
+    const double* pb = ms.per_base.data() + (r * T + static_cast<std::size_t>(task)) * L;
+    double min_driver = HUGE_VAL, max_context = -HUGE_VAL;
+    bool ok = true, any = false;
+    for (const std::size_t k : sites_of_row[r]) {
+      const sim::MotifSite& site = ds.sites[k];
+      double s = 0;
+      for (auto l = site.start; l < site.end; ++l) s += pb[static_cast<std::size_t>(l)];
+      switch (ds.role(k, task)) {
+        case sim::Role::Driver:
+          c.den[0][r] += 1, c.num[0][r] += s <= 0;
+          min_driver = std::min(min_driver, s);
+          ok &= s > 0, any = true;
+          break;
+        case sim::Role::Irrelevant: c.den[1][r] += 1, c.num[1][r] += s > 0; break;
+        case sim::Role::Context:
+          c.den[2][r] += 1, c.num[2][r] += s > 0;
+          max_context = std::max(max_context, s);
+          break;
+        case sim::Role::Repressor:
+          c.den[3][r] += 1, c.num[3][r] += s < 0;
+          ok &= s < 0, any = true;
+          break;
+      }
+    }
+    if (!any) continue;
+    if (min_driver < HUGE_VAL && max_context >= min_driver) ok = false;
+    c.den[4][r] = 1, c.num[4][r] = ok ? 1 : 0;
+  }
+  return c;
+}
+
+}  // namespace
+
+void role_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev) {
+  const BootstrapConfig bc{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95};
+  const std::size_t N = scores.seq.size();
+  std::unordered_map<int, std::size_t> row_of;
+  for (std::size_t r = 0; r < N; ++r) row_of.emplace(scores.seq[r], r);
+  std::vector<std::vector<std::size_t>> sites_of_row(N);
+  for (std::size_t k = 0; k < ds.sites.size(); ++k)
+    if (const auto it = row_of.find(ds.sites[k].seq); it != row_of.end()) sites_of_row[it->second].push_back(k);
+  const std::size_t M = scores.methods.size();
+  for (int task = 0; task < ds.n_tasks(); ++task) {
+    std::vector<RoleCounts> counts;
+    for (const MethodScores& ms : scores.methods) counts.push_back(role_counts(ds, scores, ms, task, sites_of_row));
+    for (std::size_t k = 0; k < kRoleMetrics.size(); ++k) {
+      double total = 0;
+      for (double d : counts[0].den[k]) total += d;
+      if (total == 0) continue;  // no instance of that role for this task
+      for (std::size_t m = 0; m < M; ++m) {
+        const Interval iv = bootstrap_ratio({counts[m].num[k], counts[m].den[k]}, bc);
+        ev.role_rows.push_back({scores.methods[m].name, scores.methods[m].reference, task, std::string(kRoleMetrics[k]),
+                                iv.estimate, iv.lo, iv.hi, total});
+      }
+      for (std::size_t a = 0; a < M; ++a)
+        for (std::size_t b = a + 1; b < M; ++b) {
+          const PairedInterval p = paired_bootstrap_ratio({counts[a].num[k], counts[a].den[k]},
+                                                          {counts[b].num[k], counts[b].den[k]}, bc);
+          ev.diffs.push_back({task, std::string(kRoleMetrics[k]), scores.methods[a].name, scores.methods[b].name,
+                              p.diff.estimate, p.diff.lo, p.diff.hi, p.p_value, p.excludes_zero});
+        }
+    }
+  }
+}
+
 Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim::Pwm& gata, const sim::Pwm& tal,
                     const EvalConfig& cfg, const std::optional<ModelMetrics>& model) {
-  constexpr int T = sim::kNumTasks;
+  const int T = ds.n_tasks();
   Evaluation ev;
   ev.gata_name = gata.name();
   ev.tal_name = tal.name();
@@ -272,17 +357,26 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
   const std::size_t N = scores.seq.size();
   const std::array<std::string, 2> names{ev.gata_name, ev.tal_name};
 
-  // Per-row facts: class, instance counts, planted masks of each motif.
-  std::vector<std::array<int, 2>> count(N);
-  std::vector<sim::SeqClass> cls(N);
+  // Which of the two scanned motifs each task depends on, from the dataset's roles (a motif is
+  // relevant to a task when any of its planted instances is not irrelevant to it).
+  if (!ds.has_roles())
+    throw InputError("dataset: no roles.tsv; expected a dataset directory written by this version of 'liftbench "
+                     "simulate' (simulate again: it is fast), got one without the ground-truth roles");
+  std::vector<std::array<bool, 2>> relevant(static_cast<std::size_t>(T), {false, false});
+  for (std::size_t k = 0; k < ds.sites.size(); ++k) {
+    const int m = ds.sites[k].motif == names[0] ? 0 : ds.sites[k].motif == names[1] ? 1 : -1;
+    if (m < 0) continue;
+    for (int t = 0; t < T; ++t)
+      if (ds.role(k, t) != sim::Role::Irrelevant) relevant[static_cast<std::size_t>(t)][static_cast<std::size_t>(m)] = true;
+  }
+
+  // Per-row facts: instance counts and planted masks of each motif, and the task labels.
+  std::vector<std::array<int, 2>> count(N, {0, 0});
   std::vector<std::array<std::vector<std::uint8_t>, 2>> planted(N);
   {
     std::unordered_map<int, std::size_t> row_of;
     for (std::size_t r = 0; r < N; ++r) {
-      const auto i = static_cast<std::size_t>(scores.seq[r]);
       row_of.emplace(scores.seq[r], r);
-      count[r] = {ds.n_gata[i], ds.n_tal[i]};
-      cls[r] = ds.classes[i];
       planted[r][0].assign(L, 0);
       planted[r][1].assign(L, 0);
     }
@@ -291,9 +385,12 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
       if (it == row_of.end()) continue;
       const int m = site.motif == names[0] ? 0 : site.motif == names[1] ? 1 : -1;
       if (m < 0) continue;
+      ++count[it->second][static_cast<std::size_t>(m)];
       for (auto l = site.start; l < site.end; ++l) planted[it->second][static_cast<std::size_t>(m)][static_cast<std::size_t>(l)] = 1;
     }
   }
+  auto positive = [&](std::size_t r, int task) { return ds.label(scores.seq[r], task) > 0.5f; };
+  ev.instances = count;
 
   const std::size_t M = scores.methods.size();
   ev.hit_scores.resize(M);
@@ -341,8 +438,14 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
       });
     };
     const double thr = cfg.log_odds_threshold;
-    auto strong_both = [&](const Hit& h) {
-      return h.log_odds >= thr && cls[static_cast<std::size_t>(h.row)] == sim::SeqClass::Both;
+    // Strong hits in sequences that carry every motif the task needs and are labelled positive
+    // (for the paper's task 0, the sequences of class both).
+    auto strong_positive = [&](int task) {
+      return [&, task](const Hit& h) {
+        const auto r = static_cast<std::size_t>(h.row);
+        const auto& rel = relevant[static_cast<std::size_t>(task)];
+        return h.log_odds >= thr && positive(r, task) && (!rel[0] || count[r][0] > 0) && (!rel[1] || count[r][1] > 0);
+      };
     };
     auto strong = [&](const Hit& h) { return h.log_odds >= thr; };
     auto any = [](const Hit&) { return true; };
@@ -351,19 +454,21 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
     auto rho = [](const std::vector<double>& x, const std::vector<double>& y) { return spearman(x, y); };
 
     for (int task = 0; task < T; ++task) {
-      if (task == 0) {
-        hit_metric(0, 0, "fn_rate", strong_both, fn);
-        hit_metric(0, 1, "fn_rate", strong_both, fn);
-        hit_metric(0, 0, "spearman", any, rho);
-        hit_metric(0, 1, "spearman", any, rho);
-      } else {
-        const int relevant = task == 1 ? 0 : 1;
-        hit_metric(task, 1 - relevant, "fp_rate", strong, fp);
-        hit_metric(task, relevant, "spearman", any, rho);
+      const auto& rel = relevant[static_cast<std::size_t>(task)];
+      if (!rel[0] && !rel[1]) continue;
+      if (rel[0] && rel[1]) {  // a task of both motifs: false negatives where both are needed
+        hit_metric(task, 0, "fn_rate", strong_positive(task), fn);
+        hit_metric(task, 1, "fn_rate", strong_positive(task), fn);
+        hit_metric(task, 0, "spearman", any, rho);
+        hit_metric(task, 1, "spearman", any, rho);
+      } else {  // a task of one motif: false positives on the other
+        const int relevant_motif = rel[0] ? 0 : 1;
+        hit_metric(task, 1 - relevant_motif, "fp_rate", strong, fp);
+        hit_metric(task, relevant_motif, "spearman", any, rho);
       }
       // Localisation: every base of every scored sequence.
-      const bool use_gata = task != 2, use_tal = task != 1;
-      const std::string motif = task == 0 ? names[0] + "+" + names[1] : names[task == 1 ? 0 : 1];
+      const bool use_gata = rel[0], use_tal = rel[1];
+      const std::string motif = use_gata && use_tal ? names[0] + "+" + names[1] : names[use_gata ? 0 : 1];
       std::vector<int> tiers(N);
       for (std::size_t r = 0; r < N; ++r) tiers[r] = (use_gata ? count[r][0] : 0) + (use_tal ? count[r][1] : 0);
       struct Loc {
@@ -401,6 +506,7 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
     }
   });
   for (auto& r : rows) ev.rows.insert(ev.rows.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+  role_metrics(ds, scores, cfg, ev);
   if (model) {
     for (int k = 0; k < 2; ++k) {
       const auto& v = k == 0 ? model->test_auroc : model->test_auprc;
@@ -465,7 +571,7 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
 
 void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::Dataset& ds, const ScoresInput& scores,
                       const EvalConfig& cfg, const std::optional<ModelMetrics>& model, std::string_view version) {
-  constexpr int T = sim::kNumTasks;
+  const int T = ds.n_tasks();
   io::ensure_output_dir(dir);
   std::vector<std::vector<std::string>> rows;
   rows.reserve(ev.rows.size());
@@ -474,6 +580,18 @@ void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::D
                     r.n < 0 ? std::string() : fmt::format("{}", r.n)});
   io::write_tsv(dir + "/metrics.tsv", std::vector<std::string>(kMetricsColumns.begin(), kMetricsColumns.end()), rows);
   io::write_file_atomic(dir + "/metrics.json", metrics_json(ev, scores, cfg, model, version));
+  std::vector<std::vector<std::string>> role_rows;
+  for (const RoleRow& r : ev.role_rows)
+    role_rows.push_back({r.method, r.reference, ds.tasks[static_cast<std::size_t>(r.task)].name, r.metric, num(r.value),
+                         num(r.lo), num(r.hi), fmt::format("{}", r.instances)});
+  io::write_tsv(dir + "/role_metrics.tsv",
+                {"method", "reference", "task", "metric", "value", "ci_lo", "ci_hi", "n"}, role_rows);
+  std::vector<std::vector<std::string>> diff_rows;
+  for (const DiffRow& d : ev.diffs)
+    diff_rows.push_back({ds.tasks[static_cast<std::size_t>(d.task)].name, d.metric, d.a, d.b, num(d.diff), num(d.lo),
+                         num(d.hi), num(d.p_value), d.excludes_zero ? "yes" : "no"});
+  io::write_tsv(dir + "/method_differences.tsv",
+                {"task", "metric", "method_a", "method_b", "a_minus_b", "ci_lo", "ci_hi", "p_value", "real"}, diff_rows);
 
   // hits.tsv can be large (N x 2 motifs x top_hits x methods x T lines): formatted directly.
   io::AtomicFile f(dir + "/hits.tsv");
@@ -487,10 +605,10 @@ void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::D
       for (std::size_t h = 0; h < ev.hits.size(); ++h) {
         const Hit& hit = ev.hits[h];
         const auto i = static_cast<std::size_t>(scores.seq[static_cast<std::size_t>(hit.row)]);
-        const int n_inst = hit.motif == 0 ? ds.n_gata[i] : ds.n_tal[i];
+        const int n_inst = ev.instances[static_cast<std::size_t>(hit.row)][static_cast<std::size_t>(hit.motif)];
         fmt::format_to(std::back_inserter(buf), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.6g}\t{}\t{}\t{:.6g}\n", ms.name,
                        ms.reference, t, ds.ids[i], names[static_cast<std::size_t>(hit.motif)], hit.start, hit.end,
-                       hit.strand, hit.log_odds, sim::class_name(ds.classes[i]), n_inst,
+                       hit.strand, hit.log_odds, ds.class_names[static_cast<std::size_t>(ds.classes[i])], n_inst,
                        ev.hit_scores[mi][h * T + static_cast<std::size_t>(t)]);
       }
       if (buf.size() > (1u << 20)) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct EvalConfig {
   int top_hits = 5;                                       // hits per sequence and motif
   double log_odds_threshold = 7.0;                        // "strong" hits (fn_rate, fp_rate)
   std::string scan_mode = "exclusive";                    // exclusive | deeplift_compatible
+  int bootstrap_resamples = 1000;                         // role metrics: bootstrap resamples over sequences
+  std::uint64_t bootstrap_seed = 1;                       // resample r draws from Rng(seed, r)
 };
 
 /// Throws ConfigError naming the key:
@@ -45,7 +48,7 @@ struct MethodScores {
 /// A scores file matched to its dataset.
 struct ScoresInput {
   std::vector<int> seq;                // N: dataset index of each row of the scores file
-  int n_tasks = 0;                     // T (always sim::kNumTasks)
+  int n_tasks = 0;                     // T (the dataset's tasks)
   int seq_len = 0;                     // L
   std::vector<MethodScores> methods;   // in archive order; auxiliary arrays ('.' in the name) skipped
 };
@@ -96,27 +99,58 @@ struct ModelMetrics {
 };
 /// Reads the test_auroc / test_auprc rows; InputError "path:line: bad value; expected a
 /// number, got 'x'" or "path:line: bad task; expected task0..task2, got 'x'".
-ModelMetrics read_model_metrics(const std::string& path);
+ModelMetrics read_model_metrics(const std::string& path, int n_tasks);
+
+/// A metric of planted instances by role (docs/scenarios.md), with its bootstrap 95% interval
+/// over sequences. Metrics: driver_fn_rate (drivers scored <= 0), irrelevant_fp_rate
+/// (irrelevant instances scored > 0), context_pos_rate (context scored > 0), repressor_neg_rate
+/// (repressors scored < 0: the correct sign), gss (Grammar Satisfiability Score: the share of
+/// sequences with a driver or a repressor whose every driver scores > 0, every repressor < 0,
+/// and no context instance scores at or above the lowest driver). An instance's score is the
+/// sum of its bases' per-base scores on the task.
+struct RoleRow {
+  std::string method, reference;
+  int task = 0;
+  std::string metric;
+  double value = 0, lo = 0, hi = 0;
+  double instances = 0;  // the denominator: instances (sequences for gss)
+};
+/// The paired bootstrap difference a - b of two methods on one role metric.
+struct DiffRow {
+  int task = 0;
+  std::string metric, a, b;
+  double diff = 0, lo = 0, hi = 0, p_value = 0;
+  bool excludes_zero = false;
+};
 
 struct Evaluation {
   std::string gata_name, tal_name;
   std::vector<Hit> hits;
   std::vector<std::vector<double>> hit_scores;  // [method][hit * T + task]
   std::vector<MetricRow> rows;                  // method by method, then model rows if any
+  std::vector<std::array<int, 2>> instances;    // per scored row: planted instances of each motif
+  std::vector<RoleRow> role_rows;               // method by method, task by task
+  std::vector<DiffRow> diffs;                   // task by task, metric by metric, pairs of methods
   int n_sequences = 0;
 };
 
 /// The metrics of every method (DESIGN §3.4):
-///  - fn_rate, task 0, per motif: share of hits with log-odds >= threshold in sequences of
-///    class both whose task-0 score is <= 0 (appendix G(b));
-///  - fp_rate, task 1 with TAL hits and task 2 with GATA hits: share of hits with log-odds >=
-///    threshold (any class) scored > 0;
+/// Which motif a task depends on comes from the dataset's roles (roles.tsv), never from names
+/// or task numbers: a motif is relevant to a task when any of its instances is not irrelevant.
+///  - fn_rate, tasks of both motifs (the paper's task 0), per motif: share of hits with log-odds
+///    >= threshold, in sequences labelled positive that carry both motifs, whose score is <= 0
+///    (appendix G(b));
+///  - fp_rate, tasks of one motif (the paper's tasks 1 and 2), hits of the other motif: share
+///    of hits with log-odds >= threshold (any class) scored > 0;
 ///  - spearman: rank correlation of hit log-odds and score, GATA on tasks 0 and 1, TAL on 0 and 2;
 ///  - loc_auroc, loc_auprc (and _abs of |score|): per-base scores of the scored sequences against
 ///    the planted bases (motifs.bed) relevant to the task: both motifs for task 0, GATA for 1,
 ///    TAL for 2 (motif column "GATA+TAL" names).
 /// Each for tier "all" and per tier: for hit metrics the number of planted instances of the
 /// hit's motif in its sequence; for localisation the number of relevant planted instances.
+/// Fills ev.role_rows and ev.diffs from the dataset's roles (evaluate() calls it).
+void role_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev);
+
 Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim::Pwm& gata, const sim::Pwm& tal,
                     const EvalConfig& cfg, const std::optional<ModelMetrics>& model = std::nullopt);
 

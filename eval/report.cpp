@@ -478,8 +478,17 @@ std::string logos_section(const ReportInputs& in) {
       rows.push_back(static_cast<int>(it - ids.begin()));
     }
   } else {
-    for (const sim::SeqClass want : {sim::SeqClass::Both, sim::SeqClass::GataOnly, sim::SeqClass::TalOnly}) {
-      if (static_cast<int>(rows.size()) >= in.n_logos) break;
+    // One example per class, classes with the most distinct motifs first (the paper's: both,
+    // gata_only, tal_only), classes with no motif last.
+    std::vector<std::set<int>> keys_of(ds.class_names.size());
+    for (const auto& site : ds.sites) keys_of[static_cast<std::size_t>(ds.classes[static_cast<std::size_t>(site.seq)])].insert(site.key);
+    std::vector<int> order(ds.class_names.size());
+    for (std::size_t c = 0; c < order.size(); ++c) order[c] = static_cast<int>(c);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return keys_of[static_cast<std::size_t>(a)].size() > keys_of[static_cast<std::size_t>(b)].size();
+    });
+    for (const int want : order) {
+      if (static_cast<int>(rows.size()) >= in.n_logos || keys_of[static_cast<std::size_t>(want)].empty()) break;
       for (std::size_t r = 0; r < ids.size(); ++r) {
         const auto it = ds_index.find(ids[r]);
         if (it != ds_index.end() && ds.classes[static_cast<std::size_t>(it->second)] == want) {
@@ -502,7 +511,7 @@ std::string logos_section(const ReportInputs& in) {
     std::vector<sim::MotifSite> sites;
     std::string cls = "unknown (not in the dataset)";
     if (it != ds_index.end()) {
-      cls = std::string(sim::class_name(ds.classes[static_cast<std::size_t>(it->second)]));
+      cls = ds.class_names[static_cast<std::size_t>(ds.classes[static_cast<std::size_t>(it->second)])];
       for (const auto& s : ds.sites)
         if (s.seq == it->second) sites.push_back(s);
     }

@@ -25,10 +25,16 @@ namespace lb::sim {
 
 namespace {
 
-constexpr std::string_view kClassNames[] = {"empty", "gata_only", "tal_only", "both"};
 constexpr std::string_view kSplitNames[] = {"train", "valid", "test"};
-const std::vector<std::string> kLabelsHeader = {"id",    "split", "class", "task0",
-                                                "task1", "task2", "n_gata", "n_tal"};
+constexpr std::string_view kRoleNames[] = {"irrelevant", "driver", "context", "repressor"};
+constexpr std::string_view kTaskKinds[] = {"binary", "linear"};
+
+template <class V>
+int index_of(const V& names, std::string_view name) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<int>(i);
+  return -1;
+}
 
 int parse_int_field(const std::string& s, const std::string& path, long line,
                     std::string_view column, int min, int max) {
@@ -69,18 +75,8 @@ std::string dataset_fasta_path(const std::string& dir) {
   return std::filesystem::exists(bgzip) ? bgzip : plain;  // missing: the error names sequences.fa
 }
 
-std::string_view class_name(SeqClass c) { return kClassNames[static_cast<int>(c)]; }
 std::string_view split_name(Split s) { return kSplitNames[static_cast<int>(s)]; }
-
-bool parse_class(std::string_view name, SeqClass& out) {
-  for (int i = 0; i < 4; ++i) {
-    if (kClassNames[i] == name) {
-      out = static_cast<SeqClass>(i);
-      return true;
-    }
-  }
-  return false;
-}
+std::string_view role_name(Role r) { return kRoleNames[static_cast<int>(r)]; }
 
 bool parse_split(std::string_view name, Split& out) {
   for (int i = 0; i < 3; ++i) {
@@ -92,23 +88,35 @@ bool parse_split(std::string_view name, Split& out) {
   return false;
 }
 
-std::array<std::uint8_t, kNumTasks> labels_for(SeqClass c) {
-  const std::uint8_t gata = c == SeqClass::GataOnly || c == SeqClass::Both;
-  const std::uint8_t tal = c == SeqClass::TalOnly || c == SeqClass::Both;
-  return {static_cast<std::uint8_t>(gata && tal), gata, tal};
+bool parse_role(std::string_view name, Role& out) {
+  for (int i = 0; i < 4; ++i) {
+    if (kRoleNames[i] == name) {
+      out = static_cast<Role>(i);
+      return true;
+    }
+  }
+  return false;
 }
 
-std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
+int Dataset::class_index(std::string_view name) const { return index_of(class_names, name); }
+int Dataset::task_index(std::string_view name) const {
+  for (std::size_t t = 0; t < tasks.size(); ++t)
+    if (tasks[t].name == name) return static_cast<int>(t);
+  return -1;
+}
+int Dataset::key_index(std::string_view name) const { return index_of(motif_keys, name); }
+
+std::vector<Split> stratified_split(const std::vector<int>& classes, int n_classes,
                                     const std::array<double, 3>& fractions, std::uint64_t seed) {
   // One stream for the whole split, far from the simulator's streams 0 (classes) and 1 + i
   // (sequence i), so splitting never reuses a draw that shaped a sequence.
   Rng rng(seed, kSplitStream);
   std::vector<Split> out(classes.size(), Split::Test);
   std::vector<std::size_t> members;
-  for (int c = 0; c < 4; ++c) {
+  for (int c = 0; c < n_classes; ++c) {
     members.clear();
     for (std::size_t i = 0; i < classes.size(); ++i)
-      if (static_cast<int>(classes[i]) == c) members.push_back(i);
+      if (classes[i] == c) members.push_back(i);
     rng.shuffle(members.begin(), members.end());
     // Rounded per class, so each class is split in the same proportions (stratification);
     // valid is clamped so rounding up never takes more than the class has.
@@ -124,10 +132,13 @@ std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
   return out;
 }
 
-void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini) {
+void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini,
+                       std::string_view scenario_ini) {
   const auto n = static_cast<std::size_t>(data.size());
+  const auto T = static_cast<std::size_t>(data.n_tasks()), M = static_cast<std::size_t>(data.n_keys());
   LB_CHECK(data.seqs.size() == n && data.classes.size() == n && data.splits.size() == n &&
-               data.labels.size() == n && data.n_gata.size() == n && data.n_tal.size() == n,
+               data.labels.size() == n * T && data.counts.size() == n * M &&
+               data.roles.size() == data.sites.size() * T,
            "inconsistent Dataset: {} ids", n);
   io::ensure_output_dir(dir);
   io::remove_stale_marker(dir + "/config.ini");  // written last: the mark of a complete directory
@@ -142,24 +153,28 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
   for (const char* old : {"/sequences.fa.gz", "/sequences.fa.gz.fai", "/sequences.fa.gz.gzi"})
     remove_if_present(dir + old);
 
+  std::vector<std::string> header{"id", "split", "class"};
+  for (const TaskInfo& t : data.tasks) header.push_back(t.name);
+  for (const std::string& k : data.motif_keys) header.push_back("n_" + k);
   std::vector<std::vector<std::string>> rows(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& l = data.labels[i];
-    rows[i] = {data.ids[i],
-               std::string(split_name(data.splits[i])),
-               std::string(class_name(data.classes[i])),
-               std::to_string(l[0]),
-               std::to_string(l[1]),
-               std::to_string(l[2]),
-               std::to_string(data.n_gata[i]),
-               std::to_string(data.n_tal[i])};
+    auto& row = rows[i];
+    row = {data.ids[i], std::string(split_name(data.splits[i])),
+           data.class_names[static_cast<std::size_t>(data.classes[i])]};
+    for (std::size_t t = 0; t < T; ++t) row.push_back(fmt::format("{}", data.labels[i * T + t]));
+    for (std::size_t k = 0; k < M; ++k) row.push_back(std::to_string(data.counts[i * M + k]));
   }
-  io::write_tsv(dir + "/labels.tsv", kLabelsHeader, rows);
+  io::write_tsv(dir + "/labels.tsv", header, rows);
 
   std::vector<io::BedRecord> bed;
   bed.reserve(data.sites.size());
-  for (const MotifSite& s : data.sites) {
+  std::vector<std::string> role_header{"id", "start", "end", "key"};
+  for (const TaskInfo& t : data.tasks) role_header.push_back(t.name);
+  std::vector<std::vector<std::string>> role_rows;
+  for (std::size_t si = 0; si < data.sites.size(); ++si) {
+    const MotifSite& s = data.sites[si];
     LB_CHECK(s.seq >= 0 && static_cast<std::size_t>(s.seq) < n, "site of sequence {}", s.seq);
+    LB_CHECK(s.key >= 0 && static_cast<std::size_t>(s.key) < M, "site with key {}", s.key);
     io::BedRecord r;
     r.chrom = data.ids[static_cast<std::size_t>(s.seq)];
     r.start = s.start, r.end = s.end;
@@ -168,8 +183,22 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
     r.strand = s.strand;
     r.extra = {fmt::format("{}", s.log_odds)};  // shortest text that reads back to the same double
     bed.push_back(std::move(r));
+    std::vector<std::string> rr{data.ids[static_cast<std::size_t>(s.seq)], std::to_string(s.start),
+                                std::to_string(s.end), data.motif_keys[static_cast<std::size_t>(s.key)]};
+    for (std::size_t t = 0; t < T; ++t) rr.emplace_back(role_name(data.roles[si * T + t]));
+    role_rows.push_back(std::move(rr));
   }
   io::write_bed(dir + "/motifs.bed", bed);
+  io::write_tsv(dir + "/roles.tsv", role_header, role_rows);
+  std::vector<std::vector<std::string>> task_rows;
+  for (const TaskInfo& t : data.tasks)
+    task_rows.push_back({t.name, std::string(kTaskKinds[static_cast<int>(t.kind)]), t.definition});
+  io::write_tsv(dir + "/tasks.tsv", {"task", "kind", "definition"}, task_rows);
+  std::vector<std::vector<std::string>> class_rows;
+  for (const std::string& c : data.class_names) class_rows.push_back({c});
+  io::write_tsv(dir + "/classes.tsv", {"class"}, class_rows);
+  if (!scenario_ini.empty()) io::write_file_atomic(dir + "/scenario.ini", scenario_ini);
+  else remove_if_present(dir + "/scenario.ini");
 
   // Last: a directory with config.ini is a complete dataset.
   io::write_file_atomic(dir + "/config.ini", config_ini);
@@ -200,16 +229,60 @@ Dataset read_dataset_dir(const std::string& dir) {
   }
 
   const io::TsvTable t = io::read_tsv(labels_path);
-  if (t.header != kLabelsHeader) {
-    throw input_error(labels_path, 1, "wrong header",
-                      fmt::format("'{}'", fmt::join(kLabelsHeader, " ")),
-                      fmt::format("'{}'", fmt::join(t.header, " ")));
+  // Header: id split class <tasks...> n_<key>...
+  const auto& h = t.header;
+  if (h.size() < 4 || h[0] != "id" || h[1] != "split" || h[2] != "class") {
+    throw input_error(labels_path, 1, "wrong header", "'id split class <tasks...> n_<motif>...'",
+                      fmt::format("'{}'", fmt::join(h, " ")));
+  }
+  std::size_t first_key = 3;
+  while (first_key < h.size() && !h[first_key].starts_with("n_")) ++first_key;
+  for (std::size_t c = 3; c < first_key; ++c) data.tasks.push_back({h[c], TaskKind::Binary, ""});
+  for (std::size_t c = first_key; c < h.size(); ++c) {
+    if (!h[c].starts_with("n_") || h[c].size() < 3)
+      throw input_error(labels_path, 1, fmt::format("bad column '{}' after the counts", h[c]),
+                        "n_<motif> columns only after the first", quote_token(h[c]));
+    data.motif_keys.push_back(h[c].substr(2));
+  }
+  if (data.tasks.empty())
+    throw input_error(labels_path, 1, "no task columns", "at least one task between 'class' and the n_ columns",
+                      fmt::format("'{}'", fmt::join(h, " ")));
+  // tasks.tsv (optional in older directories): the kind and definition of each task.
+  const std::string tasks_path = dir + "/tasks.tsv";
+  if (std::filesystem::exists(tasks_path)) {
+    const io::TsvTable tt = io::read_tsv(tasks_path);
+    if (tt.header != std::vector<std::string>{"task", "kind", "definition"})
+      throw input_error(tasks_path, 1, "wrong header", "'task kind definition'",
+                        fmt::format("'{}'", fmt::join(tt.header, " ")));
+    if (tt.rows.size() != data.tasks.size())
+      throw input_error(tasks_path, 0, "wrong number of tasks", fmt::format("{} (the tasks of labels.tsv)", data.tasks.size()),
+                        fmt::format("{}", tt.rows.size()));
+    for (std::size_t k = 0; k < tt.rows.size(); ++k) {
+      const auto& row = tt.rows[k];
+      if (row[0] != data.tasks[k].name)
+        throw input_error(tasks_path, tt.lines[k], "task does not match labels.tsv",
+                          quote_token(data.tasks[k].name), quote_token(row[0]));
+      const int kind = index_of(std::vector<std::string_view>(std::begin(kTaskKinds), std::end(kTaskKinds)), row[1]);
+      if (kind < 0) throw input_error(tasks_path, tt.lines[k], "unknown task kind", "binary or linear", quote_token(row[1]));
+      data.tasks[k].kind = static_cast<TaskKind>(kind);
+      data.tasks[k].definition = row[2];
+    }
+  }
+  // classes.tsv (optional in older directories): the scenario's classes in their order.
+  const std::string classes_path = dir + "/classes.tsv";
+  const bool fixed_classes = std::filesystem::exists(classes_path);
+  if (fixed_classes) {
+    const io::TsvTable ct = io::read_tsv(classes_path);
+    if (ct.header != std::vector<std::string>{"class"})
+      throw input_error(classes_path, 1, "wrong header", "'class'", fmt::format("'{}'", fmt::join(ct.header, " ")));
+    for (const auto& row : ct.rows) data.class_names.push_back(row[0]);
   }
   if (t.rows.size() != fasta.size()) {
     throw input_error(labels_path, 0, "wrong number of rows",
                       fmt::format("{} (one per sequence of {})", fasta.size(), fa_name),
                       fmt::format("{}", t.rows.size()));
   }
+  const std::size_t T = data.tasks.size(), M = data.motif_keys.size();
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& row = t.rows[i];
     const long line = t.lines[i];
@@ -221,27 +294,30 @@ Dataset read_dataset_dir(const std::string& dir) {
     Split sp{};
     if (!parse_split(row[1], sp))
       throw input_error(labels_path, line, "unknown split", "train, valid or test", quote_token(row[1]));
-    SeqClass cls{};
-    if (!parse_class(row[2], cls)) {
-      throw input_error(labels_path, line, "unknown class", "empty, gata_only, tal_only or both",
-                        quote_token(row[2]));
+    int cls = index_of(data.class_names, row[2]);
+    if (cls < 0 && fixed_classes)
+      throw input_error(labels_path, line, "unknown class",
+                        fmt::format("one of classes.tsv ({})", fmt::join(data.class_names, ", ")), quote_token(row[2]));
+    if (cls < 0) {
+      cls = static_cast<int>(data.class_names.size());
+      data.class_names.push_back(row[2]);
     }
-    std::array<std::uint8_t, kNumTasks> labels{};
-    for (int k = 0; k < kNumTasks; ++k) {
-      labels[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(parse_int_field(
-          row[static_cast<std::size_t>(3 + k)], labels_path, line, kLabelsHeader[static_cast<std::size_t>(3 + k)], 0, 1));
-    }
-    if (labels != labels_for(cls)) {
-      const auto e = labels_for(cls);
-      throw input_error(labels_path, line, fmt::format("labels disagree with class '{}'", class_name(cls)),
-                        fmt::format("{} {} {}", e[0], e[1], e[2]),
-                        fmt::format("{} {} {}", labels[0], labels[1], labels[2]));
+    for (std::size_t k = 0; k < T; ++k) {
+      const std::string& text = row[3 + k];
+      if (data.tasks[k].kind == TaskKind::Binary) {
+        data.labels.push_back(static_cast<float>(parse_int_field(text, labels_path, line, h[3 + k], 0, 1)));
+      } else {
+        double v = 0;
+        if (!parse_log_odds(text, v) || !std::isfinite(v))
+          throw input_error(labels_path, line, fmt::format("bad value in column '{}'", h[3 + k]), "a finite number",
+                            quote_token(text));
+        data.labels.push_back(static_cast<float>(v));
+      }
     }
     data.splits.push_back(sp);
     data.classes.push_back(cls);
-    data.labels.push_back(labels);
-    data.n_gata.push_back(parse_int_field(row[6], labels_path, line, "n_gata", 0, 1 << 30));
-    data.n_tal.push_back(parse_int_field(row[7], labels_path, line, "n_tal", 0, 1 << 30));
+    for (std::size_t k = 0; k < M; ++k)
+      data.counts.push_back(parse_int_field(row[first_key + k], labels_path, line, h[first_key + k], 0, 1 << 30));
   }
 
   const std::vector<io::BedRecord> bed = io::read_bed(bed_path);
@@ -266,20 +342,81 @@ Dataset read_dataset_dir(const std::string& dir) {
     if (!b.extra.empty() && !parse_log_odds(b.extra[0], log_odds))
       throw input_error(bed_path, line, "bad log-odds in column 7", "a number", quote_token(b.extra[0]));
     ++n_sites[static_cast<std::size_t>(it->second)];
-    data.sites.push_back({it->second, b.start, b.end, b.name, log_odds, b.strand});
+    data.sites.push_back({it->second, b.start, b.end, b.name, log_odds, b.strand, -1});
   }
   for (std::size_t i = 0; i < n_sites.size(); ++i) {
-    const long planted = static_cast<long>(data.n_gata[i]) + data.n_tal[i];  // long: counts come from a file
+    long planted = 0;  // long: counts come from a file
+    for (std::size_t k = 0; k < M; ++k) planted += data.counts[i * M + k];
     if (n_sites[i] != planted) {
       throw input_error(labels_path, t.lines[i],
-                        fmt::format("n_gata + n_tal of '{}' disagrees with motifs.bed", data.ids[i]),
+                        fmt::format("motif counts of '{}' disagree with motifs.bed", data.ids[i]),
                         fmt::format("{} (its lines in motifs.bed)", n_sites[i]),
                         fmt::format("{}", planted));
     }
   }
-  std::stable_sort(data.sites.begin(), data.sites.end(), [](const MotifSite& a, const MotifSite& b) {
-    return a.seq != b.seq ? a.seq < b.seq : a.start < b.start;
+
+  // roles.tsv (optional in older directories): each motifs.bed line's key and role per task.
+  const std::string roles_path = dir + "/roles.tsv";
+  if (std::filesystem::exists(roles_path)) {
+    const io::TsvTable rt = io::read_tsv(roles_path);
+    std::vector<std::string> want{"id", "start", "end", "key"};
+    for (const TaskInfo& task : data.tasks) want.push_back(task.name);
+    if (rt.header != want)
+      throw input_error(roles_path, 1, "wrong header", fmt::format("'{}'", fmt::join(want, " ")),
+                        fmt::format("'{}'", fmt::join(rt.header, " ")));
+    if (rt.rows.size() != data.sites.size())
+      throw input_error(roles_path, 0, "wrong number of rows", fmt::format("{} (one per line of motifs.bed)", data.sites.size()),
+                        fmt::format("{}", rt.rows.size()));
+    std::vector<int> per_key(fasta.size() * M, 0);
+    for (std::size_t k = 0; k < rt.rows.size(); ++k) {
+      const auto& row = rt.rows[k];
+      MotifSite& site = data.sites[k];
+      if (row[0] != data.ids[static_cast<std::size_t>(site.seq)] || row[1] != std::to_string(site.start) ||
+          row[2] != std::to_string(site.end))
+        throw input_error(roles_path, rt.lines[k], "instance differs from motifs.bed",
+                          fmt::format("'{} {} {}' (line {} of motifs.bed)", data.ids[static_cast<std::size_t>(site.seq)],
+                                      site.start, site.end, bed[k].line),
+                          fmt::format("'{} {} {}'", row[0], row[1], row[2]));
+      site.key = index_of(data.motif_keys, row[3]);
+      if (site.key < 0)
+        throw input_error(roles_path, rt.lines[k], "unknown motif key",
+                          fmt::format("one of the n_ columns of labels.tsv ({})", fmt::join(data.motif_keys, ", ")),
+                          quote_token(row[3]));
+      ++per_key[static_cast<std::size_t>(site.seq) * M + static_cast<std::size_t>(site.key)];
+      for (std::size_t task = 0; task < T; ++task) {
+        Role r{};
+        if (!parse_role(row[4 + task], r))
+          throw input_error(roles_path, rt.lines[k], fmt::format("unknown role in column '{}'", want[4 + task]),
+                            "driver, context, repressor or irrelevant", quote_token(row[4 + task]));
+        data.roles.push_back(r);
+      }
+    }
+    for (std::size_t i = 0; i < fasta.size(); ++i)
+      for (std::size_t k = 0; k < M; ++k)
+        if (per_key[i * M + k] != data.counts[i * M + k])
+          throw input_error(labels_path, t.lines[i],
+                            fmt::format("n_{} of '{}' disagrees with roles.tsv", data.motif_keys[k], data.ids[i]),
+                            fmt::format("{} (its instances of '{}' in roles.tsv)", per_key[i * M + k], data.motif_keys[k]),
+                            fmt::format("{}", data.counts[i * M + k]));
+  }
+  // Sites (and their roles with them) sorted by (seq, start).
+  std::vector<std::size_t> order(data.sites.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const MotifSite& x = data.sites[a];
+    const MotifSite& y = data.sites[b];
+    return x.seq != y.seq ? x.seq < y.seq : x.start < y.start;
   });
+  std::vector<MotifSite> sites;
+  std::vector<Role> roles;
+  for (std::size_t k : order) {
+    sites.push_back(std::move(data.sites[k]));
+    if (!data.roles.empty())
+      roles.insert(roles.end(), data.roles.begin() + static_cast<std::ptrdiff_t>(k * T),
+                   data.roles.begin() + static_cast<std::ptrdiff_t>((k + 1) * T));
+  }
+  data.sites = std::move(sites);
+  data.roles = std::move(roles);
   return data;
 }
 

@@ -1,6 +1,6 @@
-// The in-memory dataset (simulated, or read from simdata / a dataset directory) and the
-// dataset directory of DESIGN §2: sequences.fa (+ .fai), labels.tsv, motifs.bed (BED6+1),
-// config.ini.
+// The in-memory dataset every step shares (simulated from a scenario, or read from simdata / a
+// dataset directory) and the dataset directory (docs/scenarios.md): sequences.fa (+ .fai),
+// labels.tsv, motifs.bed (BED6+1), roles.tsv, tasks.tsv, config.ini.
 #pragma once
 
 #include <array>
@@ -13,19 +13,34 @@
 
 namespace lb::sim {
 
-enum class SeqClass : std::uint8_t { Empty, GataOnly, TalOnly, Both };
 enum class Split : std::uint8_t { Train, Valid, Test };
 
-/// "empty", "gata_only", "tal_only", "both" / "train", "valid", "test".
-std::string_view class_name(SeqClass c);
+/// "train", "valid", "test".
 std::string_view split_name(Split s);
 /// Parse the names above; false when unknown.
-bool parse_class(std::string_view name, SeqClass& out);
 bool parse_split(std::string_view name, Split& out);
 
-inline constexpr int kNumTasks = 3;  // task0 = both motifs, task1 = GATA, task2 = TAL
+/// What a planted instance is for one task (docs/scenarios.md defines each from the task's
+/// expression): Driver (the label depends on it: it takes part in satisfying the task),
+/// Context (its motif appears in the task, but this instance satisfies nothing: an AND half
+/// without its partner, an instance off the required spacing or strand), Repressor (its motif
+/// appears only negated, or with a negative effect: its correct attribution is negative),
+/// Irrelevant (the task does not mention its motif).
+enum class Role : std::uint8_t { Irrelevant, Driver, Context, Repressor };
+std::string_view role_name(Role r);
+bool parse_role(std::string_view name, Role& out);
 
-/// One planted motif instance (one BED6+1 line of motifs.bed).
+/// How a task's target is defined: a 0/1 label from a Boolean expression, or a real value
+/// (additive effects, interactions and noise; trained with an MSE loss).
+enum class TaskKind : std::uint8_t { Binary, Linear };
+
+struct TaskInfo {
+  std::string name;
+  TaskKind kind = TaskKind::Binary;
+  std::string definition;  // the scenario's text, e.g. "gata & tal" (empty for old datasets)
+};
+
+/// One planted motif instance (one line of motifs.bed and of roles.tsv).
 struct MotifSite {
   int seq = 0;                // index into Dataset::ids
   std::int64_t start = 0;     // 0-based
@@ -33,31 +48,47 @@ struct MotifSite {
   std::string motif;          // PWM name
   double log_odds = 0;        // natural-log odds of the planted string vs the background
   char strand = '+';
+  int key = -1;               // index into Dataset::motif_keys (-1: unknown, old datasets)
 };
 
 struct Dataset {
   int seq_len = 0;
+  std::vector<TaskInfo> tasks;                       // T
+  std::vector<std::string> class_names;              // the scenario's classes
+  std::vector<std::string> motif_keys;               // the scenario's motif names (labels.tsv n_<key>)
   std::vector<std::string> ids;                      // N
   std::vector<std::string> seqs;                     // N, each seq_len letters ACGT(N)
-  std::vector<SeqClass> classes;                     // N
+  std::vector<int> classes;                          // N: index into class_names
   std::vector<Split> splits;                         // N
-  std::vector<std::array<std::uint8_t, kNumTasks>> labels;  // N x T, 0/1
-  std::vector<int> n_gata, n_tal;                    // N: planted instances of each motif
+  std::vector<float> labels;                         // N x T row-major: 0/1, or real values
+  std::vector<int> counts;                           // N x M row-major: planted instances per key
   std::vector<MotifSite> sites;                      // sorted by (seq, start)
+  std::vector<Role> roles;                           // sites x T row-major; empty without roles.tsv
 
   int size() const { return static_cast<int>(ids.size()); }
+  int n_tasks() const { return static_cast<int>(tasks.size()); }
+  int n_keys() const { return static_cast<int>(motif_keys.size()); }
+  float label(int i, int t) const {
+    return labels[static_cast<std::size_t>(i) * tasks.size() + static_cast<std::size_t>(t)];
+  }
+  int count(int i, int k) const {
+    return counts[static_cast<std::size_t>(i) * motif_keys.size() + static_cast<std::size_t>(k)];
+  }
+  Role role(std::size_t site, int t) const { return roles[site * tasks.size() + static_cast<std::size_t>(t)]; }
+  bool has_roles() const { return !roles.empty() || sites.empty(); }
+  /// Index of a class / task / key by name, or -1.
+  int class_index(std::string_view name) const;
+  int task_index(std::string_view name) const;
+  int key_index(std::string_view name) const;
 };
-
-/// Labels implied by a class: task0 = both, task1 = GATA present, task2 = TAL present.
-std::array<std::uint8_t, kNumTasks> labels_for(SeqClass c);
 
 /// Stream of Rng(seed, ·) used by stratified_split; the simulator uses 0 and 1 + i.
 inline constexpr std::uint64_t kSplitStream = ~std::uint64_t{0};
 
 /// Stratified split: within each class (in index order), a seeded shuffle, then the first
 /// round(f_train * n_c) are train, the next round(f_valid * n_c) valid (at most what is left),
-/// the rest test. All classes draw in turn (empty .. both) from Rng(seed, kSplitStream).
-std::vector<Split> stratified_split(const std::vector<SeqClass>& classes,
+/// the rest test. All classes draw in turn (class 0 first) from Rng(seed, kSplitStream).
+std::vector<Split> stratified_split(const std::vector<int>& classes, int n_classes,
                                     const std::array<double, 3>& fractions, std::uint64_t seed);
 
 /// BED score (column 5 of motifs.bed, an integer 0-1000) of an instance with these natural-log
@@ -71,20 +102,27 @@ int motif_bed_score(double log_odds);
 std::string dataset_fasta_path(const std::string& dir);
 
 /// Writes the dataset directory `dir` (created if needed): sequences.fa with its samtools index
-/// sequences.fa.fai, labels.tsv, motifs.bed (BED6+1: `id start end motif score strand
-/// log_odds`, score = motif_bed_score(log_odds), log_odds in shortest round-trip form), then
-/// config.ini (`config_ini`, the resolved configuration) last. Each file is written
-/// atomically; the old layout's sequences.fa.gz(.fai, .gzi) are removed if present.
-void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini);
+/// sequences.fa.fai; labels.tsv (`id split class <task names...> n_<key>...`; binary labels as
+/// 0/1, real ones in shortest round-trip form); motifs.bed (BED6+1: `id start end motif score
+/// strand log_odds`, score = motif_bed_score(log_odds), log_odds in shortest round-trip form);
+/// roles.tsv (`id start end key <role per task...>`, one line per motifs.bed line, same order);
+/// tasks.tsv (`task kind definition`); classes.tsv (`class`, the scenario's order); then config.ini (`config_ini`, the resolved
+/// configuration) last. Each file is written atomically; the old layout's sequences.fa.gz(.fai,
+/// .gzi) are removed if present. A non-empty `scenario_ini` (the scenario file's text) is kept
+/// as scenario.ini, so the directory says how it was made.
+void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini,
+                       std::string_view scenario_ini = {});
 
-/// Reads a dataset directory written by write_dataset_dir (sequences, labels, motifs; not
-/// config.ini), or one of the old layout (sequences.fa.gz; motifs.bed as BED6 with the
-/// log-odds in column 5): a motifs.bed line with 7 or more columns has its log-odds in column
-/// 7, one with 6 in column 5. Checks consistency, each an InputError "file:line: ...": equal
-/// sequence lengths, labels.tsv header exactly as written, its ids equal the FASTA names in
-/// order, known split/class names, labels equal labels_for(class), motifs.bed ids known, spans
-/// inside the sequence and a numeric column 7, and n_gata + n_tal equal to the sequence's lines
-/// in motifs.bed. Sequences are upper-cased; sites are sorted by (seq, start).
+/// Reads a dataset directory written by write_dataset_dir (not config.ini), or one of an older
+/// layout: sequences.fa.gz; motifs.bed as BED6 with the log-odds in column 5; no roles.tsv (then
+/// sites have key -1 and no roles) and no tasks.tsv (then every task is binary). labels.tsv's
+/// header names the tasks (the columns between `class` and the first `n_` column) and the motif
+/// keys (`n_<key>`). Checks consistency, each an InputError "file:line: ...": equal sequence
+/// lengths, labels.tsv's ids equal the FASTA names in order, known split names, binary labels
+/// 0 or 1, motifs.bed ids known and spans inside the sequence, a numeric column 7, the n_<key>
+/// counts equal to the sequence's lines in motifs.bed (per key when roles.tsv names them),
+/// roles.tsv lines matching motifs.bed's and known role names. Sequences are upper-cased;
+/// sites are sorted by (seq, start).
 Dataset read_dataset_dir(const std::string& dir);
 
 }  // namespace lb::sim

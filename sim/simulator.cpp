@@ -15,6 +15,7 @@
 #include "io/meme.h"
 #include "io/motif_file.h"
 #include "io/simdata.h"
+#include "sim/scenario.h"
 
 namespace lb::sim {
 
@@ -65,14 +66,6 @@ void validate_at_least(long v, long min, std::string_view option, std::string_vi
   }
 }
 
-void check_motif_fits(const Pwm& pwm, int seq_len) {
-  if (pwm.width() > seq_len) {
-    throw ConfigError(fmt::format(
-        "sim.seq_len: motif '{}' (width {}) is wider than the sequence; expected seq_len >= {}, "
-        "got {}",
-        pwm.name(), pwm.width(), pwm.width(), seq_len));
-  }
-}
 
 // The four PWMs a sequence can receive: forward and opposite strand of each smoothed motif.
 struct Motifs {
@@ -85,9 +78,6 @@ Motifs smoothed_motifs(const Pwm& gata, const Pwm& tal, double pseudocount) {
   return {std::move(g), std::move(g_rc), std::move(t), std::move(t_rc)};
 }
 
-std::string labels_text(const std::array<std::uint8_t, kNumTasks>& l) {
-  return fmt::format("{},{},{}", l[0], l[1], l[2]);
-}
 
 }  // namespace
 
@@ -126,31 +116,8 @@ void validate(const SimConfig& cfg) {
 }
 
 std::array<int, 4> class_counts(const std::array<double, 4>& fractions, int n_seqs) {
-  // Largest-remainder (Hamilton) rounding: floor every share, then hand the leftover sequences
-  // to the largest fractional parts (ties to the lower class index), so the counts sum to
-  // n_seqs exactly and 8000 x 0.25 gives exactly 2000 of each class.
-  std::array<int, 4> counts{};
-  std::array<double, 4> rem{};
-  int total = 0;
-  for (std::size_t c = 0; c < 4; ++c) {
-    const double share = fractions[c] * n_seqs;
-    counts[c] = static_cast<int>(std::floor(share));
-    rem[c] = share - counts[c];
-    total += counts[c];
-  }
-  std::array<std::size_t, 4> order{0, 1, 2, 3};
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return rem[a] > rem[b]; });
-  for (std::size_t k = 0; total < n_seqs; k = (k + 1) % 4, ++total) ++counts[order[k]];
-  // Fractions summing to a hair over 1 (validate allows 1e-6) can floor to one too many: take
-  // it back from the smallest remainder that has a sequence to give.
-  for (std::size_t k = 3; total > n_seqs; k = (k + 3) % 4) {
-    if (counts[order[k]] > 0) {
-      --counts[order[k]];
-      --total;
-    }
-  }
-  return counts;
+  const std::vector<int> v = class_sizes(std::vector<double>(fractions.begin(), fractions.end()), n_seqs);
+  return {v[0], v[1], v[2], v[3]};
 }
 
 std::string sequence_id(int index, int n_seqs) {
@@ -212,111 +179,27 @@ MotifPair load_motifs(const SimConfig& cfg) {
 Dataset simulate(const SimConfig& cfg, const Pwm& gata, const Pwm& tal,
                  const std::function<void(int)>& progress) {
   validate(cfg);
-  check_motif_fits(gata, cfg.seq_len);
-  check_motif_fits(tal, cfg.seq_len);
-  const Motifs m = smoothed_motifs(gata, tal, cfg.pseudocount);
-  const Background bg{cfg.background};
-  const int n = cfg.n_seqs, L = cfg.seq_len;
-
-  Dataset data;
-  data.seq_len = L;
-
-  // Classes: exact counts, then a shuffle on stream 0 so that class is not tied to the index.
-  const auto counts = class_counts(cfg.class_fractions, n);
-  data.classes.reserve(static_cast<std::size_t>(n));
-  for (int c = 0; c < 4; ++c) data.classes.insert(data.classes.end(), static_cast<std::size_t>(counts[static_cast<std::size_t>(c)]), static_cast<SeqClass>(c));
-  Rng class_rng(cfg.seed, 0);
-  class_rng.shuffle(data.classes.begin(), data.classes.end());
-  data.splits = stratified_split(data.classes, cfg.split, cfg.seed);
-
-  data.ids.resize(static_cast<std::size_t>(n));
-  data.seqs.resize(static_cast<std::size_t>(n));
-  data.labels.resize(static_cast<std::size_t>(n));
-  data.n_gata.assign(static_cast<std::size_t>(n), 0);
-  data.n_tal.assign(static_cast<std::size_t>(n), 0);
-
-  // Buffers reused by every sequence: no allocation per base or per motif.
-  std::vector<std::uint8_t> codes(static_cast<std::size_t>(L));
-  std::vector<std::uint8_t> draw(static_cast<std::size_t>(std::max(gata.width(), tal.width())));
-  std::vector<std::pair<std::int64_t, std::int64_t>> occupied;
-  std::vector<MotifSite> seq_sites;
-
-  for (int i = 0; i < n; ++i) {
-    const auto si = static_cast<std::size_t>(i);
-    const SeqClass cls = data.classes[si];
-    data.ids[si] = sequence_id(i, n);
-    data.labels[si] = labels_for(cls);
-    // Stream 1 + i belongs to sequence i alone (stream 0 is the class shuffle): its background,
-    // counts, starts, strands and letters do not depend on any other sequence or on threads.
-    Rng rng(cfg.seed, 1 + static_cast<std::uint64_t>(i));
-    sample_background_into(bg, codes, rng);
-
-    int n_g = 0, n_t = 0;
-    if (cls == SeqClass::GataOnly)
-      n_g = truncated_poisson(rng, cfg.mean_single, cfg.count_min, cfg.count_max, cfg.max_count_draws);
-    else if (cls == SeqClass::TalOnly)
-      n_t = truncated_poisson(rng, cfg.mean_single, cfg.count_min, cfg.count_max, cfg.max_count_draws);
-    else if (cls == SeqClass::Both) {
-      n_g = truncated_poisson(rng, cfg.mean_both, cfg.count_min, cfg.count_max, cfg.max_count_draws);
-      n_t = truncated_poisson(rng, cfg.mean_both, cfg.count_min, cfg.count_max, cfg.max_count_draws);
-    }
-    data.n_gata[si] = n_g;
-    data.n_tal[si] = n_t;
-
-    occupied.clear();
-    seq_sites.clear();
-    // GATA instances first, then TAL (as in the paper's simulation); each instance draws its
-    // start, then its strand (always one uniform, so starts do not depend on revcomp_prob),
-    // then its letters.
-    for (int k = 0; k < n_g + n_t; ++k) {
-      const bool is_gata = k < n_g;
-      const Pwm& fwd = is_gata ? m.gata : m.tal;
-      const Pwm& rev = is_gata ? m.gata_rc : m.tal_rc;
-      const int w = fwd.width();
-      const auto uw = static_cast<std::size_t>(w);
-      const std::int64_t start = place_motif(rng, L, w, occupied, cfg.max_placement_attempts,
-                                             data.ids[si], fwd.name());
-      const bool minus = rng.uniform() < cfg.revcomp_prob;
-      std::span<std::uint8_t> sample(draw.data(), uw);
-      fwd.sample_into(sample, rng);
-      std::uint8_t* dst = codes.data() + start;
-      if (minus) {
-        // The opposite strand reads the sample backwards and complemented (code b -> 3 - b).
-        for (std::size_t j = 0; j < uw; ++j) dst[j] = static_cast<std::uint8_t>(3 - sample[uw - 1 - j]);
-      } else {
-        std::copy(sample.begin(), sample.end(), dst);
-      }
-      // Log-odds of the planted string on the strand it was planted on: the reverse-
-      // complemented PWM on the '+' text equals the forward PWM on the sample.
-      const double lo = (minus ? rev : fwd).log_odds(std::span<const std::uint8_t>(dst, uw), bg);
-      seq_sites.push_back({i, start, start + w, fwd.name(), lo, minus ? '-' : '+'});
-    }
-    std::sort(seq_sites.begin(), seq_sites.end(),
-              [](const MotifSite& a, const MotifSite& b) { return a.start < b.start; });
-    data.sites.insert(data.sites.end(), seq_sites.begin(), seq_sites.end());
-
-    std::string& s = data.seqs[si];
-    s.resize(static_cast<std::size_t>(L));
-    for (std::size_t j = 0; j < codes.size(); ++j) s[j] = kBases[codes[j]];
-
-    if (progress && ((i + 1) % 1000 == 0 || i + 1 == n)) progress(i + 1);
-  }
-  return data;
+  return simulate_scenario(cfg, paper_scenario(cfg, gata, tal), progress);
 }
 
 Dataset dataset_from_simdata(const io::SimdataFile& file, const std::string& path,
                              const SimConfig& cfg, const Pwm& gata, const Pwm& tal) {
   validate(cfg);
-  if (file.task_names.size() != static_cast<std::size_t>(kNumTasks)) {
-    throw input_error(path, 1, "wrong number of tasks", fmt::format("{} (both, GATA, TAL)", kNumTasks),
+  constexpr std::size_t kPaperTasks = 3;
+  if (file.task_names.size() != kPaperTasks) {
+    throw input_error(path, 1, "wrong number of tasks", fmt::format("{} (both, GATA, TAL)", kPaperTasks),
                       fmt::format("{}", file.task_names.size()));
   }
   if (file.records.empty()) throw input_error(path, 0, "no sequences", "at least one", "none");
   const Motifs m = smoothed_motifs(gata, tal, cfg.pseudocount);
   const Background bg{cfg.background};
 
+  const Scenario paper = paper_scenario(cfg, gata, tal);
   Dataset data;
   data.seq_len = static_cast<int>(file.records.front().sequence.size());
+  for (const TaskSpec& t : paper.tasks) data.tasks.push_back({t.name, t.kind, t.text});
+  for (const ClassSpec& c : paper.classes) data.class_names.push_back(c.name);
+  data.motif_keys = paper.keys;
   std::unordered_set<std::string> names;
   std::vector<MotifSite> seq_sites;
   for (std::size_t i = 0; i < file.records.size(); ++i) {
@@ -360,37 +243,39 @@ Dataset dataset_from_simdata(const io::SimdataFile& file, const std::string& pat
       const std::span<const std::uint8_t> window(codes.data() + e.start, static_cast<std::size_t>(w));
       const double lo = (e.reverse ? rev : fwd).log_odds(window, bg);
       seq_sites.push_back({static_cast<int>(i), e.start, e.start + w, fwd.name(), lo,
-                           e.reverse ? '-' : '+'});
+                           e.reverse ? '-' : '+', is_gata ? 0 : 1});
     }
-    const SeqClass cls = n_g > 0 && n_t > 0 ? SeqClass::Both
-                         : n_g > 0          ? SeqClass::GataOnly
-                         : n_t > 0          ? SeqClass::TalOnly
-                                            : SeqClass::Empty;
-    const auto expected = labels_for(cls);
-    std::array<std::uint8_t, kNumTasks> got{};
-    bool ok = r.labels.size() == static_cast<std::size_t>(kNumTasks);
-    for (std::size_t t = 0; ok && t < got.size(); ++t) {
-      got[t] = static_cast<std::uint8_t>(r.labels[t]);
-      ok = r.labels[t] == expected[t];
+    // Class, labels and roles from the embeddings, by the paper scenario's task logic.
+    const int cls = n_g > 0 && n_t > 0 ? 3 : n_g > 0 ? 1 : n_t > 0 ? 2 : 0;
+    std::sort(seq_sites.begin(), seq_sites.end(),
+              [](const MotifSite& a, const MotifSite& b) { return a.start < b.start; });
+    std::vector<Instance> inst;
+    for (const MotifSite& site : seq_sites) inst.push_back({site.key, site.start, site.end, site.strand});
+    std::vector<float> expected;
+    std::vector<Role> roles(seq_sites.size() * kPaperTasks), task_roles;
+    for (std::size_t t = 0; t < kPaperTasks; ++t) {
+      expected.push_back(evaluate_task(paper.tasks[t].expr, inst, &task_roles) ? 1.0f : 0.0f);
+      for (std::size_t k = 0; k < inst.size(); ++k) roles[k * kPaperTasks + t] = task_roles[k];
     }
+    bool ok = r.labels.size() == kPaperTasks;
+    for (std::size_t t = 0; ok && t < kPaperTasks; ++t) ok = static_cast<float>(r.labels[t]) == expected[t];
     if (!ok) {
       throw input_error(path, line,
                         fmt::format("sequence '{}': labels disagree with the embeddings (class {})",
-                                    r.name, class_name(cls)),
-                        fmt::format("labels {}", labels_text(expected)),
+                                    r.name, data.class_names[static_cast<std::size_t>(cls)]),
+                        fmt::format("labels {}", fmt::join(expected, ",")),
                         fmt::format("{}", fmt::join(r.labels, ",")));
     }
-    std::sort(seq_sites.begin(), seq_sites.end(),
-              [](const MotifSite& a, const MotifSite& b) { return a.start < b.start; });
     data.sites.insert(data.sites.end(), seq_sites.begin(), seq_sites.end());
+    data.roles.insert(data.roles.end(), roles.begin(), roles.end());
     data.ids.push_back(r.name);
     data.seqs.push_back(std::move(seq));
     data.classes.push_back(cls);
-    data.labels.push_back(expected);
-    data.n_gata.push_back(n_g);
-    data.n_tal.push_back(n_t);
+    data.labels.insert(data.labels.end(), expected.begin(), expected.end());
+    data.counts.push_back(n_g);
+    data.counts.push_back(n_t);
   }
-  data.splits = stratified_split(data.classes, cfg.split, cfg.seed);
+  data.splits = stratified_split(data.classes, static_cast<int>(data.class_names.size()), cfg.split, cfg.seed);
   return data;
 }
 

@@ -26,6 +26,7 @@ struct SimConfig {
   std::array<double, 4> background{0.3, 0.2, 0.2, 0.3};
   /// Fractions of the classes empty, gata_only, tal_only, both; they must sum to 1.
   std::array<double, 4> class_fractions{0.25, 0.25, 0.25, 0.25};
+  std::string scenario;     // scenario file (docs/scenarios.md); empty: the paper's, from the keys below
   std::string motifs_file;  // MEME, JASPAR or HOMER (by extension); the CLI defaults to configs/motifs/...
   std::string gata_motif = "GATA_disc1";
   std::string tal_motif = "TAL1_known1";

@@ -82,8 +82,8 @@ TEST(CliTest, SimulateSmokeWritesTheDatasetDirectory) {
   const std::string out = tmp.file("ds");
   const auto r = run_liftbench("simulate -c " + kSmoke + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed", "sequences.fa",
-                                                     "sequences.fa.fai"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed",
+                                                     "roles.tsv", "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
   EXPECT_NE(r.err.find("[M::simulate] 400 sequences of length 200"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::simulate] real time: "), std::string::npos) << r.err;
   // labels.tsv header and row count
@@ -351,7 +351,7 @@ TEST(CliTest, TrainBadHyperParameterNamesTheOption) {
                        "train.beta2: out of range; expected a value in [0, 1), got 1", tmp.file("out"));
   expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
                            " --model.output softmax",
-                       "model.output: the genomics dataset has 3 binary tasks; expected sigmoid, got 'softmax'",
+                       "model.output: the dataset has 3 binary tasks; expected sigmoid, got 'softmax'",
                        tmp.file("out"));
   expect_fails_cleanly("train -c " + kSmoke + " --data " + smoke_data() + " -o " + tmp.file("out/m.npz") +
                            " --threads two",
@@ -681,7 +681,7 @@ TEST(CliEvaluateTest, EveryHelpKeyIsDocumented) {
   int n = 0;
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
     EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
-  EXPECT_EQ(n, 6);
+  EXPECT_EQ(n, 8);
   for (const char* flag : {"--data", "--scores", "--model-metrics", "--out", "--threads", "--quiet"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     EXPECT_NE(doc.find(flag), std::string::npos) << flag;
@@ -702,7 +702,8 @@ TEST(CliEvaluateTest, SmokeOnBuiltScoresWritesEveryOutput) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] method "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] blind@zeros "), std::string::npos) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv", "report"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "method_differences.tsv", "metrics.json",
+                                                     "metrics.tsv", "report", "role_metrics.tsv"}));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   // "blind" scores every planted base -1: every strong hit in a 'both' sequence is a false negative.
   EXPECT_EQ(m.at("blind@zeros|0|GATA_disc1|fn_rate"), 1.0);
@@ -806,7 +807,8 @@ TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
   r = run_liftbench("evaluate -q -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " --model-metrics " +
                     tmp.file("model.metrics.tsv") + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "metrics.json", "metrics.tsv", "report"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "method_differences.tsv", "metrics.json",
+                                                     "metrics.tsv", "report", "role_metrics.tsv"}));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   for (const std::string motif : {"GATA_disc1", "TAL1_known1"})
     EXPECT_LE(m.at("deeplift:revealcancel|0|" + motif + "|fn_rate"), m.at("deeplift:rescale|0|" + motif + "|fn_rate"))

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "eval/metrics.h"
 #include "testing/helpers.h"
+#include "testing/paper_dataset.h"
 
 namespace lb::eval {
 namespace {
@@ -21,7 +22,7 @@ using lb::testing::read_text;
 using lb::testing::TempDir;
 
 constexpr int kL = 10;
-constexpr int kT = sim::kNumTasks;
+constexpr int kT = 3;
 
 // Two width-2 motifs: "GATA" = AG, "TAL" = CC (0.97 on the consensus base). Against the
 // default background a consensus window scores about ln(.97/.3) + ln(.97/.2) = 2.75 (GATA) or
@@ -35,13 +36,11 @@ sim::Dataset tiny_dataset() {
   ds.seq_len = kL;
   ds.ids = {"s0", "s1", "s2", "s3"};
   ds.seqs = {"TAGTTTCCTT", "AGTTTTAGTT", "TTTCCTTTTT", "TTTTTTTTTT"};
-  ds.classes = {sim::SeqClass::Both, sim::SeqClass::GataOnly, sim::SeqClass::TalOnly, sim::SeqClass::Empty};
+  ds.classes = {3, 1, 2, 0};  // both, gata_only, tal_only, empty
   ds.splits.assign(4, sim::Split::Test);
-  for (auto c : ds.classes) ds.labels.push_back(sim::labels_for(c));
-  ds.n_gata = {1, 2, 0, 0};
-  ds.n_tal = {1, 0, 1, 0};
   ds.sites = {{0, 1, 3, "GATA", 2.75, '+'}, {0, 6, 8, "TAL", 3.16, '+'}, {1, 0, 2, "GATA", 2.75, '+'},
               {1, 6, 8, "GATA", 2.75, '+'}, {2, 3, 5, "TAL", 3.16, '+'}};
+  lb::testing::finish_paper_dataset(ds, "GATA", "TAL");
   return ds;
 }
 
@@ -151,6 +150,51 @@ TEST(EvaluateTest, HitsAreTheTopPerSequenceAndMotif) {
   EXPECT_EQ(hits[5].start, 6);
 }
 
+// Role metrics of the worked example, by hand. Roles (paper tasks): task0 = gata & tal: s0's
+// GATA and TAL drive, s1's two GATA and s2's TAL are context; task1 = gata: the three GATA
+// drive, s0's and s2's TAL are irrelevant; task2 = tal: the two TAL drive, the GATA irrelevant.
+// Instance scores (sums over the span): task0 s0 GATA 2, TAL -2, others 0; task1 GATA 2 (all
+// three), s0 TAL 1, s2 TAL -1; task2 all 0.
+TEST(EvaluateTest, RoleMetricsByHand) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  EvalConfig cfg = test_config();
+  cfg.bootstrap_resamples = 200;
+  const Evaluation ev = evaluate(ds, in, gata(), tal(), cfg);
+  std::map<std::tuple<std::string, int, std::string>, RoleRow> r;
+  for (const RoleRow& row : ev.role_rows) r[{row.method, row.task, row.metric}] = row;
+  const std::string rs = "deeplift:rescale";
+  auto value = [&](int task, const std::string& metric) { return r.at({rs, task, metric}).value; };
+  EXPECT_EQ(value(0, "driver_fn_rate"), 0.5);      // TAL -2 of the two drivers
+  EXPECT_EQ(value(0, "context_pos_rate"), 0.0);    // three context instances at 0
+  EXPECT_EQ(value(0, "gss"), 0.0);                 // s0's TAL driver is not positive
+  EXPECT_EQ(r.at({rs, 0, "driver_fn_rate"}).instances, 2);
+  EXPECT_EQ(r.count({rs, 0, "irrelevant_fp_rate"}), 0u);  // no irrelevant instance for task 0
+  EXPECT_EQ(value(1, "driver_fn_rate"), 0.0);
+  EXPECT_EQ(value(1, "irrelevant_fp_rate"), 0.5);  // s0's TAL at +1, s2's at -1
+  EXPECT_EQ(value(1, "gss"), 1.0);                 // s0 and s1: every driver positive
+  EXPECT_EQ(value(2, "driver_fn_rate"), 1.0);
+  EXPECT_EQ(value(2, "irrelevant_fp_rate"), 0.0);
+  EXPECT_EQ(r.count({rs, 0, "repressor_neg_rate"}), 0u);
+  // Intervals bracket the estimate; a constant rate has a zero-width interval.
+  for (const RoleRow& row : ev.role_rows) {
+    EXPECT_LE(row.lo, row.value + 1e-12) << row.metric;
+    EXPECT_GE(row.hi, row.value - 1e-12) << row.metric;
+  }
+  EXPECT_EQ(r.at({rs, 1, "driver_fn_rate"}).lo, 0.0);
+  EXPECT_EQ(r.at({rs, 1, "driver_fn_rate"}).hi, 0.0);
+  // The two methods hold the same scores: every paired difference is exactly 0, never "real".
+  ASSERT_FALSE(ev.diffs.empty());
+  for (const DiffRow& d : ev.diffs) {
+    EXPECT_EQ(d.a, rs);
+    EXPECT_EQ(d.b, "ism@shuffle");
+    EXPECT_EQ(d.diff, 0.0);
+    EXPECT_EQ(d.lo, 0.0);
+    EXPECT_EQ(d.hi, 0.0);
+    EXPECT_FALSE(d.excludes_zero);
+  }
+}
+
 TEST(EvaluateTest, WorkedExampleMetrics) {
   const sim::Dataset ds = tiny_dataset();
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
@@ -236,7 +280,8 @@ TEST(EvaluateTest, OutputFiles) {
   EXPECT_NE(json.find("{\"method\": \"deeplift:rescale\", \"reference\": \"background\", \"task\": 0, \"motif\": "
                       "\"TAL\", \"metric\": \"fn_rate\", \"tier\": \"all\", \"value\": 1, \"n\": 1}"),
             std::string::npos);
-  EXPECT_EQ(lb::testing::list_dir(dir.path()), (std::vector<std::string>{"hits.tsv", "metrics.json", "metrics.tsv"}));
+  EXPECT_EQ(lb::testing::list_dir(dir.path()), (std::vector<std::string>{"hits.tsv", "method_differences.tsv", "metrics.json",
+                                                                     "metrics.tsv", "role_metrics.tsv"}));
 }
 
 TEST(EvaluateTest, ModelMetricsFile) {
@@ -244,14 +289,14 @@ TEST(EvaluateTest, ModelMetricsFile) {
   lb::testing::write_text(dir.file("m.tsv"),
                           "metric\ttask\tvalue\ntest_auroc\ttask0\t0.9\ntest_auprc\ttask0\t0.8\ntest_auroc\ttask1\t0.7\n"
                           "test_loss\tall\t0.3\n");
-  const ModelMetrics mm = read_model_metrics(dir.file("m.tsv"));
+  const ModelMetrics mm = read_model_metrics(dir.file("m.tsv"), 3);
   EXPECT_EQ(mm.test_auroc, (std::vector<double>{0.9, 0.7}));
   EXPECT_EQ(mm.test_auprc, (std::vector<double>{0.8}));
   lb::testing::write_text(dir.file("bad.tsv"), "metric\ttask\tvalue\ntest_auroc\ttask0\thigh\n");
-  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad.tsv")), InputError,
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad.tsv"), 3), InputError,
                    dir.file("bad.tsv") + ":2: bad value; expected a number, got 'high'");
   lb::testing::write_text(dir.file("bad2.tsv"), "metric\ttask\tvalue\ntest_auroc\ttask7\t0.5\n");
-  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad2.tsv")), InputError,
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad2.tsv"), 3), InputError,
                    dir.file("bad2.tsv") + ":2: bad task; expected task0..task2, got 'task7'");
 }
 

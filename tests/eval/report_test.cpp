@@ -14,6 +14,7 @@
 #include "io/tsv.h"
 #include "sim/dataset.h"
 #include "testing/helpers.h"
+#include "testing/paper_dataset.h"
 
 namespace lb::eval {
 namespace {
@@ -28,8 +29,7 @@ const std::vector<std::string> kMethods{"grad_x_input", "deeplift:genomics", "de
 void write_fake_inputs(const std::string& dir) {
   sim::Dataset ds;
   ds.seq_len = 40;
-  const sim::SeqClass classes[] = {sim::SeqClass::Both, sim::SeqClass::GataOnly, sim::SeqClass::TalOnly,
-                                   sim::SeqClass::Empty};
+  const int classes[] = {3, 1, 2, 0};  // both, gata_only, tal_only, empty
   for (int i = 0; i < 4; ++i) {
     ds.ids.push_back(fmt::format("seq{}", i));
     std::string s;
@@ -37,13 +37,11 @@ void write_fake_inputs(const std::string& dir) {
     ds.seqs.push_back(s);
     ds.classes.push_back(classes[i]);
     ds.splits.push_back(sim::Split::Test);
-    ds.labels.push_back(sim::labels_for(classes[i]));
   }
-  ds.n_gata = {1, 2, 0, 0};
-  ds.n_tal = {1, 0, 1, 0};
   ds.sites = {{0, 3, 8, "GATA_disc1", 8.5, '+'},  {0, 20, 32, "TAL1_known1", 12.0, '+'},
               {1, 2, 7, "GATA_disc1", 7.5, '+'},  {1, 30, 35, "GATA_disc1", 6.0, '+'},
               {2, 10, 22, "TAL1_known1", 9.0, '+'}};
+  lb::testing::finish_paper_dataset(ds, "GATA_disc1", "TAL1_known1");
   sim::write_dataset_dir(dir + "/data", ds, "[sim]\nn_seqs = 4\n");
 
   // scores.npz: ids, onehot (N,4,L), one (N,T,4,L) array per method.

@@ -41,15 +41,31 @@ Dataset small_dataset(std::uint64_t seed = 3, int n = 300) {
   return simulate(c, paper_gata(), paper_tal());
 }
 
-void expect_same_dataset(const Dataset& a, const Dataset& b) {
+// `truth`: also the scenario's ground truth (roles, keys, task kinds, class order), which a
+// directory of the old layout does not have.
+void expect_same_dataset(const Dataset& a, const Dataset& b, bool truth = true) {
   EXPECT_EQ(a.seq_len, b.seq_len);
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.seqs, b.seqs);
-  EXPECT_EQ(a.classes, b.classes);
+  for (std::size_t i = 0; i < a.classes.size() && i < b.classes.size(); ++i)
+    ASSERT_EQ(a.class_names[static_cast<std::size_t>(a.classes[i])], b.class_names[static_cast<std::size_t>(b.classes[i])]) << i;
   EXPECT_EQ(a.splits, b.splits);
   EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.n_gata, b.n_gata);
-  EXPECT_EQ(a.n_tal, b.n_tal);
+  EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.motif_keys, b.motif_keys);
+  ASSERT_EQ(a.tasks.size(), b.tasks.size());
+  if (!truth) {
+    ASSERT_EQ(a.sites.size(), b.sites.size());
+    return;
+  }
+  EXPECT_EQ(a.classes, b.classes);
+  EXPECT_EQ(a.class_names, b.class_names);
+  EXPECT_EQ(a.roles, b.roles);
+  for (std::size_t t = 0; t < a.tasks.size(); ++t) {
+    EXPECT_EQ(a.tasks[t].name, b.tasks[t].name);
+    EXPECT_EQ(a.tasks[t].kind, b.tasks[t].kind);
+    EXPECT_EQ(a.tasks[t].definition, b.tasks[t].definition);
+  }
   ASSERT_EQ(a.sites.size(), b.sites.size());
   for (std::size_t k = 0; k < a.sites.size(); ++k) {
     EXPECT_EQ(a.sites[k].seq, b.sites[k].seq) << k;
@@ -58,41 +74,49 @@ void expect_same_dataset(const Dataset& a, const Dataset& b) {
     EXPECT_EQ(a.sites[k].motif, b.sites[k].motif) << k;
     EXPECT_EQ(a.sites[k].log_odds, b.sites[k].log_odds) << k;  // shortest round-trip text
     EXPECT_EQ(a.sites[k].strand, b.sites[k].strand) << k;
+    EXPECT_EQ(a.sites[k].key, b.sites[k].key) << k;
   }
 }
 
 TEST(DatasetTest, NamesRoundTrip) {
-  for (auto c : {SeqClass::Empty, SeqClass::GataOnly, SeqClass::TalOnly, SeqClass::Both}) {
-    SeqClass back{};
-    ASSERT_TRUE(parse_class(class_name(c), back));
-    EXPECT_EQ(back, c);
-  }
   for (auto s : {Split::Train, Split::Valid, Split::Test}) {
     Split back{};
     ASSERT_TRUE(parse_split(split_name(s), back));
     EXPECT_EQ(back, s);
   }
-  EXPECT_EQ(class_name(SeqClass::GataOnly), "gata_only");
+  for (auto r : {Role::Irrelevant, Role::Driver, Role::Context, Role::Repressor}) {
+    Role back{};
+    ASSERT_TRUE(parse_role(role_name(r), back));
+    EXPECT_EQ(back, r);
+  }
   EXPECT_EQ(split_name(Split::Valid), "valid");
-  SeqClass c{};
+  EXPECT_EQ(role_name(Role::Repressor), "repressor");
   Split s{};
-  EXPECT_FALSE(parse_class("gata", c));
+  Role r{};
   EXPECT_FALSE(parse_split("validation", s));
+  EXPECT_FALSE(parse_role("drive", r));
 }
 
-TEST(DatasetTest, LabelsForClasses) {
-  using L = std::array<std::uint8_t, 3>;
-  EXPECT_EQ(labels_for(SeqClass::Empty), (L{0, 0, 0}));
-  EXPECT_EQ(labels_for(SeqClass::GataOnly), (L{0, 1, 0}));
-  EXPECT_EQ(labels_for(SeqClass::TalOnly), (L{0, 0, 1}));
-  EXPECT_EQ(labels_for(SeqClass::Both), (L{1, 1, 1}));
+// The paper scenario's labels: task0 = both motifs, task1 = GATA, task2 = TAL, from the content.
+TEST(DatasetTest, PaperLabelsFollowTheClasses) {
+  const Dataset d = small_dataset();
+  ASSERT_EQ(d.class_names, (std::vector<std::string>{"empty", "gata_only", "tal_only", "both"}));
+  for (int i = 0; i < d.size(); ++i) {
+    const int c = d.classes[static_cast<std::size_t>(i)];
+    const bool g = c == 1 || c == 3, t = c == 2 || c == 3;
+    EXPECT_EQ(d.label(i, 0), g && t ? 1.0f : 0.0f) << i;
+    EXPECT_EQ(d.label(i, 1), g ? 1.0f : 0.0f) << i;
+    EXPECT_EQ(d.label(i, 2), t ? 1.0f : 0.0f) << i;
+    EXPECT_EQ(d.count(i, 0) > 0, g) << i;
+    EXPECT_EQ(d.count(i, 1) > 0, t) << i;
+  }
 }
 
 TEST(DatasetTest, StratifiedSplitExactPerClass) {
   // 1000 of each class, interleaved: 800 / 100 / 100 of each.
-  std::vector<SeqClass> classes;
-  for (int i = 0; i < 4000; ++i) classes.push_back(static_cast<SeqClass>(i % 4));
-  const auto split = stratified_split(classes, {0.8, 0.1, 0.1}, 17);
+  std::vector<int> classes;
+  for (int i = 0; i < 4000; ++i) classes.push_back(i % 4);
+  const auto split = stratified_split(classes, 4, {0.8, 0.1, 0.1}, 17);
   std::map<std::pair<int, int>, int> n;
   for (std::size_t i = 0; i < classes.size(); ++i) ++n[{static_cast<int>(classes[i]), static_cast<int>(split[i])}];
   for (int c = 0; c < 4; ++c) {
@@ -100,16 +124,16 @@ TEST(DatasetTest, StratifiedSplitExactPerClass) {
     EXPECT_EQ((n[{c, 1}]), 100);
     EXPECT_EQ((n[{c, 2}]), 100);
   }
-  EXPECT_EQ(split, stratified_split(classes, {0.8, 0.1, 0.1}, 17));
-  EXPECT_NE(split, stratified_split(classes, {0.8, 0.1, 0.1}, 18));
+  EXPECT_EQ(split, stratified_split(classes, 4, {0.8, 0.1, 0.1}, 17));
+  EXPECT_NE(split, stratified_split(classes, 4, {0.8, 0.1, 0.1}, 18));
   // 7 in one class: round(5.6) = 6 train, round(0.7) = 1 valid, 0 test.
-  const std::vector<SeqClass> seven(7, SeqClass::Both);
-  const auto s7 = stratified_split(seven, {0.8, 0.1, 0.1}, 1);
+  const std::vector<int> seven(7, 3);
+  const auto s7 = stratified_split(seven, 4, {0.8, 0.1, 0.1}, 1);
   EXPECT_EQ(std::count(s7.begin(), s7.end(), Split::Train), 6);
   EXPECT_EQ(std::count(s7.begin(), s7.end(), Split::Valid), 1);
   // Rounding up never overdraws: 0.5/0.5/0 of 3 -> round(1.5) = 2 train, 1 valid.
-  const std::vector<SeqClass> three(3, SeqClass::Empty);
-  const auto s3 = stratified_split(three, {0.5, 0.5, 0}, 1);
+  const std::vector<int> three(3, 0);
+  const auto s3 = stratified_split(three, 1, {0.5, 0.5, 0}, 1);
   EXPECT_EQ(std::count(s3.begin(), s3.end(), Split::Train), 2);
   EXPECT_EQ(std::count(s3.begin(), s3.end(), Split::Valid), 1);
 }
@@ -119,8 +143,8 @@ TEST(DatasetDirTest, WriteThenReadRoundTrips) {
   const std::string dir = tmp.file("ds");  // created by the writer
   const Dataset d = small_dataset();
   write_dataset_dir(dir, d, "[sim]\nseed = 3\n");
-  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed",
-                                                      "sequences.fa", "sequences.fa.fai"}));
+  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed", "roles.tsv",
+                                                      "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
   EXPECT_EQ(read_text(dir + "/config.ini"), "[sim]\nseed = 3\n");
   const std::string labels = read_text(dir + "/labels.tsv");
   EXPECT_EQ(labels.substr(0, labels.find('\n')), "id\tsplit\tclass\ttask0\ttask1\ttask2\tn_gata\tn_tal");
@@ -135,9 +159,21 @@ TEST(DatasetDirTest, FileLinesHaveTheDocumentedColumns) {
   write_dataset_dir(tmp.path(), d, "");
   const std::string labels = read_text(tmp.file("labels.tsv"));
   const std::string line1 = labels.substr(labels.find('\n') + 1, labels.find('\n', labels.find('\n') + 1) - labels.find('\n') - 1);
-  const auto& l = d.labels[0];
   EXPECT_EQ(line1, fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t{}\t{}", split_name(d.splits[0]),
-                               class_name(d.classes[0]), l[0], l[1], l[2], d.n_gata[0], d.n_tal[0]));
+                               d.class_names[static_cast<std::size_t>(d.classes[0])], d.label(0, 0), d.label(0, 1),
+                               d.label(0, 2), d.count(0, 0), d.count(0, 1)));
+  // roles.tsv: one line per motifs.bed line, the key and a role per task.
+  const std::string roles = read_text(tmp.file("roles.tsv"));
+  const MotifSite& s0 = d.sites[0];
+  const std::size_t b1 = roles.find('\n') + 1;
+  EXPECT_EQ(roles.substr(0, b1 - 1), "id\tstart\tend\tkey\ttask0\ttask1\ttask2");
+  EXPECT_EQ(roles.substr(b1, roles.find('\n', b1) - b1),
+            fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}", d.ids[static_cast<std::size_t>(s0.seq)], s0.start, s0.end,
+                        d.motif_keys[static_cast<std::size_t>(s0.key)], role_name(d.role(0, 0)), role_name(d.role(0, 1)),
+                        role_name(d.role(0, 2))));
+  EXPECT_EQ(read_text(tmp.file("tasks.tsv")),
+            "task\tkind\tdefinition\ntask0\tbinary\tgata & tal\ntask1\tbinary\tgata\ntask2\tbinary\ttal\n");
+
   // BED6+1: the BED score from the log-odds, the log-odds themselves in column 7.
   const std::string bed = read_text(tmp.file("motifs.bed"));
   const MotifSite& s = d.sites[0];
@@ -177,12 +213,16 @@ TEST(DatasetDirTest, ReadsTheOldBgzipBed6Layout) {
     bed6 += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", d.ids[static_cast<std::size_t>(s.seq)], s.start, s.end, s.motif,
                         s.log_odds, s.strand);
   write_text(tmp.file("motifs.bed"), bed6);
+  for (const char* f : {"roles.tsv", "tasks.tsv", "classes.tsv"}) std::filesystem::remove(tmp.file(f));
   EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa.gz"));
-  expect_same_dataset(read_dataset_dir(tmp.path()), d);
+  const Dataset old = read_dataset_dir(tmp.path());
+  expect_same_dataset(old, d, false);
+  EXPECT_FALSE(old.has_roles());  // evaluate asks for a new simulation
+  EXPECT_EQ(old.sites[0].key, -1);
   // Writing the directory again replaces the old layout: no second copy of the sequences.
   write_dataset_dir(tmp.path(), d, "");
-  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"config.ini", "labels.tsv", "motifs.bed",
-                                                            "sequences.fa", "sequences.fa.fai"}));
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed",
+                                                            "roles.tsv", "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
   EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa"));
   expect_same_dataset(read_dataset_dir(tmp.path()), d);
 }
@@ -225,24 +265,41 @@ TEST_F(DatasetDirErrorTest, LabelsIdsMustMatchFasta) {
 }
 
 TEST_F(DatasetDirErrorTest, HeaderMustBeExact) {
-  edit("labels.tsv", "n_gata", "gata");
+  edit("labels.tsv", "n_gata\tn_tal", "n_gata\ttal");
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
-                   path("labels.tsv") + ":1: wrong header; expected 'id split class task0 task1 "
-                                        "task2 n_gata n_tal', got 'id split class task0 task1 task2 "
-                                        "gata n_tal'");
+                   path("labels.tsv") + ":1: bad column 'tal' after the counts; expected n_<motif> columns only after "
+                                        "the first, got 'tal'");
+  edit("labels.tsv", "id\tsplit", "name\tsplit");
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("labels.tsv") + ":1: wrong header; expected 'id split class <tasks...> n_<motif>...', got "
+                                        "'name split class task0 task1 task2 n_gata tal'");
 }
 
-TEST_F(DatasetDirErrorTest, LabelsMustAgreeWithClass) {
-  const auto& l = data_.labels[0];
-  const std::string row = fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t", split_name(data_.splits[0]),
-                                      class_name(data_.classes[0]), l[0], l[1], l[2]);
-  const std::string bad = fmt::format("seq0000\t{}\t{}\t{}\t{}\t{}\t", split_name(data_.splits[0]),
-                                      class_name(data_.classes[0]), 1 - l[0], l[1], l[2]);
-  edit("labels.tsv", row, bad);
+TEST_F(DatasetDirErrorTest, BinaryLabelsAreZeroOrOne) {
+  const std::string cls = data_.class_names[static_cast<std::size_t>(data_.classes[0])];
+  const std::string row = fmt::format("seq0000\t{}\t{}\t{}\t", split_name(data_.splits[0]), cls, data_.label(0, 0));
+  edit("labels.tsv", row, fmt::format("seq0000\t{}\t{}\t2\t", split_name(data_.splits[0]), cls));
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
-                   fmt::format("{}:2: labels disagree with class '{}'; expected {} {} {}, got {} {} {}",
-                               path("labels.tsv"), class_name(data_.classes[0]), l[0], l[1], l[2],
-                               1 - l[0], l[1], l[2]));
+                   path("labels.tsv") + ":2: bad value in column 'task0'; expected 0 or 1, got '2'");
+}
+
+TEST_F(DatasetDirErrorTest, RolesMustBeKnownAndMatchBed) {
+  ASSERT_FALSE(data_.sites.empty());
+  const std::string roles = read_text(path("roles.tsv"));
+  const std::size_t l2 = roles.find('\n') + 1, e2 = roles.find('\n', l2);
+  const std::string line = roles.substr(l2, e2 - l2);
+  write_text(path("roles.tsv"), roles.substr(0, l2) + line.substr(0, line.rfind('\t') + 1) + "helper" + roles.substr(e2));
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   path("roles.tsv") + ":2: unknown role in column 'task2'; expected driver, context, repressor or "
+                                       "irrelevant, got 'helper'");
+  const MotifSite& s0 = data_.sites[0];
+  const std::string id = data_.ids[static_cast<std::size_t>(s0.seq)];
+  write_text(path("roles.tsv"), roles.substr(0, l2) + replace_once(line, fmt::format("\t{}\t", s0.start), "\t999\t") +
+                                    roles.substr(e2));
+  EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
+                   fmt::format("{}:2: instance differs from motifs.bed; expected '{} {} {}' (line 1 of motifs.bed), "
+                               "got '{} 999 {}'",
+                               path("roles.tsv"), id, s0.start, s0.end, id, s0.end));
 }
 
 TEST_F(DatasetDirErrorTest, UnknownSplitNamesLine) {
@@ -275,9 +332,9 @@ TEST_F(DatasetDirErrorTest, SiteCountsMustMatchBed) {
   const std::string bed = read_text(path("motifs.bed"));
   write_text(path("motifs.bed"), bed.substr(bed.find('\n') + 1));
   const auto i = static_cast<std::size_t>(data_.sites[0].seq);
-  const int n = data_.n_gata[i] + data_.n_tal[i];
+  const int n = data_.count(static_cast<int>(i), 0) + data_.count(static_cast<int>(i), 1);
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
-                   fmt::format("{}:{}: n_gata + n_tal of '{}' disagrees with motifs.bed; expected {} "
+                   fmt::format("{}:{}: motif counts of '{}' disagree with motifs.bed; expected {} "
                                "(its lines in motifs.bed), got {}",
                                path("labels.tsv"), i + 2, data_.ids[i], n - 1, n));
 }
@@ -334,11 +391,18 @@ TEST_F(SimdataTest, ClassesCountsAndLogOdds) {
   ASSERT_EQ(d.size(), 5);
   EXPECT_EQ(d.seq_len, 40);
   EXPECT_EQ(d.ids, (std::vector<std::string>{"s_empty", "s_gata", "s_both", "s_tal2", "s_gata2"}));
-  EXPECT_EQ(d.classes, (std::vector<SeqClass>{SeqClass::Empty, SeqClass::GataOnly, SeqClass::Both,
-                                              SeqClass::TalOnly, SeqClass::GataOnly}));
-  EXPECT_EQ(d.n_gata, (std::vector<int>{0, 1, 1, 0, 2}));
-  EXPECT_EQ(d.n_tal, (std::vector<int>{0, 0, 1, 2, 0}));
-  EXPECT_EQ(d.labels[2], (std::array<std::uint8_t, 3>{1, 1, 1}));
+  EXPECT_EQ(d.classes, (std::vector<int>{0, 1, 3, 2, 1}));  // empty, gata_only, both, tal_only, gata_only
+  EXPECT_EQ(d.counts, (std::vector<int>{0, 0, 1, 0, 1, 1, 0, 2, 2, 0}));  // (gata, tal) per sequence
+  EXPECT_EQ(d.label(2, 0), 1.0f);
+  EXPECT_EQ(d.label(2, 1), 1.0f);
+  EXPECT_EQ(d.label(2, 2), 1.0f);
+  // Roles from the paper's tasks: s_gata's GATA instance (site 0, class gata_only) drives task1,
+  // is context for task0 (no TAL partner) and irrelevant to task2; s_both's two drive task0.
+  EXPECT_EQ(d.role(0, 0), Role::Context);
+  EXPECT_EQ(d.role(0, 1), Role::Driver);
+  EXPECT_EQ(d.role(0, 2), Role::Irrelevant);
+  EXPECT_EQ(d.role(1, 0), Role::Driver);
+  EXPECT_EQ(d.role(2, 0), Role::Driver);
   ASSERT_EQ(d.sites.size(), 7u);
   // Sorted by (seq, start): s_gata2's embeddings were listed out of order.
   EXPECT_EQ(d.sites[5].start, 0);
@@ -355,7 +419,7 @@ TEST_F(SimdataTest, ClassesCountsAndLogOdds) {
   EXPECT_EQ(d.sites[2].strand, '-');
   EXPECT_NEAR(d.sites[2].log_odds, d.sites[0].log_odds, 1e-12);
   EXPECT_GT(d.sites[0].log_odds, 7);
-  EXPECT_EQ(d.splits, stratified_split(d.classes, cfg_.split, cfg_.seed));
+  EXPECT_EQ(d.splits, stratified_split(d.classes, 4, cfg_.split, cfg_.seed));
 }
 
 TEST_F(SimdataTest, LabelDisagreementNamesLine) {

@@ -256,15 +256,15 @@ TEST(SimulatorTest, LabelsAndCountsAgreeWithPlantedSites) {
     else ADD_FAILURE() << "unexpected motif " << s.motif;
   }
   for (std::size_t i = 0; i < 8000; ++i) {
-    ASSERT_EQ(d.n_gata[i], g[i]) << d.ids[i];
-    ASSERT_EQ(d.n_tal[i], t[i]) << d.ids[i];
-    const std::array<std::uint8_t, 3> want{static_cast<std::uint8_t>(g[i] > 0 && t[i] > 0),
-                                           static_cast<std::uint8_t>(g[i] > 0),
-                                           static_cast<std::uint8_t>(t[i] > 0)};
-    ASSERT_EQ(d.labels[i], want) << d.ids[i];
-    const SeqClass cls = d.classes[i];
-    ASSERT_EQ(cls == SeqClass::GataOnly || cls == SeqClass::Both, g[i] > 0) << d.ids[i];
-    ASSERT_EQ(cls == SeqClass::TalOnly || cls == SeqClass::Both, t[i] > 0) << d.ids[i];
+    const int row = static_cast<int>(i);
+    ASSERT_EQ(d.count(row, 0), g[i]) << d.ids[i];
+    ASSERT_EQ(d.count(row, 1), t[i]) << d.ids[i];
+    ASSERT_EQ(d.label(row, 0), g[i] > 0 && t[i] > 0 ? 1.0f : 0.0f) << d.ids[i];
+    ASSERT_EQ(d.label(row, 1), g[i] > 0 ? 1.0f : 0.0f) << d.ids[i];
+    ASSERT_EQ(d.label(row, 2), t[i] > 0 ? 1.0f : 0.0f) << d.ids[i];
+    const int cls = d.classes[i];  // empty, gata_only, tal_only, both
+    ASSERT_EQ(cls == 1 || cls == 3, g[i] > 0) << d.ids[i];
+    ASSERT_EQ(cls == 2 || cls == 3, t[i] > 0) << d.ids[i];
     ASSERT_LE(g[i], 3);
     ASSERT_LE(t[i], 3);
   }
@@ -336,14 +336,15 @@ TEST(SimulatorTest, MotifCountsMatchTruncatedPoisson) {
   const Dataset& d = paper_dataset();
   std::array<long, 3> single{}, both{};
   for (std::size_t i = 0; i < 8000; ++i) {
+    const int row = static_cast<int>(i);
     switch (d.classes[i]) {
-      case SeqClass::GataOnly: ++single[static_cast<std::size_t>(d.n_gata[i] - 1)]; break;
-      case SeqClass::TalOnly: ++single[static_cast<std::size_t>(d.n_tal[i] - 1)]; break;
-      case SeqClass::Both:
-        ++both[static_cast<std::size_t>(d.n_gata[i] - 1)];
-        ++both[static_cast<std::size_t>(d.n_tal[i] - 1)];
+      case 1: ++single[static_cast<std::size_t>(d.count(row, 0) - 1)]; break;
+      case 2: ++single[static_cast<std::size_t>(d.count(row, 1) - 1)]; break;
+      case 3:
+        ++both[static_cast<std::size_t>(d.count(row, 0) - 1)];
+        ++both[static_cast<std::size_t>(d.count(row, 1) - 1)];
         break;
-      case SeqClass::Empty: break;
+      default: break;
     }
   }
   const auto ps = testing::truncated_poisson_probs(2.0, 1, 3);
@@ -435,8 +436,8 @@ TEST(SimulatorTest, SameSeedSameDatasetOtherSeedDifferent) {
   EXPECT_EQ(a.classes, b.classes);
   EXPECT_EQ(a.splits, b.splits);
   EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.n_gata, b.n_gata);
-  EXPECT_EQ(a.n_tal, b.n_tal);
+  EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.roles, b.roles);
   ASSERT_EQ(a.sites.size(), b.sites.size());
   for (std::size_t k = 0; k < a.sites.size(); ++k) {
     EXPECT_EQ(a.sites[k].seq, b.sites[k].seq);

@@ -1,0 +1,251 @@
+// Scenarios (sim/scenario.h, docs/scenarios.md): the paper as a scenario file gives the paper's
+// dataset byte for byte; task expressions, labels and roles by hand; placements (spacing,
+// windows, orientation, counts); real-valued targets; and every bad input's exact message.
+#include "sim/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "sim/simulator.h"
+#include "testing/helpers.h"
+
+namespace lb::sim {
+namespace {
+
+using lb::testing::read_text;
+using lb::testing::TempDir;
+using lb::testing::write_text;
+
+const std::string kScenarios = std::string(LB_SOURCE_DIR) + "/configs/scenarios";
+const std::vector<std::string> kKeys{"gata", "tal", "ctcf"};
+
+Instance inst(int key, std::int64_t start, int width = 10, char strand = '+') { return {key, start, start + width, strand}; }
+
+bool label_of(const std::string& expr, const std::vector<Instance>& v, std::vector<Role>* roles = nullptr) {
+  return evaluate_task(parse_expression(expr, kKeys, "test"), v, roles);
+}
+
+// The paper scenario file reproduces the built-in paper simulation exactly: every file of the
+// dataset directory but config.ini (which names the scenario) is byte-identical.
+TEST(ScenarioTest, PaperScenarioFileEqualsTheBuiltInPaperSimulation) {
+  SimConfig cfg;
+  cfg.n_seqs = 2000;
+  cfg.motifs_file = std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme";
+  const auto motifs = load_motifs(cfg);
+  const Dataset a = simulate(cfg, motifs.gata, motifs.tal);
+  const Dataset b = simulate_scenario(cfg, read_scenario(kScenarios + "/paper.scenario"));
+  TempDir tmp;
+  write_dataset_dir(tmp.file("a"), a, "");
+  write_dataset_dir(tmp.file("b"), b, "");
+  for (const char* f : {"sequences.fa", "sequences.fa.fai", "labels.tsv", "motifs.bed", "roles.tsv", "tasks.tsv",
+                        "classes.tsv"})
+    EXPECT_EQ(read_text(tmp.file(std::string("a/") + f)), read_text(tmp.file(std::string("b/") + f))) << f;
+}
+
+TEST(ScenarioTest, BooleanLabelsAndRolesByHand) {
+  const std::vector<Instance> g_only{inst(0, 10)}, both{inst(0, 10), inst(1, 50)}, none{};
+  std::vector<Role> r;
+  // AND: both drivers when both present; a lone half is context; the third motif irrelevant.
+  EXPECT_TRUE(label_of("gata & tal", {inst(0, 10), inst(1, 50), inst(2, 90)}, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Driver, Role::Driver, Role::Irrelevant}));
+  EXPECT_FALSE(label_of("gata and tal", g_only, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Context}));
+  // OR: every present instance drives.
+  EXPECT_TRUE(label_of("gata | tal", both, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Driver, Role::Driver}));
+  EXPECT_FALSE(label_of("gata or tal", none, &r));
+  // NOT: the negated motif is a repressor; what it silences is context.
+  EXPECT_TRUE(label_of("gata & !tal", g_only, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Driver}));
+  EXPECT_FALSE(label_of("gata & not tal", both, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Context, Role::Repressor}));
+  // Parentheses and precedence: & binds tighter than |.
+  EXPECT_TRUE(label_of("ctcf | gata & tal", both));
+  EXPECT_FALSE(label_of("(ctcf | gata) & tal", g_only));
+}
+
+TEST(ScenarioTest, SpacingAndStrandByHand) {
+  // gata at [10, 20), tal starting 6..10 after its end satisfies "gata then tal at 6-10".
+  for (int gap : {5, 6, 8, 10, 11}) {
+    std::vector<Role> r;
+    const bool on = label_of("gata then tal at 6-10", {inst(0, 10), inst(1, 20 + gap)}, &r);
+    EXPECT_EQ(on, gap >= 6 && gap <= 10) << gap;
+    EXPECT_EQ(r[0], on ? Role::Driver : Role::Context) << gap;
+  }
+  // Order matters: tal before gata is not "gata then tal".
+  EXPECT_FALSE(label_of("gata then tal at 6-10", {inst(1, 10), inst(0, 28)}));
+  // Off-spacing instances beside an on-spacing pair stay context.
+  std::vector<Role> r;
+  EXPECT_TRUE(label_of("gata then tal at 6-10", {inst(0, 10), inst(1, 28), inst(1, 100)}, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Driver, Role::Driver, Role::Context}));
+  // Strand: only the + instance counts for gata+.
+  EXPECT_TRUE(label_of("gata+", {inst(0, 10, 10, '-'), inst(0, 50, 10, '+')}, &r));
+  EXPECT_EQ(r, (std::vector<Role>{Role::Context, Role::Driver}));
+  EXPECT_FALSE(label_of("gata+", {inst(0, 10, 10, '-')}));
+  EXPECT_TRUE(label_of("gata-", {inst(0, 10, 10, '-')}));
+}
+
+TEST(ScenarioTest, ExpressionErrorsNameTheText) {
+  EXPECT_THROW_MSG(parse_expression("gata & nfkb", kKeys, "f.scenario:9: task.x.label"), ConfigError,
+                   "f.scenario:9: task.x.label: unknown motif 'nfkb'; expected one of gata, tal, ctcf, got "
+                   "'gata & nfkb' at the end");
+  EXPECT_THROW_MSG(parse_expression("(gata | tal", kKeys, "w"), ConfigError,
+                   "w: unbalanced parenthesis; expected ')', got '(gata | tal' at the end");
+  EXPECT_THROW_MSG(parse_expression("gata then tal at 10-6", kKeys, "w"), ConfigError,
+                   "w: bad spacing; expected 'at LO-HI' bases with 0 <= LO <= HI, got 'gata then tal at 10-6' at "
+                   "'10-6'");
+  EXPECT_THROW_MSG(parse_expression("gata tal", kKeys, "w"), ConfigError,
+                   "w: unexpected text; expected '&', '|', ')' or the end, got 'gata tal' at 'tal'");
+}
+
+// A scenario file in a temporary directory next to a copy of the paper's motifs.
+class ScenarioFileTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& body) {
+    const std::string path = tmp_.file("s.scenario");
+    write_text(path, "[scenario]\nmotifs = " + std::string(LB_SOURCE_DIR) +
+                         "/configs/motifs/tal1_gata1.meme\nmotif.gata = GATA_disc1\nmotif.tal = TAL1_known1\n" + body);
+    return path;
+  }
+  Dataset run(const std::string& body, int n = 400, int len = 200) {
+    SimConfig cfg;
+    cfg.n_seqs = n;
+    cfg.seq_len = len;
+    return simulate_scenario(cfg, read_scenario(write(body)));
+  }
+  TempDir tmp_;
+};
+
+TEST_F(ScenarioFileTest, AnchoredPlacementsKeepTheirGapAndOrientation) {
+  const Dataset d = run(
+      "[class.pair]\nweight = 1\nplace.g = gata count=1 strand=random\n"
+      "place.t = tal count=1 after=g gap=6-10 orient=opposite\n[task.t]\nlabel = gata then tal at 6-10\n");
+  std::map<int, int> gaps;
+  for (int i = 0; i < d.size(); ++i) {
+    std::vector<const MotifSite*> s;
+    for (const auto& site : d.sites)
+      if (site.seq == i) s.push_back(&site);
+    ASSERT_EQ(s.size(), 2u);
+    const MotifSite* g = s[0]->key == 0 ? s[0] : s[1];
+    const MotifSite* t = s[0]->key == 0 ? s[1] : s[0];
+    ++gaps[static_cast<int>(t->start - g->end)];
+    EXPECT_NE(g->strand, t->strand);  // orient=opposite
+    EXPECT_EQ(d.label(i, 0), 1.0f);
+  }
+  // Every gap of 6..10 drawn, none other (400 draws of 5 values: each appears).
+  EXPECT_EQ(gaps.size(), 5u);
+  EXPECT_EQ(gaps.begin()->first, 6);
+  EXPECT_EQ(gaps.rbegin()->first, 10);
+}
+
+TEST_F(ScenarioFileTest, WindowsCountsAndDecoys) {
+  const Dataset d = run(
+      "decoy.tal = count=2\n"  // still in the [scenario] section
+      "[class.c]\nweight = 1\nplace.g = gata count=uniform(1,3) window=30-130\n[task.t]\nlabel = gata\n");
+  std::map<int, int> counts;
+  for (int i = 0; i < d.size(); ++i) {
+    ++counts[d.count(i, 0)];
+    EXPECT_EQ(d.count(i, 1), 2);  // the decoys, in every sequence
+  }
+  EXPECT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts.begin()->first, 1);
+  for (const auto& s : d.sites) {
+    if (s.key != 0) continue;
+    EXPECT_GE(s.start, 30);
+    EXPECT_LE(s.end, 130);
+  }
+}
+
+// Real-valued target: intercept + effects x counts + interaction x presence (+ noise). With no
+// noise the value is exact; with noise the residuals have the noise's standard deviation.
+TEST_F(ScenarioFileTest, RealValuedTargets) {
+  const std::string classes =
+      "[class.e]\nweight = 1\n[class.g]\nweight = 1\nplace.g = gata count=uniform(1,2)\n"
+      "[class.b]\nweight = 1\nplace.g = gata count=1\nplace.t = tal count=1\n";
+  const Dataset d = run(classes + "[task.y]\nintercept = 0.5\neffect.gata = 1.5\neffect.tal = -1\n"
+                                  "interaction.gata.tal = 2\n");
+  ASSERT_EQ(d.tasks[0].kind, TaskKind::Linear);
+  for (int i = 0; i < d.size(); ++i) {
+    const int g = d.count(i, 0), t = d.count(i, 1);
+    EXPECT_FLOAT_EQ(d.label(i, 0), static_cast<float>(0.5 + 1.5 * g - t + 2.0 * (g > 0 && t > 0))) << i;
+  }
+  for (std::size_t k = 0; k < d.sites.size(); ++k)  // tal's effect is negative, but its interaction with gata positive
+    EXPECT_EQ(d.role(k, 0), d.sites[k].key == 0 ? Role::Driver : Role::Repressor);
+  const Dataset n = run(classes + "[task.y]\neffect.gata = 1\nnoise = 0.5\n", 3000);
+  double ss = 0;
+  for (int i = 0; i < n.size(); ++i) ss += std::pow(static_cast<double>(n.label(i, 0)) - n.count(i, 0), 2);
+  EXPECT_NEAR(std::sqrt(ss / n.size()), 0.5, 0.05);  // sd of the sd estimate ~ 0.5/sqrt(2*3000) = 0.0065
+}
+
+TEST_F(ScenarioFileTest, BadScenariosNameFileLineAndKey) {
+  const std::string p = tmp_.file("s.scenario");
+  auto fails = [&](const std::string& body, const std::string& msg) {
+    EXPECT_THROW_MSG(read_scenario(write(body)), ConfigError, msg);
+  };
+  fails("[class.c]\nweight = 1\n[task.t]\nlabel = gata & nfkb\n",
+        p + ":8: task.t.label: unknown motif 'nfkb'; expected one of gata, tal, got 'gata & nfkb' at the end");
+  fails("[class.c]\nweight = 1\nplace.x = nfkb count=1\n[task.t]\nlabel = gata\n",
+        p + ":7: class.c.place.x: unknown motif key; expected one of the scenario's motifs (gata, tal), got 'nfkb'");
+  fails("[class.c]\nweight = 1\nplace.t = tal count=1 after=g gap=2-4\n[task.t]\nlabel = gata\n",
+        p + ":7: class.c.place.t: unknown anchor; expected the id of an earlier placement of this class, got 'g'");
+  fails("[class.c]\nweight = 1\nplace.g = gata count=lots\n[task.t]\nlabel = gata\n",
+        p + ":7: class.c.place.g: bad count; expected count=N, count=poisson(mean,min,max) or "
+            "count=uniform(min,max) with 0 <= min <= max, got 'lots'");
+  fails("[class.c]\nweight = 1\n[task.t]\nlabel = gata\nnoise = 1\n",
+        p + ":9: task.t.noise: label mixed with a real-valued target; expected either task.<name>.label (binary) "
+            "or effect./interaction./intercept/noise keys (real-valued), got 'noise'");
+  fails("[class.c]\nplace.g = gata\n[task.t]\nlabel = gata\n",
+        p + ":6: class.c.weight: missing weight; expected class.c.weight = W, got nothing");
+  fails("[class.c]\nweight = 1\n[task.t]\nlabel = gata\n[extra]\nx = 1\n",
+        p + ":10: extra.x: unknown key; expected scenario.{name, description, motifs, motif.<key>, decoy.<key>}, "
+            "class.<name>.{weight, place.<id>} or task.<name>.{label, effect.<key>, interaction.<a>.<b>, intercept, "
+            "noise}, got 'extra.x'");
+  const std::string nomotif = tmp_.file("n.scenario");
+  write_text(nomotif, "[scenario]\nmotifs = " + std::string(LB_SOURCE_DIR) +
+                          "/configs/motifs/tal1_gata1.meme\nmotif.gata = GATA_disc9\n");
+  EXPECT_THROW_MSG(read_scenario(nomotif), ConfigError,
+                   nomotif + ":3: scenario.motif.gata: motif not in " + std::string(LB_SOURCE_DIR) +
+                       "/configs/motifs/tal1_gata1.meme; expected one of GATA_disc1, TAL1_known1, got 'GATA_disc9'");
+}
+
+TEST_F(ScenarioFileTest, PlacementsThatCannotFitAreConfigErrors) {
+  const std::string p = tmp_.file("s.scenario");
+  const std::string body =
+      "[class.c]\nweight = 1\nplace.g = gata count=1\nplace.t = tal count=1 after=g gap=150-190\n[task.t]\n"
+      "label = gata\n";
+  SimConfig cfg;
+  cfg.seq_len = 200;
+  EXPECT_THROW_MSG(check_scenario_fits(read_scenario(write(body)), 200), ConfigError,
+                   p + ":7: class.c.place.g: spacing contradicts the sequence length; expected room for the motif (10 "
+                       "bases) and what follows it (206 bases) inside 200 bases, got 216 bases");
+  const std::string window = "[class.c]\nweight = 1\nplace.g = gata count=1 window=0-8\n[task.t]\nlabel = gata\n";
+  EXPECT_THROW_MSG(check_scenario_fits(read_scenario(write(window)), 200), ConfigError,
+                   p + ":7: class.c.place.g: window 0-8 cannot hold motif 'gata' (width 10); expected a window inside "
+                       "[0, 200] at least 10 bases wide, got 0-8");
+}
+
+// Shipped scenarios all read and simulate; their labels are not constant.
+TEST(ScenarioTest, ShippedScenariosSimulate) {
+  for (const auto& e : std::filesystem::directory_iterator(kScenarios)) {
+    if (e.path().extension() != ".scenario") continue;
+    SCOPED_TRACE(e.path().string());
+    const Scenario s = read_scenario(e.path().string());
+    SimConfig cfg;
+    cfg.n_seqs = 500;
+    const Dataset d = simulate_scenario(cfg, s);
+    for (int t = 0; t < d.n_tasks(); ++t) {
+      float lo = d.label(0, t), hi = lo;
+      for (int i = 0; i < d.size(); ++i) lo = std::min(lo, d.label(i, t)), hi = std::max(hi, d.label(i, t));
+      EXPECT_LT(lo, hi) << d.tasks[static_cast<std::size_t>(t)].name;
+    }
+    EXPECT_TRUE(d.has_roles());
+  }
+}
+
+}  // namespace
+}  // namespace lb::sim
