@@ -91,7 +91,12 @@ int run_main(int argc, const char* const* argv) {
       log_info(c.name, "liftbench {}", build::kVersion);
       log_info(c.name, "cmd: {}", cmdline);
     }
-    const int rc = c.run(argc - 1, argv + 1);
+    int rc = 0;
+    try {
+      rc = c.run(argc - 1, argv + 1);
+    } catch (const ConfigError& e) {  // a range check of a config struct: add the value's file:line
+      throw ConfigError(with_config_location(e.what()));
+    }
     if (!help) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       log_info(c.name, "real time: {:.3f} sec; CPU: {:.3f} sec; peak RSS: {:.1f} MiB", wall, cpu_seconds(),

@@ -217,11 +217,15 @@ void OptionSet::check_value(const std::string& where_, const std::string& key, c
 
 
 namespace {
-// Where each value of the most recent parse() came from (key -> "file:line" or "--key"), for
-// with_config_location: the config structs' validate() know a key, not its line.
-std::map<std::string, std::string>& last_origins() {
-  static std::map<std::string, std::string> origins;
-  return origins;
+// Where each value of the most recent parse() came from (key -> "file:line" or "--key", and
+// the value), for with_config_location: the config structs' validate() know a key, not its line.
+struct Origins {
+  unsigned long counter = 0, generation = 0;
+  std::map<std::string, std::pair<std::string, std::string>> keys;
+};
+Origins& origins() {
+  static Origins o;
+  return o;
 }
 }  // namespace
 
@@ -233,8 +237,9 @@ std::string with_config_location(std::string_view message) {
   while (!keys.empty()) {
     const std::size_t comma = keys.find(", ");
     const std::string key(keys.substr(0, comma));
-    const auto it = last_origins().find(key);
-    if (it != last_origins().end() && !it->second.starts_with("--")) return fmt::format("{}: {}", it->second, message);
+    const auto it = origins().keys.find(key);
+    if (it != origins().keys.end() && !it->second.first.starts_with("--"))
+      return fmt::format("{}: {}", it->second.first, message);
     if (comma == std::string_view::npos) break;
     keys.remove_prefix(comma + 2);
   }
@@ -271,6 +276,9 @@ bool OptionSet::parse(int argc, const char* const* argv) {
   for (const auto& o : parsed.options) {
     if (config_.find_nothrow(o.string_key, false) && !o.value.empty())
       sources[o.string_key] = {o.value.back(), "--" + o.string_key};
+    // A command flag given an empty value (--methods '') is a mistake, not "use the default".
+    if (flags_.find_nothrow(o.string_key, false) && !o.value.empty() && o.value.back().empty())
+      throw ConfigError(fmt::format("--{}: empty value; expected a non-empty value, got ''", o.string_key));
   }
   po::notify(vm);  // command flags into their fields
   if (help_) return false;
@@ -307,7 +315,26 @@ bool OptionSet::parse(int argc, const char* const* argv) {
     }
     *k.path_field = p.lexically_normal().string();
   }
+  // Where each value came from, with the value as converted, for with_config_location.
+  Origins& o = origins();
+  o.keys.clear();
+  o.generation = generation_ = ++o.counter;
+  for (const auto& k : keys_) {
+    const auto it = sources.find(k.section + "." + k.name);
+    if (it != sources.end()) o.keys[it->first] = {it->second.second, k.show()};
+  }
   return true;
+}
+
+OptionSet::~OptionSet() {
+  // A command may override a key after parse() (attribute's --methods): such a value is no
+  // longer the file's, so an error about it must not name the file's line.
+  Origins& o = origins();
+  if (generation_ == 0 || o.generation != generation_) return;
+  for (const auto& k : keys_) {
+    const auto it = o.keys.find(k.section + "." + k.name);
+    if (it != o.keys.end() && it->second.second != k.show()) o.keys.erase(it);
+  }
 }
 
 std::string OptionSet::help() const {

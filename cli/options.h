@@ -23,6 +23,9 @@ namespace po = boost::program_options;
 class OptionSet {
  public:
   explicit OptionSet(std::string command);
+  ~OptionSet();
+  OptionSet(const OptionSet&) = delete;
+  OptionSet& operator=(const OptionSet&) = delete;
 
   // Command flags (not config keys): shown in their own help group, not written to config.ini.
   void add_flag(const std::string& name, std::string* field, const std::string& help,
@@ -90,6 +93,7 @@ class OptionSet {
   std::vector<std::string> shown_;
   std::string config_file_;
   bool help_ = false;
+  unsigned long generation_ = 0;  // of the parse() recorded for with_config_location
   std::map<std::string, std::string> path_origin_dir_;  // key -> dir its relative value is against
 };
 

@@ -25,6 +25,7 @@
 
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "io/fasta.h"
 #include "io/text_io.h"
 
 namespace lb::io {
@@ -102,6 +103,16 @@ SimdataFile read_simdata(const std::string& path) {
     const auto f = detail::split(line, '\t');
     if (f.size() != header.size())
       throw input_error(path, ln, "wrong number of fields", std::to_string(header.size()), std::to_string(f.size()));
+    // The name becomes a FASTA name, a TSV and a BED field: one word, checked here, before any
+    // output exists (it reached an internal check in the FASTA writer).
+    if (f[0].empty()) throw input_error(path, ln, "empty sequence name", "a name in the first field", "none");
+    if (f[0].size() > kMaxFastaNameLength)
+      throw input_error(path, ln, "sequence name too long", fmt::format("at most {} characters", kMaxFastaNameLength),
+                        fmt::format("{} ({})", f[0].size(), quote_token(f[0])));
+    for (const char c : f[0])
+      if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f')
+        throw input_error(path, ln, "bad sequence name", "one word without spaces or control characters",
+                          quote_token(f[0]));
     SimdataRecord r;
     r.name = std::string(f[0]);
     r.line = ln;

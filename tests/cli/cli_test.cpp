@@ -1134,6 +1134,72 @@ TEST(CliPathsTest, AnOutputThatIsAnInputIsRefusedNamingBoth) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Issue 15 item 6: a simdata name with a space passed the reader, the existing dataset's
+// config.ini was removed, then 'io/fasta.cpp:49: check failed' fired. Now the input is refused
+// naming file:line before anything of the existing dataset is touched.
+TEST(CliPathsTest, BadSimdataNameLeavesTheExistingDatasetWhole) {
+  TempDir tmp;
+  const std::string out = tmp.file("ds");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + kSmoke + " -o " + out).exit_code, 0);
+  std::map<std::string, std::string> before;
+  for (const auto& f : list_dir(out)) before[f] = read_text(out + "/" + f);
+  std::string bad = kSimdata;
+  bad.replace(bad.find("s_tal\t"), 6, "s tal\t");
+  write_text(tmp.file("x.simdata"), bad);
+  expect_error("simulate -q -c " + kSmoke + " --simdata " + tmp.file("x.simdata") + " -o " + out,
+               tmp.file("x.simdata") +
+                   ":4: bad sequence name; expected one word without spaces or control characters, got 's tal'");
+  std::map<std::string, std::string> after;
+  for (const auto& f : list_dir(out)) after[f] = read_text(out + "/" + f);
+  EXPECT_TRUE(after == before) << "the existing dataset changed";
+  EXPECT_EQ(after.count("config.ini"), 1u);
+}
+
+// Issue 15 item 6: a range error of a value from the config file named the key only
+// ("sim.n_seqs: too small; ..."); it now starts with the file:line the value came from. From
+// a flag it stays as it was.
+TEST(CliPathsTest, RangeErrorsFromAConfigFileNameFileAndLine) {
+  TempDir tmp;
+  write_text(tmp.file("r.ini"), "[sim]\nseed = 3\nn_seqs = -5\n");
+  expect_error("simulate -q -c " + tmp.file("r.ini") + " -o " + tmp.file("ds"),
+               tmp.file("r.ini") + ":3: sim.n_seqs: too small; expected n_seqs >= 1, got -5");
+  expect_error("simulate -q --sim.n_seqs -5 -o " + tmp.file("ds"), "sim.n_seqs: too small; expected n_seqs >= 1, got -5");
+  write_text(tmp.file("a.ini"), "[attribution]\n\nn_shuffles = 0\n");
+  expect_error("run -q -c " + tmp.file("a.ini") + " -o " + tmp.file("run"),
+               tmp.file("a.ini") + ":3: attribution.n_shuffles: too small; expected a value >= 1, got 0");
+  EXPECT_FALSE(fs::exists(tmp.file("ds")));
+}
+
+// Issue 15 item 6: --methods '' ran the default methods (attribute: attribution.methods;
+// mnist-erasure: all ten); an empty command flag is now an error.
+TEST(CliPathsTest, EmptyFlagValueIsAnError) {
+  TempDir tmp;
+  expect_error("attribute -q --model " + smoke_model() + " --data " + smoke_data() + " --methods '' -o " +
+                   tmp.file("s.npz"),
+               "--methods: empty value; expected a non-empty value, got ''");
+  expect_error("mnist-erasure -q --model m.npz --mnist " + tmp.path() + " --methods '' -o " + tmp.file("e"),
+               "--methods: empty value; expected a non-empty value, got ''");
+  EXPECT_TRUE(list_dir(tmp.path()).empty());
+}
+
+// Issue 15 item 6 says a failing run cleared every step's completion mark; at this commit
+// only the failing step's and later ones go (not reproduced here: this guards it). evaluate
+// fails on a directory where metrics.tsv goes; the next run reuses the three steps before it.
+TEST(CliPathsTest, FailingRunKeepsTheMarksOfTheStepsBefore) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  fs::create_directories(out + "/metrics.tsv");
+  auto r = run_liftbench("run -c " + kSmoke + " -o " + out);
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("[M::run] evaluate: running ("), std::string::npos) << r.err;
+  fs::remove(out + "/metrics.tsv");
+  r = run_liftbench("run -c " + kSmoke + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* step : {"simulate", "train", "attribute"})
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: reused (", step)), std::string::npos) << step << "\n" << r.err;
+  EXPECT_NE(r.err.find("[M::run] evaluate: running ("), std::string::npos) << r.err;
+}
+
 // Issue 15 item 6: train -o <existing directory> failed at the final rename, after training
 // ("[M::train] epoch 1 ..." lines first); it is now refused before any work.
 TEST(CliPathsTest, TrainIntoADirectoryFailsBeforeTraining) {

@@ -111,6 +111,15 @@ TEST(SimdataTest, MalformedInputNamesFileAndLine) {
   check(header + "s1\tACGT\t\t0\t1\t0\ns2\tACGU\t\t0\t1\t0\n",
         ":3: unexpected character in sequence 's2' at position 4; expected one of ACGTN, got 'U'");
   check(header + "s1\t\t\t0\t1\t0\n", ":2: empty sequence 's1'; expected at least one base, got none");
+  // Issue 15 item 6: these names passed here and reached 'io/fasta.cpp:49: check failed' when
+  // the dataset was written (after its old config.ini had been removed).
+  const std::string bad_name = ":3: bad sequence name; expected one word without spaces or control characters, got ";
+  check(header + "s0\tACGT\t\t0\t1\t0\ns 1\tACGT\t\t0\t1\t0\n", bad_name + "'s 1'");
+  check(header + "s0\tACGT\t\t0\t1\t0\ns\r1\tACGT\t\t0\t1\t0\n", bad_name + "'s\\r1'");
+  check(header + "s0\tACGT\t\t0\t1\t0\n\tACGT\t\t0\t1\t0\n",
+        ":3: empty sequence name; expected a name in the first field, got none");
+  check(header + "s0\tACGT\t\t0\t1\t0\n" + std::string(10001, 'x') + "\tACGT\t\t0\t1\t0\n",
+        ":3: sequence name too long; expected at most 10000 characters, got 10001 ('" + std::string(40, 'x') + "...')");
 }
 
 }  // namespace
