@@ -210,46 +210,30 @@ struct ExprParser {
       fail(fmt::format("unknown motif {}", quote_token(w)), fmt::format("one of {}", fmt::join(keys, ", ")));
     return static_cast<int>(k - keys.begin());
   }
-  Expr parse_or() {
-    Expr e = parse_and();
+  // op-separated list of sub-expressions (`sym` or the word `word`), folded into one node.
+  template <class Sub>
+  Expr parse_list(Expr::Op op, char sym, std::string_view word_form, Sub sub) {
+    Expr e = (this->*sub)();
     while (true) {
-      if (eat('|')) {
-      } else if (peek_word("or")) {
+      if (eat(sym)) {
+      } else if (peek_word(word_form)) {
         word();
       } else {
         break;
       }
-      Expr r = parse_and();
-      if (e.op != Expr::Op::Or) {
-        Expr o;
-        o.op = Expr::Op::Or;
-        o.kids.push_back(std::move(e));
-        e = std::move(o);
+      Expr r = (this->*sub)();
+      if (e.op != op) {
+        Expr node;
+        node.op = op;
+        node.kids.push_back(std::move(e));
+        e = std::move(node);
       }
       e.kids.push_back(std::move(r));
     }
     return e;
   }
-  Expr parse_and() {
-    Expr e = parse_unary();
-    while (true) {
-      if (eat('&')) {
-      } else if (peek_word("and")) {
-        word();
-      } else {
-        break;
-      }
-      Expr r = parse_unary();
-      if (e.op != Expr::Op::And) {
-        Expr a;
-        a.op = Expr::Op::And;
-        a.kids.push_back(std::move(e));
-        e = std::move(a);
-      }
-      e.kids.push_back(std::move(r));
-    }
-    return e;
-  }
+  Expr parse_or() { return parse_list(Expr::Op::Or, '|', "or", &ExprParser::parse_and); }
+  Expr parse_and() { return parse_list(Expr::Op::And, '&', "and", &ExprParser::parse_unary); }
   Expr parse_unary() {
     if (eat('!') || (peek_word("not") && !word().empty())) {
       Expr n;

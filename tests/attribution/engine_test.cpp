@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "attribution/engine.h"
+#include "attribution/mlp_oracle.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "model/layers.h"
@@ -495,62 +496,22 @@ TEST(EngineTest, ParseRulesErrors) {
 // W+ / W- and the ½(A + B) case, Rescale / RevealCancel at each ReLU with Δx± = Σ max / min of
 // w_iΔx_i): the oracle for the engine's factored float32 implementation. One sample, one task.
 Eigen::VectorXd naive_mlp_deeplift(const Network& net, Eigen::VectorXd x, Eigen::VectorXd r, int task, bool rc) {
-  using VD = Eigen::VectorXd;
-  using MD = Eigen::MatrixXd;
   auto f = [](double z) { return z > 0 ? z : 0.0; };
-  const int n_layers = net.n_layers();
-  std::vector<VD> hx{x}, hr{r}, pos(static_cast<std::size_t>(n_layers)), neg(static_cast<std::size_t>(n_layers));
-  for (int i = 0; i < n_layers; ++i) {
-    const auto& l = net.layer(i);
-    if (l.kind() == model::LayerKind::Dense) {
-      const auto& d = static_cast<const model::Dense&>(l);
-      const MD W = d.weight().cast<double>();
-      const VD b = d.bias().col(0).cast<double>();
-      const VD dh = hx.back() - hr.back();
-      VD p = VD::Zero(W.rows()), q = VD::Zero(W.rows());
-      for (int j = 0; j < W.rows(); ++j)
-        for (int k = 0; k < W.cols(); ++k) (W(j, k) * dh(k) > 0 ? p(j) : q(j)) += W(j, k) * dh(k);
-      pos[static_cast<std::size_t>(i)] = p;
-      neg[static_cast<std::size_t>(i)] = q;
-      hx.push_back(W * hx.back() + b);
-      hr.push_back(W * hr.back() + b);
-    } else {
-      hx.push_back(hx.back().unaryExpr(f));
-      hr.push_back(hr.back().unaryExpr(f));
+  // Limits (docs/attribution.md): Rescale f'(x0); an empty RevealCancel part ½[f'±(x0) + f'±(x)].
+  auto d_plus = [](double v) { return v >= 0 ? 1.0 : 0.0; };
+  auto d_minus = [](double v) { return v > 0 ? 1.0 : 0.0; };
+  return testing::mlp_deeplift(net, x, r, task, [&](double z0, double z, double a, double bn, double mo, double& mp,
+                                                    double& mn) {
+    const double dx = z - z0;
+    if (!rc) {
+      mp = mn = mo * (std::abs(dx) >= 1e-7 ? (f(z) - f(z0)) / dx : d_minus(z0));
+      return;
     }
-  }
-  VD mp = VD::Zero(net.n_outputs());
-  mp(task) = 1;
-  VD mn = mp;
-  for (int i = n_layers - 1; i >= 0; --i) {
-    const auto ui = static_cast<std::size_t>(i);
-    if (net.layer(i).kind() == model::LayerKind::Dense) {
-      const MD W = static_cast<const model::Dense&>(net.layer(i)).weight().cast<double>();
-      const MD Wp = W.cwiseMax(0.0), Wn = W.cwiseMin(0.0);
-      const VD dh = hx[ui] - hr[ui];
-      const VD A = Wp.transpose() * mp + Wn.transpose() * mn, B = Wn.transpose() * mp + Wp.transpose() * mn;
-      VD o(W.cols());
-      for (int k = 0; k < W.cols(); ++k) o(k) = dh(k) > 0 ? A(k) : dh(k) < 0 ? B(k) : 0.5 * (A(k) + B(k));
-      mp = mn = o;
-    } else {
-      const VD z0 = hr[ui], z = hx[ui], a = pos[ui - 1], bn = neg[ui - 1];
-      for (int k = 0; k < z.size(); ++k) {
-        // Limits (docs/attribution.md): Rescale f'(x0); an empty RevealCancel part ½[f'±(x0) + f'±(x)].
-        const double dx = z(k) - z0(k), mo = mp(k);
-        auto d_plus = [](double v) { return v >= 0 ? 1.0 : 0.0; };
-        auto d_minus = [](double v) { return v > 0 ? 1.0 : 0.0; };
-        if (!rc) {
-          mp(k) = mn(k) = mo * (std::abs(dx) >= 1e-7 ? (f(z(k)) - f(z0(k))) / dx : d_minus(z0(k)));
-          continue;
-        }
-        const double yp = 0.5 * (f(z0(k) + a(k)) - f(z0(k))) + 0.5 * (f(z(k)) - f(z0(k) + bn(k)));
-        const double yn = 0.5 * (f(z0(k) + bn(k)) - f(z0(k))) + 0.5 * (f(z(k)) - f(z0(k) + a(k)));
-        mp(k) = mo * (std::abs(a(k)) >= 1e-7 ? yp / a(k) : 0.5 * (d_plus(z0(k)) + d_plus(z(k))));
-        mn(k) = mo * (std::abs(bn(k)) >= 1e-7 ? yn / bn(k) : 0.5 * (d_minus(z0(k)) + d_minus(z(k))));
-      }
-    }
-  }
-  return mp;
+    const double yp = 0.5 * (f(z0 + a) - f(z0)) + 0.5 * (f(z) - f(z0 + bn));
+    const double yn = 0.5 * (f(z0 + bn) - f(z0)) + 0.5 * (f(z) - f(z0 + a));
+    mp = mo * (std::abs(a) >= 1e-7 ? yp / a : 0.5 * (d_plus(z0) + d_plus(z)));
+    mn = mo * (std::abs(bn) >= 1e-7 ? yn / bn : 0.5 * (d_minus(z0) + d_minus(z)));
+  });
 }
 
 // Inputs with Δx = 0 receive ½(A + B): there m+ and m- both matter, so a RevealCancel split that is

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "attribution/engine.h"
+#include "attribution/mlp_oracle.h"
 #include "attribution/onehot.h"
 #include "core/rng.h"
 #include "model/layers.h"
@@ -163,68 +164,27 @@ TEST(RulesTest, StackedRevealCancelLayersEmptyPartReachesContributions) {
 // the kink (where the derivative is two-sided); at the kink, f'(0) = 0 by convention. Linear rule
 // with W+ / W- and the ½(A + B) case. One sample, one task.
 Eigen::VectorXd oracle_mlp(const Network& net, const Eigen::VectorXd& x, const Eigen::VectorXd& r, int task, bool rc) {
-  using VD = Eigen::VectorXd;
-  using MD = Eigen::MatrixXd;
   constexpr double eps = 1e-9;
   auto f = [](double z) { return z > 0 ? z : 0.0; };
-  const int n_layers = net.n_layers();
-  std::vector<VD> hx{x}, hr{r}, pos(static_cast<std::size_t>(n_layers)), neg(static_cast<std::size_t>(n_layers));
-  for (int i = 0; i < n_layers; ++i) {
-    const auto& l = net.layer(i);
-    if (l.kind() == model::LayerKind::Dense) {
-      const auto& d = static_cast<const model::Dense&>(l);
-      const MD W = d.weight().cast<double>();
-      const VD b = d.bias().col(0).cast<double>();
-      const VD dh = hx.back() - hr.back();
-      VD p = VD::Zero(W.rows()), q = VD::Zero(W.rows());
-      for (int j = 0; j < W.rows(); ++j)
-        for (int k = 0; k < W.cols(); ++k) (W(j, k) * dh(k) > 0 ? p(j) : q(j)) += W(j, k) * dh(k);
-      pos[static_cast<std::size_t>(i)] = p;
-      neg[static_cast<std::size_t>(i)] = q;
-      hx.push_back(W * hx.back() + b);
-      hr.push_back(W * hr.back() + b);
-    } else {
-      hx.push_back(hx.back().unaryExpr(f));
-      hr.push_back(hr.back().unaryExpr(f));
+  return testing::mlp_deeplift(net, x, r, task, [&](double z0, double z, double a0, double b0, double mo, double& mp,
+                                                    double& mn) {
+    if (!rc) {
+      const double dx = z - z0;
+      double s = 0;
+      if (std::abs(dx) >= 1e-7) s = (f(z0 + dx) - f(z0)) / dx;
+      else if (std::abs(z0) > 1e-6) s = (f(z0 + eps) - f(z0)) / eps;
+      else s = z0 > 0 ? 1.0 : 0.0;
+      mp = mn = mo * s;
+      return;
     }
-  }
-  VD mp = VD::Zero(net.n_outputs());
-  mp(task) = 1;
-  VD mn = mp;
-  for (int i = n_layers - 1; i >= 0; --i) {
-    const auto ui = static_cast<std::size_t>(i);
-    if (net.layer(i).kind() == model::LayerKind::Dense) {
-      const MD W = static_cast<const model::Dense&>(net.layer(i)).weight().cast<double>();
-      const MD Wp = W.cwiseMax(0.0), Wn = W.cwiseMin(0.0);
-      const VD dh = hx[ui] - hr[ui];
-      const VD A = Wp.transpose() * mp + Wn.transpose() * mn, B = Wn.transpose() * mp + Wp.transpose() * mn;
-      VD o(W.cols());
-      for (int k = 0; k < W.cols(); ++k) o(k) = dh(k) > 0 ? A(k) : dh(k) < 0 ? B(k) : 0.5 * (A(k) + B(k));
-      mp = mn = o;
-      continue;
-    }
-    const VD z0 = hr[ui], a0 = pos[ui - 1], b0 = neg[ui - 1];
-    for (int k = 0; k < z0.size(); ++k) {
-      const double mo = mp(k);
-      if (!rc) {
-        const double dx = (hx[ui](k) - z0(k));
-        double s = 0;
-        if (std::abs(dx) >= 1e-7) s = (f(z0(k) + dx) - f(z0(k))) / dx;
-        else if (std::abs(z0(k)) > 1e-6) s = (f(z0(k) + eps) - f(z0(k))) / eps;
-        else s = z0(k) > 0 ? 1.0 : 0.0;
-        mp(k) = mn(k) = mo * s;
-        continue;
-      }
-      // Parts below the engine's near_zero are empty: evaluated at ±eps.
-      const double a = std::abs(a0(k)) >= 1e-7 ? a0(k) : eps;
-      const double bn = std::abs(b0(k)) >= 1e-7 ? b0(k) : -eps;
-      const double yp = 0.5 * (f(z0(k) + a) - f(z0(k))) + 0.5 * (f(z0(k) + bn + a) - f(z0(k) + bn));
-      const double yn = 0.5 * (f(z0(k) + bn) - f(z0(k))) + 0.5 * (f(z0(k) + a + bn) - f(z0(k) + a));
-      mp(k) = mo * yp / a;
-      mn(k) = mo * yn / bn;
-    }
-  }
-  return mp;
+    // Parts below the engine's near_zero are empty: evaluated at ±eps.
+    const double a = std::abs(a0) >= 1e-7 ? a0 : eps;
+    const double bn = std::abs(b0) >= 1e-7 ? b0 : -eps;
+    const double yp = 0.5 * (f(z0 + a) - f(z0)) + 0.5 * (f(z0 + bn + a) - f(z0 + bn));
+    const double yn = 0.5 * (f(z0 + bn) - f(z0)) + 0.5 * (f(z0 + a + bn) - f(z0 + a));
+    mp = mo * yp / a;
+    mn = mo * yn / bn;
+  });
 }
 
 // One-hot inputs with the zero reference (every unobserved base has Δx = 0 and a first layer
