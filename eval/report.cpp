@@ -464,8 +464,21 @@ std::string logos_section(const ReportInputs& in) {
     methods.push_back({name, arr.to_f32(in.scores_path)});
   }
   if (methods.empty()) return out + "<p class=\"note\">The scores file has no methods: no logos.</p>\n";
-  if (in.logo_task < 0 || in.logo_task >= n_tasks)
-    throw ConfigError(fmt::format("report logo task: out of range; expected 0..{}, got {}", n_tasks - 1, in.logo_task));
+  int logo_task = in.logo_task;
+  if (logo_task < 0) {
+    // Automatic: the first task that depends on the fewest motifs (by the roles), so a logo
+    // shows one motif's attribution (the paper's appendix H: task 1, GATA1 only).
+    std::size_t best = SIZE_MAX;
+    for (int t = 0; t < std::min(n_tasks, ds.n_tasks()); ++t) {
+      std::set<int> keys;
+      for (std::size_t k = 0; k < ds.sites.size() && ds.has_roles() && !ds.roles.empty(); ++k)
+        if (ds.role(k, t) != sim::Role::Irrelevant) keys.insert(ds.sites[k].key);
+      if (!keys.empty() && keys.size() < best) best = keys.size(), logo_task = t;
+    }
+    if (logo_task < 0) logo_task = 0;
+  }
+  if (logo_task >= n_tasks)
+    throw ConfigError(fmt::format("report logo task: out of range; expected 0..{}, got {}", n_tasks - 1, logo_task));
 
   std::map<std::string, int> ds_index;
   for (int i = 0; i < ds.size(); ++i) ds_index[ds.ids[static_cast<std::size_t>(i)]] = i;
@@ -503,7 +516,7 @@ std::string logos_section(const ReportInputs& in) {
       "base: letters above the line for positive scores, upside down below it for negative ones. Each track is "
       "scaled to its own largest |score|. Planted motifs are boxed: <span style=\"color:#1f5fd6\">GATA1 blue</span>, "
       "<span style=\"color:#1a9e3a\">TAL1 green</span>.</p>\n",
-      in.logo_task);
+      logo_task);
   out += glyph_defs();
   for (const int r : rows) {
     const auto& id = ids[static_cast<std::size_t>(r)];
@@ -526,7 +539,7 @@ std::string logos_section(const ReportInputs& in) {
                              s.log_odds);
     out += fmt::format("<h3>{} <span class=\"note\">class {}; planted: {}</span></h3>\n<div class=\"logo-wrap\">",
                        html_escape(id), cls, planted.empty() ? "none" : planted);
-    out += logo_svg(r, seq_len, n_tasks, in.logo_task, base, methods, sites) + "</div>\n";
+    out += logo_svg(r, seq_len, n_tasks, logo_task, base, methods, sites) + "</div>\n";
   }
   return out;
 }
