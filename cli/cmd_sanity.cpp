@@ -6,6 +6,7 @@
 
 #include "attribution/methods.h"
 #include "cli/commands.h"
+#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
 #include "core/error.h"
@@ -39,6 +40,11 @@ int cmd_sanity(int argc, const char* const* argv) {
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
+  {
+    std::vector<PathUse> inputs = dataset_files("--data", data_dir);
+    inputs.push_back({"--model", model_path});
+    refuse_output_over_input({{"--out", out + "/sanity.tsv"}, {"--out", out + "/sanity.config.ini"}}, inputs);
+  }
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   if (!methods.empty()) run.attribution.methods = methods;
   model::validate(run.model);

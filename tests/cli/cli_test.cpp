@@ -1120,6 +1120,9 @@ TEST(CliPathsTest, AnOutputThatIsAnInputIsRefusedNamingBoth) {
   expect_error("mnist-erasure -q --model " + tmp.file("ev/erasure.tsv") + " --mnist " + tmp.file("mnist") + " -o " +
                    tmp.file("ev"),
                refused(tmp.file("ev/erasure.tsv"), tmp.file("ev/erasure.tsv"), "--model"));
+  fs::copy_file(model, tmp.file("ev/sanity.tsv"));
+  expect_error("sanity -q --model " + tmp.file("ev/sanity.tsv") + " --data " + data + " -o " + tmp.file("ev"),
+               refused(tmp.file("ev/sanity.tsv"), tmp.file("ev/sanity.tsv"), "--model"));
   write_text(tmp.file("ev/labels.tsv"), "not a simdata file\n");
   expect_error("simulate -q -c " + kSmoke + " --simdata " + tmp.file("ev/labels.tsv") + " -o " + tmp.file("ev"),
                refused(tmp.file("ev/labels.tsv"), tmp.file("ev/labels.tsv"), "--simdata"));
