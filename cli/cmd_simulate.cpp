@@ -38,7 +38,8 @@ int cmd_simulate(int argc, const char* const* argv) {
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   sim::validate(cfg);
   // The dataset's files (written or, for the old layout, removed) must not be the inputs.
-  refuse_output_over_input(dataset_files("--out", out), {{"--simdata", simdata}, {"sim.motifs", cfg.motifs_file}});
+  refuse_output_over_input(dataset_files("--out", out),
+                           {{"--simdata", simdata}, {"sim.motifs", cfg.motifs_file}, {"sim.scenario", cfg.scenario}});
 
   if (!simdata.empty() && !cfg.scenario.empty())
     throw ConfigError(fmt::format("--simdata: a simdna file holds the paper's scenario; expected no sim.scenario with "

@@ -1126,6 +1126,11 @@ TEST(CliPathsTest, AnOutputThatIsAnInputIsRefusedNamingBoth) {
   write_text(tmp.file("ev/labels.tsv"), "not a simdata file\n");
   expect_error("simulate -q -c " + kSmoke + " --simdata " + tmp.file("ev/labels.tsv") + " -o " + tmp.file("ev"),
                refused(tmp.file("ev/labels.tsv"), tmp.file("ev/labels.tsv"), "--simdata"));
+  // A scenario file inside the output directory under a dataset file's name (it is copied there
+  // as scenario.ini): simulate wrote its copy over the file it had read.
+  write_text(tmp.file("ev/scenario.ini"), read_text(std::string(LB_SOURCE_DIR) + "/configs/scenarios/paper.scenario"));
+  expect_error("simulate -q -c " + kSmoke + " --sim.scenario " + tmp.file("ev/scenario.ini") + " -o " + tmp.file("ev"),
+               refused(tmp.file("ev/scenario.ini"), tmp.file("ev/scenario.ini"), "sim.scenario"));
 
   EXPECT_EQ(read_text(labels), labels_before);
   EXPECT_EQ(read_text(model), model_before);
