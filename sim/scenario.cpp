@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
@@ -690,6 +692,14 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
   data.labels.assign(static_cast<std::size_t>(n) * T, 0.0f);
   data.counts.assign(static_cast<std::size_t>(n) * K, 0);
 
+  // Sequences in fixed chunks run in parallel: sequence i depends on its own streams only, and
+  // its sites and roles are joined in sequence order afterwards (any thread count, same bytes).
+  constexpr int kSimChunk = 256;
+  std::vector<std::vector<MotifSite>> sites_of(static_cast<std::size_t>(n));
+  std::vector<std::vector<Role>> roles_of(static_cast<std::size_t>(n));
+  std::mutex progress_mutex;
+  int done = 0;
+  parallel_for((n + kSimChunk - 1) / kSimChunk, [&](int chunk) {
   std::vector<std::uint8_t> codes(static_cast<std::size_t>(L));
   std::vector<std::uint8_t> draw;
   std::vector<std::pair<std::int64_t, std::int64_t>> occupied;
@@ -699,7 +709,7 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
   std::vector<Placement> plan;
   std::vector<int> plan_count;
 
-  for (int i = 0; i < n; ++i) {
+  for (int i = chunk * kSimChunk; i < std::min(n, (chunk + 1) * kSimChunk); ++i) {
     const auto si = static_cast<std::size_t>(i);
     const ClassSpec& cls = s.classes[static_cast<std::size_t>(data.classes[si])];
     data.ids[si] = sequence_id(i, n);
@@ -818,13 +828,22 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
         roles[k * T + t] = r;
       }
     }
-    data.sites.insert(data.sites.end(), seq_sites.begin(), seq_sites.end());
-    data.roles.insert(data.roles.end(), roles.begin(), roles.end());
+    sites_of[si] = seq_sites;
+    roles_of[si] = std::move(roles);
 
     std::string& str = data.seqs[si];
     str.resize(static_cast<std::size_t>(L));
     for (std::size_t j = 0; j < codes.size(); ++j) str[j] = kBases[codes[j]];
-    if (progress && ((i + 1) % 1000 == 0 || i + 1 == n)) progress(i + 1);
+  }
+  if (progress) {
+    const std::lock_guard<std::mutex> lock(progress_mutex);
+    done += std::min(n, (chunk + 1) * kSimChunk) - chunk * kSimChunk;
+    progress(done);
+  }
+  });
+  for (std::size_t i = 0; i < sites_of.size(); ++i) {
+    data.sites.insert(data.sites.end(), sites_of[i].begin(), sites_of[i].end());
+    data.roles.insert(data.roles.end(), roles_of[i].begin(), roles_of[i].end());
   }
   return data;
 }

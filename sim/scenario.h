@@ -117,7 +117,8 @@ bool evaluate_task(const Expr& e, const std::vector<Instance>& inst, std::vector
 /// Rng(seed, 0) shuffles the classes, stratified_split draws from its own stream, sequence i
 /// draws everything (background, counts, starts, strands, letters) from Rng(seed, 1 + i), and
 /// the noise of real-valued targets from Rng(seed, kNoiseStream + i). For the paper scenario
-/// the output equals the paper simulator's, byte for byte.
+/// the output equals the paper simulator's, byte for byte. Sequences run in parallel chunks of
+/// 256; `progress` gets the number done after each chunk (serialised, ascending, last n).
 inline constexpr std::uint64_t kNoiseStream = std::uint64_t{1} << 62;
 Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::function<void(int)>& progress = {});
 

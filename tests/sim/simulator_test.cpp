@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/parallel.h"
+
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "sim/sim_test_util.h"
@@ -470,7 +472,26 @@ TEST(SimulatorTest, ReportsProgress) {
   c.n_seqs = 2500;
   std::vector<int> calls;
   simulate(c, paper_gata(), paper_tal(), [&](int done) { calls.push_back(done); });
-  EXPECT_EQ(calls, (std::vector<int>{1000, 2000, 2500}));
+  // One call per chunk of 256 sequences, ascending, the last with every sequence done.
+  ASSERT_EQ(calls.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(calls.begin(), calls.end()));
+  EXPECT_EQ(calls.back(), 2500);
+}
+
+// Sequences are simulated in parallel chunks: the dataset is the same for any thread count.
+TEST(SimulatorTest, ThreadCountDoesNotChangeTheDataset) {
+  SimConfig c;
+  c.n_seqs = 3000;
+  set_threads(1);
+  const Dataset a = simulate(c, paper_gata(), paper_tal());
+  set_threads(2);
+  const Dataset b = simulate(c, paper_gata(), paper_tal());
+  set_threads(1);
+  EXPECT_EQ(a.seqs, b.seqs);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.roles, b.roles);
+  ASSERT_EQ(a.sites.size(), b.sites.size());
+  for (std::size_t k = 0; k < a.sites.size(); ++k) EXPECT_EQ(a.sites[k].start, b.sites[k].start);
 }
 
 }  // namespace
