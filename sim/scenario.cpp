@@ -476,7 +476,6 @@ Scenario read_scenario(const std::string& path) {
   const std::string dir = std::filesystem::absolute(path).parent_path().string();
   const auto entries = io::parse_ini(io::read_file(path), path);
   std::string motifs_file;
-  long motifs_line = 0;
   std::vector<std::pair<std::string, std::pair<std::string, long>>> motif_binds;  // key -> (pwm, line)
   std::map<std::string, long> seen;
   std::vector<const io::IniEntry*> class_entries, task_entries, decoy_entries;
@@ -486,7 +485,7 @@ Scenario read_scenario(const std::string& path) {
     seen[e.key] = e.line;
     if (e.key == "scenario.name") s.name = e.value;
     else if (e.key == "scenario.description") s.description = e.value;
-    else if (e.key == "scenario.motifs") motifs_file = e.value, motifs_line = e.line;
+    else if (e.key == "scenario.motifs") motifs_file = e.value;
     else if (e.key.starts_with("scenario.motif.")) motif_binds.push_back({e.key.substr(15), {e.value, e.line}});
     else if (e.key.starts_with("scenario.decoy.")) decoy_entries.push_back(&e);
     else if (e.key.starts_with("class.")) class_entries.push_back(&e);
@@ -525,12 +524,9 @@ Scenario read_scenario(const std::string& path) {
     s.keys.push_back(key);
     s.pwms.push_back(Pwm::from_meme(*found, motif_path));
   }
-  (void)motifs_line;
   for (const io::IniEntry* e : decoy_entries) {
     const std::string key = e->key.substr(15);
     s.decoys.push_back(parse_placement(key + " " + e->value, "decoy." + key, s.keys, {}, path, e->line, e->key));
-    if (s.decoys.back().window_hi >= 0 || s.decoys.back().anchor >= 0) {
-    }
   }
   // Classes, in the order of their first key.
   for (const io::IniEntry* e : class_entries) {
