@@ -357,8 +357,11 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
   const std::size_t N = scores.seq.size();
   const std::array<std::string, 2> names{ev.gata_name, ev.tal_name};
 
-  // Which of the two scanned motifs each task depends on, from the dataset's roles (a motif is
-  // relevant to a task when any of its planted instances is not irrelevant to it).
+  // Which of the two scanned motifs each task depends on, from the dataset's roles: a motif is
+  // relevant to a task when any of its planted instances drives it or is context for it. A
+  // repressor is not "relevant" here (these hit metrics assume positive evidence; a repressor's
+  // hits count as the other motif's: positive scores on them are false positives); the role
+  // metrics score repressors by their sign.
   if (!ds.has_roles())
     throw InputError("dataset: no roles.tsv; expected a dataset directory written by this version of 'liftbench "
                      "simulate' (simulate again: it is fast), got one without the ground-truth roles");
@@ -367,7 +370,8 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim
     const int m = ds.sites[k].motif == names[0] ? 0 : ds.sites[k].motif == names[1] ? 1 : -1;
     if (m < 0) continue;
     for (int t = 0; t < T; ++t)
-      if (ds.role(k, t) != sim::Role::Irrelevant) relevant[static_cast<std::size_t>(t)][static_cast<std::size_t>(m)] = true;
+      if (ds.role(k, t) == sim::Role::Driver || ds.role(k, t) == sim::Role::Context)
+        relevant[static_cast<std::size_t>(t)][static_cast<std::size_t>(m)] = true;
   }
 
   // Per-row facts: instance counts and planted masks of each motif, and the task labels.

@@ -136,7 +136,9 @@ struct Evaluation {
 
 /// The metrics of every method (DESIGN §3.4):
 /// Which motif a task depends on comes from the dataset's roles (roles.tsv), never from names
-/// or task numbers: a motif is relevant to a task when any of its instances is not irrelevant.
+/// or task numbers: a motif is relevant to a task when any of its instances drives it or is
+/// context for it (a repressor motif is scored like an irrelevant one here: positive scores on
+/// its hits are false positives; role_metrics.tsv scores its sign).
 ///  - fn_rate, tasks of both motifs (the paper's task 0), per motif: share of hits with log-odds
 ///    >= threshold, in sequences labelled positive that carry both motifs, whose score is <= 0
 ///    (appendix G(b));

@@ -468,11 +468,18 @@ std::string logos_section(const ReportInputs& in) {
   if (logo_task < 0) {
     // Automatic: the first task that depends on the fewest motifs (by the roles), so a logo
     // shows one motif's attribution (the paper's appendix H: task 1, GATA1 only).
+    // Column t of the scores is dataset task tasks[t] (attribution.tasks; all tasks without it).
+    std::vector<std::int64_t> task_of(static_cast<std::size_t>(n_tasks));
+    for (int t = 0; t < n_tasks; ++t) task_of[static_cast<std::size_t>(t)] = t;
+    for (const auto& [name, arr] : archive)
+      if (name == "tasks") task_of = arr.to_i64(fmt::format("{}: array 'tasks'", in.scores_path));
     std::size_t best = SIZE_MAX;
-    for (int t = 0; t < std::min(n_tasks, ds.n_tasks()); ++t) {
+    for (int t = 0; t < n_tasks && t < static_cast<int>(task_of.size()); ++t) {
+      const auto dt = static_cast<int>(task_of[static_cast<std::size_t>(t)]);
+      if (dt < 0 || dt >= ds.n_tasks()) continue;
       std::set<int> keys;
-      for (std::size_t k = 0; k < ds.sites.size() && ds.has_roles() && !ds.roles.empty(); ++k)
-        if (ds.role(k, t) != sim::Role::Irrelevant) keys.insert(ds.sites[k].key);
+      for (std::size_t k = 0; k < ds.sites.size() && !ds.roles.empty(); ++k)
+        if (ds.role(k, dt) != sim::Role::Irrelevant) keys.insert(ds.sites[k].key);
       if (!keys.empty() && keys.size() < best) best = keys.size(), logo_task = t;
     }
     if (logo_task < 0) logo_task = 0;

@@ -359,7 +359,7 @@ int draw_count(Rng& rng, const CountSpec& c, const Scenario& s, const Placement&
         const int k = rng.poisson(c.mean);
         if (k >= c.min && k <= c.max) return k;
       }
-      throw ConfigError(fmt::format("{}:{}: count of '{}': no Poisson draw fell in [{}, {}] after {} draws; expected a "
+      throw ConfigError(fmt::format("{}:{}: place.{}: no Poisson draw fell in [{}, {}] after {} draws; expected a "
                                     "range that Poisson({}) reaches, got mean {} and range [{}, {}]",
                                     s.path.empty() ? "sim" : s.path, p.line, p.id, c.min, c.max, max_draws, c.mean,
                                     c.mean, c.min, c.max));
@@ -625,9 +625,12 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
   auto check = [&](const Placement& p, const std::string& where_key) {
     const int w = s.pwms[static_cast<std::size_t>(p.key)].width();
     const std::string& motif = s.keys[static_cast<std::size_t>(p.key)];
-    if (w > seq_len)
+    if (w > seq_len && s.path.empty())  // the paper's scenario: the [sim] keys
       throw ConfigError(fmt::format("sim.seq_len: motif '{}' (width {}) is wider than the sequence; expected seq_len >= {}, got {}",
                                     s.pwms[static_cast<std::size_t>(p.key)].name(), w, w, seq_len));
+    if (w > seq_len)
+      bad(file, p.line, where_key, fmt::format("motif '{}' (width {}) is wider than the sequence", motif, w),
+          fmt::format("sim.seq_len >= {}", w), fmt::format("{}", seq_len));
     if (p.window_hi >= 0 && (p.window_hi > seq_len || p.window_hi - p.window_lo < w))
       bad(file, p.line, where_key, fmt::format("window {}-{} cannot hold motif '{}' (width {})", p.window_lo, p.window_hi, motif, w),
           fmt::format("a window inside [0, {}] at least {} bases wide", seq_len, w),
@@ -641,7 +644,8 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
       const Placement& p = c.placements[q];
       const int w = s.pwms[static_cast<std::size_t>(p.key)].width();
       if (p.anchor < 0) {
-        const int lo = p.window_hi >= 0 ? p.window_lo : 0, hi = p.window_hi >= 0 ? p.window_hi : seq_len;
+        // The anchor starts inside its window; what follows it may lie beyond the window.
+        const int lo = p.window_hi >= 0 ? p.window_lo : 0, hi = seq_len;
         if (w + reserve[q] > hi - lo)
           bad(file, p.line, "class." + c.name + ".place." + p.id, "spacing contradicts the sequence length",
               fmt::format("room for the motif ({} bases) and what follows it ({} bases) inside {} bases", w, reserve[q],
@@ -649,6 +653,13 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
               fmt::format("{} bases", w + reserve[q]));
         continue;
       }
+      const Placement& a = c.placements[static_cast<std::size_t>(p.anchor)];
+      if (p.count.max > a.count.min && p.gap_hi - p.gap_lo < w)
+        bad(file, p.line, "class." + c.name + ".place." + p.id, "more instances than anchors",
+            fmt::format("at most {} instance(s) (the anchor's smallest count), or a gap range at least {} bases wide "
+                        "so that two fit after one anchor",
+                        a.count.min, w),
+            fmt::format("up to {} with gap {}-{}", p.count.max, p.gap_lo, p.gap_hi));
       int& r = reserve[static_cast<std::size_t>(p.anchor)];
       r = std::max(r, p.gap_hi + w + reserve[q]);
     }
@@ -719,8 +730,10 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
     for (std::size_t p = 0; p < plan.size(); ++p)
       plan_count[p] = draw_count(rng, plan[p].count, s, plan[p], cfg.max_count_draws);
 
-    occupied.clear();
-    seq_sites.clear();
+    // A dependant whose every gap is blocked (by an instance planted after its anchor) restarts
+    // the sequence's planting from its background: the same stream continues, so the result is
+    // still determined by (seed, i). The paper's scenario has no anchors and never restarts.
+    const std::vector<std::uint8_t> background_codes = codes;
     std::vector<std::vector<std::size_t>> placed(plan.size());  // indices into seq_sites
     // Room an anchor keeps after its end for the placements that follow it (their largest gap,
     // width and own reserve), so that a dependant always fits inside the sequence.
@@ -730,12 +743,19 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
         int& r = reserve[static_cast<std::size_t>(plan[q].anchor)];
         r = std::max(r, plan[q].gap_hi + fwd[static_cast<std::size_t>(plan[q].key)].width() + reserve[q]);
       }
-    for (std::size_t p = 0; p < plan.size(); ++p) {
+    for (int restart = 0;; ++restart) {
+    codes = background_codes;
+    occupied.clear();
+    seq_sites.clear();
+    for (auto& v : placed) v.clear();
+    for (std::size_t k = 0; k < K; ++k) data.counts[si * K + k] = 0;
+    bool blocked = false;
+    for (std::size_t p = 0; p < plan.size() && !blocked; ++p) {
       const Placement& pl = plan[p];
       const auto key = static_cast<std::size_t>(pl.key);
       const int w = fwd[key].width();
       const auto uw = static_cast<std::size_t>(w);
-      for (int k = 0; k < plan_count[p]; ++k) {
+      for (int k = 0; k < plan_count[p] && !blocked; ++k) {
         std::int64_t start = 0;
         char anchor_strand = '+';
         if (pl.anchor < 0) {
@@ -766,12 +786,16 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
             start = a.end + gap;
             ok = start + w <= L && !overlaps(start, start + w, occupied);
           }
+          if (!ok && restart + 1 < cfg.max_placement_attempts) {
+            blocked = true;
+            break;
+          }
           if (!ok)
             throw InputError(fmt::format(
-                "sequence '{}': cannot place motif '{}' {}-{} bases after '{}' at {}-{} (placement '{}' of {}:{}); "
-                "expected room inside the {} bases, got none free",
-                data.ids[si], fwd[key].name(), pl.gap_lo, pl.gap_hi, a.motif, a.start, a.end, pl.id,
-                s.path.empty() ? "sim" : s.path, pl.line, L));
+                "sequence '{}': cannot place motif '{}' {}-{} bases after '{}' (placement '{}' of {}:{}) in {} "
+                "restarts; expected a free gap after the anchor, got every gap blocked",
+                data.ids[si], fwd[key].name(), pl.gap_lo, pl.gap_hi, a.motif, pl.id, s.path.empty() ? "sim" : s.path,
+                pl.line, cfg.max_placement_attempts));
         }
         occupied.emplace_back(start, start + w);
         bool minus = rng.uniform() < pl.p_minus;  // always one draw: starts do not depend on strands
@@ -790,6 +814,8 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
         seq_sites.push_back({i, start, start + w, fwd[key].name(), lo_, minus ? '-' : '+', pl.key});
         ++data.counts[si * K + key];
       }
+    }
+    if (!blocked) break;
     }
     std::sort(seq_sites.begin(), seq_sites.end(), [](const MotifSite& a, const MotifSite& b) { return a.start < b.start; });
 
@@ -816,10 +842,20 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
       for (std::size_t k = 0; k < inst.size(); ++k) {
         const auto key = static_cast<std::size_t>(inst[k].key);
         Role r = task.effect[key] > 0 ? Role::Driver : task.effect[key] < 0 ? Role::Repressor : Role::Irrelevant;
-        for (const auto& in : task.interactions) {
-          if (in.a != inst[k].key && in.b != inst[k].key) continue;
-          const auto partner = static_cast<std::size_t>(in.a == inst[k].key ? in.b : in.a);
-          if (r == Role::Irrelevant) r = present[partner] ? (in.coef > 0 ? Role::Driver : Role::Repressor) : Role::Context;
+        if (r == Role::Irrelevant) {
+          // No effect of its own: its interactions decide; the strongest one whose partner is
+          // present, else Context when it has any interaction.
+          double best = 0;
+          for (const auto& in : task.interactions) {
+            if (in.a != inst[k].key && in.b != inst[k].key) continue;
+            const auto partner = static_cast<std::size_t>(in.a == inst[k].key ? in.b : in.a);
+            if (!present[partner]) {
+              if (r == Role::Irrelevant) r = Role::Context;
+            } else if (std::abs(in.coef) > best) {
+              best = std::abs(in.coef);
+              r = in.coef > 0 ? Role::Driver : in.coef < 0 ? Role::Repressor : r;
+            }
+          }
         }
         roles[k * T + t] = r;
       }

@@ -161,6 +161,43 @@ TEST_F(ScenarioFileTest, WindowsCountsAndDecoys) {
   }
 }
 
+// An instance planted between an anchor and its dependant can block every gap: the sequence's
+// planting restarts instead of failing (3 decoy-like tal instances between gata and its pair
+// blocked the gap in about 1% of sequences before). More dependants than anchors need a gap range
+// as wide as the motif; a windowed anchor's chain may extend beyond its window.
+TEST_F(ScenarioFileTest, AnchoredPlacementsSurviveBlockedGapsAndAreChecked) {
+  const Dataset d = run(
+      "[class.c]\nweight = 1\nplace.g = gata count=2\nplace.x = tal count=3\n"
+      "place.t = tal count=2 after=g gap=6-30\n[task.t]\nlabel = gata then tal at 6-30\n",
+      3000, 200);
+  for (int i = 0; i < d.size(); ++i) EXPECT_EQ(d.label(i, 0), 1.0f) << i;
+  const std::string p = tmp_.file("s.scenario");
+  EXPECT_THROW_MSG(check_scenario_fits(read_scenario(write("[class.c]\nweight = 1\nplace.g = gata count=1\n"
+                                                           "place.t = tal count=2 after=g gap=6-10\n[task.t]\n"
+                                                           "label = gata\n")),
+                                       200),
+                   ConfigError,
+                   p + ":8: class.c.place.t: more instances than anchors; expected at most 1 instance(s) (the anchor's "
+                       "smallest count), or a gap range at least 16 bases wide so that two fit after one anchor, got up "
+                       "to 2 with gap 6-10");
+  EXPECT_NO_THROW(check_scenario_fits(read_scenario(write("[class.c]\nweight = 1\nplace.g = gata window=0-20\n"
+                                                          "place.t = tal after=g gap=6-10\n[task.t]\nlabel = gata\n")),
+                                      1000));
+}
+
+// A motif with no effect of its own takes its role from its strongest interaction whose partner
+// is present (context when none is).
+TEST_F(ScenarioFileTest, InteractionRolesUseAPresentPartner) {
+  const Dataset d = run("[class.g]\nweight = 1\nplace.g = gata count=1\n[class.b]\nweight = 1\n"
+                        "place.g = gata count=1\nplace.t = tal count=1\n[task.y]\neffect.tal = 0.5\n"
+                        "interaction.gata.tal = -2\n");
+  for (std::size_t k = 0; k < d.sites.size(); ++k) {
+    const int i = d.sites[k].seq;
+    if (d.sites[k].key == 1) EXPECT_EQ(d.role(k, 0), Role::Driver);
+    else EXPECT_EQ(d.role(k, 0), d.count(i, 1) > 0 ? Role::Repressor : Role::Context) << i;
+  }
+}
+
 // Real-valued target: intercept + effects x counts + interaction x presence (+ noise). With no
 // noise the value is exact; with noise the residuals have the noise's standard deviation.
 TEST_F(ScenarioFileTest, RealValuedTargets) {
