@@ -439,6 +439,29 @@ std::string logo_svg(int row, int seq_len, int n_tasks, int task, const std::vec
   return svg + "</svg>\n";
 }
 
+// The scenario's tasks in words (tasks.tsv) and how many planted instances play each role.
+std::string scenario_section(const ReportInputs& in) {
+  if (in.data_dir.empty()) return "";
+  const sim::Dataset ds = sim::read_dataset_dir(in.data_dir);
+  std::string out =
+      "<h2 id=\"scenario\">Scenario: tasks and ground truth</h2>\n<p class=\"note\">Each task's definition and "
+      "the roles of the planted instances (docs/scenarios.md): drivers make the label, context instances belong to the "
+      "task's motifs but satisfy nothing, repressors should score negative, irrelevant ones not at all.</p>\n"
+      "<table><tr><th>task</th><th>kind</th><th>definition</th><th>driver</th><th>context</th><th>repressor</th>"
+      "<th>irrelevant</th></tr>\n";
+  for (int t = 0; t < ds.n_tasks(); ++t) {
+    std::array<long, 4> n{};
+    for (std::size_t k = 0; k < ds.sites.size() && !ds.roles.empty(); ++k) ++n[static_cast<std::size_t>(ds.role(k, t))];
+    const sim::TaskInfo& task = ds.tasks[static_cast<std::size_t>(t)];
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                       html_escape(task.name), task.kind == sim::TaskKind::Binary ? "binary" : "real-valued",
+                       html_escape(task.definition.empty() ? std::string("(not recorded)") : task.definition),
+                       n[static_cast<std::size_t>(sim::Role::Driver)], n[static_cast<std::size_t>(sim::Role::Context)],
+                       n[static_cast<std::size_t>(sim::Role::Repressor)], n[static_cast<std::size_t>(sim::Role::Irrelevant)]);
+  }
+  return out + "</table>\n";
+}
+
 std::string logos_section(const ReportInputs& in) {
   std::string out = "<h2 id=\"logos\">Attribution logos (appendix H)</h2>\n";
   if (in.scores_path.empty() || in.data_dir.empty())
@@ -865,9 +888,10 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   h += fmt::format("<div id=\"lb-status\" data-charts=\"{}\">rendering {} charts…</div>\n", page.n_charts, page.n_charts);
   h += "<p><a href=\"#scatter\">scatter</a> · <a href=\"#rates\">false negatives/positives</a> · <a href=\"#tiers\">tiers</a> · "
        "<a href=\"#references\">references</a> · <a href=\"#logos\">logos</a> · <a href=\"#tables\">tables</a> · "
-       "<a href=\"#config\">config</a></p>\n";
+       "<a href=\"#scenario\">scenario</a> · <a href=\"#config\">config</a></p>\n";
   h += "<dl class=\"info\">" + info + "</dl>\n";
   if (!model_table.empty()) h += "<h3>Model (test split)</h3>\n" + model_table;
+  h += scenario_section(in);
   h += figures;
   h += logos_section(in);
   h += tables_section(mt);

@@ -161,6 +161,12 @@ TEST(ReportTest, EmbedsLibrariesDataAndLogos) {
   EXPECT_NE(h.find("stroke=\"#1f5fd6\""), std::string::npos) << "GATA box";
   EXPECT_NE(h.find("stroke=\"#1a9e3a\""), std::string::npos) << "TAL box";
   EXPECT_NE(h.find("href=\"#lb-glyph-G\""), std::string::npos);
+  // The scenario's tasks in words with their role counts (5 instances: task0's 2 drivers and 3
+  // context, task1's 3 GATA drivers and 2 irrelevant TAL).
+  EXPECT_NE(h.find("<tr><td>task0</td><td>binary</td><td>gata &amp; tal</td><td>2</td><td>3</td><td>0</td><td>0</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(h.find("<tr><td>task1</td><td>binary</td><td>gata</td><td>3</td><td>0</td><td>0</td><td>2</td></tr>"),
+            std::string::npos);
   // Config text escaped.
   EXPECT_NE(h.find("n_seqs = 4  # &lt;not a tag&gt;"), std::string::npos);
   // Tables.
