@@ -1,5 +1,5 @@
 // The attribution engine: forward passes of the input and the reference through one const
-// network, then one backward pass of multipliers for T tasks at once (DESIGN §3.3; paper
+// network, then one backward pass of multipliers for T tasks at once (docs/attribution.md; paper
 // appendices A, B, C). Method wrappers (references, averaging, score files) live in methods.cpp.
 //
 // How a pass is organised. Samples are split into fixed chunks of kChunk; each chunk runs its
@@ -12,7 +12,7 @@
 //   - linear layers (Conv1d, Conv2d, Dense) consume a pair and emit one matrix (appendix B);
 //   - GlobalAvgPool, Flatten, Dropout (inference) are linear maps with non-negative weights that
 //     we treat as TRANSPARENT: forward they carry Δ± of the linear layer below unchanged in kind
-//     (DESIGN §3.3: "Δx+ and Δx- from the linear layer below"), backward they map m+ and m-
+//     (docs/attribution.md: "Δx+ and Δx- from the linear layer below"), backward they map m+ and m-
 //     separately, so the linear layer below sees the pair that matches the Δ± it produced;
 //   - a pair that reaches a ReLU output or the network input without meeting a linear layer is
 //     collapsed with the identity split (Δ± = positive / negative part of Δ): m = m+ where Δ > 0,
@@ -307,7 +307,7 @@ Mat delta_at(const Chunk& c, int i) { return c.tx.acts[static_cast<std::size_t>(
 // Δx+ and Δx- at the input of RevealCancel ReLU j. With the linear layer s = b - 1 below the
 // transparent run [b, j): for y = W x + b0,
 //   Δy+ = Σ_i max(w_i Δx_i, 0) = ½(W Δx + |W| |Δx|),   Δy- = Σ_i min(w_i Δx_i, 0) = ½(W Δx - |W| |Δx|)
-// (DESIGN §3.3's Σ 1{w_iΔx_i > 0} w_iΔx_i, i.e. W+ΔX+ + W-ΔX- and W+ΔX- + W-ΔX+ of the brief), so
+// (docs/attribution.md's Σ 1{w_iΔx_i > 0} w_iΔx_i, i.e. W+ΔX+ + W-ΔX- and W+ΔX- + W-ΔX+ of the brief), so
 // one extra product |W| |Δx| per RC layer, with W Δx = Δy taken from the two traces. Without a
 // linear layer below, the identity split Δ± = max(Δ, 0), min(Δ, 0). The transparent layers
 // (linear, non-negative, bias-free) then carry Δ+ and Δ- up separately.
@@ -720,7 +720,7 @@ void ig_nodes(IgRule rule, int steps, std::vector<double>& alphas, std::vector<d
   alphas.assign(m, 0.0);
   weights.assign(m, 0.0);
   switch (rule) {
-    case IgRule::Midpoint:  // α_k = (k + ½)/m, w = 1/m: the paper's rule (DESIGN §3.3)
+    case IgRule::Midpoint:  // α_k = (k + ½)/m, w = 1/m: the paper's rule (docs/attribution.md)
       for (std::size_t k = 0; k < m; ++k) alphas[k] = (static_cast<double>(k) + 0.5) / steps, weights[k] = 1.0 / steps;
       return;
     case IgRule::Trapezoid:  // m nodes on [0, 1] including both ends: α_k = k/(m-1), ends weigh half

@@ -1,6 +1,6 @@
 // The attribution engine: one backward pass of multipliers from chosen logits (always the
 // pre-activation: before sigmoid or softmax), with a rule per nonlinearity, and the input and
-// the reference run through the same const network (DESIGN §3.3; paper appendices A, B, C).
+// the reference run through the same const network (docs/attribution.md; paper appendices A, B, C).
 //
 // Conventions. x and r are (C x n*S) batches in the network's input layout (core/tensor.h).
 // Multipliers of T tasks travel as one matrix: the result is (C x T*n*S), task-major: task t of

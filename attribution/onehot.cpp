@@ -46,7 +46,7 @@ Reference background_reference(const std::array<double, 4>& p, int seq_len) {
 
 // ---- Hypothetical contributions ---------------------------------------------------------------
 
-// DESIGN §3.3. For one position with multipliers m (C) and reference r (C), the contribution of
+// docs/attribution.md. For one position with multipliers m (C) and reference r (C), the contribution of
 // base b if the input were e_b is m·(e_b - r) = m[b] - Σ_c r[c] m[c]. For the observed base this
 // is exactly the actual contribution m·(x - r) of a one-hot x, so the actual scores are the
 // hypothetical ones masked by x. One subtraction of the broadcast dot product per column.
@@ -114,7 +114,7 @@ model::Network normalize_first_layer(const model::Network& net) {
   return out;
 }
 
-// ---- Softmax mean-normalisation (DESIGN §3.2) -------------------------------------------------
+// ---- Softmax mean-normalisation (docs/attribution.md) -------------------------------------------------
 
 // Softmax is invariant to adding one constant to every logit, so replacing each logit z_j by
 // z_j - mean_k z_k changes no prediction. With z = W h + b that is W' = W - 1·mean_rows(W),

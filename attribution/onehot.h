@@ -1,6 +1,6 @@
 // What is specific to one-hot DNA input: references (zeros, background frequencies),
 // hypothetical contributions, weight normalisation of the first layer (appendix K), the
-// softmax mean-normalisation (DESIGN §3.2), and in-silico mutagenesis.
+// softmax mean-normalisation (docs/attribution.md), and in-silico mutagenesis.
 #pragma once
 
 #include <array>
@@ -15,7 +15,7 @@ Reference zero_reference(int channels, int spatial);
 /// Per-position background frequencies (4 x L), shared: every column is p (A, C, G, T).
 Reference background_reference(const std::array<double, 4>& p, int seq_len);
 
-/// Hypothetical contributions for one-hot input (DESIGN §3.3): for each task, sample and
+/// Hypothetical contributions for one-hot input (docs/attribution.md): for each task, sample and
 /// position, hyp[b] = m[b] - Σ_c r[c] m[c], from multipliers m (4 x T*n*L) and the reference of
 /// that sample. The actual contribution is hyp at the observed base (and 0 elsewhere).
 /// Returns (4 x T*n*L). r is (4 x L) when shared, (4 x n*L) otherwise; any other shape throws

@@ -1,4 +1,4 @@
-// scores.npz (DESIGN §2): the engine's (C x T*n*S) multiplier layout converted to NumPy's
+// scores.npz (docs/cli.md): the engine's (C x T*n*S) multiplier layout converted to NumPy's
 // (N, T, C, L) C order, with ids, the one-hot input and per-method deltas. Writing only; the
 // arrays are plain io::NpyArray, so readers need nothing of this file.
 #pragma once

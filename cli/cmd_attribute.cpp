@@ -1,5 +1,5 @@
 // `liftbench attribute`: attribution scores of a trained model for a dataset split or a FASTA
-// file, every method of attribution.methods, written as scores.npz (DESIGN §2).
+// file, every method of attribution.methods, written as scores.npz (docs/cli.md).
 #include <chrono>
 #include <filesystem>
 #include <optional>

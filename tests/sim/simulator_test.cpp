@@ -303,7 +303,7 @@ TEST(SimulatorTest, SplitIsExactPerClass) {
 }
 
 // Statistical: composition of the ~1.42 million bases outside planted motifs against the
-// configured 0.3/0.2/0.2/0.3: |z| < 4 for each base (STYLE R7.7; deterministic with the fixed
+// configured 0.3/0.2/0.2/0.3: |z| < 4 for each base (deterministic with the fixed
 // seed). Checked to FAIL with a uniform background (|z| 130-149) and, with this test's
 // exclusion removed, when the motif bases were counted too (|z| up to 35 on G).
 TEST(SimulatorTest, BackgroundOutsideMotifsMatchesConfig) {
