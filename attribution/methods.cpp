@@ -636,19 +636,17 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     if (hypothetical) res.hypothetical *= inv;
     if (delta) res.delta *= inv;
   }
-  if (method.gradient_correction && hypothetical) {
+  if (method.gradient_correction) {
     // Off-simplex correction: hyp - mean over bases (for one shared reference column this is
     // m - mean(m), whatever the reference); contributions are the corrected score of the
-    // observed base. The sum no longer targets Δlogit, so no delta is kept.
-    center_over_bases(res.hypothetical);
-    res.contributions = observed_from_hypothetical(res.hypothetical, x, n, T, S);
-    res.delta.resize(0, 0);
-    res.max_abs_delta = res.max_rel_delta = 0;
-    res.worst_sequence = res.worst_task = res.worst_reference = -1;
-    return res;
-  }
-  if (method.gradient_correction) {  // not one-hot: run_method refuses it; kept total for direct callers
-    center_over_bases(res.contributions);
+    // observed base (without hypothetical scores — not one-hot, which run_method refuses — the
+    // contributions themselves are centred). The sum no longer targets Δlogit: no delta is kept.
+    if (hypothetical) {
+      center_over_bases(res.hypothetical);
+      res.contributions = observed_from_hypothetical(res.hypothetical, x, n, T, S);
+    } else {
+      center_over_bases(res.contributions);
+    }
     res.delta.resize(0, 0);
     res.max_abs_delta = res.max_rel_delta = 0;
     res.worst_sequence = res.worst_task = res.worst_reference = -1;
