@@ -14,9 +14,9 @@
 
 #include "attribution/methods.h"
 #include "bench/flops.h"
-#include "core/alphabet.h"
 #include "core/parallel.h"
 #include "io/meme.h"
+#include "model/inputs.h"
 #include "model/model_file.h"
 #include "sim/simulator.h"
 
@@ -65,12 +65,9 @@ int main(int argc, char** argv) {
   scfg.motifs_file = std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme";
   const auto motifs = sim::load_motifs(scfg);
   const sim::Dataset data = sim::simulate(scfg, motifs.gata, motifs.tal);
-  std::vector<std::vector<std::uint8_t>> codes;
-  for (int i = 0; i < data.size(); ++i)
-    if (data.splits[static_cast<std::size_t>(i)] == sim::Split::Test)
-      codes.push_back(encode_bases(data.seqs[static_cast<std::size_t>(i)], ""));
-  const int n = static_cast<int>(codes.size());
-  const Mat x = one_hot(codes);
+  const model::SplitInput test = model::split_input(data, sim::Split::Test, "(simulated in memory)");
+  const int n = test.data.n;
+  const Mat& x = test.data.x;
   const model::Shape shape{4, 1, data.seq_len};
 
   model::Network net;

@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 
 #include "bench/flops.h"
-#include "core/alphabet.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "io/meme.h"
+#include "model/inputs.h"
 #include "model/network.h"
 #include "model/trainer.h"
 #include "sim/simulator.h"
@@ -23,24 +23,6 @@
 using namespace lb;
 
 namespace {
-
-model::TrainData make_split(const sim::Dataset& d, sim::Split split) {
-  std::vector<std::vector<std::uint8_t>> codes;
-  std::vector<int> idx;
-  for (int i = 0; i < d.size(); ++i)
-    if (d.splits[static_cast<std::size_t>(i)] == split) idx.push_back(i);
-  model::TrainData t;
-  t.shape = model::Shape{4, 1, d.seq_len};
-  t.n = static_cast<int>(idx.size());
-  t.targets = Mat(d.n_tasks(), t.n);
-  for (int j = 0; j < t.n; ++j) {
-    const auto i = static_cast<std::size_t>(idx[static_cast<std::size_t>(j)]);
-    codes.push_back(encode_bases(d.seqs[i], ""));
-    for (int k = 0; k < d.n_tasks(); ++k) t.targets(k, j) = d.label(static_cast<int>(i), k);
-  }
-  t.x = one_hot(codes);
-  return t;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -61,8 +43,8 @@ int main(int argc, char** argv) {
   scfg.motifs_file = std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme";
   const auto motifs = sim::load_motifs(scfg);
   const sim::Dataset data = sim::simulate(scfg, motifs.gata, motifs.tal);
-  const auto train = make_split(data, sim::Split::Train);
-  const auto valid = make_split(data, sim::Split::Valid);
+  const auto train = model::split_input(data, sim::Split::Train, "(simulated in memory)").data;
+  const auto valid = model::split_input(data, sim::Split::Valid, "(simulated in memory)").data;
 
   model::ModelConfig mcfg;
   model::Network net = model::Network::from_config(mcfg, train.shape);

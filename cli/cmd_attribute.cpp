@@ -12,6 +12,7 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
+#include "model/inputs.h"
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -92,7 +93,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   model::Network net;
   if (!data_dir.empty()) {
     const sim::Dataset ds = sim::read_dataset_dir(data_dir);
-    SplitInput in = split_input(ds, split, data_dir);
+    model::SplitInput in = model::split_input(ds, split, data_dir);
     if (in.data.n == 0)
       throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", data_dir,
                                    split_name));

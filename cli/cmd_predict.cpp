@@ -13,6 +13,7 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
+#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
@@ -49,12 +50,12 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
   const auto [ptr, ec] = std::from_chars(mnist_valid.data(), end, n_valid);
   if (mnist_valid.empty() || ec != std::errc() || ptr != end || n_valid < 1)
     throw ConfigError(fmt::format("--mnist-valid: bad value; expected an integer >= 1, got {}", quote_token(mnist_valid)));
-  const MnistInput m = load_mnist(mnist_dir, n_valid);
+  const model::MnistInput m = model::load_mnist(mnist_dir, n_valid);
   const model::Network net = model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model,
                                                &m.train.shape);
-  if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != kMnistClasses)
+  if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != model::kMnistClasses)
     throw InputError(fmt::format("{}: not an MNIST model; expected softmax with {} outputs, got {} with {}", model_path,
-                                 kMnistClasses, net.output_kind() == model::OutputKind::Softmax ? "softmax" : "sigmoid",
+                                 model::kMnistClasses, net.output_kind() == model::OutputKind::Softmax ? "softmax" : "sigmoid",
                                  net.n_outputs()));
   struct Part {
     const model::TrainData* data;
@@ -66,7 +67,7 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
                         {&m.valid, sim::Split::Valid, "train", m.train.n},
                         {&m.test, sim::Split::Test, "t10k", 0}};
   std::vector<std::string> header{"id", "split", "label"};
-  for (int t = 0; t < kMnistClasses; ++t) header.push_back(fmt::format("class{}", t));
+  for (int t = 0; t < model::kMnistClasses; ++t) header.push_back(fmt::format("class{}", t));
   std::vector<std::vector<std::string>> rows;
   for (const Part& part : parts) {
     if (split && *split != part.split) continue;
@@ -90,7 +91,7 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
 int cmd_predict(int argc, const char* const* argv) {
   RunConfig run;
   std::string model_path, data_dir, mnist_dir, out = "-", split_name = "test", threads = "0";
-  std::string mnist_valid = std::to_string(kMnistValidDefault);
+  std::string mnist_valid = std::to_string(model::kMnistValidDefault);
   bool quiet = false;
   OptionSet opts("predict");
   opts.add_flag("model", &model_path, "model file written by 'liftbench train' (or a weights-only .npz with -c)",
@@ -131,7 +132,7 @@ int cmd_predict(int argc, const char* const* argv) {
   if (!mnist_dir.empty()) return predict_mnist(run, opts, model_path, mnist_dir, mnist_valid, split, split_name, out);
 
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
-  const SplitInput in = split_input(ds, split, data_dir);
+  const model::SplitInput in = model::split_input(ds, split, data_dir);
   // With -c the file's architecture must match [model]; without, the file describes itself.
   const model::Network net = model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model,
                                                &in.data.shape);

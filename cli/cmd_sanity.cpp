@@ -9,6 +9,7 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
+#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
@@ -55,7 +56,7 @@ int cmd_sanity(int argc, const char* const* argv) {
   apply_threads(threads);
 
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
-  SplitInput in = split_input(ds, split, data_dir);
+  model::SplitInput in = model::split_input(ds, split, data_dir);
   if (in.data.n == 0)
     throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", data_dir,
                                  split_name));

@@ -10,6 +10,7 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
+#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -28,7 +29,7 @@ std::string join_metric(const std::vector<double>& v) {
   return s;
 }
 
-void require_split(const SplitInput& s, std::string_view name, const std::string& dir) {
+void require_split(const model::SplitInput& s, std::string_view name, const std::string& dir) {
   if (s.data.n == 0)
     throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", dir, name));
 }
@@ -38,7 +39,7 @@ void require_split(const SplitInput& s, std::string_view name, const std::string
 int cmd_train(int argc, const char* const* argv) {
   RunConfig run;
   std::string out, data_dir, mnist_dir, threads = "0";
-  std::string mnist_valid = std::to_string(kMnistValidDefault);
+  std::string mnist_valid = std::to_string(model::kMnistValidDefault);
   bool resume = false, quiet = false;
   OptionSet opts("train");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
@@ -49,7 +50,7 @@ int cmd_train(int argc, const char* const* argv) {
   opts.add_flag("mnist-valid", &mnist_valid,
                 fmt::format("with --mnist: the last N training images are the validation split (early stopping; "
                             "default {})",
-                            kMnistValidDefault),
+                            model::kMnistValidDefault),
                 "N");
   opts.add_flag("out,o", &out,
                 "model file to write (e.g. model.npz); beside it <stem>.metrics.tsv, <stem>.epochs.tsv, "
@@ -101,9 +102,9 @@ int cmd_train(int argc, const char* const* argv) {
     if (mnist_valid.empty() || ec != std::errc() || p != end || n_valid < 1)
       throw ConfigError(fmt::format("--mnist-valid: bad value; expected an integer >= 1, got {}",
                                     quote_token(mnist_valid)));
-    MnistInput m = load_mnist(mnist_dir, n_valid);
+    model::MnistInput m = model::load_mnist(mnist_dir, n_valid);
     train_data = std::move(m.train), valid_data = std::move(m.valid), test_data = std::move(m.test);
-    n_outputs = kMnistClasses;
+    n_outputs = model::kMnistClasses;
   } else {
     const sim::Dataset ds = sim::read_dataset_dir(data_dir);
     for (const sim::TaskInfo& t : ds.tasks) {
@@ -116,9 +117,9 @@ int cmd_train(int argc, const char* const* argv) {
     if (run.model.output != "sigmoid")
       throw ConfigError(fmt::format("model.output: the dataset has {} binary tasks; expected sigmoid, got {}",
                                     n_outputs, quote_token(run.model.output)));
-    SplitInput tr = split_input(ds, sim::Split::Train, data_dir);
-    SplitInput va = split_input(ds, sim::Split::Valid, data_dir);
-    SplitInput te = split_input(ds, sim::Split::Test, data_dir);
+    model::SplitInput tr = model::split_input(ds, sim::Split::Train, data_dir);
+    model::SplitInput va = model::split_input(ds, sim::Split::Valid, data_dir);
+    model::SplitInput te = model::split_input(ds, sim::Split::Test, data_dir);
     require_split(tr, "train", data_dir);
     require_split(va, "valid", data_dir);
     train_data = std::move(tr.data), valid_data = std::move(va.data), test_data = std::move(te.data);
@@ -178,7 +179,7 @@ int cmd_train(int argc, const char* const* argv) {
     // Test split: accuracy, overall and per class, of the best weights.
     const Mat logits = model::predict_logits(net, test_data.x, test_data.shape, test_data.n);
     test_loss = model::softmax_ce(logits, test_data.classes, nullptr);
-    std::vector<int> correct(kMnistClasses, 0), total(kMnistClasses, 0);
+    std::vector<int> correct(model::kMnistClasses, 0), total(model::kMnistClasses, 0);
     for (int i = 0; i < test_data.n; ++i) {
       Eigen::Index best = 0;
       logits.col(i).maxCoeff(&best);
@@ -190,7 +191,7 @@ int cmd_train(int argc, const char* const* argv) {
     for (int c : correct) n_correct += c;
     const double accuracy = static_cast<double>(n_correct) / test_data.n;
     std::string per_class;
-    for (int c = 0; c < kMnistClasses; ++c) {
+    for (int c = 0; c < model::kMnistClasses; ++c) {
       const auto k = static_cast<std::size_t>(c);
       const double a = total[k] ? static_cast<double>(correct[k]) / total[k] : std::numeric_limits<double>::quiet_NaN();
       per_class += fmt::format("{}{}:{:.4f}", c ? " " : "", c, a);
