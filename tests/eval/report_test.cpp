@@ -9,10 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "eval/report_parts.h"
 #include "eval/web/report_assets.h"
 #include "io/npz.h"
 #include "io/tsv.h"
 #include "sim/dataset.h"
+#include "sim/scenario.h"
 #include "testing/helpers.h"
 #include "testing/paper_dataset.h"
 
@@ -163,10 +165,19 @@ TEST(ReportTest, EmbedsLibrariesDataAndLogos) {
   EXPECT_NE(h.find("href=\"#lb-glyph-G\""), std::string::npos);
   // The scenario's tasks in words with their role counts (5 instances: task0's 2 drivers and 3
   // context, task1's 3 GATA drivers and 2 irrelevant TAL).
-  EXPECT_NE(h.find("<tr><td>task0</td><td>binary</td><td>gata &amp; tal</td><td>2</td><td>3</td><td>0</td><td>0</td></tr>"),
+  EXPECT_NE(h.find("<tr><td>task0</td><td>binary</td><td>gata &amp; tal</td><td>2</td><td>3</td><td>0</td><td>0</td>"
+                   "<td class=\"words\">Label 1 when a gata instance is present and a tal instance is present.</td></tr>"),
             std::string::npos);
-  EXPECT_NE(h.find("<tr><td>task1</td><td>binary</td><td>gata</td><td>3</td><td>0</td><td>0</td><td>2</td></tr>"),
+  EXPECT_NE(h.find("<tr><td>task1</td><td>binary</td><td>gata</td><td>3</td><td>0</td><td>0</td><td>2</td>"),
             std::string::npos);
+  // The paper's scenario keeps the paper's figures and names.
+  EXPECT_NE(h.find("<h2 id=\"scatter\">Hit score against motif strength (appendix G(a), Fig. 5)</h2>"), std::string::npos);
+  EXPECT_NE(h.find("<h2 id=\"tiers\">Tiers by number of instances (appendix I)</h2>"), std::string::npos);
+  EXPECT_NE(h.find("\"taskLabels\":[\"task 0 (both)\",\"task 1 (GATA1)\",\"task 2 (TAL1)\"]"), std::string::npos);
+  EXPECT_NE(h.find("<h2 id=\"scenario\">Scenario: paper</h2>"), std::string::npos);
+  // Per-task sections from the roles, without role metrics in this evaluation.
+  EXPECT_NE(h.find("<h3>Task task2</h3>\n<p>Label 1 when a tal instance is present."), std::string::npos);
+  EXPECT_NE(h.find("No role metrics for this task (role_metrics.tsv)."), std::string::npos);
   // Config text escaped.
   EXPECT_NE(h.find("n_seqs = 4  # &lt;not a tag&gt;"), std::string::npos);
   // Tables.
@@ -263,6 +274,274 @@ TEST(ReportTest, ChromiumReportsScriptErrors) {
   lb::testing::write_text(dir.file("broken.html"), page.html);
   const std::string status = chromium_status(dir.file("broken.html"));
   EXPECT_EQ(status.rfind("error: ", 0), 0u) << status;
+}
+
+// ---- any scenario: ranked tables, escaping, a non-paper scenario ------------------------------
+
+report::RoleMetric role(const std::string& method, const std::string& metric, double value) {
+  return {method, "background", "t<1>", metric, value, value - 0.01, value + 0.01, 100};
+}
+report::MethodDiff diff(const std::string& a, const std::string& b, const std::string& metric, bool real, double p) {
+  return {"t<1>", metric, a, b, 0.0, real ? 0.01 : -0.01, 0.02, p, real};
+}
+
+// A hand-made ranking: B 0.02, C 0.05, A 0.10, E 0.30, D NaN (lower is better). C is not shown
+// to differ from B (tier 1); A differs from B and leads tier 2; E differs from A (tier 3);
+// the NaN is unranked. A real B-C difference of another metric or task must be ignored.
+TEST(ReportTest, RanksMethodsIntoTiersFromPairedDifferences) {
+  const std::string m = "driver_fn_rate";
+  const std::vector<report::RoleMetric> rows{role("A", m, 0.10), role("B", m, 0.02), role("C", m, 0.05),
+                                             role("D", m, std::nan("")), role("E", m, 0.30)};
+  std::vector<report::MethodDiff> diffs{diff("A", "B", m, true, 0.001), diff("B", "C", m, false, 0.4),
+                                        diff("A", "C", m, false, 0.2),  diff("B", "E", m, true, 0.001),
+                                        diff("A", "E", m, true, 0.003), diff("C", "E", m, true, 0.001),
+                                        diff("B", "C", "gss", true, 0.001)};
+  diffs.push_back(diff("B", "C", m, true, 0.001));
+  diffs.back().task = "other";
+  const auto ranked = report::rank_methods(rows, diffs, report::Better::Lower);
+  ASSERT_EQ(ranked.size(), 5u);
+  std::vector<std::string> order;
+  for (const auto& r : ranked) order.push_back(r.method);
+  EXPECT_EQ(order, (std::vector<std::string>{"B", "C", "A", "E", "D"}));
+  EXPECT_EQ(ranked[0].rank, 1);
+  EXPECT_EQ(ranked[3].rank, 4);
+  EXPECT_EQ(ranked[4].rank, 0) << "NaN is unranked";
+  EXPECT_EQ(ranked[0].tier, 1);
+  EXPECT_EQ(ranked[1].tier, 1) << "C is not shown to differ from the best";
+  EXPECT_EQ(ranked[2].tier, 2);
+  EXPECT_EQ(ranked[3].tier, 3);
+  EXPECT_EQ(ranked[4].tier, 0);
+  using Vs = report::RankedRow::Vs;
+  EXPECT_EQ(ranked[0].vs_above, Vs::First);
+  EXPECT_EQ(ranked[1].vs_above, Vs::NotReal);
+  EXPECT_EQ(ranked[2].vs_above, Vs::NotReal) << "A vs C";
+  EXPECT_EQ(ranked[3].vs_above, Vs::Real) << "E vs A";
+  EXPECT_DOUBLE_EQ(ranked[3].p_above, 0.003);
+  EXPECT_EQ(ranked[4].vs_above, Vs::Unknown) << "no D-E pair";
+
+  // A method in no real difference with the leader joins its tier even below a method that
+  // differs: without the A-E pair, E is not shown to differ from A.
+  diffs.erase(std::remove_if(diffs.begin(), diffs.end(), [](const auto& d) { return d.a == "A" && d.b == "E"; }),
+              diffs.end());
+  EXPECT_EQ(report::rank_methods(rows, diffs, report::Better::Lower)[3].tier, 2);
+
+  // Higher is better (gss), equal values share a rank; an unknown metric keeps the given order.
+  const std::vector<report::RoleMetric> gss{role("A", "gss", 0.9), role("B", "gss", 0.99), role("C", "gss", 0.9)};
+  const auto g = report::rank_methods(gss, {}, report::better_direction("gss"));
+  EXPECT_EQ(g[0].method, "B");
+  EXPECT_EQ(g[1].method, "A");
+  EXPECT_EQ(g[1].rank, 2);
+  EXPECT_EQ(g[2].rank, 2);
+  EXPECT_EQ(g[2].tier, 1) << "no pairs: nothing is shown to differ";
+  const auto u = report::rank_methods(gss, {}, report::better_direction("new_metric"));
+  EXPECT_EQ(u[0].method, "A");
+  EXPECT_EQ(u[0].rank, 0);
+  EXPECT_EQ(u[0].tier, 0);
+  EXPECT_EQ(report::better_direction("irrelevant_fp_rate"), report::Better::Lower);
+  EXPECT_EQ(report::better_direction("repressor_neg_rate"), report::Better::Higher);
+}
+
+TEST(ReportTest, RankedTableMarksTiersAndEscapesNames) {
+  const std::string m = "context_pos_rate";
+  const std::vector<report::RoleMetric> rows{role("<b>&\"x", m, 0.5), role("y", m, 0.1)};
+  const auto ranked = report::rank_methods(rows, {diff("<b>&\"x", "y", m, true, 0.002)}, report::Better::Lower);
+  const std::string html = report::ranked_table_html(m, report::Better::Lower, ranked);
+  EXPECT_NE(html.find("<tr class=\"tier1\" data-tier=\"1\"><td>1</td><th>y</th><td>0.100</td><td>[0.090, 0.110]</td>"
+                      "<td>1</td><td title=\"\"></td></tr>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<tr class=\"tier2\" data-tier=\"2\"><td>2</td><th>&lt;b&gt;&amp;&quot;x</th><td>0.500</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find(">≠</td>"), std::string::npos);
+  EXPECT_NE(html.find("(p = 0.002)"), std::string::npos);
+  EXPECT_NE(html.find("lower is better"), std::string::npos);
+  EXPECT_EQ(html.find("<b>&"), std::string::npos);
+}
+
+TEST(ReportTest, TaskInWords) {
+  const std::vector<std::string> keys{"gata", "tal"};
+  auto words = [&](const std::string& def) { return report::task_in_words({"t", sim::TaskKind::Binary, def}, keys); };
+  EXPECT_EQ(words("gata & !tal"), "Label 1 when a gata instance is present and no tal instance is present.");
+  EXPECT_EQ(words("gata then tal at 6-10"), "Label 1 when a tal instance starts 6–10 bp after a gata instance ends.");
+  EXPECT_EQ(words("gata+ | (tal & gata-)"),
+            "Label 1 when a gata instance on the + strand is present or (a tal instance is present and a gata instance "
+            "on the - strand is present).");
+  EXPECT_EQ(words("nfkb"), "Label 1 when nfkb.") << "a key this dataset does not have: as written";
+  EXPECT_EQ(report::task_in_words({"r", sim::TaskKind::Linear, "1 x count(gata) + N(0, 0.3^2)"}, keys),
+            "A real-valued target: 1 x count(gata) + N(0, 0.3^2).");
+}
+
+const std::vector<std::string> kOtherMethods{"grad_x_input", "x<y>&z", "ism"};
+
+/// A scenario that is not the paper's: three motifs with names HTML must escape, two tasks
+/// (an OR and a repressor), four classes, role metrics and paired differences.
+void write_other_scenario(const std::string& dir) {
+  sim::Dataset ds;
+  ds.seq_len = 40;
+  ds.motif_keys = {"sox", "klf", "nfy"};
+  const std::vector<std::string> pwm{"SOX2<x>&\"q", "KLF4", "NFY_A"};
+  ds.class_names = {"empty", "sox_only", "klf_nfy", "all<3>"};
+  ds.tasks = {{"either<1>", sim::TaskKind::Binary, "sox | klf"}, {"rep&", sim::TaskKind::Binary, "klf & !nfy"}};
+  for (int i = 0; i < 4; ++i) {
+    ds.ids.push_back(fmt::format("s{}", i));
+    std::string s;
+    for (int l = 0; l < ds.seq_len; ++l) s += "ACGT"[(l * 5 + i) % 4];
+    ds.seqs.push_back(s);
+    ds.classes.push_back(i);
+    ds.splits.push_back(sim::Split::Test);
+  }
+  auto site = [&](int seq, int start, int key) {
+    return sim::MotifSite{seq, start, start + 6, pwm[static_cast<std::size_t>(key)], 8.0, '+', key};
+  };
+  ds.sites = {site(1, 3, 0), site(2, 2, 1), site(2, 20, 2), site(3, 1, 0), site(3, 12, 1), site(3, 30, 2)};
+  const std::size_t n = 4, T = 2, K = 3;
+  ds.counts.assign(n * K, 0);
+  ds.labels.assign(n * T, 0.0f);
+  ds.roles.assign(ds.sites.size() * T, sim::Role::Irrelevant);
+  for (const auto& s : ds.sites) ++ds.counts[static_cast<std::size_t>(s.seq) * K + static_cast<std::size_t>(s.key)];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<sim::Instance> inst;
+    std::vector<std::size_t> where;
+    for (std::size_t k = 0; k < ds.sites.size(); ++k)
+      if (ds.sites[k].seq == static_cast<int>(i)) {
+        inst.push_back({ds.sites[k].key, ds.sites[k].start, ds.sites[k].end, ds.sites[k].strand});
+        where.push_back(k);
+      }
+    for (std::size_t t = 0; t < T; ++t) {
+      std::vector<sim::Role> roles;
+      const bool label =
+          sim::evaluate_task(sim::parse_expression(ds.tasks[t].definition, ds.motif_keys, "test"), inst, &roles);
+      ds.labels[i * T + t] = label ? 1.0f : 0.0f;
+      for (std::size_t j = 0; j < where.size(); ++j) ds.roles[where[j] * T + t] = roles[j];
+    }
+  }
+  sim::write_dataset_dir(dir + "/data", ds, "[sim]\nn_seqs = 4\n",
+                         "[scenario]\nname = three<&>motifs\ndescription = SOX or KLF; KLF unless NFY.\n");
+
+  const std::int64_t N = 4, L = ds.seq_len, TT = 2;
+  std::vector<float> onehot(static_cast<std::size_t>(N * 4 * L), 0.0f);
+  for (std::int64_t i = 0; i < N; ++i)
+    for (std::int64_t l = 0; l < L; ++l) {
+      const auto c = std::string("ACGT").find(ds.seqs[static_cast<std::size_t>(i)][static_cast<std::size_t>(l)]);
+      onehot[static_cast<std::size_t>((i * 4 + static_cast<std::int64_t>(c)) * L + l)] = 1.0f;
+    }
+  io::NpzArchive npz{{"ids", io::NpyArray::from_strings({N}, ds.ids)}, {"onehot", io::NpyArray::from_f32({N, 4, L}, onehot)}};
+  for (std::size_t m = 0; m < kOtherMethods.size(); ++m) {
+    std::vector<float> v(static_cast<std::size_t>(N * TT * 4 * L));
+    for (std::size_t k = 0; k < v.size(); ++k)
+      v[k] = onehot[(k / static_cast<std::size_t>(TT * 4 * L)) * 4 * L + k % (4 * L)] *
+             static_cast<float>(std::cos(0.21 * static_cast<double>(k + 3 * m)));
+    npz.emplace_back(kOtherMethods[m], io::NpyArray::from_f32({N, TT, 4, L}, v));
+  }
+  io::write_npz(dir + "/scores.npz", npz);
+
+  std::vector<std::vector<std::string>> hits;
+  for (const auto& m : kOtherMethods)
+    for (int t = 0; t < 2; ++t)
+      for (int i = 0; i < 4; ++i)
+        for (int key = 0; key < 3; ++key) {
+          const double lo = 5.0 + i + key;
+          hits.push_back({m, "background", std::to_string(t), ds.ids[static_cast<std::size_t>(i)], pwm[static_cast<std::size_t>(key)],
+                          "4", "10", "+", fmt::format("{:.3f}", lo), ds.class_names[static_cast<std::size_t>(i)],
+                          std::to_string(ds.count(i, key)), fmt::format("{:.4g}", (key == 2 ? -0.1 : 0.1) * lo * (t + 1))});
+        }
+  io::write_tsv(dir + "/hits.tsv",
+                {"method", "reference", "task", "seq", "motif", "start", "end", "strand", "log_odds", "class",
+                 "n_instances", "score"},
+                hits);
+  std::vector<std::vector<std::string>> metrics;
+  for (const auto& m : kOtherMethods) {
+    metrics.push_back({m, "background", "0", "SOX2<x>&\"q+KLF4", "loc_auroc", "all", "0.8", "160"});
+    metrics.push_back({m, "background", "1", "KLF4", "loc_auroc", "all", "0.7", "160"});
+  }
+  io::write_tsv(dir + "/metrics.tsv", {"method", "reference", "task", "motif", "metric", "tier", "value", "n"}, metrics);
+  lb::testing::write_text(dir + "/metrics.json",
+                          R"({"version": "0.1.0", "scan_mode": "exclusive", "n_sequences": 4,
+ "motifs": {"gata": "SOX2<x>&\"q", "tal": "KLF4", "nfy": "NFY_A"},
+ "model": {"test_auroc": [0.9, null], "test_auprc": [0.8, 0.7]}, "metrics": []})");
+  // Task either<1>: driver_fn_rate ism 0.01 < grad_x_input 0.02 < x<y>&z 0.2 (real vs both);
+  // gss the other way round. Task rep&: repressor_neg_rate, all ties.
+  const std::vector<std::vector<std::string>> roles{
+      {"grad_x_input", "background", "either<1>", "driver_fn_rate", "0.02", "0.01", "0.04", "3"},
+      {"x<y>&z", "background", "either<1>", "driver_fn_rate", "0.2", "0.1", "0.3", "3"},
+      {"ism", "none", "either<1>", "driver_fn_rate", "0.01", "0", "0.03", "3"},
+      {"grad_x_input", "background", "either<1>", "gss", "0.9", "0.8", "1", "3"},
+      {"x<y>&z", "background", "either<1>", "gss", "0.5", "0.4", "0.6", "3"},
+      {"ism", "none", "either<1>", "gss", "nan", "nan", "nan", "3"},
+      {"grad_x_input", "background", "rep&", "repressor_neg_rate", "1", "1", "1", "2"},
+      {"x<y>&z", "background", "rep&", "repressor_neg_rate", "1", "1", "1", "2"},
+      {"ism", "none", "rep&", "repressor_neg_rate", "1", "1", "1", "2"}};
+  io::write_tsv(dir + "/role_metrics.tsv", {"method", "reference", "task", "metric", "value", "ci_lo", "ci_hi", "n"}, roles);
+  const std::vector<std::vector<std::string>> diffs{
+      {"either<1>", "driver_fn_rate", "grad_x_input", "x<y>&z", "-0.18", "-0.3", "-0.05", "0.001", "yes"},
+      {"either<1>", "driver_fn_rate", "grad_x_input", "ism", "0.01", "-0.01", "0.03", "0.3", "no"},
+      {"either<1>", "driver_fn_rate", "x<y>&z", "ism", "0.19", "0.05", "0.3", "0.001", "yes"},
+      {"either<1>", "gss", "grad_x_input", "x<y>&z", "0.4", "0.2", "0.6", "0.001", "yes"},
+      {"rep&", "repressor_neg_rate", "grad_x_input", "x<y>&z", "0", "0", "0", "1", "no"},
+      {"rep&", "repressor_neg_rate", "grad_x_input", "ism", "0", "0", "0", "1", "no"},
+      {"rep&", "repressor_neg_rate", "x<y>&z", "ism", "0", "0", "0", "1", "no"}};
+  io::write_tsv(dir + "/method_differences.tsv",
+                {"task", "metric", "method_a", "method_b", "a_minus_b", "ci_lo", "ci_hi", "p_value", "real"}, diffs);
+}
+
+// Scatter of the three motifs, localisation, and one role chart per task.
+constexpr int kOtherCharts = 6;
+
+TEST(ReportTest, AnyScenarioGetsTaskSectionsFromItsRoles) {
+  TempDir dir;
+  write_other_scenario(dir.path());
+  const ReportPage page = render_report(dir.path(), fake_report_inputs(dir.path()));
+  const std::string& h = page.html;
+  EXPECT_EQ(page.n_charts, kOtherCharts);
+  // Not the paper's: none of its figures, names or task labels.
+  EXPECT_EQ(h.find("appendix G"), std::string::npos);
+  EXPECT_EQ(h.find("appendix I"), std::string::npos);
+  EXPECT_EQ(h.find("GATA1 only"), std::string::npos);
+  EXPECT_NE(h.find("\"paper\":false"), std::string::npos);
+  EXPECT_NE(h.find("\"taskLabels\":[\"either\\u003c1\\u003e\",\"rep\\u0026\"]"), std::string::npos);
+  // The scenario and its tasks in words; every name escaped.
+  EXPECT_NE(h.find("<h2 id=\"scenario\">Scenario: three&lt;&amp;&gt;motifs</h2>"), std::string::npos);
+  EXPECT_NE(h.find("<h3>Task either&lt;1&gt;</h3>\n<p>Label 1 when a sox instance is present or a klf instance is "
+                   "present."),
+            std::string::npos);
+  EXPECT_NE(h.find("<h3>Task rep&amp;</h3>\n<p>Label 1 when a klf instance is present and no nfy instance is present."),
+            std::string::npos);
+  EXPECT_NE(h.find("all&lt;3&gt; (1)"), std::string::npos) << "classes with their sequences";
+  // Roles of each motif for task rep&: klf drives in s2? no (nfy there): context; in s3 context too; nfy represses.
+  EXPECT_NE(h.find("<tr><th>nfy</th><td>0</td><td>0</td><td>2</td><td>0</td></tr>"), std::string::npos);
+  EXPECT_NE(h.find("<p class=\"note\">Model: test auPRC 0.700.</p>"), std::string::npos) << "null auROC skipped";
+  // The ranked tables: ism and grad_x_input in tier 1, x<y>&z in tier 2; gss NaN unranked.
+  const auto fn = h.find("data-metric=\"driver_fn_rate\"");
+  ASSERT_NE(fn, std::string::npos);
+  const auto p_ism = h.find("<th>ism</th>", fn), p_gxi = h.find("<th>grad_x_input</th>", fn),
+             p_xyz = h.find("<th>x&lt;y&gt;&amp;z</th>", fn);
+  EXPECT_LT(p_ism, p_gxi);
+  EXPECT_LT(p_gxi, p_xyz);
+  EXPECT_NE(h.find("<tr class=\"tier1\" data-tier=\"1\"><td>2</td><th>grad_x_input</th>", fn), std::string::npos);
+  EXPECT_NE(h.find("<tr class=\"tier2\" data-tier=\"2\"><td>3</td><th>x&lt;y&gt;&amp;z</th>", fn), std::string::npos);
+  EXPECT_NE(h.find("<tr class=\"tier0\" data-tier=\"0\"><td>–</td><th>ism</th><td>–</td>"), std::string::npos);
+  // No raw name anywhere: not in the HTML, not in the embedded JSON.
+  EXPECT_EQ(h.find("x<y>&z"), std::string::npos);
+  EXPECT_EQ(h.find("SOX2<x>"), std::string::npos);
+  EXPECT_EQ(h.find("three<&>"), std::string::npos);
+  EXPECT_NE(h.find("SOX2&lt;x&gt;&amp;&quot;q"), std::string::npos) << "the logo legend and boxes";
+  // Logos: the first task with the fewest motifs (rep& has two keys, either<1> two: the first), boxes per key.
+  EXPECT_NE(h.find("Per-base scores for task either&lt;1&gt;"), std::string::npos);
+  EXPECT_NE(h.find("stroke=\"#d6601f\""), std::string::npos) << "the third key's colour";
+}
+
+TEST(ReportTest, AnyScenarioRendersInHeadlessChromium) {
+  if (!std::filesystem::exists(kChromium)) FAIL() << kChromium << " not installed (scripts/setup.sh installs it)";
+  TempDir dir;
+  write_other_scenario(dir.path());
+  write_report(dir.path(), fake_report_inputs(dir.path()));
+  std::string dom;
+  const std::string status = chromium_status(dir.file("report/index.html"), &dom);
+  EXPECT_EQ(status, fmt::format("rendered {} charts", kOtherCharts)) << dom.substr(0, 2000);
+  std::size_t n_canvas = 0;
+  for (std::size_t p = 0; (p = dom.find("<canvas", p)) != std::string::npos; ++p) ++n_canvas;
+  EXPECT_EQ(n_canvas, static_cast<std::size_t>(kOtherCharts));
 }
 
 }  // namespace

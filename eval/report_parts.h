@@ -1,0 +1,159 @@
+// The report's parts, shared by its sources and tested on their own: reading the evaluation's
+// files (report_data.cpp), the ranked tables and per-task sections (report_tables.cpp), the
+// attribution logos (report_logos.cpp); report.cpp assembles the page.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "eval/report.h"
+#include "sim/dataset.h"
+
+namespace lb::eval::report {
+
+// ---- data (report_data.cpp) -------------------------------------------------------------------
+
+/// A parsed JSON value (metrics.json).
+struct Json {
+  enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
+  double number = 0;
+  bool boolean = false;
+  std::string string;
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;
+
+  const Json* get(std::string_view key) const;
+};
+
+/// Parses a JSON document; InputError "WHERE: invalid JSON at byte B; what".
+Json parse_json(std::string_view text, const std::string& where);
+/// A string, number or Boolean as text; "" for anything else or null.
+std::string json_scalar_text(const Json* v);
+
+/// "nan", "" and non-numbers are NaN.
+double to_double(const std::string& s);
+/// A non-negative integer, with an optional "task" prefix ("task2" is 2); -1 otherwise.
+int to_int(const std::string& s);
+
+/// metrics.tsv without the model's rows (test_*).
+struct MetricsTable {
+  std::vector<std::string> methods;  // in order of first appearance
+  struct Row {
+    std::string method, reference, motif, metric, tier;
+    int task = 0;
+    double value = 0;
+    long n = 0;
+  };
+  std::vector<Row> rows;
+};
+MetricsTable read_metrics(const std::string& path);
+/// The rows as a JSON list of objects (the page's data).
+std::string metrics_rows_json(const MetricsTable& mt);
+
+/// hits.tsv as columnar JSON (dictionary-encoded strings), at most `max_seqs` sequences.
+struct HitsData {
+  std::string json;
+  std::vector<std::string> methods, motifs;  // in order of first appearance
+  long n_rows = 0, n_shown = 0;
+  int n_seqs = 0, n_seqs_shown = 0;
+  std::set<std::string> motifs_on_task0;  // motifs with a shown task-0 hit in a sequence planting them
+};
+HitsData read_hits(const std::string& path, int max_seqs);
+
+/// One row of role_metrics.tsv.
+struct RoleMetric {
+  std::string method, reference, task, metric;
+  double value = 0, lo = 0, hi = 0, n = 0;
+};
+/// role_metrics.tsv; empty when the file does not exist (an evaluation of an older version).
+std::vector<RoleMetric> read_role_metrics(const std::string& path);
+
+/// One row of method_differences.tsv: the paired bootstrap difference a - b.
+struct MethodDiff {
+  std::string task, metric, a, b;
+  double diff = 0, lo = 0, hi = 0, p_value = 0;
+  bool real = false;  // the 95% interval excludes 0
+};
+/// method_differences.tsv; empty when the file does not exist.
+std::vector<MethodDiff> read_method_differences(const std::string& path);
+
+/// What the report knows of the scenario (the dataset directory, or nothing without one).
+struct ScenarioInfo {
+  bool has_data = false;
+  std::string name, description;        // scenario.ini's [scenario] (the built-in paper scenario: "paper")
+  bool paper = true;                    // the paper's layout: its three tasks over keys gata and tal (or no dataset)
+  std::string gata_motif, tal_motif;    // paper only: the PWM names planted as keys gata and tal ("" when unknown)
+  std::vector<std::string> task_labels; // per task index: the name shown in charts
+  std::vector<std::string> motif_order; // scanned motifs in the order of the dataset's keys
+};
+/// Reads `ds` (and data_dir/scenario.ini when present) into a ScenarioInfo; `hit_motifs` are
+/// the motifs of hits.tsv and `json_motifs` metrics.json's "motifs" object (either may be empty).
+ScenarioInfo scenario_info(const sim::Dataset* ds, const std::string& data_dir, const std::vector<std::string>& hit_motifs,
+                           const Json* json_motifs);
+
+// ---- ranked tables and per-task sections (report_tables.cpp) -----------------------------------
+
+/// Which way a role metric is better: driver_fn_rate, irrelevant_fp_rate and context_pos_rate
+/// lower; repressor_neg_rate and gss higher; Unknown for any other (listed unranked).
+enum class Better { Lower, Higher, Unknown };
+Better better_direction(std::string_view metric);
+
+/// One method in a ranked table of one task and metric.
+struct RankedRow {
+  std::string method;
+  double value = 0, lo = 0, hi = 0;
+  int rank = 0;  // 1-based; 0: not ranked (NaN value or unknown direction)
+  int tier = 0;  // 1 = not shown to differ from the best, 2 = from the best of the rest, ...; 0 = none
+  enum class Vs { First, Real, NotReal, Unknown } vs_above = Vs::First;  // the difference to the row above
+  double p_above = 0;  // its p-value (Real / NotReal)
+};
+
+/// Ranks the methods of `rows` (one task and metric) by value in the metric's direction (ties
+/// keep the given order; NaN last, unranked) and groups them into tiers with `diffs` (any
+/// rows; those of the same task and metric are used): tier 1 is the best method and every
+/// method whose paired difference with it is not real (its interval contains 0, or the pair
+/// is missing), tier 2 the best of the rest and those not shown to differ from it, and so on.
+std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const std::vector<MethodDiff>& diffs,
+                                    Better better);
+
+/// The HTML table of a ranking (escaped names).
+std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked);
+
+/// The scenario's tasks in words (a sentence per task; the expression parsed with the keys).
+std::string task_in_words(const sim::TaskInfo& task, const std::vector<std::string>& keys);
+
+/// A chart the page's script draws (Vega-Lite, from the embedded data).
+struct Chart {
+  std::string id, kind, motif, title, caption, task;
+  std::vector<std::string> methods;  // subset (empty = all)
+};
+
+/// The scenario overview: name, description, every task's definition in words and its role counts.
+std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds);
+
+/// One section per task: its definition, the roles of its motifs, the model's test metrics,
+/// the ranked tables of every role metric and a chart of their intervals (added to `charts`
+/// through `add_chart`, which returns the chart's HTML). `roles_json` receives the rows with
+/// their ranks and tiers as JSON objects.
+std::string task_sections(const ScenarioInfo& info, const sim::Dataset* ds, const std::vector<RoleMetric>& roles,
+                          const std::vector<MethodDiff>& diffs, const Json& meta, std::string& roles_json,
+                          const std::function<std::string(Chart)>& add_chart);
+
+/// The metric tables of metrics.tsv (one per metric; per-tier tables folded).
+std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
+
+// ---- logos (report_logos.cpp) -----------------------------------------------------------------
+
+/// The logo section (appendix H): example sequences, one track per method, planted motifs boxed
+/// in their key's colour.
+std::string logos_section(const ReportInputs& in, const sim::Dataset* ds, const ScenarioInfo& info);
+
+/// A motif key's colour (key 0 blue, 1 green as the paper's GATA1 and TAL1, then others).
+std::string_view key_colour(int key);
+
+}  // namespace lb::eval::report
