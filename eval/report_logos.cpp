@@ -109,7 +109,7 @@ std::string_view key_colour(int key) {
 }
 
 std::string logos_section(const ReportInputs& in, const sim::Dataset* dsp, const ScenarioInfo& info) {
-  std::string out = "<h2 id=\"logos\">Attribution logos (appendix H)</h2>\n";
+  std::string out = fmt::format("<h2 id=\"logos\">Attribution logos{}</h2>\n", info.paper ? " (appendix H)" : "");
   if (in.scores_path.empty() || !dsp)
     return out + "<p class=\"note\">No scores file or dataset given: no logos.</p>\n";
   const sim::Dataset& ds = *dsp;
