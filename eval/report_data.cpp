@@ -338,6 +338,9 @@ ScenarioInfo scenario_info(const sim::Dataset* ds, const std::string& data_dir, 
       for (const auto& e : io::parse_ini(io::read_file(ini), ini)) {
         if (e.key == "scenario.name") info.name = e.value;
         if (e.key == "scenario.description") info.description = e.value;
+        if (e.key.starts_with("scenario.decoy.")) info.decoys.push_back(e.key.substr(15) + ": " + e.value);
+        if (const auto at = e.key.find(".place."); e.key.starts_with("class.") && at != std::string::npos)
+          info.placements[e.key.substr(6, at - 6)].push_back(e.key.substr(at + 7) + ": " + e.value);
       }
     } else if (info.paper) {
       info.name = "paper";

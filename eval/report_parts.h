@@ -90,6 +90,8 @@ struct ScenarioInfo {
   std::string gata_motif, tal_motif;    // paper only: the PWM names planted as keys gata and tal ("" when unknown)
   std::vector<std::string> task_labels; // per task index: the name shown in charts
   std::vector<std::string> motif_order; // scanned motifs in the order of the dataset's keys
+  std::map<std::string, std::vector<std::string>> placements;  // scenario.ini: class -> "id: spec" of its place.<id> keys
+  std::vector<std::string> decoys;      // scenario.ini: "key: spec" of its decoy.<key> keys
 };
 /// Reads `ds` (and data_dir/scenario.ini when present) into a ScenarioInfo; `hit_motifs` are
 /// the motifs of hits.tsv and `json_motifs` metrics.json's "motifs" object (either may be empty).

@@ -165,19 +165,32 @@ std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds) {
   std::string out = fmt::format("<h2 id=\"scenario\">Scenario{}{}</h2>\n", info.name.empty() ? "" : ": ",
                                 html_escape(info.name));
   if (!info.description.empty()) out += "<p>" + html_escape(info.description) + "</p>\n";
-  // Classes with their share of the sequences.
+  // Classes with their number of sequences, and what the scenario file plants in each.
   std::vector<long> per_class(ds->class_names.size(), 0);
   for (const int c : ds->classes)
     if (c >= 0 && c < static_cast<int>(per_class.size())) ++per_class[static_cast<std::size_t>(c)];
-  std::string classes;
-  for (std::size_t c = 0; c < per_class.size(); ++c)
+  std::string classes, planted;
+  for (std::size_t c = 0; c < per_class.size(); ++c) {
     classes += fmt::format("{}{} ({})", c ? ", " : "", html_escape(ds->class_names[c]), per_class[c]);
+    const auto it = info.placements.find(ds->class_names[c]);
+    std::string places;
+    if (it != info.placements.end())
+      for (const auto& p : it->second) places += fmt::format("{}<code>{}</code>", places.empty() ? "" : "<br>", html_escape(p));
+    planted += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"words\">{}</td></tr>\n", html_escape(ds->class_names[c]),
+                           per_class[c], places.empty() ? "nothing" : places);
+  }
+  std::string decoys;
+  for (const auto& d : info.decoys) decoys += fmt::format("{}<code>{}</code>", decoys.empty() ? "" : ", ", html_escape(d));
   std::string keys;
   for (std::size_t k = 0; k < ds->motif_keys.size(); ++k)
     keys += fmt::format("{}<span style=\"color:{}\">{}</span>", k ? ", " : "", key_colour(static_cast<int>(k)),
                         html_escape(ds->motif_keys[k]));
-  out += fmt::format("<dl class=\"info\"><dt>motifs</dt><dd>{}</dd><dt>classes (sequences)</dt><dd>{}</dd></dl>\n",
-                     keys.empty() ? "none" : keys, classes.empty() ? "none" : classes);
+  out += fmt::format("<dl class=\"info\"><dt>motifs</dt><dd>{}</dd><dt>classes (sequences)</dt><dd>{}</dd>{}</dl>\n",
+                     keys.empty() ? "none" : keys, classes.empty() ? "none" : classes,
+                     decoys.empty() ? "" : "<dt>decoys (every sequence)</dt><dd>" + decoys + "</dd>");
+  if (!info.placements.empty())
+    out += "<details><summary>what each class plants (scenario.ini; docs/scenarios.md)</summary>\n<table><tr><th>class</th>"
+           "<th>sequences</th><th>placements</th></tr>\n" + planted + "</table></details>\n";
   out +=
       "<p class=\"note\">Each task's definition and the roles of the planted instances in the dataset (all splits; "
       "docs/scenarios.md): drivers make the label, context instances belong to the task's motifs but satisfy nothing, "

@@ -417,7 +417,9 @@ void write_other_scenario(const std::string& dir) {
     }
   }
   sim::write_dataset_dir(dir + "/data", ds, "[sim]\nn_seqs = 4\n",
-                         "[scenario]\nname = three<&>motifs\ndescription = SOX or KLF; KLF unless NFY.\n");
+                         "[scenario]\nname = three<&>motifs\ndescription = SOX or KLF; KLF unless NFY.\n"
+                         "decoy.nfy = count=uniform(0,1)\n[class.sox_only]\nweight = 1\nplace.s = sox count=1 strand=+\n"
+                         "[class.all<3>]\nweight = 1\nplace.a = sox\nplace.b = klf after=a gap=2-4\n");
 
   const std::int64_t N = 4, L = ds.seq_len, TT = 2;
   std::vector<float> onehot(static_cast<std::size_t>(N * 4 * L), 0.0f);
@@ -509,6 +511,11 @@ TEST(ReportTest, AnyScenarioGetsTaskSectionsFromItsRoles) {
   EXPECT_NE(h.find("<h3>Task rep&amp;</h3>\n<p>Label 1 when a klf instance is present and no nfy instance is present."),
             std::string::npos);
   EXPECT_NE(h.find("all&lt;3&gt; (1)"), std::string::npos) << "classes with their sequences";
+  EXPECT_NE(h.find("<dt>decoys (every sequence)</dt><dd><code>nfy: count=uniform(0,1)</code></dd>"), std::string::npos);
+  EXPECT_NE(h.find("<tr><td>all&lt;3&gt;</td><td>1</td><td class=\"words\"><code>a: sox</code><br><code>b: klf after=a "
+                   "gap=2-4</code></td></tr>"),
+            std::string::npos);
+  EXPECT_NE(h.find("<tr><td>empty</td><td>1</td><td class=\"words\">nothing</td></tr>"), std::string::npos);
   // Roles of each motif for task rep&: klf drives in s2? no (nfy there): context; in s3 context too; nfy represses.
   EXPECT_NE(h.find("<tr><th>nfy</th><td>0</td><td>0</td><td>2</td><td>0</td></tr>"), std::string::npos);
   EXPECT_NE(h.find("<p class=\"note\">Model: test auPRC 0.700.</p>"), std::string::npos) << "null auROC skipped";
