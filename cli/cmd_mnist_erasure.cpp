@@ -160,7 +160,7 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
     throw ConfigError(fmt::format("model.output: {} has {} outputs ({}); expected a softmax network with 10 classes, got "
                                   "{} outputs",
                                   model_path, net.n_outputs(),
-                                  net.output_kind() == model::OutputKind::Softmax ? "softmax" : "sigmoid", net.n_outputs()));
+                                  model::output_name(net.output_kind()), net.n_outputs()));
   if (mean_normalize) net = attr::mean_normalize_softmax(net);
   log_info("mnist-erasure", "{} test images {}; {} pairs, {} methods, k = {}, {} images", data.n(), data.shape.str(),
            pairs.size(), methods.size(), k, all_images ? "all source" : "correctly classified source");

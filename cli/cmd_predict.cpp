@@ -13,11 +13,11 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
-#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
+#include "model/inputs.h"
 #include "model/model_file.h"
 
 namespace lb::cli {
@@ -55,7 +55,7 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
                                                &m.train.shape);
   if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != model::kMnistClasses)
     throw InputError(fmt::format("{}: not an MNIST model; expected softmax with {} outputs, got {} with {}", model_path,
-                                 model::kMnistClasses, net.output_kind() == model::OutputKind::Softmax ? "softmax" : "sigmoid",
+                                 model::kMnistClasses, model::output_name(net.output_kind()),
                                  net.n_outputs()));
   struct Part {
     const model::TrainData* data;
@@ -103,7 +103,10 @@ int cmd_predict(int argc, const char* const* argv) {
                 "DIR");
   opts.add_flag("mnist-valid", &mnist_valid, "with --mnist: the last N training images form the valid split", "N");
   opts.add_flag("split", &split_name, "sequences to predict: train, valid, test or all", "NAME");
-  opts.add_flag("out,o", &out, "output TSV: id, split, one probability column per output ('-' = stdout)", "FILE");
+  opts.add_flag("out,o", &out,
+                "output TSV: id, split, one column per output: a probability (sigmoid, softmax) or a value "
+                "(linear) ('-' = stdout)",
+                "FILE");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
   add_all_options(opts, run);
@@ -140,20 +143,22 @@ int cmd_predict(int argc, const char* const* argv) {
                                    : Mat(net.n_outputs(), 0);
 
   const bool softmax = net.output_kind() == model::OutputKind::Softmax;
+  const bool linear = net.output_kind() == model::OutputKind::Linear;
   std::vector<std::string> header{"id", "split"};
   for (int t = 0; t < net.n_outputs(); ++t) header.push_back(fmt::format("{}{}", softmax ? "class" : "task", t));
   std::vector<std::vector<std::string>> rows;
   for (int j = 0; j < in.data.n; ++j) {
     const auto i = static_cast<std::size_t>(in.indices[static_cast<std::size_t>(j)]);
     std::vector<std::string> r{ds.ids[i], std::string(sim::split_name(ds.splits[i]))};
-    // Probabilities: sigmoid of each logit, or the softmax across the logits (shifted by the max).
+    // Probabilities: sigmoid of each logit, or the softmax across the logits (shifted by the
+    // max); a linear output's values as they are.
     std::vector<double> z(static_cast<std::size_t>(logits.rows()));
     for (std::size_t t = 0; t < z.size(); ++t) z[t] = logits(static_cast<Eigen::Index>(t), j);
     const double zmax = *std::max_element(z.begin(), z.end());
     double norm = 0;
     for (double v : z) norm += std::exp(v - zmax);
     for (double v : z) {
-      const double p = softmax ? std::exp(v - zmax) / norm : 1.0 / (1.0 + std::exp(-v));
+      const double p = softmax ? std::exp(v - zmax) / norm : linear ? v : 1.0 / (1.0 + std::exp(-v));
       r.push_back(fmt::format("{:.6g}", p));
     }
     rows.push_back(std::move(r));

@@ -10,13 +10,13 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
-#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/parallel.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
+#include "model/inputs.h"
 #include "model/model_file.h"
 
 namespace lb::cli {
@@ -95,6 +95,7 @@ int cmd_train(int argc, const char* const* argv) {
   // The three splits, as model inputs.
   model::TrainData train_data, valid_data, test_data;
   int n_outputs = 0;
+  bool linear = false;  // real-valued tasks
   if (mnist) {
     int n_valid = 0;
     const char* end = mnist_valid.data() + mnist_valid.size();
@@ -107,16 +108,22 @@ int cmd_train(int argc, const char* const* argv) {
     n_outputs = model::kMnistClasses;
   } else {
     const sim::Dataset ds = sim::read_dataset_dir(data_dir);
-    for (const sim::TaskInfo& t : ds.tasks) {
-      if (t.kind != sim::TaskKind::Binary)
-        throw ConfigError(fmt::format("{}/tasks.tsv: task {} is real-valued; expected binary tasks (training on "
-                                      "real-valued targets is not supported yet), got kind linear",
-                                      data_dir, quote_token(t.name)));
-    }
+    // Binary tasks train a sigmoid output (cross-entropy), real-valued ones a linear output (MSE):
+    // one output kind per network, so not both kinds at once.
+    const sim::TaskInfo* binary = nullptr;
+    const sim::TaskInfo* real = nullptr;
+    for (const sim::TaskInfo& t : ds.tasks) (t.kind == sim::TaskKind::Binary ? binary : real) = &t;
+    if (binary && real)
+      throw ConfigError(fmt::format("{}/tasks.tsv: task {} is binary and task {} real-valued; expected tasks of one "
+                                    "kind (a network has one output kind), got both",
+                                    data_dir, quote_token(binary->name), quote_token(real->name)));
     n_outputs = ds.n_tasks();
-    if (run.model.output != "sigmoid")
-      throw ConfigError(fmt::format("model.output: the dataset has {} binary tasks; expected sigmoid, got {}",
-                                    n_outputs, quote_token(run.model.output)));
+    linear = real != nullptr;
+    const char* want = linear ? "linear" : "sigmoid";
+    if (run.model.output != want)
+      throw ConfigError(fmt::format("model.output: the dataset has {} {} task{}; expected {}, got {}", n_outputs,
+                                    linear ? "real-valued" : "binary", n_outputs == 1 ? "" : "s", want,
+                                    quote_token(run.model.output)));
     model::SplitInput tr = model::split_input(ds, sim::Split::Train, data_dir);
     model::SplitInput va = model::split_input(ds, sim::Split::Valid, data_dir);
     model::SplitInput te = model::split_input(ds, sim::Split::Test, data_dir);
@@ -150,7 +157,7 @@ int cmd_train(int argc, const char* const* argv) {
       log_warn("train", "--resume: no checkpoint {}; starting from the beginning", checkpoint);
   }
 
-  const char* valid_metric = mnist ? "accuracy" : "auROC";
+  const char* valid_metric = mnist ? "accuracy" : linear ? "R2" : "auROC";
   std::unique_ptr<Progress> progress;
   model::TrainCallbacks cb;
   cb.on_step = [&](int epoch, int step, int n_steps) {
@@ -161,7 +168,7 @@ int cmd_train(int argc, const char* const* argv) {
     if (progress) progress->finish();
     progress.reset();
     log_info("train", "epoch {}: train loss {:.4f}, valid loss {:.4f}, valid {} {}, {:.2f} s{}", e.epoch,
-             e.train_loss, e.valid_loss, valid_metric, join_metric(e.valid_auroc), e.seconds, e.best ? " (best)" : "");
+             e.train_loss, e.valid_loss, valid_metric, join_metric(e.valid_metric), e.seconds, e.best ? " (best)" : "");
   };
   const model::TrainResult res = model::train(net, train_data, valid_data, run.train, checkpoint, resume, cb);
   double seconds = 0;
@@ -201,6 +208,31 @@ int cmd_train(int argc, const char* const* argv) {
              n_correct, test_data.n);
     log_info("train", "test accuracy per class: {}", per_class);
     rows.insert(rows.begin(), {"test_accuracy", "all", num(accuracy)});
+  } else if (linear) {
+    // Test split: per-task R^2, Pearson's r and mean squared error of the best weights.
+    const Mat pred = model::predict_logits(net, test_data.x, test_data.shape, test_data.n);
+    test_loss = model::mean_squared_error(pred, test_data.targets, nullptr);
+    std::vector<double> r2, r, mse;
+    std::vector<double> p(static_cast<std::size_t>(test_data.n)), y(p.size());
+    for (int t = 0; t < n_outputs; ++t) {
+      double se = 0;
+      for (int i = 0; i < test_data.n; ++i) {
+        p[static_cast<std::size_t>(i)] = pred(t, i);
+        y[static_cast<std::size_t>(i)] = test_data.targets(t, i);
+        se += (p[static_cast<std::size_t>(i)] - y[static_cast<std::size_t>(i)]) *
+              (p[static_cast<std::size_t>(i)] - y[static_cast<std::size_t>(i)]);
+      }
+      r2.push_back(r_squared(p, y));
+      r.push_back(pearson(p, y));
+      mse.push_back(se / test_data.n);
+    }
+    log_info("train", "test ({} sequences): loss {:.4f}, R2 {}, Pearson r {}", test_data.n, test_loss,
+             join_metric(r2), join_metric(r));
+    for (std::size_t t = 0; t < r2.size(); ++t) {
+      rows.push_back({"test_r2", fmt::format("task{}", t), num(r2[t])});
+      rows.push_back({"test_pearson", fmt::format("task{}", t), num(r[t])});
+      rows.push_back({"test_mse", fmt::format("task{}", t), num(mse[t])});
+    }
   } else {
     // Test split: per-task auROC and auPRC of the best weights.
     std::vector<double> test_auroc, test_auprc;
@@ -239,12 +271,12 @@ int cmd_train(int argc, const char* const* argv) {
   if (mnist)
     header.push_back("valid_accuracy");
   else
-    for (int t = 0; t < n_outputs; ++t) header.push_back(fmt::format("valid_auroc_task{}", t));
+    for (int t = 0; t < n_outputs; ++t) header.push_back(fmt::format("valid_{}_task{}", linear ? "r2" : "auroc", t));
   header.push_back("best");
   rows.clear();
   for (const auto& e : res.epochs) {
     std::vector<std::string> r{fmt::format("{}", e.epoch), num(e.train_loss), num(e.valid_loss)};
-    for (double a : e.valid_auroc) r.push_back(num(a));
+    for (double a : e.valid_metric) r.push_back(num(a));
     r.push_back(e.best ? "true" : "false");
     rows.push_back(std::move(r));
   }

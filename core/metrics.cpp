@@ -81,4 +81,36 @@ double auprc(std::span<const double> scores, std::span<const int> labels) {
   return ap;
 }
 
+double r_squared(std::span<const double> predictions, std::span<const double> targets) {
+  LB_CHECK(predictions.size() == targets.size(), "{} predictions for {} targets", predictions.size(), targets.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (targets.empty()) return nan;
+  double mean = 0;
+  for (double y : targets) mean += y;
+  mean /= static_cast<double>(targets.size());
+  double ss_res = 0, ss_tot = 0;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    ss_res += (targets[i] - predictions[i]) * (targets[i] - predictions[i]);
+    ss_tot += (targets[i] - mean) * (targets[i] - mean);
+  }
+  return ss_tot > 0 ? 1.0 - ss_res / ss_tot : nan;
+}
+
+double pearson(std::span<const double> a, std::span<const double> b) {
+  LB_CHECK(a.size() == b.size(), "{} values against {}", a.size(), b.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (a.empty()) return nan;
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+  ma /= static_cast<double>(a.size());
+  mb /= static_cast<double>(b.size());
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : nan;
+}
+
 }  // namespace lb

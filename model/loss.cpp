@@ -1,5 +1,5 @@
-// Losses on logits, accumulated in double: multi-task sigmoid binary cross-entropy and softmax
-// cross-entropy, each returning the mean loss and (optionally) its gradient.
+// Losses on logits, accumulated in double: multi-task sigmoid binary cross-entropy, softmax
+// cross-entropy and mean squared error, each returning the mean loss and (optionally) its gradient.
 #include <cmath>
 
 #include "core/error.h"
@@ -49,6 +49,23 @@ double softmax_ce(const Mat& logits, std::span<const int> classes, Mat* d_logits
     if (d_logits)
       for (Eigen::Index r = 0; r < K; ++r)
         (*d_logits)(r, i) = static_cast<float>((std::exp(double{logits(r, i)} - lse) - (r == k ? 1.0 : 0.0)) * inv);
+  }
+  return sum * inv;
+}
+
+// MSE(z, y) = (z - y)^2, dMSE/dz = 2 (z - y); the mean over all n*T elements divides by n*T.
+double mean_squared_error(const Mat& logits, const Mat& targets, Mat* d_logits) {
+  LB_CHECK(logits.rows() == targets.rows() && logits.cols() == targets.cols(), "logits {}x{} vs targets {}x{}",
+           logits.rows(), logits.cols(), targets.rows(), targets.cols());
+  const Eigen::Index m = logits.size();
+  LB_CHECK(m > 0, "mean_squared_error on no logits");
+  const double inv = 1.0 / static_cast<double>(m);
+  if (d_logits) d_logits->resize(logits.rows(), logits.cols());
+  double sum = 0;
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const double r = double{logits.data()[j]} - double{targets.data()[j]};
+    sum += r * r;
+    if (d_logits) d_logits->data()[j] = static_cast<float>(2.0 * r * inv);
   }
   return sum * inv;
 }

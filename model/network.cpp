@@ -219,11 +219,10 @@ OutputKind parse_output(std::string_view s, bool& ok) {
   ok = true;
   if (s == "sigmoid") return OutputKind::Sigmoid;
   if (s == "softmax") return OutputKind::Softmax;
+  if (s == "linear") return OutputKind::Linear;
   ok = false;
   return OutputKind::Sigmoid;
 }
-
-const char* output_name(OutputKind k) { return k == OutputKind::Sigmoid ? "sigmoid" : "softmax"; }
 
 // "4x200", "1x28x28", "50" -> Shape; false when malformed.
 bool parse_shape(std::string_view s, Shape& out) {
@@ -244,12 +243,21 @@ bool parse_shape(std::string_view s, Shape& out) {
 
 }  // namespace
 
+const char* output_name(OutputKind k) {
+  switch (k) {
+    case OutputKind::Sigmoid: return "sigmoid";
+    case OutputKind::Softmax: return "softmax";
+    case OutputKind::Linear: return "linear";
+  }
+  return "?";
+}
+
 void validate(const ModelConfig& cfg) {
   parse_spec(cfg.layers);
   bool ok = false;
   parse_output(cfg.output, ok);
   if (!ok)
-    throw ConfigError(fmt::format("model.output: unknown output; expected sigmoid or softmax, got {}",
+    throw ConfigError(fmt::format("model.output: unknown output; expected sigmoid, softmax or linear, got {}",
                                   quote_token(cfg.output)));
   InitScheme scheme;
   if (!parse_init_scheme(cfg.init, scheme))
@@ -421,7 +429,7 @@ Network Network::from_architecture(std::string_view text, std::string_view where
   bool ok = false;
   OutputKind out = OutputKind::Sigmoid;
   if (lines.size() > 1 && line_at(1).starts_with("output ")) out = parse_output(line_at(1).substr(7), ok);
-  if (!ok) throw fail(2, "bad output line", "'output sigmoid' or 'output softmax'", quote_token(lines.size() > 1 ? line_at(1) : ""));
+  if (!ok) throw fail(2, "bad output line", "'output sigmoid', 'output softmax' or 'output linear'", quote_token(lines.size() > 1 ? line_at(1) : ""));
   if (lines.size() < 3) throw fail(3, "no layers", "at least one '<name> <Layer>(...)' line", "none");
 
   // Errors of one line's layer, "model.layers: layer 'x': ..." or InputError, as this file and line.

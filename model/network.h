@@ -12,7 +12,10 @@
 
 namespace lb::model {
 
-enum class OutputKind { Sigmoid, Softmax };  // what follows the logits (never part of attribution)
+enum class OutputKind { Sigmoid, Softmax, Linear };  // what follows the logits (never part of attribution)
+
+/// "sigmoid", "softmax" or "linear": the spelling of model.output and of a model file's output line.
+const char* output_name(OutputKind k);
 
 /// Weight initialisation. PyTorch: its layers' defaults (weight and bias U(±1/sqrt(fan_in))).
 /// GlorotUniform: Keras' default, the framework of the paper (weight U(±sqrt(6/(fan_in+fan_out))),
@@ -29,7 +32,7 @@ struct ModelConfig {
   /// Input channels / features are inferred from the input shape.
   std::string layers =
       "conv1=conv1d(50,11) relu conv2=conv1d(50,11) relu gap fc1=dense(50) relu dropout(0.5) fc2=dense(3)";
-  std::string output = "sigmoid";  // sigmoid (multi-task binary cross-entropy) or softmax
+  std::string output = "sigmoid";  // sigmoid (multi-task binary cross-entropy), softmax, or linear (mean squared error)
   std::string init = "pytorch";    // pytorch, glorot_uniform or he_uniform (see InitScheme)
   std::uint64_t init_seed = 1;     // seed of the initialisation
 };
@@ -121,5 +124,8 @@ LayerPtr parse_layer(std::string name, std::string_view description);
 double sigmoid_bce(const Mat& logits, const Mat& targets, Mat* d_logits);
 /// Mean softmax cross-entropy on logits (K x n) against class indices; d_logits = (softmax - onehot)/n.
 double softmax_ce(const Mat& logits, std::span<const int> classes, Mat* d_logits);
+/// Mean squared error of logits (n_outputs x n) against real targets of the same shape:
+/// mean over all n*T elements of (z - y)^2; d_logits = 2 (z - y) / (n*T).
+double mean_squared_error(const Mat& logits, const Mat& targets, Mat* d_logits);
 
 }  // namespace lb::model

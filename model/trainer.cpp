@@ -61,7 +61,12 @@ void gather(const TrainData& data, std::span<const int> idx, ChunkWork& w, bool 
 double chunk_loss(const Network& net, ChunkWork& w, bool want_grad) {
   const Mat& z = net.logits(w.trace);
   Mat* d = want_grad ? &w.d_logits : nullptr;
-  return net.output_kind() == OutputKind::Softmax ? softmax_ce(z, w.classes, d) : sigmoid_bce(z, w.targets, d);
+  switch (net.output_kind()) {
+    case OutputKind::Softmax: return softmax_ce(z, w.classes, d);
+    case OutputKind::Linear: return mean_squared_error(z, w.targets, d);
+    case OutputKind::Sigmoid: break;
+  }
+  return sigmoid_bce(z, w.targets, d);
 }
 
 void check_data(const Network& net, const TrainData& d, std::string_view what) {
@@ -108,7 +113,7 @@ double evaluate(const Network& net, const TrainData& data, int chunk, std::vecto
   return loss / data.n;
 }
 
-// Per-task auROC of the logits (sigmoid) or the accuracy (softmax).
+// Per-task auROC of the logits (sigmoid), R^2 of the outputs (linear), or the accuracy (softmax).
 std::vector<double> valid_metrics(const Network& net, const TrainData& data, const Mat& logits) {
   std::vector<double> out;
   if (net.output_kind() == OutputKind::Softmax) {
@@ -123,12 +128,15 @@ std::vector<double> valid_metrics(const Network& net, const TrainData& data, con
   }
   std::vector<double> scores(static_cast<std::size_t>(data.n));
   std::vector<int> labels(static_cast<std::size_t>(data.n));
+  std::vector<double> targets(static_cast<std::size_t>(data.n));
+  const bool linear = net.output_kind() == OutputKind::Linear;
   for (Eigen::Index t = 0; t < logits.rows(); ++t) {
     for (int i = 0; i < data.n; ++i) {
       scores[static_cast<std::size_t>(i)] = logits(t, i);
       labels[static_cast<std::size_t>(i)] = data.targets(t, i) > 0.5f ? 1 : 0;
+      targets[static_cast<std::size_t>(i)] = data.targets(t, i);
     }
-    out.push_back(auroc(scores, labels));
+    out.push_back(linear ? r_squared(scores, targets) : auroc(scores, labels));
   }
   return out;
 }
@@ -190,18 +198,18 @@ void save_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   std::vector<double> tl, vl, sec;
   std::vector<std::int64_t> best_flags;
   std::vector<double> metric;
-  const std::int64_t n_metric = e.empty() ? 0 : static_cast<std::int64_t>(e.front().valid_auroc.size());
+  const std::int64_t n_metric = e.empty() ? 0 : static_cast<std::int64_t>(e.front().valid_metric.size());
   for (const auto& l : e) {
     tl.push_back(l.train_loss);
     vl.push_back(l.valid_loss);
     sec.push_back(l.seconds);
     best_flags.push_back(l.best ? 1 : 0);
-    metric.insert(metric.end(), l.valid_auroc.begin(), l.valid_auroc.end());
+    metric.insert(metric.end(), l.valid_metric.begin(), l.valid_metric.end());
   }
   const auto ne = static_cast<std::int64_t>(e.size());
   a.emplace_back("log.train_loss", io::NpyArray::from_f64({ne}, tl));
   a.emplace_back("log.valid_loss", io::NpyArray::from_f64({ne}, vl));
-  a.emplace_back("log.valid_metric", io::NpyArray::from_f64({ne, n_metric}, metric));
+  a.emplace_back("log.valid_auroc", io::NpyArray::from_f64({ne, n_metric}, metric));
   a.emplace_back("log.seconds", io::NpyArray::from_f64({ne}, sec));
   a.emplace_back("log.best", io::NpyArray::from_i64({ne}, best_flags));
   io::write_npz(path, a);
@@ -262,7 +270,7 @@ void load_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   }
   const auto tl = io::find_array(a, "log.train_loss", path).to_f64(path);
   const auto vl = io::find_array(a, "log.valid_loss", path).to_f64(path);
-  const auto& marr = io::find_array(a, "log.valid_metric", path);
+  const auto& marr = io::find_array(a, "log.valid_auroc", path);
   const auto metric = marr.to_f64(path);
   const auto sec = io::find_array(a, "log.seconds", path).to_f64(path);
   const auto bf = io::find_array(a, "log.best", path).to_i64(path);
@@ -278,7 +286,7 @@ void load_checkpoint(const std::string& path, Network& net, Network& best, Adam&
     l.epoch = static_cast<int>(i) + 1;
     l.train_loss = tl[i];
     l.valid_loss = vl[i];
-    l.valid_auroc.assign(metric.begin() + static_cast<std::ptrdiff_t>(i * n_metric),
+    l.valid_metric.assign(metric.begin() + static_cast<std::ptrdiff_t>(i * n_metric),
                          metric.begin() + static_cast<std::ptrdiff_t>((i + 1) * n_metric));
     l.seconds = sec[i];
     l.best = bf[i] != 0;
@@ -379,7 +387,7 @@ TrainResult train(Network& net, const TrainData& train_data, const TrainData& va
     if (!std::isfinite(log.valid_loss))
       throw Error(fmt::format("train: validation loss is {} after epoch {} (learning_rate={:g})",
                               std::isnan(log.valid_loss) ? "NaN" : "infinite", epoch, cfg.adam.learning_rate));
-    log.valid_auroc = valid_metrics(net, valid_data, valid_logits);
+    log.valid_metric = valid_metrics(net, valid_data, valid_logits);
     if (log.valid_loss < st.best_loss) {
       st.best_loss = log.valid_loss;
       st.since_best = 0;

@@ -28,20 +28,20 @@ struct TrainConfig {
 /// Throws ConfigError naming the option (train.batch_size, ...).
 void validate(const TrainConfig& cfg);
 
-/// Inputs and targets of one split. For sigmoid outputs `targets` is (T x n) 0/1; for softmax
-/// `classes` holds n class indices.
+/// Inputs and targets of one split. For sigmoid outputs `targets` is (T x n) 0/1, for linear
+/// outputs (T x n) real values; for softmax `classes` holds n class indices.
 struct TrainData {
   Shape shape;                 // per-sample input shape
   int n = 0;
   Mat x;                       // (shape.c x n*shape.spatial())
-  Mat targets;                 // (T x n), sigmoid models
+  Mat targets;                 // (T x n), sigmoid and linear models
   std::vector<int> classes;    // n, softmax models
 };
 
 struct EpochLog {
   int epoch = 0;               // 1-based
   double train_loss = 0, valid_loss = 0;
-  std::vector<double> valid_auroc;  // per task (sigmoid) or one accuracy (softmax)
+  std::vector<double> valid_metric;  // per task auROC (sigmoid) or R^2 (linear), or one accuracy (softmax)
   double seconds = 0;
   bool best = false;
 };

@@ -358,6 +358,65 @@ TEST(CliTest, TrainBadHyperParameterNamesTheOption) {
                        "--threads: bad value; expected an integer >= 0 (0 = all cores), got 'two'", tmp.file("out"));
 }
 
+// Real-valued tasks (issue 10): a linear output trained with MSE, test R^2 / Pearson / MSE per
+// task, predictions as values; sigmoid refused for them, and binary and real-valued tasks together.
+TEST(CliTest, TrainsRealValuedTasksWithALinearOutput) {
+  TempDir tmp;
+  const std::string scen = std::string(LB_SOURCE_DIR) + "/configs/scenarios/additive_vs_cooperative.ini";
+  const std::string data = tmp.file("data");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + scen + " --sim.n_seqs 600 -o " + data).exit_code, 0);
+  const std::string model = tmp.file("out/model.npz");
+  const std::string small =
+      " --model.layers 'conv1=conv1d(8,11) relu gap fc1=dense(2)' --train.max_epochs 10 --train.learning_rate 0.02 ";
+  const auto r = run_liftbench("train -c " + scen + small + "--data " + data + " -o " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::train\] epoch 1: train loss \d+\.\d{4}, valid loss \d+\.\d{4}, valid R2 -?\d\.\d{3}/-?\d\.\d{3}, )")))
+      << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::train\] test \(60 sequences\): loss \d+\.\d{4}, R2 -?\d\.\d{3}/-?\d\.\d{3}, Pearson r )")))
+      << r.err;
+  const std::string metrics = read_text(tmp.file("out/model.metrics.tsv"));
+  EXPECT_EQ(metrics.rfind("metric\ttask\tvalue\ntest_r2\ttask0\t", 0), 0u) << metrics;
+  for (const char* row : {"\ntest_pearson\ttask0\t", "\ntest_mse\ttask1\t", "\ntest_loss\tall\t"})
+    EXPECT_NE(metrics.find(row), std::string::npos) << row << " in\n" << metrics;
+  EXPECT_EQ(metrics.find("auroc"), std::string::npos) << metrics;
+  const std::string epochs = read_text(tmp.file("out/model.epochs.tsv"));
+  EXPECT_EQ(epochs.rfind("epoch\ttrain_loss\tvalid_loss\tvalid_r2_task0\tvalid_r2_task1\tbest\n1\t", 0), 0u) << epochs;
+  EXPECT_NE(read_text(model).size(), 0u);
+
+  // predict writes the outputs as values: not squashed into (0, 1).
+  const auto p = run_liftbench("predict -q --model " + model + " --data " + data + " --split all");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out.rfind("id\tsplit\ttask0\ttask1\n", 0), 0u) << p.out;
+  double largest = 0;
+  std::istringstream in(p.out);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    const auto tab = line.rfind('\t');
+    largest = std::max(largest, std::abs(std::stod(line.substr(line.rfind('\t', tab - 1) + 1))));
+  }
+  EXPECT_GT(largest, 1.0) << "linear outputs look like probabilities";
+
+  expect_fails_cleanly("train -c " + scen + small + "--data " + data + " -o " + tmp.file("bad/m.npz") +
+                           " --model.output sigmoid",
+                       "model.output: the dataset has 2 real-valued tasks; expected linear, got 'sigmoid'",
+                       tmp.file("bad"));
+  // One binary and one real-valued task: a network has one output kind.
+  write_text(tmp.file("mixed.scenario"),
+             "[scenario]\nname = mixed\nmotifs = " + std::string(LB_SOURCE_DIR) +
+                 "/configs/motifs/tal1_gata1.meme\nmotif.gata = GATA_disc1\n[class.a]\nweight = 1\n"
+                 "place.g = gata count=uniform(0,2)\n[task.present]\nlabel = gata\n[task.count]\neffect.gata = 1\n");
+  ASSERT_EQ(run_liftbench("simulate -q -c " + scen + " --sim.scenario " + tmp.file("mixed.scenario") +
+                          " --sim.n_seqs 200 -o " + tmp.file("mixed"))
+                .exit_code,
+            0);
+  expect_fails_cleanly("train -c " + scen + small + "--data " + tmp.file("mixed") + " -o " + tmp.file("bad/m.npz"),
+                       tmp.file("mixed") +
+                           "/tasks.tsv: task 'present' is binary and task 'count' real-valued; expected tasks of one "
+                           "kind (a network has one output kind), got both",
+                       tmp.file("bad"));
+}
+
 TEST(CliTest, TrainMissingDataOrOutput) {
   TempDir tmp;
   expect_fails_cleanly("train -c " + kSmoke + " -o " + tmp.file("out/m.npz"),

@@ -71,5 +71,25 @@ TEST(MetricsTest, NaNWithoutPositivesOrNegatives) {
   EXPECT_DOUBLE_EQ(prc({0.1, 0.2}, {1, 1}), 1.0);
 }
 
+// R^2 and Pearson's r by hand: y = (1, 2, 3, 4), mean 2.5, SS_tot = 5.
+TEST(MetricsTest, RSquaredAndPearsonByHand) {
+  const std::vector<double> y{1, 2, 3, 4};
+  EXPECT_DOUBLE_EQ(r_squared(y, y), 1.0);
+  // p = (1, 2, 3, 6): SS_res = 4 -> R^2 = 1 - 4/5.
+  EXPECT_DOUBLE_EQ(r_squared(std::vector<double>{1, 2, 3, 6}, y), 0.2);
+  // The mean as prediction gives 0; worse than the mean is negative: p = (4, 3, 2, 1), SS_res = 20.
+  EXPECT_DOUBLE_EQ(r_squared(std::vector<double>{2.5, 2.5, 2.5, 2.5}, y), 0.0);
+
+  EXPECT_DOUBLE_EQ(r_squared(std::vector<double>{4, 3, 2, 1}, y), -3.0);
+  // Pearson is invariant to affine maps and flips sign with them.
+  EXPECT_NEAR(pearson(y, std::vector<double>{3, 5, 7, 9}), 1.0, 1e-15);
+  EXPECT_NEAR(pearson(y, std::vector<double>{4, 3, 2, 1}), -1.0, 1e-15);
+  // (1,2,3,4) vs (1,3,2,4): cov sum 4, var sums 5 and 5 -> 0.8.
+  EXPECT_NEAR(pearson(y, std::vector<double>{1, 3, 2, 4}), 0.8, 1e-15);
+  EXPECT_TRUE(std::isnan(r_squared(y, std::vector<double>{2, 2, 2, 2})));
+  EXPECT_TRUE(std::isnan(pearson(y, std::vector<double>{2, 2, 2, 2})));
+  EXPECT_TRUE(std::isnan(r_squared(std::vector<double>{}, std::vector<double>{})));
+}
+
 }  // namespace
 }  // namespace lb

@@ -137,7 +137,7 @@ TEST(NetworkTest, SpecErrors) {
                    "model.layers: layer 'conv1d1': the network must end in a flat output; expected a (T) output after "
                    "gap, flatten or dense, got 5x198");
   EXPECT_THROW_MSG(validate(config("gap dense(3)", "tanh")), ConfigError,
-                   "model.output: unknown output; expected sigmoid or softmax, got 'tanh'");
+                   "model.output: unknown output; expected sigmoid, softmax or linear, got 'tanh'");
   EXPECT_NO_THROW(validate(ModelConfig{}));
 }
 
@@ -165,7 +165,8 @@ TEST(NetworkTest, ArchitectureRoundTrip) {
        {std::tuple{ModelConfig{}.layers, "sigmoid", Shape{4, 1, 200}},
         std::tuple{std::string("c=conv2d(3,2,3,2,1) relu drop=dropout(0.125) flatten fc=dense(4)"), "softmax",
                    Shape{2, 9, 8}},
-        std::tuple{std::string("conv1d(3,4,3) gap dropout(0.3) dense(1)"), "sigmoid", Shape{1, 1, 17}}}) {
+        std::tuple{std::string("conv1d(3,4,3) gap dropout(0.3) dense(1)"), "sigmoid", Shape{1, 1, 17}},
+        std::tuple{std::string("conv1d(3,4) relu gap dense(2)"), "linear", Shape{4, 1, 12}}}) {
     Network net = Network::from_config(config(layers, output), in);
     const std::string text = net.architecture();
     Network back = Network::from_architecture(text, "model.npz:architecture");
@@ -183,8 +184,8 @@ TEST(NetworkTest, ArchitectureErrors) {
   EXPECT_THROW_MSG(parse("input 4x\n"), InputError,
                    "m.npz:architecture:1: bad input shape; expected C, CxL or CxHxW with positive integers, got '4x'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput tanh\n"), InputError,
-                   "m.npz:architecture:2: bad output line; expected 'output sigmoid' or 'output softmax', got 'output "
-                   "tanh'");
+                   "m.npz:architecture:2: bad output line; expected 'output sigmoid', 'output softmax' or 'output "
+                   "linear', got 'output tanh'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\n"), InputError,
                    "m.npz:architecture:3: no layers; expected at least one '<name> <Layer>(...)' line, got none");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nconv1\n"), InputError,
@@ -292,6 +293,19 @@ TEST(NetworkTest, SoftmaxCeValuesAndStability) {
   EXPECT_FLOAT_EQ(d(2, 1), -0.5f);
 }
 
+TEST(NetworkTest, MeanSquaredErrorValuesAndGradient) {
+  Mat z(2, 2), y(2, 2), d;
+  z << 1, -2, 0.5, 3;  // column-major: z(0,0)=1, z(1,0)=0.5, z(0,1)=-2, z(1,1)=3
+  y << 0, -2, 1.5, 1;
+  // Residuals 1, -1, 0, 2: mean of squares (1 + 1 + 0 + 4) / 4; gradient 2 r / 4.
+  EXPECT_NEAR(mean_squared_error(z, y, &d), 1.5, 1e-12);
+  EXPECT_FLOAT_EQ(d(0, 0), 0.5f);
+  EXPECT_FLOAT_EQ(d(1, 0), -0.5f);
+  EXPECT_FLOAT_EQ(d(0, 1), 0.0f);
+  EXPECT_FLOAT_EQ(d(1, 1), 1.0f);
+  EXPECT_EQ(output_name(OutputKind::Linear), std::string("linear"));
+}
+
 // ---- Whole-network gradient checks ------------------------------------------------------------
 
 // The network's loss as a function of one input or parameter is piecewise smooth: the logits
@@ -377,6 +391,17 @@ TEST(NetworkTest, GradientsMatchFiniteDifferencesWithSigmoidBce) {
   Mat targets(3, n);
   for (Eigen::Index j = 0; j < targets.size(); ++j) targets.data()[j] = rng.uniform() < 0.5 ? 0.0f : 1.0f;
   gradcheck_network(net, n, [&](const Mat& z, Mat* d) { return sigmoid_bce(z, targets, d); });
+}
+
+TEST(NetworkTest, GradientsMatchFiniteDifferencesWithMeanSquaredError) {
+  Network net = Network::from_config(config("conv1=conv1d(4,3) relu gap fc1=dense(5) relu fc2=dense(2)", "linear"),
+                                     Shape{3, 1, 11});
+  net.init(5);
+  const int n = 4;
+  Rng rng(6);
+  Mat targets(2, n);
+  for (Eigen::Index j = 0; j < targets.size(); ++j) targets.data()[j] = static_cast<float>(rng.normal() * 2);
+  gradcheck_network(net, n, [&](const Mat& z, Mat* d) { return mean_squared_error(z, targets, d); });
 }
 
 TEST(NetworkTest, GradientsMatchFiniteDifferencesWithSoftmaxCe) {

@@ -113,7 +113,47 @@ TEST(TrainerTest, LearnsContainsGataToFullTrainAccuracy) {
   for (int i = 0; i < tr.n; ++i) correct += (z(0, i) > 0) == (tr.targets(0, i) > 0.5f);
   EXPECT_EQ(correct, tr.n);
   EXPECT_LT(res.epochs.back().train_loss, res.epochs.front().train_loss);
-  EXPECT_GT(res.epochs[static_cast<std::size_t>(res.best_epoch - 1)].valid_auroc[0], 0.9);  // it generalises, too
+  EXPECT_GT(res.epochs[static_cast<std::size_t>(res.best_epoch - 1)].valid_metric[0], 0.9);  // it generalises, too
+}
+
+// A real-valued target, 0.5 + 1.5 x (GATA instances), learned with a linear output and MSE:
+// a conv filter, average pooling and a dense layer can represent it exactly.
+TEST(TrainerTest, LinearOutputLearnsACountTarget) {
+  auto counts = [](int n, int len, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<std::vector<std::uint8_t>> codes;
+    TrainData d;
+    d.n = n;
+    d.shape = Shape{4, 1, len};
+    d.targets.resize(1, n);
+    for (int i = 0; i < n; ++i) {
+      std::string s(static_cast<std::size_t>(len), 'C');
+      for (auto& c : s) c = "CT"[rng.below(2)];  // no G or A: GATA occurs only where planted
+      const int k = static_cast<int>(rng.below(3));
+      for (int j = 0; j < k; ++j) s.replace(static_cast<std::size_t>(j * 6 + rng.below(2)), 4, "GATA");
+      d.targets(0, i) = 0.5f + 1.5f * static_cast<float>(k);
+      codes.push_back(encode_bases(s, "test"));
+    }
+    d.x = one_hot(codes);
+    return d;
+  };
+  const TrainData tr = counts(256, 16, 3), va = counts(128, 16, 4);
+  ModelConfig m;
+  m.layers = "conv1=conv1d(2,4) relu gap fc1=dense(1)";
+  m.output = "linear";
+  Network net = make_net(m, tr.shape);
+  EXPECT_EQ(net.output_kind(), OutputKind::Linear);
+  TrainConfig cfg;
+  cfg.adam.learning_rate = 0.03;
+  cfg.batch_size = 32;
+  cfg.max_epochs = 200;
+  cfg.patience = 200;
+  const TrainResult res = train(net, tr, va, cfg);
+  const EpochLog& best = res.epochs[static_cast<std::size_t>(res.best_epoch - 1)];
+  EXPECT_GT(best.valid_metric[0], 0.98);  // R^2 on unseen sequences
+  EXPECT_LT(best.valid_loss, 0.05);       // MSE; the targets' variance is 1.5^2 x 2/3 = 1.5
+  const Mat z = predict_logits(net, va.x, va.shape, va.n);
+  for (int i = 0; i < va.n; ++i) EXPECT_NEAR(z(0, i), va.targets(0, i), 0.5) << i;
 }
 
 TEST(TrainerTest, SameSeedSameWeightsOnOneAndTwoThreads) {
@@ -175,7 +215,7 @@ TEST(TrainerTest, ResumeEndsBitIdenticalToAnUninterruptedRun) {
   for (std::size_t e = 0; e < 3; ++e) {
     EXPECT_EQ(rs.epochs[e].train_loss, rr.epochs[e].train_loss) << e;
     EXPECT_EQ(rs.epochs[e].valid_loss, rr.epochs[e].valid_loss) << e;
-    EXPECT_EQ(rs.epochs[e].valid_auroc, rr.epochs[e].valid_auroc) << e;
+    EXPECT_EQ(rs.epochs[e].valid_metric, rr.epochs[e].valid_metric) << e;
   }
   EXPECT_EQ(rs.best_epoch, rr.best_epoch);
   EXPECT_EQ(rs.best_valid_loss, rr.best_valid_loss);
