@@ -12,7 +12,6 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
-#include "model/inputs.h"
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -20,6 +19,7 @@
 #include "io/atomic_file.h"
 #include "io/fasta.h"
 #include "io/npz.h"
+#include "model/inputs.h"
 #include "model/model_file.h"
 
 namespace lb::cli {

@@ -9,12 +9,12 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
-#include "model/inputs.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
 #include "eval/sanity.h"
 #include "io/atomic_file.h"
+#include "model/inputs.h"
 #include "model/model_file.h"
 
 namespace lb::cli {
