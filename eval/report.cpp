@@ -215,7 +215,7 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   std::string roles_json;
   const std::string scenario = scenario_section(info, ds);
   if (!scenario.empty()) nav.emplace_back("scenario", "scenario");
-  const std::string tasks = task_sections(info, ds, roles, diffs, meta, roles_json, add_chart);
+  const std::string tasks = task_sections(ds, roles, diffs, meta, roles_json, add_chart);
   if (!tasks.empty()) nav.emplace_back("tasks", "tasks");
 
   const std::string shown =

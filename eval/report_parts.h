@@ -138,13 +138,13 @@ struct Chart {
 /// The scenario overview: name, description, every task's definition in words and its role counts.
 std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds);
 
-/// One section per task: its definition, the roles of its motifs, the model's test metrics,
-/// the ranked tables of every role metric and a chart of their intervals (added to `charts`
-/// through `add_chart`, which returns the chart's HTML). `roles_json` receives the rows with
-/// their ranks and tiers as JSON objects.
-std::string task_sections(const ScenarioInfo& info, const sim::Dataset* ds, const std::vector<RoleMetric>& roles,
-                          const std::vector<MethodDiff>& diffs, const Json& meta, std::string& roles_json,
-                          const std::function<std::string(Chart)>& add_chart);
+/// One section per task (the dataset's tasks, then any other of role_metrics.tsv): its
+/// definition in words, its motifs' instances by role, the model's test metrics, the ranked
+/// table of every role metric, and, when any value is a number, a chart of their intervals
+/// (through `add_chart`, which returns the chart's HTML). `roles_json` receives the ranked rows
+/// as JSON objects (task, metric, method, value, lo, hi, rank, tier).
+std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>& roles, const std::vector<MethodDiff>& diffs,
+                          const Json& meta, std::string& roles_json, const std::function<std::string(Chart)>& add_chart);
 
 /// The metric tables of metrics.tsv (one per metric; per-tier tables folded).
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);

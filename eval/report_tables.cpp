@@ -212,10 +212,8 @@ std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds) {
   return out + "</table>\n";
 }
 
-std::string task_sections(const ScenarioInfo& info, const sim::Dataset* ds, const std::vector<RoleMetric>& roles,
-                          const std::vector<MethodDiff>& diffs, const Json& meta, std::string& roles_json,
-                          const std::function<std::string(Chart)>& add_chart) {
-  (void)info;
+std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>& roles, const std::vector<MethodDiff>& diffs,
+                          const Json& meta, std::string& roles_json, const std::function<std::string(Chart)>& add_chart) {
   // The tasks: the dataset's, else those of role_metrics.tsv in order of appearance.
   std::vector<std::string> tasks;
   if (ds)
@@ -300,6 +298,12 @@ std::string task_sections(const ScenarioInfo& info, const sim::Dataset* ds, cons
                                   r.rank, json_string(r.tier ? fmt::format("tier {}", r.tier) : "unranked"));
     }
     out += "</div>\n";
+    const bool any_value = std::any_of(roles.begin(), roles.end(),
+                                       [&](const auto& r) { return r.task == task && std::isfinite(r.value); });
+    if (!any_value) {
+      out += "</section>\n";
+      continue;
+    }
     Chart c;
     c.kind = "roles";
     c.task = task;
