@@ -1,17 +1,22 @@
 // The benchmark of docs/cli.md, liftbench evaluate (paper appendices G, I, J): reads a scores file against its
-// dataset, scans both motifs, scores the top hits with every method, and computes the metrics
-// (false-negative / false-positive rates, Spearman, localisation auROC / auPRC), split by
-// instance tier and by reference; writes metrics.tsv, metrics.json and hits.tsv. Draws nothing:
-// the HTML report is report.h.
+// dataset, scans every motif the dataset plants, scores the top hits with every method, and computes the
+// metrics (false-negative / false-positive rates, Spearman, localisation auROC / auPRC) split by instance
+// tier and by reference, and the role metrics with bootstrap intervals; writes metrics.tsv, metrics.json,
+// hits.tsv, role_metrics.tsv and method_differences.tsv. Draws nothing: the HTML report is report.h.
+// Sources: scores_input.cpp (the scores file and the model's metrics), hit_metrics.cpp (motifs, hits and
+// their metrics), role_metrics.cpp, evaluate_io.cpp (the output files), evaluate.cpp (the whole run).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "io/meme.h"
 #include "io/npz.h"
 #include "sim/dataset.h"
 #include "sim/pwm.h"
@@ -70,19 +75,34 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
 ScoresInput read_scores(const std::string& path, const sim::Dataset& ds, std::string_view data_where,
                         std::string_view default_reference);
 
+/// The motifs a dataset plants (the PWM names of motifs.bed), in the order of the dataset's
+/// motif keys (labels.tsv's n_<key> columns), each once; then names of sites without a key in
+/// order of appearance. These are the motifs evaluate scans.
+std::vector<std::string> planted_motifs(const sim::Dataset& ds);
+/// Each motif key with planted instances and its PWM name, in key order (metrics.json "motifs").
+std::vector<std::pair<std::string, std::string>> planted_motif_keys(const sim::Dataset& ds);
+
+/// The PWMs of planted_motifs(ds), by name from the motif file `file` read from `path`
+/// (`data_where` names the dataset directory in errors). InputErrors, exactly:
+///   P: motif 'X' missing; expected every motif that D/motifs.bed plants (A, X), got a motif file without 'X'
+///   P: motif 'X' (width 30) is wider than the sequences of D; expected width <= 20, got 30
+/// and Pwm's validation errors.
+std::vector<sim::Pwm> planted_pwms(const sim::Dataset& ds, const io::MemeFile& file, const std::string& path,
+                                   std::string_view data_where);
+
 /// One of the top hits of a motif in a scored sequence.
 struct Hit {
   int row = 0;          // row of the scores file
-  int motif = 0;        // 0 = GATA, 1 = TAL
+  int motif = 0;        // index into the scanned motifs (Evaluation::motifs)
   int start = 0, end = 0;
   char strand = '+';
   double log_odds = 0;
 };
 
-/// The top cfg.top_hits hits of both motifs (raw PWMs; smoothed here with cfg.pseudocount) in
-/// every scored sequence, ordered by (row, motif, pick order).
-std::vector<Hit> find_hits(const sim::Dataset& ds, std::span<const int> seq, const sim::Pwm& gata,
-                           const sim::Pwm& tal, const EvalConfig& cfg);
+/// The top cfg.top_hits hits of every motif in `motifs` (raw PWMs; smoothed here with
+/// cfg.pseudocount) in every scored sequence, ordered by (row, motif, pick order).
+std::vector<Hit> find_hits(const sim::Dataset& ds, std::span<const int> seq, const std::vector<sim::Pwm>& motifs,
+                           const EvalConfig& cfg);
 
 /// One metric value. task < 0 never occurs; `tier` is "all" or the instance count ("1", "2", ...).
 struct MetricRow {
@@ -124,36 +144,44 @@ struct DiffRow {
 };
 
 struct Evaluation {
-  std::string gata_name, tal_name;
+  std::vector<std::string> motifs;                               // scanned PWM names (Hit::motif)
+  std::vector<std::pair<std::string, std::string>> motif_keys;   // key -> PWM name (planted_motif_keys)
   std::vector<Hit> hits;
   std::vector<std::vector<double>> hit_scores;  // [method][hit * T + task]
   std::vector<MetricRow> rows;                  // method by method, then model rows if any
-  std::vector<std::array<int, 2>> instances;    // per scored row: planted instances of each motif
+  std::vector<std::vector<int>> instances;      // [scored row][motif]: planted instances
   std::vector<RoleRow> role_rows;               // method by method, task by task
   std::vector<DiffRow> diffs;                   // task by task, metric by metric, pairs of methods
   int n_sequences = 0;
 };
 
-/// The metrics of every method (docs/cli.md, liftbench evaluate):
-/// Which motif a task depends on comes from the dataset's roles (roles.tsv), never from names
-/// or task numbers: a motif is relevant to a task when any of its instances drives it or is
-/// context for it (a repressor motif is scored like an irrelevant one here: positive scores on
-/// its hits are false positives; role_metrics.tsv scores its sign).
-///  - fn_rate, tasks of both motifs (the paper's task 0), per motif: share of hits with log-odds
-///    >= threshold, in sequences labelled positive that carry both motifs, whose score is <= 0
-///    (appendix G(b));
-///  - fp_rate, tasks of one motif (the paper's tasks 1 and 2), hits of the other motif: share
-///    of hits with log-odds >= threshold (any class) scored > 0;
-///  - spearman: rank correlation of hit log-odds and score, GATA on tasks 0 and 1, TAL on 0 and 2;
-///  - loc_auroc, loc_auprc (and _abs of |score|): per-base scores of the scored sequences against
-///    the planted bases (motifs.bed) relevant to the task: both motifs for task 0, GATA for 1,
-///    TAL for 2 (motif column "GATA+TAL" names).
-/// Each for tier "all" and per tier: for hit metrics the number of planted instances of the
-/// hit's motif in its sequence; for localisation the number of relevant planted instances.
 /// Fills ev.role_rows and ev.diffs from the dataset's roles (evaluate() calls it).
 void role_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev);
 
-Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const sim::Pwm& gata, const sim::Pwm& tal,
+/// The hit and localisation metrics of every method (docs/cli.md, liftbench evaluate), appended
+/// to ev.rows, with ev.hits, ev.hit_scores and ev.instances (evaluate() calls it; ev.motifs set).
+/// Which motifs a task depends on comes from the dataset's roles (roles.tsv), never from names
+/// or task numbers: a motif is relevant to a task when any of its instances drives it or is
+/// context for it (a repressor motif is scored like an irrelevant one here: positive scores on
+/// its hits are false positives; role_metrics.tsv scores its sign). Per task, in this order:
+///  - fn_rate, tasks with two or more relevant motifs, each relevant motif m: the share of m's
+///    hits with log-odds >= threshold, in sequences holding an instance of m that drives the
+///    task, scored <= 0 (appendix G(b); the paper's task 0: strong hits in sequences of class both);
+///  - fp_rate, each scanned motif not relevant to the task: the share of its hits with log-odds
+///    >= threshold (any sequence) scored > 0 (the paper's tasks 1 and 2: hits of the other motif);
+///  - spearman, each relevant motif: rank correlation of log-odds and score over all its hits;
+///  - loc_auroc, loc_auprc (and _abs of |score|), tasks with a relevant motif: per-base scores of
+///    the scored sequences against the planted bases (motifs.bed) of the relevant motifs (motif
+///    column: their names joined by '+').
+/// Each for tier "all" and per tier: for hit metrics the number of planted instances of the
+/// hit's motif in its sequence; for localisation the number of relevant planted instances.
+void hit_metrics(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,
+                 const EvalConfig& cfg, Evaluation& ev);
+
+/// The whole evaluation: hit_metrics, role_metrics, then the model's rows. `motifs` are the
+/// PWMs of planted_motifs(ds), in that order (planted_pwms). InputError when the dataset has no
+/// roles (a dataset directory of an older version).
+Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,
                     const EvalConfig& cfg, const std::optional<ModelMetrics>& model = std::nullopt);
 
 /// metrics.tsv columns, and one hits.tsv line per hit, method and task.

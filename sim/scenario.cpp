@@ -501,6 +501,7 @@ Scenario read_scenario(const std::string& path) {
   std::filesystem::path mp(motifs_file);
   if (mp.is_relative()) mp = std::filesystem::path(dir) / mp;
   const std::string motif_path = mp.lexically_normal().string();
+  s.motifs_path = motif_path;
   const io::MemeFile meme = io::read_motif_file(motif_path);
   for (const auto& [key, v] : motif_binds) {
     const auto& [pwm_name, line] = v;

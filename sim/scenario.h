@@ -75,6 +75,7 @@ struct TaskSpec {
 
 struct Scenario {
   std::string name, description, path;  // path: the scenario file ("" for the built-in paper one)
+  std::string motifs_path;              // its motif file, resolved ("" for the built-in paper one)
   std::vector<std::string> keys;        // motif keys
   std::vector<Pwm> pwms;                // unsmoothed, one per key
   std::vector<ClassSpec> classes;

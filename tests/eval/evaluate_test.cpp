@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/alphabet.h"
@@ -14,6 +15,7 @@
 #include "eval/metrics.h"
 #include "testing/helpers.h"
 #include "testing/paper_dataset.h"
+#include "sim/scenario.h"
 
 namespace lb::eval {
 namespace {
@@ -136,7 +138,7 @@ TEST(EvaluateTest, MatchesScoresToTheDatasetById) {
 TEST(EvaluateTest, HitsAreTheTopPerSequenceAndMotif) {
   const sim::Dataset ds = tiny_dataset();
   const std::vector<int> seq{0, 1};
-  const std::vector<Hit> hits = find_hits(ds, seq, gata(), tal(), test_config());
+  const std::vector<Hit> hits = find_hits(ds, seq, {gata(), tal()}, test_config());
   ASSERT_EQ(hits.size(), 8u);  // 2 sequences x 2 motifs x 2 hits
   EXPECT_EQ(hits[0].start, 1);  // s0's planted GATA first
   EXPECT_EQ(hits[0].end, 3);
@@ -160,7 +162,7 @@ TEST(EvaluateTest, RoleMetricsByHand) {
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
   EvalConfig cfg = test_config();
   cfg.bootstrap_resamples = 200;
-  const Evaluation ev = evaluate(ds, in, gata(), tal(), cfg);
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg);
   std::map<std::tuple<std::string, int, std::string>, RoleRow> r;
   for (const RoleRow& row : ev.role_rows) r[{row.method, row.task, row.metric}] = row;
   const std::string rs = "deeplift:rescale";
@@ -198,7 +200,7 @@ TEST(EvaluateTest, RoleMetricsByHand) {
 TEST(EvaluateTest, WorkedExampleMetrics) {
   const sim::Dataset ds = tiny_dataset();
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
-  const Evaluation ev = evaluate(ds, in, gata(), tal(), test_config());
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, test_config());
   auto m = by_key(ev);
   const std::string rs = "deeplift:rescale";
   // fn_rate (task 0, strong hits in class both = s0 only): GATA scores 2 > 0, TAL -2 <= 0.
@@ -236,10 +238,189 @@ TEST(EvaluateTest, WorkedExampleMetrics) {
   EXPECT_EQ(ev.rows.back().reference, "shuffle");
 }
 
+// ---- Three motifs, two tasks: the generalised hit metrics by hand --------------------------------
+//
+// Width-2 motifs A = AG, B = CC, C = GG (0.97 on the consensus base; a consensus window scores
+// 2.75 (A) or 3.16 (B, C) against the default background, every other window below 2, so the
+// strong hits (threshold 2) are exactly the planted instances). Tasks: t0 = "a | b" (relevant A and
+// B: two motifs, so fn_rate; C irrelevant: fp_rate), t1 = "c & !a" (relevant C only: no fn_rate;
+// A is a repressor and B irrelevant: fp_rate for both).
+//   s0 "TAGTTTCCTT": A at 1, B at 6   t0 = 1 (A, B drive)   t1 = 0 (A represses)
+//   s1 "TTGGTTAGTT": C at 2, A at 6   t0 = 1 (A drives)     t1 = 0 (C context, A represses)
+//   s2 "TTTTGGTTTT": C at 4           t0 = 0                t1 = 1 (C drives)
+//   s3 "CCTTTGGTTT": B at 0, C at 5   t0 = 1 (B drives)     t1 = 1 (C drives)
+sim::Pwm motif_a() { return sim::Pwm("A", {{0.97, 0.01, 0.01, 0.01}, {0.01, 0.01, 0.97, 0.01}}); }
+sim::Pwm motif_b() { return sim::Pwm("B", {{0.01, 0.97, 0.01, 0.01}, {0.01, 0.97, 0.01, 0.01}}); }
+sim::Pwm motif_c() { return sim::Pwm("C", {{0.01, 0.01, 0.97, 0.01}, {0.01, 0.01, 0.97, 0.01}}); }
+
+sim::Dataset three_motif_dataset() {
+  sim::Dataset ds;
+  ds.seq_len = kL;
+  ds.ids = {"s0", "s1", "s2", "s3"};
+  ds.seqs = {"TAGTTTCCTT", "TTGGTTAGTT", "TTTTGGTTTT", "CCTTTGGTTT"};
+  ds.class_names = {"mixed"};
+  ds.classes.assign(4, 0);
+  ds.splits.assign(4, sim::Split::Test);
+  ds.motif_keys = {"a", "b", "c"};
+  ds.tasks = {{"t0", sim::TaskKind::Binary, "a | b"}, {"t1", sim::TaskKind::Binary, "c & !a"}};
+  ds.sites = {{0, 1, 3, "A", 2.75, '+', 0}, {0, 6, 8, "B", 3.16, '+', 1}, {1, 2, 4, "C", 3.16, '+', 2},
+              {1, 6, 8, "A", 2.75, '+', 0}, {2, 4, 6, "C", 3.16, '+', 2}, {3, 0, 2, "B", 3.16, '+', 1},
+              {3, 5, 7, "C", 3.16, '+', 2}};
+  ds.counts.assign(4 * 3, 0);
+  for (const auto& site : ds.sites) ++ds.counts[static_cast<std::size_t>(site.seq) * 3 + static_cast<std::size_t>(site.key)];
+  ds.labels.assign(4 * 2, 0.0f);
+  ds.roles.assign(ds.sites.size() * 2, sim::Role::Irrelevant);
+  for (std::size_t i = 0; i < 4; ++i) {
+    std::vector<sim::Instance> inst;
+    std::vector<std::size_t> where;
+    for (std::size_t k = 0; k < ds.sites.size(); ++k)
+      if (ds.sites[k].seq == static_cast<int>(i)) {
+        inst.push_back({ds.sites[k].key, ds.sites[k].start, ds.sites[k].end, ds.sites[k].strand});
+        where.push_back(k);
+      }
+    for (std::size_t t = 0; t < 2; ++t) {
+      std::vector<sim::Role> roles;
+      const bool label =
+          sim::evaluate_task(sim::parse_expression(ds.tasks[t].definition, ds.motif_keys, "test"), inst, &roles);
+      ds.labels[i * 2 + t] = label ? 1.0f : 0.0f;
+      for (std::size_t j = 0; j < where.size(); ++j) ds.roles[where[j] * 2 + t] = roles[j];
+    }
+  }
+  return ds;
+}
+
+// Per-base scores (on the observed base's channel), rows in dataset order:
+//  t0: s0 A +1 +1, B -1 -1 (a false negative); s1 A +1 +1, C +0.5 +0.5 (irrelevant, positive);
+//      s2 C -0.5 -0.5; s3 B +1 +1, C 0.
+//  t1: s0 A +0.25 +0.25 (a repressor scored positive), B +1 +1 (irrelevant, positive);
+//      s1 C +1 +1, A -1 -1; s2 C +1 +1; s3 C -1 -1, B 0.
+io::NpzArchive three_motif_archive(const sim::Dataset& ds) {
+  constexpr std::size_t T = 2;
+  const std::vector<std::array<std::array<float, kL>, T>> pb = [] {
+    std::vector<std::array<std::array<float, kL>, T>> v(4);
+    for (auto& r : v)
+      for (auto& t : r) t.fill(0.0f);
+    auto set = [&](std::size_t row, std::size_t task, int start, float x) {
+      v[row][task][static_cast<std::size_t>(start)] = v[row][task][static_cast<std::size_t>(start) + 1] = x;
+    };
+    set(0, 0, 1, 1), set(0, 0, 6, -1), set(1, 0, 6, 1), set(1, 0, 2, 0.5f), set(2, 0, 4, -0.5f), set(3, 0, 0, 1);
+    set(0, 1, 1, 0.25f), set(0, 1, 6, 1), set(1, 1, 2, 1), set(1, 1, 6, -1), set(2, 1, 4, 1), set(3, 1, 5, -1);
+    return v;
+  }();
+  const std::vector<int> rows{0, 1, 2, 3};
+  std::vector<float> c(4 * T * 4 * kL, 0.0f);
+  for (std::size_t r = 0; r < 4; ++r)
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t l = 0; l < kL; ++l)
+        c[((r * T + t) * 4 + base_code(ds.seqs[r][l])) * kL + l] = pb[r][t][l];
+  return {{"ids", ids_of(ds, rows)},
+          {"onehot", onehot(ds, rows)},
+          {"m", io::NpyArray::from_f32({4, static_cast<std::int64_t>(T), 4, kL}, c)}};
+}
+
+TEST(EvaluateTest, PlantedMotifsInKeyOrder) {
+  const sim::Dataset ds = three_motif_dataset();
+  EXPECT_EQ(planted_motifs(ds), (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(planted_motif_keys(ds),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "A"}, {"b", "B"}, {"c", "C"}}));
+  // The paper's dataset: GATA then TAL, whatever the order of the sites.
+  EXPECT_EQ(planted_motifs(tiny_dataset()), (std::vector<std::string>{"GATA", "TAL"}));
+}
+
+TEST(EvaluateTest, ThreeMotifsTwoTasksByHand) {
+  const sim::Dataset ds = three_motif_dataset();
+  const ScoresInput in = match_scores(three_motif_archive(ds), "scores.npz", ds, "data", "background");
+  const Evaluation ev = evaluate(ds, in, {motif_a(), motif_b(), motif_c()}, test_config());
+  ASSERT_EQ(ev.hits.size(), 4u * 3u * 2u);  // 4 sequences x 3 motifs x 2 hits
+  EXPECT_EQ(ev.instances[3], (std::vector<int>{0, 1, 1}));
+  auto m = by_key(ev);
+  // t0 fn_rate, per relevant motif, strong hits in sequences where that motif drives t0:
+  // A in s0 (2) and s1 (2): 0 of 2; B in s0 (-2) and s3 (2): 1 of 2.
+  EXPECT_EQ(get(m, "m", 0, "A", "fn_rate", "all"), (std::pair<double, long>{0.0, 2}));
+  EXPECT_EQ(get(m, "m", 0, "B", "fn_rate", "all"), (std::pair<double, long>{0.5, 2}));
+  EXPECT_EQ(get(m, "m", 0, "B", "fn_rate", "1"), (std::pair<double, long>{0.5, 2}));
+  EXPECT_EQ(has(m, "m", 0, "C", "fn_rate", "all"), 0u);
+  // t0 fp_rate of the irrelevant C, strong hits anywhere: s1 (+1), s2 (-1), s3 (0): 1 of 3.
+  EXPECT_DOUBLE_EQ(get(m, "m", 0, "C", "fp_rate", "all").first, 1.0 / 3.0);
+  EXPECT_EQ(get(m, "m", 0, "C", "fp_rate", "all").second, 3);
+  EXPECT_EQ(has(m, "m", 0, "A", "fp_rate", "all") + has(m, "m", 0, "B", "fp_rate", "all"), 0u);
+  // t1 has one relevant motif (C): no fn_rate; fp_rate for the repressor A (s0 +0.5, s1 -2: 1
+  // of 2) and the irrelevant B (s0 +2, s3 0: 1 of 2).
+  for (const std::string motif : {"A", "B", "C"}) EXPECT_EQ(has(m, "m", 1, motif, "fn_rate", "all"), 0u) << motif;
+  EXPECT_EQ(get(m, "m", 1, "A", "fp_rate", "all"), (std::pair<double, long>{0.5, 2}));
+  EXPECT_EQ(get(m, "m", 1, "B", "fp_rate", "all"), (std::pair<double, long>{0.5, 2}));
+  EXPECT_EQ(has(m, "m", 1, "C", "fp_rate", "all"), 0u);
+  // Spearman for the relevant motifs only: A and B on t0, C on t1 (8 hits each).
+  EXPECT_EQ(get(m, "m", 0, "A", "spearman", "all").second, 8);
+  EXPECT_EQ(get(m, "m", 0, "B", "spearman", "all").second, 8);
+  EXPECT_EQ(get(m, "m", 1, "C", "spearman", "all").second, 8);
+  EXPECT_EQ(has(m, "m", 0, "C", "spearman", "all") + has(m, "m", 1, "A", "spearman", "all"), 0u);
+  // Localisation t0 against A's and B's 8 planted bases: six score +1 (above all 32 others),
+  // s0's two B bases -1 (below all): auROC 6/8.
+  EXPECT_EQ(get(m, "m", 0, "A+B", "loc_auroc", "all"), (std::pair<double, long>{0.75, 40}));
+  // Localisation t1 against C's 6 planted bases: four at +1 (above 32 of the 34 others, tied
+  // with B's two +1), s3's two at -1 (tied with s1's two A bases at -1): (4 x 33 + 2 x 1) / (6 x 34).
+  EXPECT_DOUBLE_EQ(get(m, "m", 1, "C", "loc_auroc", "all").first, 134.0 / 204.0);
+  // Row order per task: fn_rate, fp_rate, spearman, localisation; tasks in order.
+  std::vector<std::string> order;
+  for (const MetricRow& r : ev.rows)
+    if (r.tier == "all") order.push_back(fmt::format("{} {} {}", r.task, r.metric, r.motif));
+  EXPECT_EQ(order, (std::vector<std::string>{"0 fn_rate A", "0 fn_rate B", "0 fp_rate C", "0 spearman A",
+                                             "0 spearman B", "0 loc_auroc A+B", "0 loc_auprc A+B",
+                                             "0 loc_auroc_abs A+B", "0 loc_auprc_abs A+B", "1 fp_rate A",
+                                             "1 fp_rate B", "1 spearman C", "1 loc_auroc C", "1 loc_auprc C",
+                                             "1 loc_auroc_abs C", "1 loc_auprc_abs C"}));
+  // The outputs name every motif: metrics.json maps each key to its PWM, hits.tsv names them.
+  TempDir dir;
+  write_evaluation(dir.path(), ev, ds, in, test_config(), std::nullopt, "0.1.0");
+  EXPECT_NE(read_text(dir.file("metrics.json")).find("\"motifs\": {\"a\": \"A\", \"b\": \"B\", \"c\": \"C\"},"),
+            std::string::npos);
+  const std::string hits = read_text(dir.file("hits.tsv"));
+  EXPECT_NE(hits.find("m\tbackground\t1\ts3\tC\t5\t7\t+\t"), std::string::npos);
+  EXPECT_EQ(std::count(hits.begin(), hits.end(), '\n'), 24 * 2 + 1);  // hits x tasks, plus the header
+}
+
+// The PWMs come from the motif file by name; a planted motif the file lacks, or one wider than
+// the sequences, is an error naming the file and the motif.
+TEST(EvaluateTest, PlantedPwmsFromTheMotifFile) {
+  const sim::Dataset ds = three_motif_dataset();
+  auto record = [](const sim::Pwm& p, int width) {
+    io::MemeMotif m;
+    m.name = p.name();
+    for (int i = 0; i < width; ++i) m.probs.push_back(p.row(i % p.width()));
+    return m;
+  };
+  io::MemeFile file;
+  file.motifs = {record(motif_c(), 2), record(tal(), 2), record(motif_a(), 2), record(motif_b(), 2)};
+  const std::vector<sim::Pwm> pwms = planted_pwms(ds, file, "m.jaspar", "data");
+  ASSERT_EQ(pwms.size(), 3u);
+  EXPECT_EQ(pwms[0].name(), "A");
+  EXPECT_EQ(pwms[2].name(), "C");
+  EXPECT_EQ(pwms[1].row(0), motif_b().row(0));
+  io::MemeFile missing;
+  missing.motifs = {record(motif_a(), 2), record(motif_b(), 2)};
+  EXPECT_THROW_MSG(planted_pwms(ds, missing, "m.jaspar", "data"), InputError,
+                   "m.jaspar: motif 'C' missing; expected every motif that data/motifs.bed plants (A, B, C), got a "
+                   "motif file without 'C'");
+  io::MemeFile wide;
+  wide.motifs = {record(motif_a(), 2), record(motif_b(), 11), record(motif_c(), 2)};
+  EXPECT_THROW_MSG(planted_pwms(ds, wide, "m.jaspar", "data"), InputError,
+                   "m.jaspar: motif 'B' (width 11) is wider than the sequences of data; expected width <= 10, got 11");
+}
+
+TEST(EvaluateTest, DatasetWithoutRolesIsAnError) {
+  sim::Dataset ds = three_motif_dataset();
+  const ScoresInput in = match_scores(three_motif_archive(ds), "scores.npz", ds, "data", "background");
+  ds.roles.clear();
+  EXPECT_THROW_MSG(evaluate(ds, in, {motif_a(), motif_b(), motif_c()}, test_config()), InputError,
+                   "dataset: no roles.tsv; expected a dataset directory written by this version of 'liftbench "
+                   "simulate' (simulate again: it is fast), got one without the ground-truth roles");
+}
+
 TEST(EvaluateTest, SpearmanOfHitsEqualsTheDirectComputation) {
   const sim::Dataset ds = tiny_dataset();
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
-  const Evaluation ev = evaluate(ds, in, gata(), tal(), test_config());
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, test_config());
   // Task 1, GATA hits: recompute from the hits and their scores.
   std::vector<double> x, y;
   for (std::size_t h = 0; h < ev.hits.size(); ++h)
@@ -256,7 +437,7 @@ TEST(EvaluateTest, OutputFiles) {
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
   const EvalConfig cfg = test_config();
   const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}};
-  const Evaluation ev = evaluate(ds, in, gata(), tal(), cfg, model);
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, model);
   TempDir dir;
   write_evaluation(dir.path(), ev, ds, in, cfg, model, "0.1.0");
   const std::string tsv = read_text(dir.file("metrics.tsv"));
