@@ -109,6 +109,7 @@ Better better_direction(std::string_view metric);
 struct RankedRow {
   std::string method;
   double value = 0, lo = 0, hi = 0;
+  double n = 0;  // instances (sequences for gss) the value is computed over
   int rank = 0;  // 1-based; 0: not ranked (NaN value or unknown direction)
   int tier = 0;  // 1 = not shown to differ from the best, 2 = from the best of the rest, ...; 0 = none
   enum class Vs { First, Real, NotReal, Unknown } vs_above = Vs::First;  // the difference to the row above

@@ -79,7 +79,7 @@ Better better_direction(std::string_view metric) {
 std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const std::vector<MethodDiff>& diffs,
                                     Better better) {
   std::vector<RankedRow> out;
-  for (const auto& r : rows) out.push_back({r.method, r.value, r.lo, r.hi});
+  for (const auto& r : rows) out.push_back({r.method, r.value, r.lo, r.hi, r.n});
   if (rows.empty()) return out;
   const std::string& task = rows.front().task;
   const std::string& metric = rows.front().metric;
@@ -129,10 +129,13 @@ std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const s
 std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked) {
   const std::string_view direction =
       better == Better::Lower ? "lower is better" : better == Better::Higher ? "higher is better" : "not ranked";
+  const std::string n = ranked.empty() || !std::isfinite(ranked.front().n)
+                            ? std::string()
+                            : fmt::format("; n = {:g} {}", ranked.front().n, metric == "gss" ? "sequences" : "instances");
   std::string t = fmt::format(
-      "<table class=\"ranked\" data-metric=\"{0}\"><caption><b>{0}</b> <span class=\"note\">({1}{2}{3})</span></caption>"
+      "<table class=\"ranked\" data-metric=\"{0}\"><caption><b>{0}</b> <span class=\"note\">({1}{2}{3}{4})</span></caption>"
       "<thead><tr><th>#</th><th>method</th><th>value</th><th>95% CI</th><th>tier</th><th>vs above</th></tr></thead><tbody>\n",
-      html_escape(metric), role_metric_meaning(metric), role_metric_meaning(metric).empty() ? "" : "; ", direction);
+      html_escape(metric), html_escape(role_metric_meaning(metric)), role_metric_meaning(metric).empty() ? "" : "; ", direction, n);
   for (const auto& r : ranked) {
     std::string vs, vs_title;
     switch (r.vs_above) {
