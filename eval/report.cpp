@@ -351,7 +351,7 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   if (const Json* model = meta.get("model"); model && model->kind == Json::Kind::Object) {
     const Json* auroc = model->get("test_auroc");
     const Json* auprc = model->get("test_auprc");
-    if (auroc && auroc->kind == Json::Kind::Array) {
+    if (auroc && auroc->kind == Json::Kind::Array && !auroc->items.empty()) {  // empty: real-valued tasks only
       model_table = "<table><thead><tr><th></th>";
       for (std::size_t t = 0; t < auroc->items.size(); ++t)
         model_table += fmt::format("<th>{}</th>", !info.paper && t < info.task_labels.size()
