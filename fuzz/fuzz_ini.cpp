@@ -1,5 +1,6 @@
 // The INI dialect (io/ini.h parse_ini) as text; every value read, and the whole input as one
 // value, must come back unchanged through ini_value and a second parse.
+#include "core/error.h"
 #include "harness.h"
 #include "io/ini.h"
 

@@ -20,7 +20,7 @@
 
 namespace lb::fuzz {
 
-inline constexpr std::size_t kMaxFill = std::size_t{1} << 24;
+inline constexpr std::size_t kMaxFill = std::size_t{1} << 20;
 
 /// Writes the zip described by `input` to `path`; returns the flags byte (0 for empty input).
 std::uint8_t write_zip_input(std::string_view input, const std::string& path);

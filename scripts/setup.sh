@@ -11,6 +11,7 @@ packages=(
   samtools bedtools
   python3-numpy  # reads scores.npz and model.npz in the interop tests
   chromium  # renders the HTML report in tests/eval/report_test.cpp
+  clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (scripts/fuzz.sh): compiler, runtimes, OpenMP
 )
 
 # Node.js and npm install the report's charting libraries. Many machines carry their own Node.js;
