@@ -612,7 +612,28 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
   }
   if (s.empty())
     throw ConfigError(quoted + "rescale, revealcancel, genomics or layer=rule items, got an empty spec");
+  // Layer groups: the ReLUs fed (through transparent layers) by the network's first convolution,
+  // by any later convolution, by either, or by a dense layer. A group may match no ReLU.
+  int first_conv = -1;
+  for (int i = 0; i < net.n_layers() && first_conv < 0; ++i)
+    if (net.layer(i).kind() == LayerKind::Conv1d || net.layer(i).kind() == LayerKind::Conv2d) first_conv = i;
+  const auto in_group = [&](std::string_view group, int relu) {
+    const int f = feeder_of(net, relu);
+    if (f < 0) return false;
+    const bool conv = net.layer(f).kind() != LayerKind::Dense;
+    if (group == "[dense]") return !conv;
+    if (group == "[conv]") return conv;
+    if (group == "[first_conv]") return conv && f == first_conv;
+    return conv && f != first_conv;  // [later_conv]
+  };
   std::vector<bool> seen(static_cast<std::size_t>(net.n_layers()), false);
+  const auto assign = [&](int relu, Rule rule, std::string_view key) {
+    if (seen[static_cast<std::size_t>(relu)])
+      throw ConfigError(quoted + "each nonlinearity once, got '" + std::string(key) + "' (" + net.layer(relu).name() +
+                        ") twice");
+    seen[static_cast<std::size_t>(relu)] = true;
+    out.by_layer[static_cast<std::size_t>(relu)] = rule;
+  };
   std::size_t pos = 0;
   while (pos <= s.size()) {
     const std::size_t end = std::min(s.find_first_of(",;", pos), s.size());
@@ -630,6 +651,14 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
       rule = Rule::RevealCancel;
     else
       throw ConfigError(quoted + "a rule rescale|rs|revealcancel|rc, got '" + std::string(rule_name) + "'");
+    if (layer.starts_with('[')) {
+      if (layer != "[first_conv]" && layer != "[later_conv]" && layer != "[conv]" && layer != "[dense]")
+        throw ConfigError(quoted + "a layer group [first_conv], [later_conv], [conv] or [dense], got '" +
+                          std::string(layer) + "'");
+      for (int j = 0; j < net.n_layers(); ++j)
+        if (net.layer(j).kind() == LayerKind::ReLU && in_group(layer, j)) assign(j, rule, layer);
+      continue;
+    }
     int relu = -1;
     for (int i = 0; i < net.n_layers() && relu < 0; ++i) {
       if (net.layer(i).name() != layer) continue;
@@ -641,11 +670,7 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
     }
     if (relu < 0)
       throw ConfigError(quoted + "a ReLU or the layer feeding one (" + names + "), got '" + std::string(layer) + "'");
-    if (seen[static_cast<std::size_t>(relu)])
-      throw ConfigError(quoted + "each nonlinearity once, got '" + std::string(layer) + "' (" +
-                        net.layer(relu).name() + ") twice");
-    seen[static_cast<std::size_t>(relu)] = true;
-    out.by_layer[static_cast<std::size_t>(relu)] = rule;
+    assign(relu, rule, layer);
   }
   return out;
 }

@@ -53,9 +53,13 @@ RuleAssignment uniform_rules(const model::Network& net, Rule rule);
 /// A preset or an explicit assignment. Presets: "rescale" (RS everywhere), "revealcancel" (RC
 /// everywhere), "genomics" (RC after dense layers, RS after conv layers: the paper's
 /// "fc-RC-conv-RS"). Explicit: comma-separated `layer=rule` items naming either a ReLU or the
-/// linear layer that feeds it (conv1=rescale,conv2=revealcancel,fc1=revealcancel); rules
-/// rescale|rs, revealcancel|rc; unnamed nonlinearities default to Rescale. Errors: ConfigError
-/// "attribution: bad rule spec '...'; expected ..., got ..." naming the unknown layer or rule.
+/// linear layer that feeds it (conv1=rescale,conv2=revealcancel,fc1=revealcancel), or a layer
+/// group by the kind of the feeding linear layer, whatever the names: `[first_conv]` (the
+/// network's first convolution), `[later_conv]` (every other convolution), `[conv]` (both),
+/// `[dense]` ([first_conv]=rs,[later_conv]=rc,[dense]=rc); a group may match no ReLU; rules
+/// rescale|rs, revealcancel|rc; unnamed nonlinearities (and ReLUs fed by no linear layer)
+/// default to Rescale. Errors: ConfigError "attribution: bad rule spec '...'; expected ...,
+/// got ..." naming the unknown layer, group or rule, or a nonlinearity assigned twice.
 RuleAssignment parse_rules(const model::Network& net, std::string_view spec);
 
 /// A reference: one shared (C x S) input for all samples (zeros, background frequencies) or

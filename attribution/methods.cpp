@@ -21,23 +21,26 @@ namespace lb::attr {
 
 namespace {
 
+// The registry: every method kind, in the order the errors list them.
 constexpr MethodKindInfo kKinds[] = {
-    {"grad", Method::Kind::Grad, false, false, "", "the gradient of the logit"},
-    {"grad_x_input", Method::Kind::GradXInput, true, false, "", "gradient x (input - reference)"},
-    {"ig", Method::Kind::Ig, true, true, "", "integrated gradients (attribution.ig_steps, ig_rule)"},
-    {"guided_backprop", Method::Kind::GuidedBackprop, true, false, "", "guided backprop x (input - reference)"},
-    {"deeplift", Method::Kind::Deeplift, true, true, "", "DeepLIFT with rules: deeplift:<rules>"},
-    {"ism", Method::Kind::Ism, false, false, "", "in-silico mutagenesis"},
-    {"smoothgrad", Method::Kind::SmoothGrad, false, false, "",
+    {"grad", Method::Kind::Grad, "", false, false, false, "", "the gradient of the logit"},
+    {"abs_grad", Method::Kind::AbsGrad, "", false, false, false, "",
+     "|gradient| where the input is nonzero, 0 where it is 0 (the saliency map of the paper's MNIST benchmark)"},
+    {"grad_x_input", Method::Kind::GradXInput, "", false, true, false, "", "gradient x (input - reference)"},
+    {"ig", Method::Kind::Ig, "<steps>", false, true, true, "",
+     "integrated gradients (attribution.ig_steps, or ig:<steps>; attribution.ig_rule)"},
+    {"guided_backprop", Method::Kind::GuidedBackprop, "", false, true, false, "",
+     "guided backprop x (input - reference)"},
+    {"guided_grad", Method::Kind::GuidedGrad, "", false, false, false, "", "the guided-backprop multipliers themselves"},
+    {"deeplift", Method::Kind::Deeplift, "<rules>", true, true, true, "", "DeepLIFT with rules: deeplift:<rules>"},
+    {"ism", Method::Kind::Ism, "", false, false, false, "", "in-silico mutagenesis"},
+    {"smoothgrad", Method::Kind::SmoothGrad, "", false, false, false, "",
      "the gradient averaged over noisy copies (attribution.smoothgrad_samples, smoothgrad_noise)"},
-    {"smoothgrad_x_input", Method::Kind::SmoothGradXInput, true, false, "", "SmoothGrad x (input - reference)"},
-    {"expected_gradients", Method::Kind::ExpectedGradients, true, true, "dinuc_shuffle",
+    {"smoothgrad_x_input", Method::Kind::SmoothGradXInput, "", false, true, false, "",
+     "SmoothGrad x (input - reference)"},
+    {"expected_gradients", Method::Kind::ExpectedGradients, "", false, true, true, "dinuc_shuffle",
      "integrated gradients averaged over attribution.n_shuffles shuffled references"},
 };
-
-constexpr std::string_view kMethodNames =
-    "grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, "
-    "expected_gradients";
 
 const MethodKindInfo* find_kind(std::string_view name) {
   for (const auto& k : kKinds)
@@ -99,7 +102,7 @@ Method parse_one(std::string_view item, const model::Network* net, const Attribu
   const MethodKindInfo* info = find_kind(syn.kind);
   if (!info)
     throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
-                                  quote_token(item), kMethodNames, quote_token(item)));
+                                  quote_token(item), method_kind_list(), quote_token(item)));
   m.kind = info->kind;
   if (m.kind == Method::Kind::Deeplift) {
     if (syn.arg.empty())
@@ -112,9 +115,19 @@ Method parse_one(std::string_view item, const model::Network* net, const Attribu
       std::replace(spec.begin(), spec.end(), ';', ',');
       m.rules = parse_rules(*net, spec);
     }
+  } else if (m.kind == Method::Kind::Ig && syn.has_arg) {
+    // ig:<steps>: this method's own number of quadrature nodes instead of attribution.ig_steps.
+    const int min_steps = cfg.ig_rule == "trapezoid" ? 2 : 1;
+    int steps = 0;
+    const auto [p, ec] = std::from_chars(syn.arg.data(), syn.arg.data() + syn.arg.size(), steps);
+    if (syn.arg.empty() || ec != std::errc{} || p != syn.arg.data() + syn.arg.size() || steps < min_steps)
+      throw ConfigError(fmt::format("attribution.methods: bad step count in {}; expected ig:<steps> with an integer "
+                                    ">= {}, got {}",
+                                    quote_token(item), min_steps, quote_token(syn.arg)));
+    m.ig_steps = steps;
   } else if (syn.has_arg) {
     throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
-                                  quote_token(item), kMethodNames, quote_token(item)));
+                                  quote_token(item), method_kind_list(), quote_token(item)));
   }
   if (syn.has_reference && !info->uses_reference)
     throw ConfigError(fmt::format("attribution.methods: method '{}' takes no reference; expected '{}', got {}",
@@ -343,7 +356,22 @@ std::vector<Method> parse_methods(const std::string& list, const model::Network&
   return parse_list(list, &net, cfg);
 }
 
+Method parse_method(std::string_view item, const model::Network& net, const AttributionConfig& cfg) {
+  return parse_one(trim(item), &net, cfg);
+}
+
 std::span<const MethodKindInfo> method_kinds() { return kKinds; }
+
+std::string method_kind_list() {
+  std::string out;
+  for (const auto& k : kKinds) {
+    if (!out.empty()) out += ", ";
+    out += k.name;
+    if (!k.argument.empty())
+      out += (k.argument_required ? ":" : "[:") + std::string(k.argument) + (k.argument_required ? "" : "]");
+  }
+  return out;
+}
 
 const MethodKindInfo& method_kind_info(Method::Kind kind) {
   for (const auto& k : kKinds)
@@ -580,11 +608,17 @@ MethodResult run_with_references(const Method& method, const model::Network& net
 
   MethodResult res;
   res.n_references = static_cast<int>(refs.size());
-  if (method.kind == Kind::Grad || method.kind == Kind::SmoothGrad) {
-    res.contributions = method.kind == Kind::Grad ? gradient_multipliers(net, x, n, tasks, false)
-                                                  : smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples,
-                                                                           cfg.smoothgrad_noise, cfg.seed, streams);
+  if (!uses_reference && method.kind != Kind::Ism) {  // the gradient-like maps: grad, abs_grad, guided_grad, smoothgrad
+    res.contributions = method.kind == Kind::SmoothGrad
+                            ? smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples, cfg.smoothgrad_noise,
+                                                     cfg.seed, streams)
+                            : gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedGrad);
     if (method.gradient_correction) center_over_bases(res.contributions);
+    if (method.kind == Kind::AbsGrad)  // |gradient| where the input is nonzero, 0 where it is 0
+      for (int t = 0; t < T; ++t) {
+        auto block = res.contributions.middleCols(static_cast<Eigen::Index>(t) * n * S, static_cast<Eigen::Index>(n) * S);
+        block = (x.array() != 0.0f).select(block.cwiseAbs(), 0.0f);
+      }
     return res;
   }
   if (method.kind == Kind::Ism) {
@@ -607,7 +641,8 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     if (method.kind == Kind::Deeplift)
       mult = deeplift_multipliers(net, x, r, n, tasks, method.rules, dl_opt, &dlogit);
     else if (method.kind == Kind::Ig || method.kind == Kind::ExpectedGradients)
-      mult = integrated_gradients(net, x, r, n, tasks, cfg.ig_steps, ig_rule, &dlogit);
+      mult = integrated_gradients(net, x, r, n, tasks, method.ig_steps > 0 ? method.ig_steps : cfg.ig_steps, ig_rule,
+                                  &dlogit);
     const Mat& mj = grad.size() ? grad : mult;
     const Mat cj = contributions(mj, x, r, n, T, S);
     res.contributions += cj;

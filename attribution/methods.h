@@ -50,33 +50,40 @@ std::string_view reference_name(ReferenceKind kind);
 /// "midpoint", "trapezoid", "gauss_legendre"; false when unknown.
 bool parse_ig_rule(std::string_view name, IgRule& out);
 
-/// One parsed method: `<kind>[:<rules>][+gc][+rcavg][@<reference>]`. Kinds: grad,
-/// grad_x_input, ig, guided_backprop, deeplift:<rules> (rules as parse_rules: rescale,
-/// revealcancel, genomics or an explicit assignment), ism, smoothgrad, smoothgrad_x_input,
-/// expected_gradients. Modifiers: +gc, the off-simplex gradient correction (Majdandzic et al.
-/// 2023: the per-position mean over A,C,G,T subtracted from gradients and hypothetical scores);
-/// +rcavg, reverse-complement averaging (the map of x averaged with the map of its reverse
-/// complement mapped back). A method may carry its own reference after '@':
+/// One parsed method: `<kind>[:<argument>][+gc][+rcavg][@<reference>]`. Kinds (method_kinds(),
+/// the one table): grad, abs_grad, grad_x_input, ig[:<steps>], guided_backprop, guided_grad,
+/// deeplift:<rules> (rules as parse_rules: rescale, revealcancel, genomics, layer=rule items or
+/// layer groups such as [dense]=rc), ism, smoothgrad, smoothgrad_x_input, expected_gradients.
+/// Modifiers: +gc, the off-simplex gradient correction (Majdandzic et al. 2023: the per-position
+/// mean over A,C,G,T subtracted from gradients and hypothetical scores); +rcavg,
+/// reverse-complement averaging (the map of x averaged with the map of its reverse complement
+/// mapped back). A method may carry its own reference after '@':
 /// "deeplift:genomics@dinuc_shuffle", "deeplift:rescale+gc@zeros". Its output name in scores.npz
 /// is the method string as given. docs/attribution.md defines every method.
 struct Method {
   std::string name;                 // as given
   enum class Kind {
-    Grad, GradXInput, Ig, GuidedBackprop, Deeplift, Ism, SmoothGrad, SmoothGradXInput, ExpectedGradients
+    Grad, AbsGrad, GradXInput, Ig, GuidedBackprop, GuidedGrad, Deeplift, Ism, SmoothGrad, SmoothGradXInput,
+    ExpectedGradients
   } kind;
   RuleAssignment rules;             // Deeplift
   ReferenceKind reference;          // the method's own or the config's
   bool gradient_correction = false;  // +gc (or attribution.gradient_correction)
   bool revcomp_average = false;      // +rcavg (or attribution.revcomp_average)
+  int ig_steps = 0;                  // Ig: the steps of "ig:<steps>"; 0: attribution.ig_steps
 };
 
-/// What every method kind is, in one table: its name in method strings, whether it takes a
-/// reference (and so has hypothetical contributions on one-hot input), whether it has the
+/// What every method kind is, in one table (the registry `attribute`, `evaluate`, `sanity` and
+/// the MNIST erasure benchmark all parse through): its name in method strings, what may follow
+/// "name:" (`argument`, e.g. "<rules>"; empty: nothing; required or optional), whether it takes
+/// a reference (and so has hypothetical contributions on one-hot input), whether it has the
 /// summation-to-delta / completeness property (a `.delta`), and the reference it uses when the
 /// method string names none (empty: attribution.reference).
 struct MethodKindInfo {
   std::string_view name;
   Method::Kind kind;
+  std::string_view argument;
+  bool argument_required;
   bool uses_reference;
   bool has_delta;
   std::string_view default_reference;
@@ -84,6 +91,9 @@ struct MethodKindInfo {
 };
 std::span<const MethodKindInfo> method_kinds();
 const MethodKindInfo& method_kind_info(Method::Kind kind);
+/// Every kind as written in a method list, from the table: "grad, abs_grad, grad_x_input,
+/// ig[:<steps>], ..., deeplift:<rules>, ..." (the "expected one of" of the errors).
+std::string method_kind_list();
 
 /// The reference label of a method string without parsing its rules ("none" for methods
 /// without a reference; the @reference if given; otherwise the kind's default or
@@ -94,12 +104,17 @@ std::string method_reference_label(std::string_view name, std::string_view defau
 /// comma-separated distinct indices in increasing order. ConfigError "attribution.tasks: ...".
 std::vector<int> parse_tasks(const std::string& spec, int n_outputs);
 
+/// One method string (no list: commas belong to it), checked against the network as
+/// parse_methods checks each item; the same ConfigErrors.
+Method parse_method(std::string_view item, const model::Network& net, const AttributionConfig& cfg);
+
 /// Parses a comma-separated list (commas inside "deeplift:a=b,c=d" need the explicit form to
 /// be written with ';': "deeplift:conv1=rs;conv2=rc;fc1=rc"). Spaces around items are ignored.
 /// ConfigErrors (all start "attribution.methods: "):
-///   unknown method 'x'; expected one of grad, grad_x_input, ig, guided_backprop, deeplift:<rules>, ism, got 'x'
+///   unknown method 'x'; expected one of <method_kind_list()>, got 'x'   (also an argument on a kind without one)
+///   bad step count in 'ig:0'; expected ig:<steps> with an integer >= 1, got '0'   (>= 2 for the trapezoid rule)
 ///   unknown reference 'r' in 'm@r'; expected zeros, background, shuffle or dinuc_shuffle, got 'r'
-///   method 'grad' takes no reference; expected 'grad', got 'grad@zeros'          (grad, ism)
+///   method 'grad' takes no reference; expected 'grad', got 'grad@zeros'          (kinds without a reference)
 ///   'deeplift' needs rules; expected deeplift:<rules> with rescale, revealcancel, genomics or layer=rule;..., got 'deeplift'
 ///   duplicate method 'x'; expected each method once, got 'x' twice
 ///   empty method list; expected at least one method, got ''   (also an empty item: "a,,b")

@@ -101,10 +101,9 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   opts.add_flag("out,o", &out, "output directory: erasure.tsv, erasure_summary.tsv, report/mnist.html, mnist-erasure.config.ini",
                 "DIR");
   opts.add_flag("pairs", &pairs_text, "class pairs c0:ct, comma-separated", "LIST");
-  opts.add_flag("methods", &methods_text,
-                "subset of the methods (default all: abs_grad, guided_backprop, guided_backprop_x_input, grad_x_input, "
-                "ig_5, ig_10, deeplift_rescale, deeplift_revealcancel, deeplift_rc_fc_conv2_rs_conv1, deeplift_rc_fc_rs_conv)",
-                "LIST");
+  std::string method_names;
+  for (const auto& m : eval::paper_erasure_methods()) method_names += (method_names.empty() ? "" : ", ") + m.name;
+  opts.add_flag("methods", &methods_text, "subset of the methods (default all: " + method_names + ")", "LIST");
   opts.add_flag("k", &k_text, "at most this many pixels erased per image", "INT");
   opts.add_flag("example", &example_text, "test image shown in the report's pixel maps (-1: the first image of the first pair)",
                 "INT");

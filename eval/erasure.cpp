@@ -16,9 +16,6 @@
 
 namespace lb::eval {
 
-using attr::Rule;
-using model::LayerKind;
-
 std::vector<int> pixels_to_erase(std::span<const float> s_c0, std::span<const float> s_ct, int k) {
   if (s_c0.size() != s_ct.size())
     throw InputError(fmt::format("erasure: score maps differ in size; expected equal sizes, got {} and {}",
@@ -37,86 +34,39 @@ std::vector<int> pixels_to_erase(std::span<const float> s_c0, std::span<const fl
 }
 
 std::vector<ErasureMethod> paper_erasure_methods() {
-  using K = ErasureMethod::Kind;
-  std::vector<ErasureMethod> m;
-  m.push_back({"abs_grad", K::AbsGrad, 0});
-  m.push_back({"guided_backprop", K::Guided, 0});
-  m.push_back({"guided_backprop_x_input", K::GuidedXInput, 0});
-  m.push_back({"grad_x_input", K::GradXInput, 0});
-  m.push_back({"ig_5", K::Ig, 5});
-  m.push_back({"ig_10", K::Ig, 10});
-  m.push_back({"deeplift_rescale", K::Deeplift, 0, Rule::Rescale, Rule::Rescale, Rule::Rescale});
-  m.push_back({"deeplift_revealcancel", K::Deeplift, 0, Rule::RevealCancel, Rule::RevealCancel, Rule::RevealCancel});
-  m.push_back({"deeplift_rc_fc_conv2_rs_conv1", K::Deeplift, 0, Rule::Rescale, Rule::RevealCancel, Rule::RevealCancel});
-  m.push_back({"deeplift_rc_fc_rs_conv", K::Deeplift, 0, Rule::Rescale, Rule::Rescale, Rule::RevealCancel});
-  return m;
+  return {{"abs_grad", "abs_grad"},
+          {"guided_backprop", "guided_grad"},
+          {"guided_backprop_x_input", "guided_backprop@zeros"},
+          {"grad_x_input", "grad_x_input@zeros"},
+          {"ig_5", "ig:5@zeros"},
+          {"ig_10", "ig:10@zeros"},
+          {"deeplift_rescale", "deeplift:rescale@zeros"},
+          {"deeplift_revealcancel", "deeplift:[conv]=rc;[dense]=rc@zeros"},
+          {"deeplift_rc_fc_conv2_rs_conv1", "deeplift:[first_conv]=rs;[later_conv]=rc;[dense]=rc@zeros"},
+          {"deeplift_rc_fc_rs_conv", "deeplift:[conv]=rs;[dense]=rc@zeros"}};
 }
 
-attr::RuleAssignment erasure_rules(const model::Network& net, const ErasureMethod& m) {
-  attr::RuleAssignment ra;
-  ra.by_layer.assign(static_cast<std::size_t>(net.n_layers()), Rule::Rescale);
-  int convs = 0;
-  Rule below = Rule::Rescale;
-  bool have_linear = false;
-  for (int i = 0; i < net.n_layers(); ++i) {
-    switch (net.layer(i).kind()) {
-      case LayerKind::Conv1d:
-      case LayerKind::Conv2d:
-        below = convs++ == 0 ? m.conv1 : m.conv_rest;
-        have_linear = true;
-        break;
-      case LayerKind::Dense:
-        below = m.dense;
-        have_linear = true;
-        break;
-      case LayerKind::ReLU:
-        ra.by_layer[static_cast<std::size_t>(i)] = have_linear ? below : Rule::Rescale;
-        have_linear = false;
-        break;
-      default:
-        break;  // transparent
-    }
-  }
-  return ra;
+attr::AttributionConfig erasure_config() {
+  attr::AttributionConfig cfg;
+  cfg.reference = "zeros";
+  return cfg;
+}
+
+attr::Method erasure_method(const model::Network& net, const ErasureMethod& m) {
+  attr::Method method = attr::parse_method(m.spec, net, erasure_config());
+  // Erased pixels are set to 0: the reference the scores must be computed against.
+  LB_CHECK(!attr::uses_reference(method.kind) || method.reference == attr::ReferenceKind::Zeros,
+           "erasure method {} ({}) needs the zero reference", m.name, m.spec);
+  return method;
+}
+
+attr::MethodResult erasure_run(const ErasureMethod& m, const model::Network& net, const Mat& x, int n, int c0, int ct) {
+  const std::vector<int> tasks{c0, ct};
+  return attr::run_method(erasure_method(net, m), net, x, n, tasks, erasure_config());
 }
 
 Mat erasure_scores(const ErasureMethod& m, const model::Network& net, const Mat& x, int n, int c0, int ct) {
-  using K = ErasureMethod::Kind;
-  const std::vector<int> tasks{c0, ct};
-  const int S = net.input_shape().spatial();
-  const attr::Reference r{Mat::Zero(x.rows(), S), true};
-  Mat mult;
-  switch (m.kind) {
-    case K::AbsGrad:
-    case K::GradXInput:
-      mult = attr::gradient_multipliers(net, x, n, tasks, false);
-      break;
-    case K::Guided:
-    case K::GuidedXInput:
-      mult = attr::gradient_multipliers(net, x, n, tasks, true);
-      break;
-    case K::Ig:
-      mult = attr::integrated_gradients(net, x, r, n, tasks, m.ig_steps, attr::IgRule::Midpoint);
-      break;
-    case K::Deeplift:
-      mult = attr::deeplift_multipliers(net, x, r, n, tasks, erasure_rules(net, m), {});
-      break;
-  }
-  const Eigen::Index block = Eigen::Index{n} * S;
-  for (int t = 0; t < 2; ++t) {
-    auto mt = mult.middleCols(t * block, block);
-    switch (m.kind) {
-      case K::AbsGrad:
-        mt = (x.array() != 0.0f).select(mt.cwiseAbs(), 0.0f);
-        break;
-      case K::Guided:
-        break;
-      default:
-        mt = mt.cwiseProduct(x);  // x - 0
-        break;
-    }
-  }
-  return mult;
+  return erasure_run(m, net, x, n, c0, ct).contributions;
 }
 
 std::vector<int> source_images(const model::Network& net, const ImageSet& data, int c0, bool only_correct) {
@@ -150,6 +100,7 @@ std::vector<ErasureRow> run_erasure(const model::Network& net, const ImageSet& d
   if (!(net.input_shape() == data.shape))
     throw InputError(fmt::format("erasure: images are {}; expected the model's input shape {}, got {}",
                                  data.shape.str(), net.input_shape().str(), data.shape.str()));
+  for (const auto& m : methods) erasure_method(net, m);  // every method string checked before any work
   const int S = data.shape.spatial();
   const int K = net.n_outputs();
   std::vector<ErasureRow> rows;

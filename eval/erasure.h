@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "attribution/engine.h"
+#include "attribution/methods.h"
 #include "core/tensor.h"
 #include "model/network.h"
 
@@ -26,31 +26,38 @@ struct ImageSet {
 /// are never chosen.
 std::vector<int> pixels_to_erase(std::span<const float> s_c0, std::span<const float> s_ct, int k);
 
-/// One method of the benchmark. Kinds: AbsGrad |∂logit/∂x| where x != 0 (0 on zero pixels);
-/// Guided guided-backprop multipliers; GuidedXInput and GradXInput those times x; Ig integrated
-/// gradients (midpoint, `ig_steps`) times x - 0; Deeplift multipliers times x - 0 with `rules`.
+/// One method of the benchmark: its name in the outputs and its attribution method string
+/// (attribution/methods.h, the registry `attribute` and `evaluate` use), against the all-zero
+/// reference: "grad_x_input@zeros", "ig:5@zeros", "deeplift:[conv]=rs;[dense]=rc@zeros".
 struct ErasureMethod {
   std::string name;
-  enum class Kind { AbsGrad, Guided, GuidedXInput, GradXInput, Ig, Deeplift } kind = Kind::GradXInput;
-  int ig_steps = 0;
-  /// Deeplift: the rule of the ReLUs after the first convolution, the later convolutions and
-  /// the dense layers (found by layer kind, so any layer names work).
-  attr::Rule conv1 = attr::Rule::Rescale, conv_rest = attr::Rule::Rescale, dense = attr::Rule::Rescale;
+  std::string spec;
 };
 
-/// The ten methods of issue 6 item 3, in this order: abs_grad, guided_backprop,
-/// guided_backprop_x_input, grad_x_input, ig_5, ig_10, deeplift_rescale, deeplift_revealcancel
-/// (RC everywhere), deeplift_rc_fc_conv2_rs_conv1, deeplift_rc_fc_rs_conv.
+/// The ten methods of issue 6 item 3, in this order, with their method strings (docs/cli.md):
+/// abs_grad (abs_grad), guided_backprop (guided_grad), guided_backprop_x_input
+/// (guided_backprop@zeros), grad_x_input (grad_x_input@zeros), ig_5 (ig:5@zeros), ig_10
+/// (ig:10@zeros), deeplift_rescale (deeplift:rescale@zeros), deeplift_revealcancel
+/// (deeplift:[conv]=rc;[dense]=rc@zeros: RC on every ReLU a linear layer feeds),
+/// deeplift_rc_fc_conv2_rs_conv1 (deeplift:[first_conv]=rs;[later_conv]=rc;[dense]=rc@zeros),
+/// deeplift_rc_fc_rs_conv (deeplift:[conv]=rs;[dense]=rc@zeros).
 std::vector<ErasureMethod> paper_erasure_methods();
 
-/// The rule assignment of a Deeplift method on `net`: each ReLU gets the rule of the linear
-/// layer below it (skipping Dropout, Flatten, GlobalAvgPool): first Conv1d/Conv2d -> conv1,
-/// later ones -> conv_rest, Dense -> dense; a ReLU with no linear layer below -> Rescale.
-attr::RuleAssignment erasure_rules(const model::Network& net, const ErasureMethod& m);
+/// The attribution settings every erasure method runs with: the defaults of [attribution]
+/// with the zero reference (midpoint IG, near_zero 1e-7, chunks of 16).
+attr::AttributionConfig erasure_config();
 
-/// Scores (C x 2*n*S) of logits {c0, ct} for n images x, task-major as the engine's
-/// multipliers (task 0 = c0). Reference all zeros. `net` may be mean-normalised by the caller
-/// (attr::mean_normalize_softmax): scores become class-mean-centred, S_c0 - S_ct is unchanged.
+/// m.spec parsed by the registry against `net` (attr::parse_method with erasure_config()).
+attr::Method erasure_method(const model::Network& net, const ErasureMethod& m);
+
+/// m run by the attribution engine's common path (attr::run_method) on logits {c0, ct} of n
+/// images x: contributions (C x 2*n*S) task-major (task 0 = c0), the summation-to-delta error
+/// for methods with one. `net` may be mean-normalised by the caller
+/// (attr::mean_normalize_softmax): scores become class-mean-centred, S_c0 - S_ct is unchanged
+/// for the methods linear in the logits.
+attr::MethodResult erasure_run(const ErasureMethod& m, const model::Network& net, const Mat& x, int n, int c0, int ct);
+
+/// erasure_run's contributions: the scores the pixels are ranked by.
 Mat erasure_scores(const ErasureMethod& m, const model::Network& net, const Mat& x, int n, int c0, int ct);
 
 /// Per image of one pair and method.

@@ -138,11 +138,13 @@ TEST(MethodsTest, ParseMethodsErrors) {
   const auto net = small_net();
   const AttributionConfig cfg;
   EXPECT_THROW_MSG(parse_methods("grad,deeplft:rescale", net, cfg), ConfigError,
-                   "attribution.methods: unknown method 'deeplft:rescale'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'deeplft:rescale'");
-  EXPECT_THROW_MSG(parse_methods("ig:5", net, cfg), ConfigError,
-                   "attribution.methods: unknown method 'ig:5'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'ig:5'");
+                   "attribution.methods: unknown method 'deeplft:rescale'; expected one of grad, abs_grad, "
+                   "grad_x_input, ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, smoothgrad, "
+                   "smoothgrad_x_input, expected_gradients, got 'deeplft:rescale'");
+  EXPECT_THROW_MSG(parse_methods("grad_x_input:5", net, cfg), ConfigError,
+                   "attribution.methods: unknown method 'grad_x_input:5'; expected one of grad, abs_grad, "
+                   "grad_x_input, ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, smoothgrad, "
+                   "smoothgrad_x_input, expected_gradients, got 'grad_x_input:5'");
   EXPECT_THROW_MSG(parse_methods("deeplift:rescale@ones", net, cfg), ConfigError,
                    "attribution.methods: unknown reference 'ones' in 'deeplift:rescale@ones'; expected zeros, "
                    "background, shuffle or dinuc_shuffle, got 'ones'");
@@ -160,6 +162,127 @@ TEST(MethodsTest, ParseMethodsErrors) {
                    "'grad,,ig'");
   // A bad rule spec is parse_rules' error.
   EXPECT_THROW(parse_methods("deeplift:conv9=rs", net, cfg), ConfigError);
+}
+
+// The kinds of the paper's MNIST benchmark: abs_grad, guided_grad and ig:<steps>.
+TEST(MethodsTest, ParseErasureKindsAndIgSteps) {
+  const auto net = small_net();
+  AttributionConfig cfg;
+  const auto ms = parse_methods("abs_grad,guided_grad+gc,ig:5@zeros, ig:7 ", net, cfg);
+  ASSERT_EQ(ms.size(), 4u);
+  using K = Method::Kind;
+  EXPECT_EQ(ms[0].kind, K::AbsGrad);
+  EXPECT_EQ(ms[1].kind, K::GuidedGrad);
+  EXPECT_TRUE(ms[1].gradient_correction);
+  EXPECT_EQ(ms[2].kind, K::Ig);
+  EXPECT_EQ(ms[2].ig_steps, 5);
+  EXPECT_EQ(ms[2].reference, ReferenceKind::Zeros);
+  EXPECT_EQ(ms[2].name, "ig:5@zeros");
+  EXPECT_EQ(parse_methods("ig", net, cfg)[0].ig_steps, 0);  // attribution.ig_steps
+  EXPECT_FALSE(uses_reference(K::AbsGrad) || uses_reference(K::GuidedGrad) || has_delta(K::AbsGrad));
+  EXPECT_EQ(method_reference_label("abs_grad", "background"), "none");
+  EXPECT_EQ(method_reference_label("ig:5", "background"), "background");
+  EXPECT_EQ(parse_method(" deeplift:[dense]=rc@zeros ", net, cfg).rules.by_layer,
+            parse_rules(net, "fc1=rc").by_layer);
+  EXPECT_EQ(method_kind_list(),
+            "grad, abs_grad, grad_x_input, ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, "
+            "smoothgrad, smoothgrad_x_input, expected_gradients");
+
+  EXPECT_THROW_MSG(parse_methods("ig:0", net, cfg), ConfigError,
+                   "attribution.methods: bad step count in 'ig:0'; expected ig:<steps> with an integer >= 1, got '0'");
+  EXPECT_THROW_MSG(parse_methods("ig:", net, cfg), ConfigError,
+                   "attribution.methods: bad step count in 'ig:'; expected ig:<steps> with an integer >= 1, got ''");
+  EXPECT_THROW_MSG(parse_methods("ig:5x@zeros", net, cfg), ConfigError,
+                   "attribution.methods: bad step count in 'ig:5x@zeros'; expected ig:<steps> with an integer >= 1, "
+                   "got '5x'");
+  cfg.ig_rule = "trapezoid";
+  EXPECT_THROW_MSG(parse_methods("ig:1", net, cfg), ConfigError,
+                   "attribution.methods: bad step count in 'ig:1'; expected ig:<steps> with an integer >= 2, got '1'");
+  EXPECT_THROW_MSG(parse_methods("abs_grad@zeros", net, cfg), ConfigError,
+                   "attribution.methods: method 'abs_grad' takes no reference; expected 'abs_grad', got "
+                   "'abs_grad@zeros'");
+}
+
+// abs_grad is |gradient| where the input is nonzero; guided_grad the guided multipliers; ig:<steps>
+// the engine's IG with those steps whatever attribution.ig_steps says. On a 1-channel input
+// (not one-hot: no hypothetical scores, no projection) with some zero pixels, bit for bit.
+TEST(MethodsTest, ErasureKindsEqualTheEngine) {
+  model::ModelConfig mc;
+  mc.layers = "conv1=conv2d(3,3,3,1,1) relu flatten fc1=dense(6) relu fc2=dense(4)";
+  mc.output = "softmax";
+  model::Network net = model::Network::from_config(mc, model::Shape{1, 5, 5});
+  net.init(7);
+  const int n = 19, S = 25;
+  Rng rng(9);
+  Mat x(1, n * S);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) x(0, j) = rng.uniform() < 0.4 ? 0.0f : static_cast<float>(rng.uniform());
+  AttributionConfig cfg;
+  cfg.reference = "zeros";
+  cfg.chunk = 4;
+  const std::vector<int> tasks{3, 1};
+  const Mat xt = x.replicate(1, 2);  // the input under each task's block
+  const Mat g = gradient_multipliers(net, x, n, tasks, false);
+  const Mat abs = (xt.array() != 0.0f).select(g.cwiseAbs(), 0.0f);
+  EXPECT_EQ(run_method(parse_method("abs_grad", net, cfg), net, x, n, tasks, cfg).contributions, abs);
+  const auto gg = run_method(parse_method("guided_grad", net, cfg), net, x, n, tasks, cfg);
+  EXPECT_EQ(gg.contributions, gradient_multipliers(net, x, n, tasks, true));
+  EXPECT_EQ(gg.hypothetical.size() + gg.delta.size(), 0);
+  const Reference z = zero_reference(1, S);
+  Mat dl;
+  const Mat ig = integrated_gradients(net, x, z, n, tasks, 5, IgRule::Midpoint, &dl);
+  const auto r = run_method(parse_method("ig:5", net, cfg), net, x, n, tasks, cfg);
+  EXPECT_EQ(r.contributions, contributions(ig, x, z, n, 2, S));
+  EXPECT_EQ(r.delta, summation_error(contributions(ig, x, z, n, 2, S), dl, n, S));
+  EXPECT_NE(cfg.ig_steps, 5);
+}
+
+// Layer groups by the kind of the feeding linear layer, whatever the names.
+TEST(MethodsTest, RuleGroupsByLayerKind) {
+  model::ModelConfig mc;
+  // 0 relu (fed by nothing) 1 a 2 relu 3 b 4 c 5 relu 6 gap 7 dropout 8 d 9 relu 10 e
+  mc.layers = "relu a=conv1d(3,3) relu b=conv1d(3,3) c=conv1d(3,3) relu gap dropout(0.1) d=dense(4) relu e=dense(2)";
+  model::Network net = model::Network::from_config(mc, model::Shape{4, 1, 20});
+  net.init(1);
+  const auto rules = [&](const char* spec) { return parse_rules(net, spec).by_layer; };
+  using R = Rule;
+  EXPECT_EQ(rules("[first_conv]=rc"), (std::vector<R>{R::Rescale, R::Rescale, R::RevealCancel, R::Rescale, R::Rescale,
+                                                      R::Rescale, R::Rescale, R::Rescale, R::Rescale, R::Rescale,
+                                                      R::Rescale}));
+  EXPECT_EQ(rules("[later_conv]=rc"), rules("c=rc"));
+  EXPECT_EQ(rules("[conv]=rc"), rules("a=rc,c=rc"));
+  EXPECT_EQ(rules("[dense]=rc"), rules("d=rc"));
+  EXPECT_EQ(rules("[dense]=rc"), rules("genomics"));
+  EXPECT_EQ(rules("[conv]=rc;[dense]=rc")[0], R::Rescale);  // the ReLU no linear layer feeds
+  EXPECT_EQ(rules("[first_conv]=rs;[later_conv]=rc;[dense]=rc"), rules("a=rs;c=rc;d=rc"));
+  EXPECT_EQ(rules("[dense] = rc, a=rc"), rules("a=rc,d=rc"));
+  // A group that matches nothing is allowed (an MLP has no convolution).
+  model::ModelConfig mlp;
+  mlp.layers = "flatten fc1=dense(3) relu fc2=dense(2)";
+  const model::Network m2 = model::Network::from_config(mlp, model::Shape{1, 2, 2});
+  EXPECT_EQ(parse_rules(m2, "[conv]=rc;[dense]=rc").by_layer, parse_rules(m2, "fc1=rc").by_layer);
+  EXPECT_THROW_MSG(parse_rules(net, "[fc]=rc"), ConfigError,
+                   "attribution: bad rule spec '[fc]=rc'; expected a layer group [first_conv], [later_conv], [conv] or "
+                   "[dense], got '[fc]'");
+  EXPECT_THROW_MSG(parse_rules(net, "[conv]=rc,a=rs"), ConfigError,
+                   "attribution: bad rule spec '[conv]=rc,a=rs'; expected each nonlinearity once, got 'a' (relu2) "
+                   "twice");
+  EXPECT_THROW_MSG(parse_rules(net, "[conv]=rc,[first_conv]=rs"), ConfigError,
+                   "attribution: bad rule spec '[conv]=rc,[first_conv]=rs'; expected each nonlinearity once, got "
+                   "'[first_conv]' (relu2) twice");
+}
+
+// The registry is the one list of kinds: every row is documented in docs/attribution.md's table
+// and docs/cli.md's, and the "expected one of" of the errors is built from it.
+TEST(MethodsTest, EveryRegistryKindIsDocumented) {
+  const std::string attribution_md = lb::testing::read_text(std::string(LB_SOURCE_DIR) + "/docs/attribution.md");
+  const std::string cli_md = lb::testing::read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  for (const auto& k : method_kinds()) {
+    const std::string row = "\n| `" + std::string(k.name);
+    EXPECT_NE(attribution_md.find(row), std::string::npos) << k.name << " missing from docs/attribution.md";
+    EXPECT_NE(cli_md.find(row), std::string::npos) << k.name << " missing from docs/cli.md";
+    EXPECT_NE(method_kind_list().find(std::string(k.name)), std::string::npos) << k.name;
+    EXPECT_EQ(&method_kind_info(k.kind), &k);
+  }
 }
 
 TEST(MethodsTest, ValidateNamesTheOption) {
@@ -187,8 +310,9 @@ TEST(MethodsTest, ValidateNamesTheOption) {
   EXPECT_THROW_MSG(validate(bad([](auto& c) { c.chunk = 0; })), ConfigError,
                    "attribution.chunk: too small; expected a value >= 1, got 0");
   EXPECT_THROW_MSG(validate(bad([](auto& c) { c.methods = "grad,saliency"; })), ConfigError,
-                   "attribution.methods: unknown method 'saliency'; expected one of grad, grad_x_input, ig, "
-                   "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, got 'saliency'");
+                   "attribution.methods: unknown method 'saliency'; expected one of grad, abs_grad, "
+                   "grad_x_input, ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, smoothgrad, "
+                   "smoothgrad_x_input, expected_gradients, got 'saliency'");
   // The background's own check, with this option's name.
   try {
     validate(bad([](auto& c) { c.background = {0.3, 0.2, 0.2, 0.4}; }));

@@ -547,9 +547,9 @@ TEST(CliTest, AttributeBadArguments) {
                        "items, got 'rescal'",
                        tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,smoothgrads",
-                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, grad_x_input, ig, "
-                       "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, "
-                       "got 'smoothgrads'",
+                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, abs_grad, grad_x_input, "
+                       "ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, smoothgrad, "
+                       "smoothgrad_x_input, expected_gradients, got 'smoothgrads'",
                        tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --attribution.tasks 0,3",
                        "attribution.tasks: bad task '3'; expected all or task indices in [0, 3) separated by commas, "
@@ -657,9 +657,9 @@ TEST(CliSanityTest, BadArguments) {
   expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --sanity.threshold 0",
                        "sanity.threshold: out of range; expected a value in (0, 1], got 0", tmp.file("out"));
   expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --methods grad,smoothgrads",
-                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, grad_x_input, ig, "
-                       "guided_backprop, deeplift:<rules>, ism, smoothgrad, smoothgrad_x_input, expected_gradients, "
-                       "got 'smoothgrads'",
+                       "attribution.methods: unknown method 'smoothgrads'; expected one of grad, abs_grad, grad_x_input, "
+                       "ig[:<steps>], guided_backprop, guided_grad, deeplift:<rules>, ism, smoothgrad, "
+                       "smoothgrad_x_input, expected_gradients, got 'smoothgrads'",
                        tmp.file("out"));
   expect_fails_cleanly("sanity -c " + kSmoke + model + data + out + " --model.init xavier",
                        "model.init: unknown scheme; expected pytorch, glorot_uniform or he_uniform, got 'xavier'",

@@ -76,7 +76,7 @@ TEST(ErasureTest, DropOnHandMadeSoftmaxNetworkIsTheDirectLogitDifference) {
   // Image 1 (label 0): x = (0, 0, 2, 0): logits (-2, 2, 0), misclassified. Image 2: label 2.
   data.images << 1, 1, 1, 2, 0, 0, 2, 0, 1, 1, 1, 1;
   data.labels = {0, 0, 2};
-  std::vector<ErasureMethod> methods{{"grad_x_input", ErasureMethod::Kind::GradXInput, 0}};
+  std::vector<ErasureMethod> methods{{"grad_x_input", "grad_x_input@zeros"}};
   const std::vector<std::pair<int, int>> pairs{{0, 1}};
   EXPECT_EQ(source_images(net, data, 0, true), (std::vector<int>{0}));
   EXPECT_EQ(source_images(net, data, 0, false), (std::vector<int>{0, 1}));
@@ -136,16 +136,40 @@ TEST(ErasureTest, RulesFollowTheLayerKinds) {
   const auto methods = paper_erasure_methods();
   ASSERT_EQ(methods.size(), 10u);
   // Layers: conv1 relu conv2 relu dropout flatten fc1 relu dropout fc2.
-  const auto rc_fc_conv2 = erasure_rules(net, methods[8]);
+  const auto rc_fc_conv2 = erasure_method(net, methods[8]).rules;
   EXPECT_EQ(rc_fc_conv2.by_layer[1], Rule::Rescale);
   EXPECT_EQ(rc_fc_conv2.by_layer[3], Rule::RevealCancel);
   EXPECT_EQ(rc_fc_conv2.by_layer[7], Rule::RevealCancel);
-  const auto rc_fc = erasure_rules(net, methods[9]);
+  const auto rc_fc = erasure_method(net, methods[9]).rules;
   EXPECT_EQ(rc_fc.by_layer[1], Rule::Rescale);
   EXPECT_EQ(rc_fc.by_layer[3], Rule::Rescale);
   EXPECT_EQ(rc_fc.by_layer[7], Rule::RevealCancel);
-  // The same as parse_rules with the layer names.
+  // The same as parse_rules with the layer names; RC everywhere and the paper's genomics preset too.
   EXPECT_EQ(rc_fc_conv2.by_layer, attr::parse_rules(net, "conv1=rescale,conv2=revealcancel,fc1=revealcancel").by_layer);
+  EXPECT_EQ(rc_fc.by_layer, attr::parse_rules(net, "genomics").by_layer);
+  EXPECT_EQ(erasure_method(net, methods[7]).rules.by_layer,
+            attr::parse_rules(net, "conv1=rc,conv2=rc,fc1=rc").by_layer);
+  EXPECT_EQ(erasure_method(net, methods[6]).rules.by_layer, attr::parse_rules(net, "rescale").by_layer);
+}
+
+// Every method is a method string of the attribution registry against the zero reference.
+TEST(ErasureTest, MethodsAreRegistryMethodStrings) {
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 3);
+  using K = attr::Method::Kind;
+  const std::vector<std::pair<K, int>> expected{{K::AbsGrad, 0}, {K::GuidedGrad, 0}, {K::GuidedBackprop, 0},
+                                                {K::GradXInput, 0}, {K::Ig, 5}, {K::Ig, 10},
+                                                {K::Deeplift, 0}, {K::Deeplift, 0}, {K::Deeplift, 0},
+                                                {K::Deeplift, 0}};
+  const auto methods = paper_erasure_methods();
+  ASSERT_EQ(methods.size(), expected.size());
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    SCOPED_TRACE(methods[i].name);
+    const attr::Method m = erasure_method(net, methods[i]);
+    EXPECT_EQ(m.kind, expected[i].first);
+    EXPECT_EQ(m.ig_steps, expected[i].second);
+    if (attr::uses_reference(m.kind)) EXPECT_EQ(m.reference, attr::ReferenceKind::Zeros);
+    EXPECT_FALSE(m.gradient_correction || m.revcomp_average);
+  }
 }
 
 TEST(ErasureTest, Conv2dSoftmaxSummationToDeltaForEveryRule) {
@@ -155,16 +179,19 @@ TEST(ErasureTest, Conv2dSoftmaxSummationToDeltaForEveryRule) {
   const attr::Reference r{Mat::Zero(1, S), true};
   const std::vector<int> tasks{8, 3};
   for (const auto& m : paper_erasure_methods()) {
-    if (m.kind != ErasureMethod::Kind::Deeplift) continue;
+    const attr::Method am = erasure_method(net, m);
+    if (am.kind != attr::Method::Kind::Deeplift) continue;
     SCOPED_TRACE(m.name);
     Mat dl;
-    const Mat mult = attr::deeplift_multipliers(net, x, r, n, tasks, erasure_rules(net, m), {}, &dl);
+    const Mat mult = attr::deeplift_multipliers(net, x, r, n, tasks, am.rules, {}, &dl);
     const Mat err = attr::summation_error(attr::contributions(mult, x, r, n, 2, S), dl, n, S);
     for (Eigen::Index t = 0; t < 2; ++t)
       for (int i = 0; i < n; ++i) EXPECT_LE(std::abs(err(t, i)), 1e-4f * std::max(1.0f, std::abs(dl(t, i))));
-    // erasure_scores is the same contribution map (reference 0).
-    const Mat sc = erasure_scores(m, net, x, n, 8, 3);
-    EXPECT_LE((sc - attr::contributions(mult, x, r, n, 2, S)).cwiseAbs().maxCoeff(), 1e-6f);
+    // erasure_scores is the same contribution map (reference 0), and erasure_run's delta agrees.
+    const attr::MethodResult res = erasure_run(m, net, x, n, 8, 3);
+    EXPECT_EQ(res.contributions, attr::contributions(mult, x, r, n, 2, S));
+    EXPECT_EQ(erasure_scores(m, net, x, n, 8, 3), res.contributions);
+    EXPECT_LE(res.max_abs_delta, 1e-4 * std::max(1.0f, dl.cwiseAbs().maxCoeff()));
   }
 }
 
@@ -215,8 +242,9 @@ TEST(ErasureTest, MeanNormalisationKeepsScoreDifferences) {
   const int n = 6, S = 81;
   const Mat x = random_mat(1, Eigen::Index{n} * S, 8, 0, 1);
   for (const auto& m : paper_erasure_methods()) {
-    using K = ErasureMethod::Kind;
-    if (m.kind == K::AbsGrad || m.kind == K::Guided || m.kind == K::GuidedXInput) continue;
+    using K = attr::Method::Kind;
+    const K kind = erasure_method(net, m).kind;
+    if (kind == K::AbsGrad || kind == K::GuidedGrad || kind == K::GuidedBackprop) continue;
     SCOPED_TRACE(m.name);
     const Mat a = erasure_scores(m, net, x, n, 9, 1), b = erasure_scores(m, norm, x, n, 9, 1);
     const Eigen::Index blk = Eigen::Index{n} * S;
