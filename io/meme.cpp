@@ -45,12 +45,12 @@ std::array<double, 4> parse_row(const std::string& path, long ln, std::string_vi
   for (std::size_t b = 0; b < 4; ++b) {
     if (!(row[b] >= 0 && row[b] <= 1))
       throw input_error(path, ln,
-                        fmt::format("motif '{}' position {}: probability of {} out of range", m.name, position, "ACGT"[b]),
+                        fmt::format("motif {} position {}: probability of {} out of range", quote_token(m.name, 80), position, "ACGT"[b]),
                         "a value in [0, 1]", quote_token(t[b]));
     sum += row[b];
   }
   if (!(std::fabs(sum - 1) <= 1e-3))
-    throw input_error(path, ln, fmt::format("motif '{}' position {}: probabilities do not sum to 1", m.name, position),
+    throw input_error(path, ln, fmt::format("motif {} position {}: probabilities do not sum to 1", quote_token(m.name, 80), position),
                       "a sum of 1 within 1e-3", fmt::format("{:g}", sum));
   return row;
 }
@@ -83,7 +83,7 @@ MemeFile read_meme(const std::string& path) {
   const auto require_matrix = [&](std::string_view got) {
     if (!file.motifs.empty() && file.motifs.back().probs.empty())
       throw input_error(path, file.motifs.back().line,
-                        fmt::format("motif '{}' has no matrix", file.motifs.back().name),
+                        fmt::format("motif {} has no matrix", quote_token(file.motifs.back().name, 80)),
                         "a 'letter-probability matrix:' line", got);
   };
 
@@ -135,7 +135,7 @@ MemeFile read_meme(const std::string& path) {
         throw input_error(path, ln, "matrix outside a motif", "a MOTIF line first", quote_token(s));
       MemeMotif& m = file.motifs.back();
       if (!m.probs.empty())
-        throw input_error(path, ln, fmt::format("second matrix for motif '{}'", m.name), "one matrix per motif",
+        throw input_error(path, ln, fmt::format("second matrix for motif {}", quote_token(m.name, 80)), "one matrix per motif",
                           quote_token(s));
       const auto t = detail::split_ws(s.substr(s.find(':') == std::string_view::npos ? s.size() : s.find(':') + 1));
       if (const auto alength = matrix_field(t, "alength="); alength && *alength != "4")
@@ -176,7 +176,7 @@ MemeFile read_meme(const std::string& path) {
         throw input_error(path, ln, "w= disagrees with the matrix", fmt::format("{} rows", *w),
                           std::to_string(m.probs.size()));
       if (m.probs.empty())
-        throw input_error(path, ln, fmt::format("motif '{}' has no matrix rows", m.name), "at least one row",
+        throw input_error(path, ln, fmt::format("motif {} has no matrix rows", quote_token(m.name, 80)), "at least one row",
                           "none");
       if (!more) break;
     }
@@ -191,9 +191,10 @@ const MemeMotif& find_motif(const MemeFile& file, const std::string& name, const
   std::string names;
   for (const MemeMotif& m : file.motifs) {
     if (m.name == name) return m;
-    names += names.empty() ? m.name : ", " + m.name;
+    const std::string q = quote_token(m.name, 80);  // escaped, shown without its quotes
+    names += (names.empty() ? "" : ", ") + q.substr(1, q.size() - 2);
   }
-  throw InputError(fmt::format("{}no motif named '{}'; expected one of {}", where(path), name, names));
+  throw InputError(fmt::format("{}no motif named {}; expected one of {}", where(path), quote_token(name, 80), names));
 }
 
 }  // namespace lb::io

@@ -59,7 +59,7 @@ JasparRow parse_jaspar_row(const std::string& path, long ln, std::string_view li
     // A label is one letter followed by a blank or '[' ("inf" or "x1" are not labels).
     if (kBases.find(label) == std::string_view::npos ||
         (s.size() > 1 && s[1] != ' ' && s[1] != '\t' && s[1] != '['))
-      throw input_error(path, ln, fmt::format("bad row label in motif '{}'", motif), "A, C, G or T",
+      throw input_error(path, ln, fmt::format("bad row label in motif {}", quote_token(motif, 80)), "A, C, G or T",
                         quote_token(s.substr(0, s.find_first_of(" \t["))));
     row.label = label;
     s = detail::trim(s.substr(1));
@@ -75,29 +75,29 @@ JasparRow parse_jaspar_row(const std::string& path, long ln, std::string_view li
     row.counts.push_back(*v);
   }
   if (row.counts.empty())
-    throw input_error(path, ln, fmt::format("row without counts in motif '{}'", motif), "at least one count",
+    throw input_error(path, ln, fmt::format("row without counts in motif {}", quote_token(motif, 80)), "at least one count",
                       "none");
   return row;
 }
 
 void add_jaspar_row(const std::string& path, JasparMotif& m, JasparRow row) {
-  const std::string& name = m.motif.name;
+  const std::string name = quote_token(m.motif.name, 80);
   const auto label_text = [](char c) { return c ? fmt::format("row '{}'", c) : std::string("a bare row"); };
   if (m.rows.size() == 4)
-    throw input_error(path, row.line, fmt::format("too many rows in motif '{}'", name), "4 rows (A, C, G, T)",
+    throw input_error(path, row.line, fmt::format("too many rows in motif {}", name), "4 rows (A, C, G, T)",
                       "a fifth");
   if (!m.rows.empty()) {
     const JasparRow& first = m.rows.front();
     if ((row.label == 0) != (first.label == 0))
-      throw input_error(path, row.line, fmt::format("labelled and bare rows mixed in motif '{}'", name),
+      throw input_error(path, row.line, fmt::format("labelled and bare rows mixed in motif {}", name),
                         first.label ? "a row labelled A, C, G or T" : "a bare row of counts", label_text(row.label));
     for (const JasparRow& r : m.rows)
       if (row.label != 0 && r.label == row.label)
-        throw input_error(path, row.line, fmt::format("second row '{}' in motif '{}'", row.label, name),
+        throw input_error(path, row.line, fmt::format("second row '{}' in motif {}", row.label, name),
                           fmt::format("one row each for A, C, G and T (first on line {})", r.line),
                           fmt::format("'{}' again", row.label));
     if (row.counts.size() != first.counts.size())
-      throw input_error(path, row.line, fmt::format("rows of different lengths in motif '{}'", name),
+      throw input_error(path, row.line, fmt::format("rows of different lengths in motif {}", name),
                         fmt::format("{} counts (as on line {})", first.counts.size(), first.line),
                         std::to_string(row.counts.size()));
   }
@@ -106,7 +106,7 @@ void add_jaspar_row(const std::string& path, JasparMotif& m, JasparRow row) {
 
 void finish_jaspar(const std::string& path, JasparMotif& m, MemeFile& file) {
   if (m.rows.size() != 4)
-    throw input_error(path, m.motif.line, fmt::format("incomplete motif '{}'", m.motif.name), "4 rows (A, C, G, T)",
+    throw input_error(path, m.motif.line, fmt::format("incomplete motif {}", quote_token(m.motif.name, 80)), "4 rows (A, C, G, T)",
                       std::to_string(m.rows.size()));
   const std::size_t width = m.rows.front().counts.size();
   m.motif.probs.assign(width, {});
@@ -119,7 +119,7 @@ void finish_jaspar(const std::string& path, JasparMotif& m, MemeFile& file) {
     auto& col = m.motif.probs[i];
     const double sum = col[0] + col[1] + col[2] + col[3];
     if (!(sum > 0))
-      throw input_error(path, m.motif.line, fmt::format("motif '{}' position {} has no counts", m.motif.name, i + 1),
+      throw input_error(path, m.motif.line, fmt::format("motif {} position {} has no counts", quote_token(m.motif.name, 80), i + 1),
                         "a positive sum of counts", "0");
     for (double& p : col) p /= sum;
   }
@@ -140,7 +140,7 @@ std::array<double, 4> parse_homer_row(const std::string& path, long ln, std::str
     throw input_error(path, ln, "wrong number of values in matrix row", "4 (A, C, G, T)", std::to_string(t.size()));
   const double sum = row[0] + row[1] + row[2] + row[3];
   if (!(sum > 0))
-    throw input_error(path, ln, fmt::format("motif '{}' position {} sums to 0", m.name, m.probs.size() + 1),
+    throw input_error(path, ln, fmt::format("motif {} position {} sums to 0", quote_token(m.name, 80), m.probs.size() + 1),
                       "a positive sum", "0");
   for (double& p : row) p /= sum;
   return row;
@@ -148,7 +148,7 @@ std::array<double, 4> parse_homer_row(const std::string& path, long ln, std::str
 
 void require_rows(const std::string& path, const MemeFile& file) {
   if (!file.motifs.empty() && file.motifs.back().probs.empty())
-    throw input_error(path, file.motifs.back().line, fmt::format("motif '{}' has no matrix rows", file.motifs.back().name),
+    throw input_error(path, file.motifs.back().line, fmt::format("motif {} has no matrix rows", quote_token(file.motifs.back().name, 80)),
                       "at least one row", "none");
 }
 

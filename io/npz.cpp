@@ -254,7 +254,7 @@ template <class Out>
 std::vector<Out> convert(const NpyArray& a, std::string_view where, bool allow_float, std::string_view expected) {
   const auto t = parse_dtype(a.dtype);
   if (!t || t->kind == Kind::Unicode || (!allow_float && (t->kind == Kind::F4 || t->kind == Kind::F8)))
-    throw input_error(where, 0, "wrong dtype", expected, fmt::format("'{}'", a.dtype));
+    throw input_error(where, 0, "wrong dtype", expected, quote_token(a.dtype));
   const std::size_t n = a.bytes.size() / t->itemsize;
   LB_CHECK(n * t->itemsize == a.bytes.size() && static_cast<std::int64_t>(n) == a.size(),
            "NpyArray: {} bytes for shape {} of '{}'", a.bytes.size(), a.shape_str(), a.dtype);
@@ -387,7 +387,7 @@ std::vector<std::int64_t> NpyArray::to_i64(std::string_view where) const {
 std::vector<std::string> NpyArray::to_strings(std::string_view where) const {
   const auto t = parse_dtype(dtype);
   if (!t || t->kind != Kind::Unicode)
-    throw input_error(where, 0, "wrong dtype", "a string array ('<U<n>')", fmt::format("'{}'", dtype));
+    throw input_error(where, 0, "wrong dtype", "a string array ('<U<n>')", quote_token(dtype));
   const std::size_t width = t->itemsize / 4, n = static_cast<std::size_t>(size());
   LB_CHECK(bytes.size() == n * t->itemsize, "NpyArray: {} bytes for shape {} of '{}'", bytes.size(), shape_str(), dtype);
   std::vector<std::string> out(n);
@@ -461,11 +461,11 @@ NpyArray decode_npy(std::string_view bytes, std::string_view where) {
     if (little != h->descr && parse_dtype(little))
       throw input_error(where, 0, "unsupported big-endian dtype",
                         fmt::format("little-endian '{}' (numpy: a.astype('{}'))", little, little),
-                        fmt::format("'{}'", h->descr));
+                        quote_token(h->descr));
     if (h->descr.size() > 2 && h->descr.starts_with("<U") && h->descr.find_first_not_of('0', 2) == std::string::npos)
       throw input_error(where, 0, "unsupported dtype", "'<U<n>' with n >= 1 (numpy writes at least '<U1')",
-                        fmt::format("'{}'", h->descr));
-    throw input_error(where, 0, "unsupported dtype", kSupported, fmt::format("'{}'", h->descr));
+                        quote_token(h->descr));
+    throw input_error(where, 0, "unsupported dtype", kSupported, quote_token(h->descr));
   }
   if (h->fortran_order)
     throw input_error(where, 0, "unsupported Fortran-order array",
@@ -566,7 +566,7 @@ NpzArchive read_npz(const std::string& path) {
     if (zip_stat_index(zc.z, u, 0, &st) < 0 || !(st.valid & ZIP_STAT_NAME) || !(st.valid & ZIP_STAT_SIZE))
       throw input_error(path, 0, fmt::format("corrupt zip entry {}", i), "an .npz file", zip_message(zip_get_error(zc.z)));
     const std::string member = st.name;
-    const std::string where = fmt::format("{}: member '{}'", path, member);
+    const std::string where = fmt::format("{}: member {}", path, quote_token(member, 80));
     if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
       throw input_error(where, 0, "not an .npy array", "only '<name>.npy' members in an .npz file",
                         quote_token(member, 60));
@@ -602,7 +602,7 @@ const NpyArray& find_array(const NpzArchive& archive, const std::string& name, c
   for (const auto& [n, a] : archive)
     if (n == name) return a;
   std::string names;
-  for (std::size_t i = 0; i < archive.size() && i < 20; ++i) names += fmt::format("{}'{}'", i ? ", " : "", archive[i].first);
+  for (std::size_t i = 0; i < archive.size() && i < 20; ++i) names += fmt::format("{}{}", i ? ", " : "", quote_token(archive[i].first));
   if (archive.size() > 20) names += fmt::format(", ... ({} arrays)", archive.size());
   throw input_error(path, 0, fmt::format("missing array '{}'", name), fmt::format("an array named '{}'", name),
                     archive.empty() ? std::string("an empty archive") : names);

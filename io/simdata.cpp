@@ -44,7 +44,7 @@ bool same_bases(std::string_view a, std::string_view b) {
 SimdataEmbedding parse_embedding(const std::string& path, long ln, const std::string& seq_name,
                                  std::string_view seq, std::string_view token) {
   const auto malformed = [&] {
-    return input_error(path, ln, fmt::format("malformed embedding in sequence '{}'", seq_name),
+    return input_error(path, ln, fmt::format("malformed embedding in sequence {}", quote_token(seq_name, 80)),
                        "'pos-<start>_<motif>-<sampled string>'", quote_token(token, 60));
   };
   if (!detail::starts_with(token, "pos-")) throw malformed();
@@ -68,14 +68,14 @@ SimdataEmbedding parse_embedding(const std::string& path, long ln, const std::st
   const auto len = static_cast<std::int64_t>(seq.size());
   const auto width = static_cast<std::int64_t>(e.sampled.size());
   if (width > len || e.start > len - width)  // not e.start + width: a huge start would overflow
-    throw input_error(path, ln, fmt::format("embedding outside sequence '{}'", seq_name),
+    throw input_error(path, ln, fmt::format("embedding outside sequence {}", quote_token(seq_name, 80)),
                       fmt::format("start + length <= {}", len),
                       fmt::format("{} + {} in {}", e.start, width, quote_token(token, 60)));
   const std::string_view there = seq.substr(static_cast<std::size_t>(e.start), e.sampled.size());
   if (!same_bases(there, e.sampled))
     throw input_error(path, ln,
-                      fmt::format("embedding {} does not match sequence '{}'", quote_token(token, 60), seq_name),
-                      fmt::format("'{}' (the sequence at {})", there, e.start), fmt::format("'{}'", e.sampled));
+                      fmt::format("embedding {} does not match sequence {}", quote_token(token, 60), quote_token(seq_name, 80)),
+                      fmt::format("{} (the sequence at {})", quote_token(there, 60), e.start), quote_token(e.sampled, 60));
   return e;
 }
 
@@ -118,17 +118,17 @@ SimdataFile read_simdata(const std::string& path) {
     r.line = ln;
     r.sequence = std::string(f[1]);
     if (r.sequence.empty())
-      throw input_error(path, ln, fmt::format("empty sequence '{}'", r.name), "at least one base", "none");
+      throw input_error(path, ln, fmt::format("empty sequence {}", quote_token(r.name, 80)), "at least one base", "none");
     for (std::size_t i = 0; i < r.sequence.size(); ++i)
       if (base_code(r.sequence[i]) == kBadBase)
-        throw input_error(path, ln, fmt::format("unexpected character in sequence '{}' at position {}", r.name, i + 1),
+        throw input_error(path, ln, fmt::format("unexpected character in sequence {} at position {}", quote_token(r.name, 80), i + 1),
                           "one of ACGTN", detail::describe_char(r.sequence[i]));
     if (!f[2].empty())
       for (const auto token : detail::split(f[2], ','))
         r.embeddings.push_back(parse_embedding(path, ln, r.name, r.sequence, token));
     for (std::size_t t = 3; t < f.size(); ++t) {
       if (f[t] != "0" && f[t] != "1")
-        throw input_error(path, ln, fmt::format("bad label for task '{}'", file.task_names[t - 3]), "0 or 1", quote_token(f[t]));
+        throw input_error(path, ln, fmt::format("bad label for task {}", quote_token(file.task_names[t - 3], 80)), "0 or 1", quote_token(f[t]));
       r.labels.push_back(f[t][0] - '0');
     }
     file.records.push_back(std::move(r));

@@ -23,7 +23,9 @@ std::string shape_str(const std::vector<std::int64_t>& shape) {
 
 std::string quoted_list(const std::vector<std::string>& names) {
   std::string s;
-  for (const auto& n : names) s += fmt::format("{}'{}'", s.empty() ? "" : ", ", n);
+  // The file's names: escaped, and at most ten of them, so that a message stays one short line.
+  for (std::size_t i = 0; i < names.size() && i < 10; ++i) s += fmt::format("{}{}", i ? ", " : "", quote_token(names[i]));
+  if (names.size() > 10) s += fmt::format(", ... ({} in all)", names.size());
   return s;
 }
 

@@ -62,10 +62,13 @@ bool call_args(std::string_view s, std::string_view name, std::vector<std::strin
   return true;
 }
 
-// Errors of a scenario file: "FILE:LINE: KEY: what; expected X, got Y".
+// Errors of a scenario file: "FILE:LINE: KEY: what; expected X, got Y". The key is the file's
+// text: escaped as quote_token does (no raw control byte reaches the terminal), without quotes.
 [[noreturn]] void bad(const std::string& path, long line, std::string_view key, std::string_view what,
                       std::string_view expected, std::string_view got) {
-  throw ConfigError(fmt::format("{}:{}: {}: {}; expected {}, got {}", path, line, key, what, expected, got));
+  const std::string shown = quote_token(key, 80);
+  throw ConfigError(fmt::format("{}:{}: {}: {}; expected {}, got {}", path, line, shown.substr(1, shown.size() - 2),
+                                what, expected, got));
 }
 
 CountSpec parse_count(std::string_view v, const std::string& path, long line, std::string_view key) {
@@ -143,7 +146,7 @@ Placement parse_placement(std::string_view value, const std::string& id, const s
         bad(path, line, key, "unknown anchor", "the id of an earlier placement of this class", quote_token(v));
       if (a->count.min < 1)
         bad(path, line, key, "anchor may plant nothing", fmt::format("an anchor whose count is at least 1"),
-            fmt::format("'{}' with a minimum count of {}", v, a->count.min));
+            fmt::format("{} with a minimum count of {}", quote_token(v), a->count.min));
       p.anchor = static_cast<int>(a - earlier.begin());
     } else if (name == "gap") {
       if (!to_range(v, p.gap_lo, p.gap_hi))
@@ -497,6 +500,10 @@ Scenario read_scenario(const std::string& path) {
           quote_token(e.key));
   }
   if (motifs_file.empty()) bad(path, 1, "scenario.motifs", "missing motif file", "scenario.motifs = FILE", "nothing");
+  // Its name reaches messages unquoted (as every path does): printable text only.
+  if (quote_token(motifs_file, motifs_file.size()) != "'" + motifs_file + "'")
+    bad(path, seen["scenario.motifs"], "scenario.motifs", "unprintable file name",
+        "a path without control characters or invalid UTF-8", quote_token(motifs_file));
   if (motif_binds.empty()) bad(path, 1, "scenario.motif.<key>", "no motifs", "at least one scenario.motif.<key> = NAME", "none");
   std::filesystem::path mp(motifs_file);
   if (mp.is_relative()) mp = std::filesystem::path(dir) / mp;
@@ -793,9 +800,10 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
           }
           if (!ok)
             throw InputError(fmt::format(
-                "sequence '{}': cannot place motif '{}' {}-{} bases after '{}' (placement '{}' of {}:{}) in {} "
+                "sequence '{}': cannot place motif {} {}-{} bases after '{}' (placement {} of {}:{}) in {} "
                 "restarts; expected a free gap after the anchor, got every gap blocked",
-                data.ids[si], fwd[key].name(), pl.gap_lo, pl.gap_hi, a.motif, pl.id, s.path.empty() ? "sim" : s.path,
+                data.ids[si], quote_token(fwd[key].name(), 80), pl.gap_lo, pl.gap_hi, a.motif, quote_token(pl.id, 80),
+                s.path.empty() ? "sim" : s.path,
                 pl.line, cfg.max_placement_attempts));
         }
         occupied.emplace_back(start, start + w);

@@ -94,5 +94,20 @@ TEST(MemeTest, MalformedInputNamesFileAndLine) {
   check(head, ": no motifs; expected at least one MOTIF, got none");
 }
 
+// Found by fuzz/fuzz_meme: a motif name's bytes (here \x01 and an invalid UTF-8 \xff) reached
+// the message raw; they are escaped now, also in find_motif's list of names.
+TEST(MemeTest, MotifNameBytesAreEscapedInMessages) {
+  TempDir dir;
+  const std::string p = dir.file("bad.meme");
+  write_text(p, "MEME version 4\n\nMOTIF G\x01\xff\n");
+  EXPECT_THROW_MSG(read_meme(p), InputError,
+                   p + ":3: motif 'G\\x01\\xff' has no matrix; expected a 'letter-probability matrix:' line, got "
+                       "end of file");
+  MemeFile f;
+  f.motifs.push_back({"a\x1b[2J", "", {{0.25, 0.25, 0.25, 0.25}}, 1});
+  EXPECT_THROW_MSG(find_motif(f, "b\x07", "m.meme"), InputError,
+                   "m.meme: no motif named 'b\\x07'; expected one of a\\x1b[2J");
+}
+
 }  // namespace
 }  // namespace lb::io

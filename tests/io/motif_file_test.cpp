@@ -185,5 +185,18 @@ TEST(MotifFileTest, ReadsGzippedFilesByTheInnerExtension) {
   EXPECT_EQ(read_motif_file(dir.file("a.jaspar.gz")).motifs.size(), 2u);
 }
 
+// Found by fuzz/fuzz_jaspar and fuzz_homer: motif IDs and names reached messages raw.
+TEST(MotifFileTest, MotifNameBytesAreEscapedInMessages) {
+  TempDir dir;
+  const std::string j = dir.file("bad.jaspar");
+  write_text(j, ">MA0\xff\xff" "1 x\nA [ 1 ]\n");
+  EXPECT_THROW_MSG(read_jaspar(j), InputError,
+                   j + ":1: incomplete motif 'MA0\\xff\\xff1'; expected 4 rows (A, C, G, T), got 1");
+  const std::string h = dir.file("bad.motif");
+  write_text(h, ">GATA\tm\x1b[31m\t6.5\n");
+  EXPECT_THROW_MSG(read_homer(h), InputError,
+                   h + ":1: motif 'm\\x1b[31m' has no matrix rows; expected at least one row, got none");
+}
+
 }  // namespace
 }  // namespace lb::io

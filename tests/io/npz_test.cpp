@@ -444,6 +444,25 @@ TEST_F(NpzCorruptTest, UnsupportedDtypes) {
                     "'<U<n>', got '|O'");
 }
 
+// Found by fuzz/fuzz_npy and fuzz_npz: a dtype or member name from the file reached the message
+// raw (an invalid UTF-8 byte, an ANSI escape); they are quoted with quote_token now.
+TEST_F(NpzCorruptTest, DtypeAndMemberNameBytesAreEscapedInMessages) {
+  EXPECT_EQ(member_error(raw_npy("{'descr': '(\x92<U2', 'fortran_order': False, 'shape': (2,), }", f4x2_)),
+            path_ + ": member 'x.npy': unsupported dtype; expected one of '<f4', '<f8', '<i4', '<i8', '|u1', '|b1', "
+                    "'<U<n>', got '(\\x92<U2'");
+  // A name flagged UTF-8 keeps its bytes (libzip reads other names as CP437, all printable).
+  const std::vector<float> v = {1, 2, 3, 4};
+  write_npz(path_, {{"a\x7f", NpyArray::from_f32({4}, v)}});
+  std::string bytes = read_text(path_);
+  bytes[bytes.find(std::string(reinterpret_cast<const char*>(v.data()), 16)) + 3] ^= 0x01;  // CRC mismatch
+  write_text(path_, bytes);
+  EXPECT_THROW_MSG(read_npz(path_), InputError,
+                   path_ + ": member 'a\\x7f.npy': corrupt member; expected intact zip data, got CRC error");
+  const NpzArchive arch = {{"b\x07" "ell", NpyArray::from_string("x")}};
+  EXPECT_THROW_MSG(find_array(arch, "ids", "s.npz"), InputError,
+                   "s.npz: missing array 'ids'; expected an array named 'ids', got 'b\\x07ell'");
+}
+
 // --- numpy interoperability ---
 
 // Python that prints every array of an .npz: name, dtype.str, shape, tolist().

@@ -122,5 +122,26 @@ TEST(SimdataTest, MalformedInputNamesFileAndLine) {
         ":3: sequence name too long; expected at most 10000 characters, got 10001 ('" + std::string(40, 'x') + "...')");
 }
 
+// Found by fuzz/fuzz_simdata: a sequence name with invalid UTF-8 (accepted: only blanks and
+// control bytes are refused) and a task name reached messages raw, and a mismatching embedding
+// showed its string and the sequence whole. All are escaped and cut now.
+TEST(SimdataTest, NameAndEmbeddingBytesAreEscapedInMessages) {
+  TempDir dir;
+  const std::string p = dir.file("bad.simdata");
+  const auto check = [&](const std::string& text, const std::string& message) {
+    write_text(p, text);
+    EXPECT_THROW_MSG(read_simdata(p), InputError, p + message);
+  };
+  check("seqName\tsequence\tembeddings\ttask0\n\xf3ynth0\tACGT\tpjs-0_G-ACGT\t1\n",
+        ":2: malformed embedding in sequence '\\xf3ynth0'; expected 'pos-<start>_<motif>-<sampled string>', got "
+        "'pjs-0_G-ACGT'");
+  check("seqName\tsequence\tembeddings\tt\x1b[0m\ns1\tACGT\t\t2\n",
+        ":2: bad label for task 't\\x1b[0m'; expected 0 or 1, got '2'");
+  const std::string seq(100, 'A');
+  check("seqName\tsequence\tembeddings\ttask0\ns1\t" + seq + "\tpos-0_G-" + std::string(70, 'C') + "\x01\t1\n",
+        ":2: embedding 'pos-0_G-" + std::string(52, 'C') + "...' does not match sequence 's1'; expected '" +
+            std::string(60, 'A') + "...' (the sequence at 0), got '" + std::string(60, 'C') + "...'");
+}
+
 }  // namespace
 }  // namespace lb::io

@@ -279,6 +279,20 @@ TEST(ModelFileTest, UnexpectedArrays) {
                                                     "'architecture', got 'fc3.weight', 'optimizer.step'");
 }
 
+// Found by fuzz/fuzz_model: the file's array names reached the message raw (here a DEL byte),
+// and a list of them had no bound. They are escaped now, at most ten shown.
+TEST(ModelFileTest, ArrayNamesInMessagesAreEscapedAndCapped) {
+  TempDir dir;
+  auto w = weights_only();
+  w.emplace_back("fc3\x7f", io::NpyArray::from_f32({2}, pattern(2, 0)));
+  EXPECT_EQ(load_error(dir, w), dir.file("w.npz") + ": unexpected array; expected only the network's parameters and "
+                                                    "'architecture', got 'fc3\\x7f'");
+  for (int i = 0; i < 11; ++i) w.emplace_back(fmt::format("x{}", i), io::NpyArray::from_f32({1}, pattern(1, 0)));
+  EXPECT_EQ(load_error(dir, w), dir.file("w.npz") + ": unexpected arrays; expected only the network's parameters and "
+                                                    "'architecture', got 'fc3\\x7f', 'x0', 'x1', 'x2', 'x3', 'x4', "
+                                                    "'x5', 'x6', 'x7', 'x8', ... (12 in all)");
+}
+
 TEST(ModelFileTest, NonFloatAndNonFiniteValuesAreRejected) {
   TempDir dir;
   auto w = weights_only();

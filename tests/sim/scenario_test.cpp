@@ -250,6 +250,23 @@ TEST_F(ScenarioFileTest, BadScenariosNameFileLineAndKey) {
                        "/configs/motifs/tal1_gata1.meme; expected one of GATA_disc1, TAL1_known1, got 'GATA_disc9'");
 }
 
+// Found by fuzz/fuzz_scenario: a key's bytes (here an invalid UTF-8 \xf4) reached the "FILE:LINE:
+// KEY:" part of a message raw; the key is escaped there now.
+TEST_F(ScenarioFileTest, UnprintableKeysAreEscapedAndUnprintableMotifFileNamesRefused) {
+  EXPECT_THROW_MSG(read_scenario(write("mo\xf4if.x = 1\n")), ConfigError,
+                   tmp_.file("s.scenario") +
+                       ":5: scenario.mo\\xf4if.x: unknown key; expected scenario.{name, description, motifs, "
+                       "motif.<key>, decoy.<key>}, class.<name>.{weight, place.<id>} or task.<name>.{label, "
+                       "effect.<key>, interaction.<a>.<b>, intercept, noise}, got 'scenario.mo\\xf4if.x'");
+  // Also found by fuzz_scenario: the motif file's name, with control bytes, reached the reader's
+  // messages raw ("<path>: cannot open: ..."); such a name is refused first.
+  const std::string p = tmp_.file("m.scenario");
+  write_text(p, "[scenario]\nmotifs = ../motifs/x\x1d\x12.meme\nmotif.gata = GATA_disc1\n");
+  EXPECT_THROW_MSG(read_scenario(p), ConfigError,
+                   p + ":2: scenario.motifs: unprintable file name; expected a path without control characters or "
+                       "invalid UTF-8, got '../motifs/x\\x1d\\x12.meme'");
+}
+
 TEST_F(ScenarioFileTest, PlacementsThatCannotFitAreConfigErrors) {
   const std::string p = tmp_.file("s.scenario");
   const std::string body =
