@@ -117,6 +117,11 @@ TEST(CliMnistErasureTest, ErrorsAndDocs) {
   EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
             "liftbench: error: --pairs: bad class pair '8:8'; expected c0:ct with two different digits 0-9 (e.g. "
             "8:3,8:6,9:1,4:1), got '8:8'\n");
+  r = run_liftbench("mnist-erasure --model m.npz --mnist " + tmp.path() + " --methods grad_x_input,ig_7 -o " +
+                    tmp.file("o"));
+  EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
+            "liftbench: error: --methods: unknown method 'ig_7'; expected names from 'liftbench mnist-erasure "
+            "--help', got 'ig_7'\n");
   r = run_liftbench("mnist-erasure --model m.npz --mnist " + tmp.path() + " -o " + tmp.file("o"));
   EXPECT_EQ(r.err.substr(r.err.find("liftbench: error:")),
             "liftbench: error: " + tmp.path() +
@@ -134,6 +139,9 @@ TEST(CliMnistErasureTest, ErrorsAndDocs) {
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), flag_re), end; it != end; ++it, ++flags)
     EXPECT_NE(doc.find(fmt::format("--{}", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
   EXPECT_GE(flags, 8);
+  // --help names the methods of eval::paper_erasure_methods() (long ones may be wrapped mid-name).
+  for (const char* name : {"abs_grad", "guided_backprop_x_input", "ig_10", "deeplift_rescale", "deeplift_rc_fc_rs_conv"})
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
   EXPECT_NE(doc.find("### `liftbench mnist-erasure`"), std::string::npos);
 }
 

@@ -167,8 +167,16 @@ TEST(ErasureTest, MethodsAreRegistryMethodStrings) {
     const attr::Method m = erasure_method(net, methods[i]);
     EXPECT_EQ(m.kind, expected[i].first);
     EXPECT_EQ(m.ig_steps, expected[i].second);
-    if (attr::uses_reference(m.kind)) EXPECT_EQ(m.reference, attr::ReferenceKind::Zeros);
+    if (attr::uses_reference(m.kind)) {
+      EXPECT_EQ(m.reference, attr::ReferenceKind::Zeros);
+    }
     EXPECT_FALSE(m.gradient_correction || m.revcomp_average);
+  }
+  // docs/cli.md's table gives each name with its method string.
+  const std::string doc = lb::testing::read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  for (const auto& m : methods) {
+    EXPECT_NE(doc.find("`" + m.name + "`"), std::string::npos) << m.name;
+    EXPECT_NE(doc.find("`" + m.spec + "`"), std::string::npos) << m.spec;
   }
 }
 
