@@ -16,8 +16,9 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   dir=build-asan
   san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  # RelWithDebInfo without -DNDEBUG: LB_ASSERT's checks run too.
-  config=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+  # RelWithDebInfo without -DNDEBUG (LB_ASSERT's checks run too); -g1: line tables for the reports
+  # without the cost of full debug information.
+  config=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
           "-DCMAKE_CXX_FLAGS=$san" "-DCMAKE_EXE_LINKER_FLAGS=$san" "-DCMAKE_SHARED_LINKER_FLAGS=$san")
 fi
 if [ ! -f "$dir/CMakeCache.txt" ]; then

@@ -37,9 +37,9 @@ command -v "$cxx" >/dev/null 2>&1 || { echo "fuzz.sh: $cxx not found (scripts/se
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
-  # -O1 with assertions on (no NDEBUG): LB_ASSERT's checks run too.
+  # -O1 with assertions on (no NDEBUG: LB_ASSERT's checks run too), line tables only for the reports.
   cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DLB_BUILD_FUZZ=ON -DLB_BUILD_TESTS=OFF
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DLB_BUILD_FUZZ=ON -DLB_BUILD_TESTS=OFF
 fi
 cmake --build build-fuzz -j "$(nproc)" --target $(printf 'fuzz_%s ' "${selected[@]}")
 [ "$build_only" -eq 0 ] || exit 0
