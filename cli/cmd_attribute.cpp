@@ -18,6 +18,7 @@
 #include "core/parallel.h"
 #include "io/atomic_file.h"
 #include "io/fasta.h"
+#include "io/manifest.h"
 #include "io/npz.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
@@ -80,7 +81,10 @@ int cmd_attribute(int argc, const char* const* argv) {
     std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}};
     if (!data_dir.empty())
       for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
-    refuse_output_over_input({{"--out", out}, {"--out", output_stem(out) + ".config.ini"}}, inputs);
+    refuse_output_over_input({{"--out", out},
+                              {"--out", output_stem(out) + ".config.ini"},
+                              {"--out", output_stem(out) + ".manifest.tsv"}},
+                             inputs);
   }
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   if (!methods.empty()) run.attribution.methods = methods;
@@ -181,10 +185,15 @@ int cmd_attribute(int argc, const char* const* argv) {
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) io::ensure_output_dir(parent.string());
   const std::string stem = output_stem(out);
-  io::remove_stale_marker(stem + ".config.ini");  // written last
+  // The config marks a complete pair, and the manifest (written last) lists it with sizes and MD5s.
+  io::remove_stale_marker(stem + ".manifest.tsv");
+  io::remove_stale_marker(stem + ".config.ini");
   io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), compress);
   io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
-  log_info("attribute", "wrote {} and {}.config.ini", out, stem);
+  const std::string base = std::filesystem::path(stem).filename().string();
+  io::write_manifest(stem + ".manifest.tsv",
+                     std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".config.ini"});
+  log_info("attribute", "wrote {} and {}.{{config.ini,manifest.tsv}}", out, stem);
   return 0;
 }
 

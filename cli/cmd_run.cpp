@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "eval/report.h"
 #include "io/atomic_file.h"
+#include "io/manifest.h"
 
 namespace lb::cli {
 
@@ -31,12 +32,14 @@ constexpr const char* kPaperMethods =
     "deeplift:genomics@dinuc_shuffle,ism";
 
 /// One step of the pipeline: the resolved config it writes beside its outputs (written last,
-/// so its presence means the step completed), the outputs that must exist, and how to run it.
+/// so its presence means the step completed), the outputs that must exist, how to run it, and
+/// the manifest it writes last (empty: none), whose files must still match it.
 struct Step {
   std::string name;
   std::string config;
   std::vector<std::string> outputs;
   std::function<void()> run;
+  std::string manifest;
 };
 
 /// Why `step` must run again, or empty when its outputs are current for `want`.
@@ -44,6 +47,13 @@ std::string stale_reason(const Step& step, const std::map<std::string, std::stri
   for (const auto& f : step.outputs)
     if (!fs::exists(f)) return fmt::format("{} is missing", f);
   if (!fs::exists(step.config)) return fmt::format("{} is missing", step.config);
+  if (!step.manifest.empty()) {
+    try {
+      io::verify_manifest(step.manifest, "liftbench " + step.name);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+  }
   const auto have = ini_values(step.config);
   if (have.empty()) return fmt::format("{} has no configuration keys", step.config);
   for (const auto& [key, value] : have) {
@@ -111,24 +121,28 @@ int cmd_run(int argc, const char* const* argv) {
   const std::vector<Step> steps{
       {"simulate", data + "/config.ini",
        {data + "/sequences.fa", data + "/sequences.fa.fai", data + "/labels.tsv", data + "/motifs.bed"},
-       [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }},
+       [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }, data + "/manifest.tsv"},
       {"train", out + "/model.config.ini", {model, out + "/model.metrics.tsv"},
-       [&] { run_command(cmd_train, with({"train", "--data", data, "-o", model}, true)); }},
+       [&] { run_command(cmd_train, with({"train", "--data", data, "-o", model}, true)); },
+       out + "/model.manifest.tsv"},
       {"attribute", out + "/scores.config.ini", {scores},
-       [&] { run_command(cmd_attribute, with({"attribute", "--model", model, "--data", data, "-o", scores}, true)); }},
+       [&] { run_command(cmd_attribute, with({"attribute", "--model", model, "--data", data, "-o", scores}, true)); },
+       out + "/scores.manifest.tsv"},
       {"evaluate", out + "/evaluate.config.ini",
        {out + "/metrics.tsv", out + "/metrics.json", out + "/hits.tsv"},
        [&] {
          run_command(cmd_evaluate, with({"evaluate", "--data", data, "--scores", scores, "--model-metrics",
                                          out + "/model.metrics.tsv", "-o", out},
                                         true));
-       }},
+       },
+       ""},
       // The report again, now with the whole run's configuration (evaluate's shows its own).
       {"report", out + "/report/config.ini", {out + "/report/index.html"},
        [&] {
          eval::write_report(out, {.data_dir = data, .scores_path = scores, .config_ini = resolved});
          io::write_file_atomic(out + "/report/config.ini", resolved);
-       }},
+       },
+       ""},
   };
 
   const auto t_run = std::chrono::steady_clock::now();
@@ -144,7 +158,10 @@ int cmd_run(int argc, const char* const* argv) {
     if (!rerun_rest) {
       // Invalidate this step and every later one first: a run killed from here on must not
       // leave a later step looking current beside outputs of a different configuration.
-      for (std::size_t j = i; j < steps.size(); ++j) fs::remove(steps[j].config);
+      for (std::size_t j = i; j < steps.size(); ++j) {
+        fs::remove(steps[j].config);
+        if (!steps[j].manifest.empty()) fs::remove(steps[j].manifest);
+      }
       rerun_rest = true;
     }
     log_info("run", "{}: running ({})", step.name, reason);

@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "core/parallel.h"
 #include "io/atomic_file.h"
+#include "io/manifest.h"
 #include "io/tsv.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
@@ -81,6 +82,7 @@ int cmd_train(int argc, const char* const* argv) {
                                        {"--out", stem + ".metrics.tsv"},
                                        {"--out", stem + ".epochs.tsv"},
                                        {"--out", stem + ".config.ini"},
+                                       {"--out", stem + ".manifest.tsv"},
                                        {"--out", stem + ".ckpt.npz"}};
     for (const auto& o : outputs) require_file_output(o.option, o.path);
     refuse_output_over_input(outputs, mnist ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir));
@@ -256,7 +258,9 @@ int cmd_train(int argc, const char* const* argv) {
     }
   }
 
-  io::remove_stale_marker(stem + ".config.ini");  // written last, after the model and its tables
+  // The config marks a complete set, and the manifest (written last) lists it with sizes and MD5s.
+  io::remove_stale_marker(stem + ".manifest.tsv");
+  io::remove_stale_marker(stem + ".config.ini");
   model::save_model(out, net);
   rows.push_back({"test_loss", "all", num(test_loss)});
   rows.push_back({"best_valid_loss", "all", num(res.best_valid_loss)});
@@ -282,9 +286,13 @@ int cmd_train(int argc, const char* const* argv) {
   }
   io::write_tsv(stem + ".epochs.tsv", header, rows);
   io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
+  const std::string base = std::filesystem::path(stem).filename().string();
+  io::write_manifest(stem + ".manifest.tsv",
+                     std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".metrics.tsv",
+                                              base + ".epochs.tsv", base + ".config.ini"});
   // The run is complete and recorded: the checkpoint has nothing left to resume.
   std::filesystem::remove(checkpoint);
-  log_info("train", "wrote {} and {}.{{metrics.tsv,epochs.tsv,config.ini}}", out, stem);
+  log_info("train", "wrote {} and {}.{{metrics.tsv,epochs.tsv,config.ini,manifest.tsv}}", out, stem);
   return 0;
 }
 

@@ -16,7 +16,7 @@ std::vector<PathUse> dataset_files(const std::string& option, const std::string&
   std::vector<PathUse> out;
   for (const char* name : {"sequences.fa", "sequences.fa.fai", "sequences.fa.gz", "sequences.fa.gz.fai",
                            "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed", "roles.tsv", "tasks.tsv", "classes.tsv",
-                           "scenario.ini", "config.ini"})
+                           "scenario.ini", "config.ini", "manifest.tsv"})
     out.push_back({option, dir + "/" + name});
   return out;
 }

@@ -19,6 +19,7 @@
 #include "io/atomic_file.h"
 #include "io/bed.h"
 #include "io/fasta.h"
+#include "io/manifest.h"
 #include "io/tsv.h"
 
 namespace lb::sim {
@@ -141,7 +142,10 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
                data.roles.size() == data.sites.size() * T,
            "inconsistent Dataset: {} ids", n);
   io::ensure_output_dir(dir);
-  io::remove_stale_marker(dir + "/config.ini");  // written last: the mark of a complete directory
+  // The manifest is written last and config.ini just before it: without both, the directory is
+  // not a complete dataset (docs/reliability.md), whatever else a killed run left in it.
+  io::remove_stale_marker(dir + "/" + std::string(kDatasetManifest));
+  io::remove_stale_marker(dir + "/config.ini");
 
   std::vector<io::FastaRecord> records(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -199,12 +203,18 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
   io::write_tsv(dir + "/classes.tsv", {"class"}, class_rows);
   if (!scenario_ini.empty()) io::write_file_atomic(dir + "/scenario.ini", scenario_ini);
   else remove_if_present(dir + "/scenario.ini");
-
-  // Last: a directory with config.ini is a complete dataset.
   io::write_file_atomic(dir + "/config.ini", config_ini);
+
+  // Last: every file above with its size and MD5; readers check them before anything else.
+  std::vector<std::string> files{"sequences.fa", "sequences.fa.fai", "labels.tsv", "motifs.bed",
+                                 "roles.tsv",    "tasks.tsv",        "classes.tsv"};
+  if (!scenario_ini.empty()) files.emplace_back("scenario.ini");
+  files.emplace_back("config.ini");
+  io::write_manifest(dir + "/" + std::string(kDatasetManifest), files);
 }
 
 Dataset read_dataset_dir(const std::string& dir) {
+  io::verify_manifest(dir + "/" + std::string(kDatasetManifest), "liftbench simulate");
   const std::string fa_path = dataset_fasta_path(dir);
   const std::string fa_name = std::filesystem::path(fa_path).filename().string();
   const std::string labels_path = dir + "/labels.tsv";

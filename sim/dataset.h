@@ -101,20 +101,26 @@ int motif_bed_score(double log_odds);
 /// bgzip layout written before sequences.fa) when only that one exists.
 std::string dataset_fasta_path(const std::string& dir);
 
+/// The dataset directory's manifest, written last (docs/reliability.md).
+inline constexpr std::string_view kDatasetManifest = "manifest.tsv";
+
 /// Writes the dataset directory `dir` (created if needed): sequences.fa with its samtools index
 /// sequences.fa.fai; labels.tsv (`id split class <task names...> n_<key>...`; binary labels as
 /// 0/1, real ones in shortest round-trip form); motifs.bed (BED6+1: `id start end motif score
 /// strand log_odds`, score = motif_bed_score(log_odds), log_odds in shortest round-trip form);
 /// roles.tsv (`id start end key <role per task...>`, one line per motifs.bed line, same order);
-/// tasks.tsv (`task kind definition`); classes.tsv (`class`, the scenario's order); then config.ini (`config_ini`, the resolved
-/// configuration) last. Each file is written atomically; the old layout's sequences.fa.gz(.fai,
-/// .gzi) are removed if present. A non-empty `scenario_ini` (the scenario file's text) is kept
-/// as scenario.ini, so the directory says how it was made.
+/// tasks.tsv (`task kind definition`); classes.tsv (`class`, the scenario's order); config.ini
+/// (`config_ini`, the resolved configuration); and last manifest.tsv (io/manifest.h: every other
+/// file with its size and MD5; removed first, with config.ini). Each file is written atomically;
+/// the old layout's sequences.fa.gz(.fai, .gzi) are removed if present. A non-empty
+/// `scenario_ini` (the scenario file's text) is kept as scenario.ini, so the directory says how
+/// it was made.
 void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_view config_ini,
                        std::string_view scenario_ini = {});
 
-/// Reads a dataset directory written by write_dataset_dir (not config.ini), or one of an older
-/// layout: sequences.fa.gz; motifs.bed as BED6 with the log-odds in column 5; no roles.tsv (then
+/// Reads a dataset directory written by write_dataset_dir (not config.ini) after checking its
+/// manifest.tsv (io::verify_manifest's errors: a missing manifest, a file that does not match),
+/// or one of an older layout with a manifest: sequences.fa.gz; motifs.bed as BED6 with the log-odds in column 5; no roles.tsv (then
 /// sites have key -1 and no roles) and no tasks.tsv (then every task is binary). labels.tsv's
 /// header names the tasks (the columns between `class` and the first `n_` column) and the motif
 /// keys (`n_<key>`). Checks consistency, each an InputError "file:line: ...": equal sequence

@@ -82,8 +82,9 @@ TEST(CliTest, SimulateSmokeWritesTheDatasetDirectory) {
   const std::string out = tmp.file("ds");
   const auto r = run_liftbench("simulate -c " + kSmoke + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed",
-                                                     "roles.tsv", "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "manifest.tsv",
+                                                     "motifs.bed", "roles.tsv", "sequences.fa", "sequences.fa.fai",
+                                                     "tasks.tsv"}));
   EXPECT_NE(r.err.find("[M::simulate] 400 sequences of length 200"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::simulate] real time: "), std::string::npos) << r.err;
   // labels.tsv header and row count
@@ -296,7 +297,8 @@ TEST(CliTest, TrainSmokeWritesModelMetricsAndConfig) {
   const auto r = run_liftbench("train -c " + kSmoke + " --data " + smoke_data() + " -o " + model + " --threads 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(list_dir(tmp.file("out")), (std::vector<std::string>{"model.config.ini", "model.epochs.tsv",
-                                                                  "model.metrics.tsv", "model.npz"}));
+                                                                  "model.manifest.tsv", "model.metrics.tsv",
+                                                                  "model.npz"}));
   EXPECT_NE(r.err.find("[M::train] 320 train, 40 valid, 40 test sequences of length 200; "), std::string::npos) << r.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::train\] epoch 1: train loss \d\.\d{4}, valid loss \d\.\d{4}, valid auROC \d\.\d{3}/\d\.\d{3}/\d\.\d{3}, \d+\.\d{2} s \(best\)\n)")))
       << r.err;
@@ -464,7 +466,7 @@ TEST(CliTest, AttributeSmokeWritesScores) {
   const auto r = run_liftbench("attribute -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
                                " -o " + scores + " --threads 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(tmp.file("out")), (std::vector<std::string>{"scores.config.ini", "scores.npz"}));
+  EXPECT_EQ(list_dir(tmp.file("out")), (std::vector<std::string>{"scores.config.ini", "scores.manifest.tsv", "scores.npz"}));
   EXPECT_NE(r.err.find("[M::attribute] 40 sequences of length 200 (test split of " + smoke_data() + "), 3 tasks, 7 methods, 2 threads"),
             std::string::npos) << r.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[M::attribute\] deeplift:genomics: \d+\.\d{3} s, \d+ sequence-tasks/s, reference background, max \|summation-to-delta error\| [-+.e\d]+ \(relative [-+.e\d]+\)\n)")))
@@ -939,8 +941,9 @@ TEST(CliRunTest, SmokeEndToEndReusesFinishedSteps) {
   auto r = run_liftbench("run -c " + kSmoke + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* f : {"run.config.ini", "data/sequences.fa", "data/sequences.fa.fai", "data/labels.tsv", "data/motifs.bed",
-                        "data/config.ini", "model.npz", "model.metrics.tsv", "model.epochs.tsv", "model.config.ini",
-                        "scores.npz", "scores.config.ini", "metrics.tsv", "metrics.json", "hits.tsv",
+                        "data/config.ini", "data/manifest.tsv", "model.npz", "model.metrics.tsv", "model.epochs.tsv",
+                        "model.config.ini", "model.manifest.tsv", "scores.npz", "scores.config.ini",
+                        "scores.manifest.tsv", "metrics.tsv", "metrics.json", "hits.tsv",
                         "evaluate.config.ini", "report/index.html", "report/config.ini"})
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   for (const char* step : {"simulate", "train", "attribute", "evaluate", "report"}) {
@@ -978,6 +981,16 @@ TEST(CliRunTest, SmokeEndToEndReusesFinishedSteps) {
     EXPECT_EQ(after.at(f), before.at(f)) << f;
   EXPECT_NE(after.at("model.config.ini"), before.at("model.config.ini"));
   EXPECT_NE(after.at("run.config.ini"), before.at("run.config.ini"));
+
+  // A step's file changed after it ran (here the labels, as a half-replacing kill would leave
+  // them): its manifest no longer matches, so the step and every later one run again.
+  write_text(out + "/data/labels.tsv", read_text(out + "/data/labels.tsv") + "\n");
+  r = run_liftbench("run -c " + kSmoke + " -o " + out + " --train.max_epochs 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::run] simulate: running (" + out + "/data/manifest.tsv:4: 'labels.tsv' does not match; "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_tree(out).at("data/labels.tsv"), after.at("data/labels.tsv"));  // rewritten, same bytes
 }
 
 }  // namespace
@@ -1044,7 +1057,8 @@ TEST(CliTrainMnistTest, TinyDatasetTrainsAndReportsAccuracy) {
   EXPECT_GE(std::stod(m[1].str()), 0.9) << r.err;  // two trivially separable classes
   EXPECT_NE(r.err.find("test accuracy per class: 0:"), std::string::npos) << r.err;
   EXPECT_EQ(list_dir(tmp.file("out")),
-            (std::vector<std::string>{"model.config.ini", "model.epochs.tsv", "model.metrics.tsv", "model.npz"}));
+            (std::vector<std::string>{"model.config.ini", "model.epochs.tsv", "model.manifest.tsv", "model.metrics.tsv",
+                                      "model.npz"}));
   const std::string metrics = read_text(tmp.file("out/model.metrics.tsv"));
   EXPECT_NE(metrics.find("\ntest_accuracy\tall\t"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\ntest_accuracy\tclass7\t"), std::string::npos) << metrics;

@@ -2,6 +2,7 @@
 // dataset_from_simdata on a small simdata file written here.
 #include "sim/dataset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -12,7 +13,9 @@
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "io/fasta.h"
+#include "io/manifest.h"
 #include "io/simdata.h"
+#include "io/tsv.h"
 #include "sim/sim_test_util.h"
 #include "sim/simulator.h"
 #include "testing/helpers.h"
@@ -31,6 +34,14 @@ std::string replace_once(std::string text, const std::string& from, const std::s
   const auto pos = text.find(from);
   if (pos == std::string::npos) throw std::runtime_error("not found: " + from);
   return text.replace(pos, from.size(), to);
+}
+
+// Rewrites `dir`/manifest.tsv for the files it lists, as they are now.
+void reseal(const std::string& dir, std::vector<std::string> drop = {}) {
+  std::vector<std::string> files;
+  for (const auto& row : io::read_tsv(dir + "/manifest.tsv").rows)
+    if (std::find(drop.begin(), drop.end(), row[0]) == drop.end()) files.push_back(row[0]);
+  io::write_manifest(dir + "/manifest.tsv", files);
 }
 
 Dataset small_dataset(std::uint64_t seed = 3, int n = 300) {
@@ -143,8 +154,9 @@ TEST(DatasetDirTest, WriteThenReadRoundTrips) {
   const std::string dir = tmp.file("ds");  // created by the writer
   const Dataset d = small_dataset();
   write_dataset_dir(dir, d, "[sim]\nseed = 3\n");
-  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed", "roles.tsv",
-                                                      "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
+  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "manifest.tsv",
+                                                      "motifs.bed", "roles.tsv", "sequences.fa", "sequences.fa.fai",
+                                                      "tasks.tsv"}));
   EXPECT_EQ(read_text(dir + "/config.ini"), "[sim]\nseed = 3\n");
   const std::string labels = read_text(dir + "/labels.tsv");
   EXPECT_EQ(labels.substr(0, labels.find('\n')), "id\tsplit\tclass\ttask0\ttask1\ttask2\tn_gata\tn_tal");
@@ -215,14 +227,24 @@ TEST(DatasetDirTest, ReadsTheOldBgzipBed6Layout) {
   write_text(tmp.file("motifs.bed"), bed6);
   for (const char* f : {"roles.tsv", "tasks.tsv", "classes.tsv"}) std::filesystem::remove(tmp.file(f));
   EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa.gz"));
+  // Such a directory has no manifest: refused until sealed (here by hand, as a user who trusts it would).
+  std::filesystem::remove(tmp.file("manifest.tsv"));
+  EXPECT_THROW_MSG(read_dataset_dir(tmp.path()), InputError,
+                   tmp.file("manifest.tsv") +
+                       ": missing; expected the manifest written last by liftbench simulate, got no file (an "
+                       "interrupted run, or a directory written before manifests: rerun liftbench simulate)");
+  io::write_manifest(tmp.file("manifest.tsv"), std::vector<std::string>{"sequences.fa.gz", "sequences.fa.gz.fai",
+                                                                        "sequences.fa.gz.gzi", "labels.tsv",
+                                                                        "motifs.bed", "config.ini"});
   const Dataset old = read_dataset_dir(tmp.path());
   expect_same_dataset(old, d, false);
   EXPECT_FALSE(old.has_roles());  // evaluate asks for a new simulation
   EXPECT_EQ(old.sites[0].key, -1);
   // Writing the directory again replaces the old layout: no second copy of the sequences.
   write_dataset_dir(tmp.path(), d, "");
-  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "motifs.bed",
-                                                            "roles.tsv", "sequences.fa", "sequences.fa.fai", "tasks.tsv"}));
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"classes.tsv", "config.ini", "labels.tsv", "manifest.tsv",
+                                                            "motifs.bed", "roles.tsv", "sequences.fa",
+                                                            "sequences.fa.fai", "tasks.tsv"}));
   EXPECT_EQ(dataset_fasta_path(tmp.path()), tmp.file("sequences.fa"));
   expect_same_dataset(read_dataset_dir(tmp.path()), d);
 }
@@ -243,6 +265,54 @@ TEST(DatasetDirTest, SameSeedSameBytesOtherSeedDifferent) {
     EXPECT_NE(read_text(tmp.file("a/" + f)), read_text(tmp.file("c/" + f))) << f;
 }
 
+// Issue 15 item 3: a directory half replaced (new sequences beside old labels, as a kill
+// between two files of simulate leaves it) or edited after it was written is refused, naming
+// the first file that does not match; a directory without its manifest (the kill came before
+// the last file) is refused too. Before manifests, both were read as if whole.
+TEST(DatasetDirTest, HalfReplacedOrEditedDirectoriesAreRefused) {
+  TempDir tmp;
+  const std::string dir = tmp.file("ds");
+  // The manifest's row for `name`: {bytes, md5}.
+  const auto row = [&](const std::string& name) {
+    for (const auto& r : io::read_tsv(dir + "/manifest.tsv").rows)
+      if (r[0] == name) return std::pair{r[1], r[2]};
+    ADD_FAILURE() << name << " not in the manifest";
+    return std::pair<std::string, std::string>{};
+  };
+  const std::string why = fmt::format(
+      " (changed or half replaced after {}/manifest.tsv was written: rerun liftbench simulate)", dir);
+  write_dataset_dir(dir, small_dataset(3, 200), "[sim]\nseed = 3\n");
+  const std::string labels = read_text(dir + "/labels.tsv");
+  // Same ids and layout, other sequences: everything parses; only the manifest knows.
+  write_dataset_dir(tmp.file("other"), small_dataset(4, 200), "[sim]\nseed = 4\n");
+  std::filesystem::copy_file(tmp.file("other/sequences.fa"), dir + "/sequences.fa",
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto fa = row("sequences.fa");
+  EXPECT_THROW_MSG(read_dataset_dir(dir), InputError,
+                   fmt::format("{}/manifest.tsv:2: 'sequences.fa' does not match; expected {} bytes with md5 {}, got "
+                               "{} bytes with md5 {}{}",
+                               dir, fa.first, fa.second, std::filesystem::file_size(dir + "/sequences.fa"),
+                               io::file_md5(dir + "/sequences.fa"), why));
+  // A file of another size is named by its size alone (no checksum needed).
+  write_dataset_dir(dir, small_dataset(3, 200), "[sim]\nseed = 3\n");
+  write_text(dir + "/labels.tsv", labels.substr(0, labels.size() - 10));
+  const auto lb = row("labels.tsv");
+  EXPECT_THROW_MSG(read_dataset_dir(dir), InputError,
+                   fmt::format("{}/manifest.tsv:4: 'labels.tsv' does not match; expected {} bytes with md5 {}, got {} "
+                               "bytes{}",
+                               dir, lb.first, lb.second, labels.size() - 10, why));
+  write_text(dir + "/labels.tsv", labels);
+  EXPECT_NO_THROW(read_dataset_dir(dir));
+  const auto roles = row("roles.tsv");
+  std::filesystem::remove(dir + "/roles.tsv");
+  EXPECT_THROW_MSG(read_dataset_dir(dir), InputError,
+                   fmt::format("{}/manifest.tsv:6: 'roles.tsv' is missing; expected {} bytes, got no file{}", dir,
+                               roles.first, why));
+  // A rewrite over it removes the manifest first and writes it last: whole again.
+  write_dataset_dir(dir, small_dataset(3, 200), "[sim]\nseed = 3\n");
+  EXPECT_NO_THROW(read_dataset_dir(dir));
+}
+
 class DatasetDirErrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -250,8 +320,10 @@ class DatasetDirErrorTest : public ::testing::Test {
     write_dataset_dir(tmp_.path(), data_, "");
   }
   std::string path(const std::string& f) const { return tmp_.file(f); }
+  // Edits a file and re-seals the manifest, so the reader's own checks are what fails.
   void edit(const std::string& f, const std::string& from, const std::string& to) {
     write_text(path(f), replace_once(read_text(path(f)), from, to));
+    reseal(tmp_.path());
   }
   TempDir tmp_;
   Dataset data_;
@@ -289,6 +361,7 @@ TEST_F(DatasetDirErrorTest, RolesMustBeKnownAndMatchBed) {
   const std::size_t l2 = roles.find('\n') + 1, e2 = roles.find('\n', l2);
   const std::string line = roles.substr(l2, e2 - l2);
   write_text(path("roles.tsv"), roles.substr(0, l2) + line.substr(0, line.rfind('\t') + 1) + "helper" + roles.substr(e2));
+  reseal(tmp_.path());
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
                    path("roles.tsv") + ":2: unknown role in column 'task2'; expected driver, context, repressor or "
                                        "irrelevant, got 'helper'");
@@ -296,6 +369,7 @@ TEST_F(DatasetDirErrorTest, RolesMustBeKnownAndMatchBed) {
   const std::string id = data_.ids[static_cast<std::size_t>(s0.seq)];
   write_text(path("roles.tsv"), roles.substr(0, l2) + replace_once(line, fmt::format("\t{}\t", s0.start), "\t999\t") +
                                     roles.substr(e2));
+  reseal(tmp_.path());
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
                    fmt::format("{}:2: instance differs from motifs.bed; expected '{} {} {}' (line 1 of motifs.bed), "
                                "got '{} 999 {}'",
@@ -323,6 +397,7 @@ TEST_F(DatasetDirErrorTest, BedLogOddsMustBeANumber) {
   const std::size_t eol = bed.find('\n', bed.find('\n') + 1);  // end of line 2
   const std::size_t tab = bed.rfind('\t', eol);
   write_text(path("motifs.bed"), bed.substr(0, tab + 1) + "high" + bed.substr(eol));
+  reseal(tmp_.path());
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
                    path("motifs.bed") + ":2: bad log-odds in column 7; expected a number, got 'high'");
 }
@@ -331,6 +406,7 @@ TEST_F(DatasetDirErrorTest, SiteCountsMustMatchBed) {
   // Drop the first BED line: its sequence now has one site fewer than labels.tsv says.
   const std::string bed = read_text(path("motifs.bed"));
   write_text(path("motifs.bed"), bed.substr(bed.find('\n') + 1));
+  reseal(tmp_.path());
   const auto i = static_cast<std::size_t>(data_.sites[0].seq);
   const int n = data_.count(static_cast<int>(i), 0) + data_.count(static_cast<int>(i), 1);
   EXPECT_THROW_MSG(read_dataset_dir(tmp_.path()), InputError,
