@@ -89,7 +89,7 @@ int cmd_run(int argc, const char* const* argv) {
   opts.add_switch("force", &force, "run every step, even those whose outputs exist for the same configuration");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
   add_all_options(opts, run);
-  opts.show_sections({"sim", "model", "train", "attribution", "eval"});
+  opts.show_sections({"sim", "model", "train", "attribution", "eval", "sanity"});
   if (!opts.parse(argc, argv)) {
     fmt::print("{}", opts.help());
     return 0;
@@ -118,7 +118,7 @@ int cmd_run(int argc, const char* const* argv) {
     if (threaded) args.insert(args.end(), {"--threads", threads});
     return args;
   };
-  const std::vector<Step> steps{
+  std::vector<Step> steps{
       {"simulate", data + "/config.ini",
        {data + "/sequences.fa", data + "/sequences.fa.fai", data + "/labels.tsv", data + "/motifs.bed"},
        [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }, data + "/manifest.tsv"},
@@ -144,6 +144,15 @@ int cmd_run(int argc, const char* const* argv) {
        },
        ""},
   };
+  // The model-randomisation check (docs/cli.md, liftbench sanity), when sanity.in_run asks for it:
+  // after evaluate, before the report.
+  if (run.sanity.in_run)
+    steps.insert(steps.end() - 1,
+                 Step{"sanity", out + "/sanity.config.ini", {out + "/sanity.tsv"},
+                      [&] {
+                        run_command(cmd_sanity, with({"sanity", "--model", model, "--data", data, "-o", out}, true));
+                      },
+                      ""});
 
   const auto t_run = std::chrono::steady_clock::now();
   bool rerun_rest = false;

@@ -61,10 +61,11 @@ void add_train_options(OptionSet& o, model::TrainConfig& c) {
 
 void add_attribution_options(OptionSet& o, attr::AttributionConfig& c) {
   o.add("attribution", "methods", &c.methods,
-        "comma-separated methods: grad, grad_x_input, ig, guided_backprop, deeplift:<rules> (rescale, revealcancel, "
-        "genomics, or layer=rule;... e.g. deeplift:conv1=rs;conv2=rs;fc1=rc), ism, smoothgrad, smoothgrad_x_input, "
-        "expected_gradients; modifiers +gc (gradient correction) and +rcavg (reverse-complement averaging); "
-        "optional @zeros|@background|@shuffle|@dinuc_shuffle overrides attribution.reference for one method");
+        "comma-separated methods, each one of " + attr::method_kind_list() +
+            " (deeplift rules: rescale, revealcancel, genomics, or layer=rule;... e.g. deeplift:conv1=rs;fc1=rc, "
+            "or layer groups [first_conv], [later_conv], [conv], [dense]); modifiers +gc (gradient correction) and "
+            "+rcavg (reverse-complement averaging); optional @zeros|@background|@shuffle|@dinuc_shuffle overrides "
+            "attribution.reference for one method");
   o.add("attribution", "reference", &c.reference,
         "reference of every method without its own @reference: zeros, background, shuffle or dinuc_shuffle");
   o.add("attribution", "background", &c.background, "per-position A,C,G,T frequencies of the background reference");
@@ -114,6 +115,8 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
 
 void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {
   o.add("sanity", "seed", &c.seed, "seed of the random re-initialisation of the model's layers (model.init's scheme)");
+  o.add("sanity", "in_run", &c.in_run,
+        "liftbench run also runs the sanity check (after evaluate; sanity.tsv in the run directory)");
   o.add("sanity", "threshold", &c.threshold,
         "a method passes when its mean |Spearman rho| with the original maps at full randomisation is below this");
 }

@@ -22,6 +22,7 @@ namespace lb::eval {
 struct SanityConfig {
   std::uint64_t seed = 1;  // re-initialisation stream (salted, so it never equals model.init_seed's)
   double threshold = 0.5;  // a method passes when its mean |rho| at full randomisation is below this
+  bool in_run = false;     // liftbench run adds the sanity step (after evaluate)
 };
 
 /// ConfigError "sanity.threshold: out of range; expected a value in (0, 1], got 0".

@@ -912,7 +912,7 @@ TEST(CliRunTest, EveryHelpKeyAndFlagIsDocumented) {
     sections.insert(key.substr(0, key.find('.')));
     EXPECT_NE(doc.find(fmt::format("`{}`", key)), std::string::npos) << key << " (liftbench run) missing from docs/cli.md";
   }
-  EXPECT_EQ(sections, (std::set<std::string>{"attribution", "eval", "model", "sim", "train"}));
+  EXPECT_EQ(sections, (std::set<std::string>{"attribution", "eval", "model", "sanity", "sim", "train"}));
   for (const char* flag : {"--config", "--out", "--threads", "--force", "--quiet", "--help"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     EXPECT_NE(doc.find(flag), std::string::npos) << flag;
@@ -924,6 +924,27 @@ TEST(CliRunTest, EveryHelpKeyAndFlagIsDocumented) {
             std::string::npos)
       << r.out;
   EXPECT_NE(run_liftbench("").out.find("  run        the whole benchmark"), std::string::npos);
+}
+
+// sanity.in_run adds the model-randomisation step after evaluate; a second run reuses it.
+TEST(CliRunTest, SanityStepOnRequest) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  auto r = run_liftbench("run -c " + kSmoke + " -o " + out + " --sanity.in_run true --attribution.methods grad_x_input,ig");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::run] sanity: running (an earlier step ran)"), std::string::npos) << r.err;
+  const std::string tsv = read_text(out + "/sanity.tsv");
+  EXPECT_EQ(tsv.rfind("method\tstep\tlayer\ttask\tspearman\tspearman_abs\tn\n", 0), 0u) << tsv;
+  EXPECT_NE(tsv.find("\nig\t"), std::string::npos) << tsv;
+  EXPECT_TRUE(std::filesystem::exists(out + "/sanity.config.ini"));
+  r = run_liftbench("run -c " + kSmoke + " -o " + out + " --sanity.in_run true --attribution.methods grad_x_input,ig");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::run] sanity: reused ("), std::string::npos) << r.err;
+  // Without it, no sanity step.
+  r = run_liftbench("run -c " + kSmoke + " -o " + tmp.file("plain") + " --attribution.methods grad_x_input");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("sanity"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("plain/sanity.tsv")));
 }
 
 TEST(CliRunTest, MissingOutIsAnError) {
