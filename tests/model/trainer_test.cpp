@@ -29,7 +29,10 @@ struct ThreadGuard {
 
 // n random sequences of length len; label 1 when the sequence contains GATA. Every other
 // sequence gets a GATA planted at a random position, so the classes are balanced.
-TrainData gata_data(int n, int len, std::uint64_t seed) {
+// One-task data of n sequences of length len: make(rng, i, s) fills s (all 'A' on entry) and
+// returns the target.
+template <class Make>
+TrainData one_task_data(int n, int len, std::uint64_t seed, Make make) {
   Rng rng(seed);
   std::vector<std::vector<std::uint8_t>> codes;
   TrainData d;
@@ -38,13 +41,20 @@ TrainData gata_data(int n, int len, std::uint64_t seed) {
   d.targets.resize(1, n);
   for (int i = 0; i < n; ++i) {
     std::string s(static_cast<std::size_t>(len), 'A');
-    for (auto& c : s) c = "ACGT"[rng.below(4)];
-    if (i % 2 == 0) s.replace(rng.below(static_cast<std::uint64_t>(len - 3)), 4, "GATA");
-    d.targets(0, i) = s.find("GATA") != std::string::npos ? 1.0f : 0.0f;
+    d.targets(0, i) = make(rng, i, s);
     codes.push_back(encode_bases(s, "test"));
   }
   d.x = one_hot(codes);
   return d;
+}
+
+// Label 1 when GATA occurs (planted in every other sequence, or by chance).
+TrainData gata_data(int n, int len, std::uint64_t seed) {
+  return one_task_data(n, len, seed, [len](Rng& rng, int i, std::string& s) {
+    for (auto& c : s) c = "ACGT"[rng.below(4)];
+    if (i % 2 == 0) s.replace(rng.below(static_cast<std::uint64_t>(len - 3)), 4, "GATA");
+    return s.find("GATA") != std::string::npos ? 1.0f : 0.0f;
+  });
 }
 
 // Random 3-task data for the paper-like network (with dropout).
@@ -120,22 +130,12 @@ TEST(TrainerTest, LearnsContainsGataToFullTrainAccuracy) {
 // a conv filter, average pooling and a dense layer can represent it exactly.
 TEST(TrainerTest, LinearOutputLearnsACountTarget) {
   auto counts = [](int n, int len, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<std::vector<std::uint8_t>> codes;
-    TrainData d;
-    d.n = n;
-    d.shape = Shape{4, 1, len};
-    d.targets.resize(1, n);
-    for (int i = 0; i < n; ++i) {
-      std::string s(static_cast<std::size_t>(len), 'C');
+    return one_task_data(n, len, seed, [](Rng& rng, int, std::string& s) {
       for (auto& c : s) c = "CT"[rng.below(2)];  // no G or A: GATA occurs only where planted
       const int k = static_cast<int>(rng.below(3));
       for (int j = 0; j < k; ++j) s.replace(static_cast<std::size_t>(j * 6 + rng.below(2)), 4, "GATA");
-      d.targets(0, i) = 0.5f + 1.5f * static_cast<float>(k);
-      codes.push_back(encode_bases(s, "test"));
-    }
-    d.x = one_hot(codes);
-    return d;
+      return 0.5f + 1.5f * static_cast<float>(k);
+    });
   };
   const TrainData tr = counts(256, 16, 3), va = counts(128, 16, 4);
   ModelConfig m;
