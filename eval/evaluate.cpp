@@ -42,15 +42,15 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std
   hit_metrics(ds, scores, motifs, cfg, ev);
   role_metrics(ds, scores, cfg, ev);
   if (model) {
-    for (int k = 0; k < 2; ++k) {
-      const auto& v = k == 0 ? model->test_auroc : model->test_auprc;
+    for (std::size_t k = 0; k < kModelMetricNames.size(); ++k) {
+      const auto& v = model->metric(k);
       for (std::size_t t = 0; t < v.size(); ++t) {
         MetricRow r;
         r.method = "model";
         r.reference = "-";
         r.task = static_cast<int>(t);
         r.motif = "-";
-        r.metric = k == 0 ? "test_auroc" : "test_auprc";
+        r.metric = kModelMetricNames[k];
         r.tier = "all";
         r.value = v[t];
         r.n = -1;

@@ -113,12 +113,25 @@ struct MetricRow {
   long n = 0;  // hits or bases the value is computed over; -1 = unknown (model rows)
 };
 
-/// Test metrics of the model (`<stem>.metrics.tsv` of liftbench train).
+/// The model's test metrics that evaluate carries, in the order it writes their rows: auROC /
+/// auPRC of a binary model (model.output = sigmoid), R², Pearson r and MSE of a real-valued one
+/// (model.output = linear).
+inline constexpr std::array<std::string_view, 5> kModelMetricNames{"test_auroc", "test_auprc", "test_r2",
+                                                                   "test_pearson", "test_mse"};
+
+/// Test metrics of the model (`<stem>.metrics.tsv` of liftbench train). A model has one kind of
+/// output, so either the binary pair or the real-valued triple is empty.
 struct ModelMetrics {
-  std::vector<double> test_auroc, test_auprc;  // T
+  std::vector<double> test_auroc, test_auprc;           // T (binary tasks)
+  std::vector<double> test_r2, test_pearson, test_mse;  // T (real-valued tasks)
+
+  /// The vector named kModelMetricNames[i].
+  std::vector<double>& metric(std::size_t i);
+  const std::vector<double>& metric(std::size_t i) const;
 };
-/// Reads the test_auroc / test_auprc rows; InputError "path:line: bad value; expected a
-/// number, got 'x'" or "path:line: bad task; expected task0..task2, got 'x'".
+/// Reads the rows named in kModelMetricNames (others, e.g. test_loss, are skipped); a task
+/// missing between listed ones is NaN. InputError "path:line: bad value; expected a number,
+/// got 'x'" or "path:line: bad task; expected task0..task2, got 'x'".
 ModelMetrics read_model_metrics(const std::string& path, int n_tasks);
 
 /// A metric of planted instances by role (docs/scenarios.md), with its bootstrap 95% interval

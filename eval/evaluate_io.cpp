@@ -71,8 +71,13 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
       for (std::size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", json_num(v[i]));
       return s + "]";
     };
-    j += fmt::format("  \"model\": {{\"test_auroc\": {}, \"test_auprc\": {}}},\n", list(model->test_auroc),
+    // The binary pair always (as before the real-valued tasks); R², Pearson r and MSE only when
+    // the model has them, so a binary model's metrics.json is unchanged.
+    j += fmt::format("  \"model\": {{\"test_auroc\": {}, \"test_auprc\": {}", list(model->test_auroc),
                      list(model->test_auprc));
+    for (std::size_t k = 2; k < kModelMetricNames.size(); ++k)
+      if (!model->metric(k).empty()) j += fmt::format(", {}: {}", json_str(kModelMetricNames[k]), list(model->metric(k)));
+    j += "},\n";
   }
   j += "  \"metrics\": [";
   for (std::size_t i = 0; i < ev.rows.size(); ++i) {

@@ -349,17 +349,24 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   fact("methods", method_list);
   std::string model_table;
   if (const Json* model = meta.get("model"); model && model->kind == Json::Kind::Object) {
-    const Json* auroc = model->get("test_auroc");
-    const Json* auprc = model->get("test_auprc");
-    if (auroc && auroc->kind == Json::Kind::Array && !auroc->items.empty()) {  // empty: real-valued tasks only
+    // A row per metric the model has: auROC / auPRC of a binary model, R² / Pearson r of a
+    // real-valued one (metrics.json also holds its MSE, not shown).
+    std::vector<std::pair<const char*, const Json*>> rows;
+    std::size_t n_tasks = 0;
+    for (const auto& [key, name] : kModelTableRows) {
+      const Json* arr = model->get(key);
+      if (!arr || arr->kind != Json::Kind::Array || arr->items.empty()) continue;
+      rows.emplace_back(name, arr);
+      n_tasks = std::max(n_tasks, arr->items.size());
+    }
+    if (!rows.empty()) {
       model_table = "<table><thead><tr><th></th>";
-      for (std::size_t t = 0; t < auroc->items.size(); ++t)
+      for (std::size_t t = 0; t < n_tasks; ++t)
         model_table += fmt::format("<th>{}</th>", !info.paper && t < info.task_labels.size()
                                                        ? html_escape(info.task_labels[t])
                                                        : fmt::format("task {}", t));
       model_table += "</tr></thead><tbody>";
-      for (const auto& [name, arr] : {std::pair{"test auROC", auroc}, std::pair{"test auPRC", auprc}}) {
-        if (!arr || arr->kind != Json::Kind::Array) continue;
+      for (const auto& [name, arr] : rows) {
         model_table += fmt::format("<tr><th>{}</th>", name);
         for (const auto& v : arr->items)
           model_table += v.kind == Json::Kind::Number ? fmt::format("<td>{:.3f}</td>", v.number) : std::string("<td>–</td>");

@@ -139,6 +139,11 @@ struct Chart {
 /// The scenario overview: name, description, every task's definition in words and its role counts.
 std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds);
 
+/// The model's test metrics the report shows (metrics.json "model": key, label), in order: a
+/// binary model has the first two, a real-valued one the last two (its test_mse is not shown).
+inline constexpr std::pair<const char*, const char*> kModelTableRows[] = {
+    {"test_auroc", "test auROC"}, {"test_auprc", "test auPRC"}, {"test_r2", "test R²"}, {"test_pearson", "test Pearson r"}};
+
 /// One section per task (the dataset's tasks, then any other of role_metrics.tsv): its
 /// definition in words, its motifs' instances by role, the model's test metrics, the ranked
 /// table of every role metric, and, when any value is a number, a chart of their intervals

@@ -266,7 +266,7 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
       // The model's test metrics for this task.
       if (model && model->kind == Json::Kind::Object) {
         std::string facts;
-        for (const auto& [key, label] : {std::pair{"test_auroc", "test auROC"}, std::pair{"test_auprc", "test auPRC"}}) {
+        for (const auto& [key, label] : kModelTableRows) {
           const Json* arr = model->get(key);
           if (arr && arr->kind == Json::Kind::Array && t < static_cast<int>(arr->items.size()) &&
               arr->items[static_cast<std::size_t>(t)].kind == Json::Kind::Number)

@@ -1,9 +1,11 @@
 // The inputs of liftbench evaluate: a scores file matched to its dataset (ids, one-hot, method
 // arrays reduced to per-base scores) and the model's test metrics (docs/cli.md, liftbench evaluate).
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -135,6 +137,20 @@ ScoresInput read_scores(const std::string& path, const sim::Dataset& ds, std::st
   return match_scores(io::read_npz(path), path, ds, data_where, default_reference);
 }
 
+std::vector<double>& ModelMetrics::metric(std::size_t i) {
+  return const_cast<std::vector<double>&>(std::as_const(*this).metric(i));
+}
+
+const std::vector<double>& ModelMetrics::metric(std::size_t i) const {
+  switch (i) {
+    case 0: return test_auroc;
+    case 1: return test_auprc;
+    case 2: return test_r2;
+    case 3: return test_pearson;
+    default: LB_CHECK(i == 4, "ModelMetrics::metric: index out of range"); return test_mse;
+  }
+}
+
 ModelMetrics read_model_metrics(const std::string& path, int n_tasks) {
   const io::TsvTable t = io::read_tsv(path);
   const int cm = t.column("metric", path), ct = t.column("task", path), cv = t.column("value", path);
@@ -142,7 +158,8 @@ ModelMetrics read_model_metrics(const std::string& path, int n_tasks) {
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& row = t.rows[i];
     const std::string& metric = row[static_cast<std::size_t>(cm)];
-    if (metric != "test_auroc" && metric != "test_auprc") continue;
+    const auto name = std::find(kModelMetricNames.begin(), kModelMetricNames.end(), metric);
+    if (name == kModelMetricNames.end()) continue;
     const std::string& task = row[static_cast<std::size_t>(ct)];
     int k = -1;
     if (task.size() > 4 && task.size() < 9 && task.starts_with("task") &&
@@ -156,7 +173,7 @@ ModelMetrics read_model_metrics(const std::string& path, int n_tasks) {
     const double v = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size())
       throw InputError(fmt::format("{}bad value; expected a number, got {}", where(path, t.lines[i]), quote_token(text)));
-    auto& dst = metric == "test_auroc" ? mm.test_auroc : mm.test_auprc;
+    auto& dst = mm.metric(static_cast<std::size_t>(name - kModelMetricNames.begin()));
     if (dst.size() <= static_cast<std::size_t>(k)) dst.resize(static_cast<std::size_t>(k) + 1, kNaN);
     dst[static_cast<std::size_t>(k)] = v;
   }

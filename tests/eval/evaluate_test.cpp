@@ -525,6 +525,68 @@ TEST(EvaluateTest, ModelMetricsFile) {
                    dir.file("bad2.tsv") + ":2: bad task; expected task0..task2, got 'task7'");
 }
 
+// A real-valued model (model.output = linear): train's test_r2 / test_pearson / test_mse rows
+// reach metrics.tsv as method "model" after nothing of the binary pair, and metrics.json's
+// "model" object gains the three arrays after the (empty) binary ones.
+TEST(EvaluateTest, RealValuedModelMetricsReachTheOutputs) {
+  TempDir dir;
+  lb::testing::write_text(dir.file("m.tsv"),
+                          "metric\ttask\tvalue\ntest_r2\ttask0\t0.87\ntest_pearson\ttask0\t0.93\ntest_mse\ttask0\t0.25\n"
+                          "test_r2\ttask1\t0.725\ntest_pearson\ttask1\tnan\ntest_mse\ttask1\t1.5\n"
+                          "test_r2\ttask2\t-0.1\ntest_pearson\ttask2\t0.2\ntest_mse\ttask2\t3\n"
+                          "test_loss\tall\t1.58\nbest_epoch\tall\t3\n");
+  const ModelMetrics mm = read_model_metrics(dir.file("m.tsv"), 3);
+  EXPECT_TRUE(mm.test_auroc.empty());
+  EXPECT_TRUE(mm.test_auprc.empty());
+  EXPECT_EQ(mm.test_r2, (std::vector<double>{0.87, 0.725, -0.1}));
+  ASSERT_EQ(mm.test_pearson.size(), 3u);
+  EXPECT_EQ(mm.test_pearson[0], 0.93);
+  EXPECT_TRUE(std::isnan(mm.test_pearson[1])) << "train writes an undefined Pearson r as nan";
+  EXPECT_EQ(mm.test_pearson[2], 0.2);
+  EXPECT_EQ(mm.test_mse, (std::vector<double>{0.25, 1.5, 3}));
+
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const EvalConfig cfg = test_config();
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, mm);
+  std::vector<std::string> model_rows;
+  for (const MetricRow& r : ev.rows)
+    if (r.method == "model") model_rows.push_back(fmt::format("{} {} {}", r.metric, r.task, r.value));
+  EXPECT_EQ(model_rows, (std::vector<std::string>{"test_r2 0 0.87", "test_r2 1 0.725", "test_r2 2 -0.1",
+                                                  "test_pearson 0 0.93", "test_pearson 1 nan", "test_pearson 2 0.2",
+                                                  "test_mse 0 0.25", "test_mse 1 1.5", "test_mse 2 3"}));
+  write_evaluation(dir.file("out"), ev, ds, in, cfg, mm, "0.1.0");
+  const std::string tsv = read_text(dir.file("out/metrics.tsv"));
+  EXPECT_NE(tsv.find("\nmodel\t-\t0\t-\ttest_r2\tall\t0.87\t\nmodel\t-\t1\t-\ttest_r2\tall\t0.725\t\n"),
+            std::string::npos);
+  EXPECT_NE(tsv.find("\nmodel\t-\t1\t-\ttest_pearson\tall\tnan\t\n"), std::string::npos);
+  EXPECT_NE(tsv.find("\nmodel\t-\t2\t-\ttest_mse\tall\t3\t\n"), std::string::npos);
+  EXPECT_EQ(tsv.find("test_auroc"), std::string::npos);
+  EXPECT_EQ(tsv.find("test_loss"), std::string::npos) << "only the per-task test metrics";
+  const std::string json = read_text(dir.file("out/metrics.json"));
+  EXPECT_NE(json.find("  \"model\": {\"test_auroc\": [], \"test_auprc\": [], \"test_r2\": [0.87, 0.725, -0.1], "
+                      "\"test_pearson\": [0.93, null, 0.2], \"test_mse\": [0.25, 1.5, 3]},\n"),
+            std::string::npos)
+      << json.substr(0, 800);
+  EXPECT_NE(json.find("{\"method\": \"model\", \"reference\": \"-\", \"task\": 1, \"motif\": \"-\", \"metric\": "
+                      "\"test_pearson\", \"tier\": \"all\", \"value\": null, \"n\": null}"),
+            std::string::npos);
+
+  // The errors of the new rows: the same texts as for test_auroc / test_auprc.
+  lb::testing::write_text(dir.file("bad.tsv"), "metric\ttask\tvalue\ntest_r2\ttask0\t0.5\ntest_pearson\ttask1\t0.9x\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad.tsv"), 3), InputError,
+                   dir.file("bad.tsv") + ":3: bad value; expected a number, got '0.9x'");
+  lb::testing::write_text(dir.file("bad2.tsv"), "metric\ttask\tvalue\ntest_mse\tall\t0.5\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad2.tsv"), 2), InputError,
+                   dir.file("bad2.tsv") + ":2: bad task; expected task0..task1, got 'all'");
+  lb::testing::write_text(dir.file("bad3.tsv"), "metric\ttask\tvalue\ntest_r2\ttask3\t0.5\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad3.tsv"), 3), InputError,
+                   dir.file("bad3.tsv") + ":2: bad task; expected task0..task2, got 'task3'");
+  lb::testing::write_text(dir.file("bad4.tsv"), "metric\ttask\tvalue\ntest_pearson\ttask0\t\n");
+  EXPECT_THROW_MSG(read_model_metrics(dir.file("bad4.tsv"), 3), InputError,
+                   dir.file("bad4.tsv") + ":2: bad value; expected a number, got ''");
+}
+
 TEST(EvaluateTest, ShapeAndIdMismatchesAreExactErrors) {
   const sim::Dataset ds = tiny_dataset();
   auto with = [&](const std::string& name, io::NpyArray arr) {

@@ -375,8 +375,10 @@ TEST(ReportTest, TaskInWords) {
 const std::vector<std::string> kOtherMethods{"grad_x_input", "x<y>&z", "ism"};
 
 /// A scenario that is not the paper's: three motifs with names HTML must escape, two tasks
-/// (an OR and a repressor), four classes, role metrics and paired differences.
-void write_other_scenario(const std::string& dir) {
+/// (an OR and a repressor), four classes, role metrics and paired differences. With
+/// `real_valued` the two tasks are real-valued targets (roles as for the binary ones) and
+/// metrics.json's model has test R², Pearson r and MSE instead of auROC / auPRC.
+void write_other_scenario(const std::string& dir, bool real_valued = false) {
   sim::Dataset ds;
   ds.seq_len = 40;
   ds.motif_keys = {"sox", "klf", "nfy"};
@@ -414,6 +416,15 @@ void write_other_scenario(const std::string& dir) {
           sim::evaluate_task(sim::parse_expression(ds.tasks[t].definition, ds.motif_keys, "test"), inst, &roles);
       ds.labels[i * T + t] = label ? 1.0f : 0.0f;
       for (std::size_t j = 0; j < where.size(); ++j) ds.roles[where[j] * T + t] = roles[j];
+    }
+  }
+  if (real_valued) {
+    ds.tasks = {{"either<1>", sim::TaskKind::Linear, "2 x count(sox) + 1 x count(klf) + N(0, 0.3^2)"},
+                {"rep&", sim::TaskKind::Linear, "1.5 x count(klf) - 2 x count(nfy) + N(0, 0.3^2)"}};
+    for (std::size_t i = 0; i < n; ++i) {
+      ds.labels[i * T] = static_cast<float>(2 * ds.count(static_cast<int>(i), 0) + ds.count(static_cast<int>(i), 1));
+      ds.labels[i * T + 1] =
+          static_cast<float>(1.5 * ds.count(static_cast<int>(i), 1) - 2 * ds.count(static_cast<int>(i), 2));
     }
   }
   sim::write_dataset_dir(dir + "/data", ds, "[sim]\nn_seqs = 4\n",
@@ -461,7 +472,9 @@ void write_other_scenario(const std::string& dir) {
   lb::testing::write_text(dir + "/metrics.json",
                           R"({"version": "0.1.0", "scan_mode": "exclusive", "n_sequences": 4,
  "motifs": {"gata": "SOX2<x>&\"q", "tal": "KLF4", "nfy": "NFY_A"},
- "model": {"test_auroc": [0.9, null], "test_auprc": [0.8, 0.7]}, "metrics": []})");
+ "model": )" + std::string(real_valued ? R"({"test_auroc": [], "test_auprc": [], "test_r2": [0.87, 0.725], "test_pearson": [0.93, null], "test_mse": [0.25, 1.5]})"
+                                             : R"({"test_auroc": [0.9, null], "test_auprc": [0.8, 0.7]})") +
+                              R"(, "metrics": []})");
   // Task either<1>: driver_fn_rate ism 0.01 < grad_x_input 0.02 < x<y>&z 0.2 (real vs both);
   // gss the other way round. Task rep&: repressor_neg_rate, all ties.
   const std::vector<std::vector<std::string>> roles{
@@ -537,6 +550,32 @@ TEST(ReportTest, AnyScenarioGetsTaskSectionsFromItsRoles) {
   // Logos: the first task with the fewest motifs (rep& has two keys, either<1> two: the first), boxes per key.
   EXPECT_NE(h.find("Per-base scores for task either&lt;1&gt;"), std::string::npos);
   EXPECT_NE(h.find("stroke=\"#d6601f\""), std::string::npos) << "the third key's colour";
+}
+
+// Real-valued tasks: each task section and the model table show the model's test R² and
+// Pearson r (from metrics.json "model"), no auROC / auPRC.
+TEST(ReportTest, RealValuedScenarioShowsRSquaredAndPearson) {
+  TempDir dir;
+  write_other_scenario(dir.path(), true);
+  const ReportPage page = render_report(dir.path(), fake_report_inputs(dir.path()));
+  const std::string& h = page.html;
+  EXPECT_EQ(page.n_charts, kOtherCharts);
+  EXPECT_NE(h.find("<h3>Task either&lt;1&gt;</h3>\n<p>A real-valued target: 2 x count(sox) + 1 x count(klf) + N(0, "
+                   "0.3^2). <span class=\"note\">(real-valued: "),
+            std::string::npos);
+  const auto sec0 = h.find("<section class=\"task\" id=\"task-0\">"), sec1 = h.find("<section class=\"task\" id=\"task-1\">");
+  ASSERT_NE(sec0, std::string::npos);
+  ASSERT_NE(sec1, std::string::npos);
+  const auto m0 = h.find("<p class=\"note\">Model: test R² 0.870, test Pearson r 0.930.</p>", sec0);
+  EXPECT_LT(m0, sec1) << "task 0's section";
+  EXPECT_NE(h.find("<p class=\"note\">Model: test R² 0.725.</p>", sec1), std::string::npos) << "null Pearson r skipped";
+  EXPECT_NE(h.find("<h3>Model (test split)</h3>\n<table><thead><tr><th></th><th>either&lt;1&gt;</th><th>rep&amp;</th></tr>"
+                   "</thead><tbody><tr><th>test R²</th><td>0.870</td><td>0.725</td></tr><tr><th>test Pearson r</th>"
+                   "<td>0.930</td><td>–</td></tr></tbody></table>\n"),
+            std::string::npos);
+  EXPECT_EQ(h.find("test auROC"), std::string::npos);
+  EXPECT_EQ(h.find("test auPRC"), std::string::npos);
+  EXPECT_EQ(h.find("test_mse"), std::string::npos) << "MSE stays in metrics.json";
 }
 
 TEST(ReportTest, AnyScenarioRendersInHeadlessChromium) {
