@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     -t) seconds="$2"; shift 2 ;;
     -j) jobs="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) selected+=("$1"); shift ;;
   esac
