@@ -89,6 +89,12 @@ std::vector<FastaRecord> read_fasta(const std::string& path, const FastaReadOpti
         throw input_error(path, in.line_number(), "sequence name too long",
                           fmt::format("at most {} characters", kMaxFastaNameLength),
                           fmt::format("{} ({})", name.size(), quote_token(name)));
+      // Names become TSV, BED and npz fields and are written back as FASTA headers: no control
+      // bytes (a '\r' in a name did not survive a write and a read, found by fuzz/fuzz_fasta).
+      for (const char c : name)
+        if (static_cast<unsigned char>(c) < ' ' || c == '\x7f')
+          throw input_error(path, in.line_number(), "bad sequence name", "one word without control characters",
+                            quote_token(name));
       rec = FastaRecord{};
       rec.name = std::string(name);
       rec.line = in.line_number();

@@ -590,7 +590,8 @@ Scenario read_scenario(const std::string& path) {
       bad(path, e->line, e->key, "label mixed with a real-valued target",
           "either task.<name>.label (binary) or effect./interaction./intercept/noise keys (real-valued)", quote_token(field));
     double v = 0;
-    const std::string where = fmt::format("{}:{}: {}", path, e->line, e->key);
+    const std::string shown = quote_token(e->key, 80);  // escaped as in bad()
+    const std::string where = fmt::format("{}:{}: {}", path, e->line, shown.substr(1, shown.size() - 2));
     if (field == "label") {
       it->text = e->value;
       it->expr = parse_expression(e->value, s.keys, where);

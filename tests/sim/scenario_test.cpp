@@ -258,6 +258,11 @@ TEST_F(ScenarioFileTest, UnprintableKeysAreEscapedAndUnprintableMotifFileNamesRe
                        ":5: scenario.mo\\xf4if.x: unknown key; expected scenario.{name, description, motifs, "
                        "motif.<key>, decoy.<key>}, class.<name>.{weight, place.<id>} or task.<name>.{label, "
                        "effect.<key>, interaction.<a>.<b>, intercept, noise}, got 'scenario.mo\\xf4if.x'");
+  // And a task's key in a task expression's error (fuzz_scenario again).
+  EXPECT_THROW_MSG(read_scenario(write("[class.c]\nweight = 1\n[task.t\xd4]\nlabel = gata & nfkb\n")), ConfigError,
+                   tmp_.file("s.scenario") +
+                       ":8: task.t\\xd4.label: unknown motif 'nfkb'; expected one of gata, tal, got 'gata & nfkb' at "
+                       "the end");
   // Also found by fuzz_scenario: the motif file's name, with control bytes, reached the reader's
   // messages raw ("<path>: cannot open: ..."); such a name is refused first.
   const std::string p = tmp_.file("m.scenario");
