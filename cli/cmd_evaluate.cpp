@@ -92,10 +92,11 @@ int cmd_evaluate(int argc, const char* const* argv) {
   eval::validate(run.eval);
   apply_threads(threads);
 
-  // Every planted motif's PWM, from the scenario's motif file (or sim.motifs).
+  // The dataset first (its manifest is checked before any of its files is read), then every
+  // planted motif's PWM, from the scenario's motif file (or sim.motifs).
+  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   const std::string scenario = scenario_of(run, data_dir);
   const std::string motif_path = scenario.empty() ? run.sim.motifs_file : sim::read_scenario(scenario).motifs_path;
-  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   const std::vector<sim::Pwm> motifs = eval::planted_pwms(ds, io::read_motif_file(motif_path), motif_path, data_dir);
 
   const eval::ScoresInput scores = eval::read_scores(scores_path, ds, data_dir, run.attribution.reference);

@@ -85,6 +85,8 @@ void verify_manifest(const std::string& manifest_path, const std::string& writer
   const TsvTable t = read_tsv(manifest_path);
   if (t.header != std::vector<std::string>{"file", "bytes", "md5"})
     throw input_error(manifest_path, 1, "wrong header", "'file bytes md5'", quote_token(fmt::format("{}", fmt::join(t.header, " "))));
+  if (t.rows.empty())
+    throw input_error(manifest_path, 2, "no files", "a row per file of the output", "a header only");
   const std::string dir = dir_of(manifest_path);
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& r = t.rows[i];

@@ -21,6 +21,7 @@ void write_manifest(const std::string& manifest_path, std::span<const std::strin
 ///   M:3: 'labels.tsv' does not match; expected 1234 bytes with md5 <hex>, got 1200 bytes with md5 <hex> (changed or half replaced after M was written: rerun <writer>)
 ///   M:3: 'labels.tsv' is missing; expected 1234 bytes, got no file (...same advice...)
 ///   M:1: wrong header; expected 'file bytes md5', got '...'
+///   M:2: no files; expected a row per file of the output, got a header only
 ///   M:4: bad row; expected a relative path, a byte count and 32 hex digits, got '...'
 /// `writer` names the command that writes it (e.g. "liftbench simulate").
 void verify_manifest(const std::string& manifest_path, const std::string& writer);

@@ -209,7 +209,7 @@ void save_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   const auto ne = static_cast<std::int64_t>(e.size());
   a.emplace_back("log.train_loss", io::NpyArray::from_f64({ne}, tl));
   a.emplace_back("log.valid_loss", io::NpyArray::from_f64({ne}, vl));
-  a.emplace_back("log.valid_auroc", io::NpyArray::from_f64({ne, n_metric}, metric));
+  a.emplace_back("log.valid_metric", io::NpyArray::from_f64({ne, n_metric}, metric));
   a.emplace_back("log.seconds", io::NpyArray::from_f64({ne}, sec));
   a.emplace_back("log.best", io::NpyArray::from_i64({ne}, best_flags));
   io::write_npz(path, a);
@@ -270,7 +270,7 @@ void load_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   }
   const auto tl = io::find_array(a, "log.train_loss", path).to_f64(path);
   const auto vl = io::find_array(a, "log.valid_loss", path).to_f64(path);
-  const auto& marr = io::find_array(a, "log.valid_auroc", path);
+  const auto& marr = io::find_array(a, "log.valid_metric", path);
   const auto metric = marr.to_f64(path);
   const auto sec = io::find_array(a, "log.seconds", path).to_f64(path);
   const auto bf = io::find_array(a, "log.best", path).to_i64(path);

@@ -437,7 +437,7 @@ TEST(EvaluateTest, OutputFiles) {
   const sim::Dataset ds = tiny_dataset();
   const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
   const EvalConfig cfg = test_config();
-  const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}};
+  const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}, {}, {}, {}};
   const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, model);
   TempDir dir;
   write_evaluation(dir.path(), ev, ds, in, cfg, model, "0.1.0");
@@ -495,7 +495,7 @@ TEST(EvaluateTest, PaperOutputsUnchangedByTheGeneralisation) {
   cfg.top_hits = 2;
   cfg.log_odds_threshold = -3;
   cfg.bootstrap_resamples = 50;
-  const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}};
+  const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}, {}, {}, {}};
   const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, model);
   TempDir dir;
   write_evaluation(dir.path(), ev, ds, in, cfg, model, "0.1.0");

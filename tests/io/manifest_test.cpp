@@ -69,6 +69,9 @@ TEST(ManifestTest, MissingOrMalformedManifestsAreRefused) {
   write_text(m, "name\tsize\n");
   EXPECT_THROW_MSG(verify_manifest(m, "liftbench simulate"), InputError,
                    m + ":1: wrong header; expected 'file bytes md5', got 'name size'");
+  write_text(m, "file\tbytes\tmd5\n");
+  EXPECT_THROW_MSG(verify_manifest(m, "liftbench simulate"), InputError,
+                   m + ":2: no files; expected a row per file of the output, got a header only");
   // Rows must stay inside the directory and carry a count and a 32-digit lowercase checksum.
   for (const std::string bad : {"../x\t3\t900150983cd24fb0d6963f7d28e17f72", "/etc/passwd\t3\t900150983cd24fb0d6963f7d28e17f72",
                                 "a\t-3\t900150983cd24fb0d6963f7d28e17f72", "a\t3\t900150983CD24FB0D6963F7D28E17F72",
