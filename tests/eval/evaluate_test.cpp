@@ -267,26 +267,7 @@ sim::Dataset three_motif_dataset() {
   ds.sites = {{0, 1, 3, "A", 2.75, '+', 0}, {0, 6, 8, "B", 3.16, '+', 1}, {1, 2, 4, "C", 3.16, '+', 2},
               {1, 6, 8, "A", 2.75, '+', 0}, {2, 4, 6, "C", 3.16, '+', 2}, {3, 0, 2, "B", 3.16, '+', 1},
               {3, 5, 7, "C", 3.16, '+', 2}};
-  ds.counts.assign(4 * 3, 0);
-  for (const auto& site : ds.sites) ++ds.counts[static_cast<std::size_t>(site.seq) * 3 + static_cast<std::size_t>(site.key)];
-  ds.labels.assign(4 * 2, 0.0f);
-  ds.roles.assign(ds.sites.size() * 2, sim::Role::Irrelevant);
-  for (std::size_t i = 0; i < 4; ++i) {
-    std::vector<sim::Instance> inst;
-    std::vector<std::size_t> where;
-    for (std::size_t k = 0; k < ds.sites.size(); ++k)
-      if (ds.sites[k].seq == static_cast<int>(i)) {
-        inst.push_back({ds.sites[k].key, ds.sites[k].start, ds.sites[k].end, ds.sites[k].strand});
-        where.push_back(k);
-      }
-    for (std::size_t t = 0; t < 2; ++t) {
-      std::vector<sim::Role> roles;
-      const bool label =
-          sim::evaluate_task(sim::parse_expression(ds.tasks[t].definition, ds.motif_keys, "test"), inst, &roles);
-      ds.labels[i * 2 + t] = label ? 1.0f : 0.0f;
-      for (std::size_t j = 0; j < where.size(); ++j) ds.roles[where[j] * 2 + t] = roles[j];
-    }
-  }
+  lb::testing::derive_truth(ds);
   return ds;
 }
 

@@ -397,27 +397,8 @@ void write_other_scenario(const std::string& dir, bool real_valued = false) {
     return sim::MotifSite{seq, start, start + 6, pwm[static_cast<std::size_t>(key)], 8.0, '+', key};
   };
   ds.sites = {site(1, 3, 0), site(2, 2, 1), site(2, 20, 2), site(3, 1, 0), site(3, 12, 1), site(3, 30, 2)};
-  const std::size_t n = 4, T = 2, K = 3;
-  ds.counts.assign(n * K, 0);
-  ds.labels.assign(n * T, 0.0f);
-  ds.roles.assign(ds.sites.size() * T, sim::Role::Irrelevant);
-  for (const auto& s : ds.sites) ++ds.counts[static_cast<std::size_t>(s.seq) * K + static_cast<std::size_t>(s.key)];
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<sim::Instance> inst;
-    std::vector<std::size_t> where;
-    for (std::size_t k = 0; k < ds.sites.size(); ++k)
-      if (ds.sites[k].seq == static_cast<int>(i)) {
-        inst.push_back({ds.sites[k].key, ds.sites[k].start, ds.sites[k].end, ds.sites[k].strand});
-        where.push_back(k);
-      }
-    for (std::size_t t = 0; t < T; ++t) {
-      std::vector<sim::Role> roles;
-      const bool label =
-          sim::evaluate_task(sim::parse_expression(ds.tasks[t].definition, ds.motif_keys, "test"), inst, &roles);
-      ds.labels[i * T + t] = label ? 1.0f : 0.0f;
-      for (std::size_t j = 0; j < where.size(); ++j) ds.roles[where[j] * T + t] = roles[j];
-    }
-  }
+  const std::size_t n = 4, T = 2;
+  lb::testing::derive_truth(ds);
   if (real_valued) {
     ds.tasks = {{"either<1>", sim::TaskKind::Linear, "2 x count(sox) + 1 x count(klf) + N(0, 0.3^2)"},
                 {"rep&", sim::TaskKind::Linear, "1.5 x count(klf) - 2 x count(nfy) + N(0, 0.3^2)"}};
