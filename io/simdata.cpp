@@ -95,7 +95,17 @@ SimdataFile read_simdata(const std::string& path) {
     throw input_error(path, 1, "not a simdata header", "'seqName<TAB>sequence<TAB>embeddings<TAB>task...'",
                       in.line_number() ? quote_token(line) : "an empty file");
   const auto header = detail::split(line, '\t');  // views into the line buffer: valid until the next read
-  for (std::size_t i = 3; i < header.size(); ++i) file.task_names.emplace_back(header[i]);
+  // Task names become TSV columns and report headings, and are written back in this header: one
+  // word without control bytes (a trailing carriage return did not survive a write and a read).
+  for (std::size_t i = 3; i < header.size(); ++i) {
+    if (header[i].empty())
+      throw input_error(path, 1, fmt::format("empty task name in column {}", i + 1), "a name", "none");
+    for (const char c : header[i])
+      if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f')
+        throw input_error(path, 1, "bad task name", "one word without spaces or control characters",
+                          quote_token(header[i]));
+    file.task_names.emplace_back(header[i]);
+  }
 
   while (in.next(line)) {
     if (line.empty()) continue;

@@ -9,6 +9,9 @@
 #
 # -t: seconds of fuzzing per harness (default 20, or $LB_FUZZ_SECONDS; 0 replays only);
 # -j: harnesses run at once (default 1); HARNESS: a subset by name (fasta, npz, ...).
+# The fuzzer's random seed is 1 unless $LB_FUZZ_SEED says otherwise (0: a new seed each run), so
+# that CI explores the same inputs every time and a change fails it only for what the change did;
+# longer runs by hand with LB_FUZZ_SEED=0 look further.
 # New inputs that reach new code go to build-fuzz/corpus/<harness>/, never into fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +54,7 @@ scratch="$(mktemp -d "$base/liftbench-fuzz-run.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 export TMPDIR="$scratch" OMP_NUM_THREADS=1
 mkdir -p build-fuzz/logs
-flags=(-malloc_limit_mb=2048 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+flags=(-malloc_limit_mb=2048 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -seed="${LB_FUZZ_SEED:-1}")
 
 # One harness: its regressions, then $seconds of fuzzing. Writes build-fuzz/logs/<h>.result as
 # "<h> <regressions> <runs> <corpus> <status>".

@@ -136,11 +136,29 @@ TEST(SimdataTest, NameAndEmbeddingBytesAreEscapedInMessages) {
         ":2: malformed embedding in sequence '\\xf3ynth0'; expected 'pos-<start>_<motif>-<sampled string>', got "
         "'pjs-0_G-ACGT'");
   check("seqName\tsequence\tembeddings\tt\x1b[0m\ns1\tACGT\t\t2\n",
-        ":2: bad label for task 't\\x1b[0m'; expected 0 or 1, got '2'");
+        ":1: bad task name; expected one word without spaces or control characters, got 't\\x1b[0m'");
   const std::string seq(100, 'A');
   check("seqName\tsequence\tembeddings\ttask0\ns1\t" + seq + "\tpos-0_G-" + std::string(70, 'C') + "\x01\t1\n",
         ":2: embedding 'pos-0_G-" + std::string(52, 'C') + "...' does not match sequence 's1'; expected '" +
             std::string(60, 'A') + "...' (the sequence at 0), got '" + std::string(60, 'C') + "...'");
+}
+
+// Found by fuzz/fuzz_simdata in CI: a task name ending in carriage returns lost one of them on a
+// write and a read (the reader takes a CR before the newline as a CRLF ending), so the round trip
+// changed the tasks. Task names are one word without control bytes, and never empty.
+TEST(SimdataTest, TaskNamesAreOneWord) {
+  TempDir dir;
+  const std::string p = dir.file("bad.simdata");
+  const auto check = [&](const std::string& text, const std::string& message) {
+    write_text(p, text);
+    EXPECT_THROW_MSG(read_simdata(p), InputError, p + message);
+  };
+  check("seqName\tsequence\tembeddings\ts\r\r\r", ":1: bad task name; expected one word without spaces or "
+        "control characters, got 's\\r'");
+  check("seqName\tsequence\tembeddings\ttask0\t\ts1\tACGT\t\t1\t1\n",
+        ":1: empty task name in column 5; expected a name, got none");
+  check("seqName\tsequence\tembeddings\ttask 0\ns1\tACGT\t\t1\n",
+        ":1: bad task name; expected one word without spaces or control characters, got 'task 0'");
 }
 
 }  // namespace
