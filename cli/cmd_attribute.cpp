@@ -99,8 +99,8 @@ int cmd_attribute(int argc, const char* const* argv) {
     const sim::Dataset ds = sim::read_dataset_dir(data_dir);
     model::SplitInput in = model::split_input(ds, split, data_dir);
     if (in.data.n == 0)
-      throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", data_dir,
-                                   split_name));
+      throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0",
+                                   where(data_dir + "/labels.tsv"), split_name));
     // The loader names both shapes when the model's input length differs from the sequences'.
     net = model::load_model(model_path, model_cfg, &in.data.shape);
     for (int i : in.indices) {
@@ -114,22 +114,22 @@ int cmd_attribute(int argc, const char* const* argv) {
   } else {
     const auto records = io::read_fasta(fasta);
     if (records.empty())
-      throw InputError(fmt::format("{}: no sequences; expected at least 1 FASTA record, got 0", fasta));
+      throw InputError(fmt::format("{}no sequences; expected at least 1 FASTA record, got 0", where(fasta)));
     const model::Shape first{kNumBases, 1, static_cast<int>(records.front().seq.size())};
     // A self-describing model knows its input length; a weights-only one takes the first record's.
     net = has_architecture(model_path) ? model::load_model(model_path, model_cfg)
                                        : model::load_model(model_path, model_cfg, &first);
     const model::Shape in = net.input_shape();
     if (in.c != kNumBases || in.h != 1)
-      throw InputError(fmt::format("{}: the model's input is {}; expected one-hot DNA (4xL) for --fasta, got {}",
-                                   model_path, in.str(), in.str()));
+      throw InputError(fmt::format("{}the model's input is {}; expected one-hot DNA (4xL) for --fasta, got {}",
+                                   where(model_path), in.str(), in.str()));
     std::vector<std::vector<std::uint8_t>> codes;
     for (std::size_t i = 0; i < records.size(); ++i) {
       const auto& r = records[i];
       if (static_cast<int>(r.seq.size()) != in.w)
-        throw InputError(fmt::format("{}:{}: sequence '{}' has length {}; expected the model's input length {}, got {}",
-                                     fasta, r.line, r.name, r.seq.size(), in.w, r.seq.size()));
-      codes.push_back(encode_bases(r.seq, fmt::format("{}:{}: sequence '{}'", fasta, r.line, r.name)));
+        throw InputError(fmt::format("{}sequence {} has length {}; expected the model's input length {}, got {}",
+                                     where(fasta, r.line), quote_token(r.name, 80), r.seq.size(), in.w, r.seq.size()));
+      codes.push_back(encode_bases(r.seq, fmt::format("{}sequence {}", where(fasta, r.line), quote_token(r.name, 80))));
       seqs.ids.push_back(r.name);
       seqs.streams.push_back(i);
     }

@@ -41,10 +41,10 @@ std::string scenario_of(const RunConfig& run, const std::string& data_dir) {
   const auto it = values.find("sim.scenario");
   const std::string scenario = it == values.end() ? std::string() : it->second;
   if (scenario.empty() || !std::filesystem::is_regular_file(scenario))
-    throw InputError(fmt::format("{}: sim.scenario: the dataset's scenario file is missing; expected the scenario "
+    throw InputError(fmt::format("{}sim.scenario: the dataset's scenario file is missing; expected the scenario "
                                  "file the dataset was simulated from (or sim.scenario = FILE in the configuration), "
                                  "got {}",
-                                 cfg, quote_token(scenario)));
+                                 where(cfg), quote_token(scenario)));
   return scenario;
 }
 

@@ -12,6 +12,7 @@
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "eval/erasure.h"
 #include "eval/erasure_report.h"
 #include "io/atomic_file.h"
@@ -61,7 +62,7 @@ int parse_int_flag(const std::string& flag, const std::string& text, int lo) {
 std::string idx_file(const std::string& dir, const std::string& name) {
   for (const std::string& p : {dir + "/" + name, dir + "/" + name + ".gz"})
     if (std::filesystem::exists(p)) return p;
-  throw InputError(fmt::format("{}: no {}(.gz); expected the MNIST IDX files (scripts/get_mnist.sh), got none", dir,
+  throw InputError(fmt::format("{}no {}(.gz); expected the MNIST IDX files (scripts/get_mnist.sh), got none", where(dir),
                                name));
 }
 
@@ -71,7 +72,7 @@ eval::ImageSet read_mnist_test(const std::string& dir) {
   const io::IdxImages im = io::read_idx_images(ip);
   const std::vector<std::uint8_t> lab = io::read_idx_labels(lp);
   if (static_cast<int>(lab.size()) != im.n)
-    throw InputError(fmt::format("{}: {} labels; expected one per image of {} ({}), got {}", lp, lab.size(), ip, im.n,
+    throw InputError(fmt::format("{}{} labels; expected one per image of {} ({}), got {}", where(lp), lab.size(), show_path(ip), im.n,
                                  lab.size()));
   eval::ImageSet d;
   d.shape = model::Shape{1, im.rows, im.cols};
@@ -82,7 +83,7 @@ eval::ImageSet read_mnist_test(const std::string& dir) {
   d.labels.reserve(lab.size());
   for (std::size_t i = 0; i < lab.size(); ++i) {
     if (lab[i] > 9)
-      throw InputError(fmt::format("{}: label {} of image {}; expected 0 to 9, got {}", lp, int(lab[i]), i, int(lab[i])));
+      throw InputError(fmt::format("{}label {} of image {}; expected 0 to 9, got {}", where(lp), int(lab[i]), i, int(lab[i])));
     d.labels.push_back(lab[i]);
   }
   return d;
@@ -158,7 +159,7 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != 10)
     throw ConfigError(fmt::format("model.output: {} has {} outputs ({}); expected a softmax network with 10 classes, got "
                                   "{} outputs",
-                                  model_path, net.n_outputs(),
+                                  show_path(model_path), net.n_outputs(),
                                   model::output_name(net.output_kind()), net.n_outputs()));
   if (mean_normalize) net = attr::mean_normalize_softmax(net);
   log_info("mnist-erasure", "{} test images {}; {} pairs, {} methods, k = {}, {} images", data.n(), data.shape.str(),

@@ -54,7 +54,7 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
   const model::Network net = model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model,
                                                &m.train.shape);
   if (net.output_kind() != model::OutputKind::Softmax || net.n_outputs() != model::kMnistClasses)
-    throw InputError(fmt::format("{}: not an MNIST model; expected softmax with {} outputs, got {} with {}", model_path,
+    throw InputError(fmt::format("{}not an MNIST model; expected softmax with {} outputs, got {} with {}", where(model_path),
                                  model::kMnistClasses, model::output_name(net.output_kind()),
                                  net.n_outputs()));
   struct Part {

@@ -58,8 +58,8 @@ int cmd_sanity(int argc, const char* const* argv) {
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   model::SplitInput in = model::split_input(ds, split, data_dir);
   if (in.data.n == 0)
-    throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", data_dir,
-                                 split_name));
+    throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0",
+                                 where(data_dir + "/labels.tsv"), split_name));
   const model::Network net =
       model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model, &in.data.shape);
   std::vector<std::uint64_t> streams(in.indices.begin(), in.indices.end());

@@ -32,7 +32,8 @@ std::string join_metric(const std::vector<double>& v) {
 
 void require_split(const model::SplitInput& s, std::string_view name, const std::string& dir) {
   if (s.data.n == 0)
-    throw InputError(fmt::format("{}/labels.tsv: no sequences in the '{}' split; expected at least 1, got 0", dir, name));
+    throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0", where(dir + "/labels.tsv"),
+                                 name));
 }
 
 }  // namespace
@@ -116,9 +117,9 @@ int cmd_train(int argc, const char* const* argv) {
     const sim::TaskInfo* real = nullptr;
     for (const sim::TaskInfo& t : ds.tasks) (t.kind == sim::TaskKind::Binary ? binary : real) = &t;
     if (binary && real)
-      throw ConfigError(fmt::format("{}/tasks.tsv: task {} is binary and task {} real-valued; expected tasks of one "
+      throw ConfigError(fmt::format("{}task {} is binary and task {} real-valued; expected tasks of one "
                                     "kind (a network has one output kind), got both",
-                                    data_dir, quote_token(binary->name), quote_token(real->name)));
+                                    where(data_dir + "/tasks.tsv"), quote_token(binary->name), quote_token(real->name)));
     n_outputs = ds.n_tasks();
     linear = real != nullptr;
     const char* want = linear ? "linear" : "sigmoid";

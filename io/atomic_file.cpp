@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace lb::io {
 
@@ -98,7 +99,8 @@ void remove_stale_temps(const std::string& path) {
 
 void rename_file(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0)
-    throw IoError(fmt::format("{}: cannot replace (renaming {} into place): {}", to, from, std::strerror(errno)));
+    throw IoError(fmt::format("{}cannot replace (renaming {} into place): {}", where(to), show_path(from),
+                              std::strerror(errno)));
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
@@ -162,7 +164,7 @@ void ensure_output_dir(const std::string& dir) {
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
     throw io_error(dir, "cannot create output directory", ENOTDIR);
   fs::create_directories(dir, ec);
-  if (ec) throw IoError(fmt::format("{}: cannot create output directory: {}", dir, ec.message()));
+  if (ec) throw IoError(fmt::format("{}cannot create output directory: {}", where(dir), ec.message()));
   if (::access(dir.c_str(), W_OK | X_OK) != 0) throw io_error(dir, "not writable", errno);
 }
 

@@ -143,7 +143,7 @@ void write_fasta_bgzf(const std::string& path, const std::vector<FastaRecord>& r
   if (bgzf_close(fp) < 0 || !ok) throw io_error(path, "cannot write", err ? err : EIO);
 
   if (fai_build3(data.temp_path().c_str(), fai.temp_path().c_str(), gzi.temp_path().c_str()) != 0)
-    throw IoError(fmt::format("{}: cannot build the FASTA index (.fai/.gzi) with fai_build3", path));
+    throw IoError(fmt::format("{}cannot build the FASTA index (.fai/.gzi) with fai_build3", where(path)));
   fai.commit();
   gzi.commit();
   data.commit();
@@ -157,7 +157,7 @@ void write_fasta_indexed(const std::string& path, const std::vector<FastaRecord>
   fai.close_stream();
   // No .gzi for a plain file: fai_build3 writes one only for bgzip input.
   if (fai_build3(data.temp_path().c_str(), fai.temp_path().c_str(), nullptr) != 0)
-    throw IoError(fmt::format("{}: cannot build the FASTA index (.fai) with fai_build3", path));
+    throw IoError(fmt::format("{}cannot build the FASTA index (.fai) with fai_build3", where(path)));
   fai.commit();
   data.commit();
 }
@@ -192,7 +192,7 @@ std::string fetch_fasta_region(const std::string& path, const std::string& regio
   char* seq = faidx_fetch_seq64(fai.get(), name.c_str(), beg, end, &got);
   if (!seq || got < 0) {
     std::free(seq);
-    throw IoError(fmt::format("{}: cannot fetch region '{}' (corrupt file or index?)", path, region));
+    throw IoError(fmt::format("{}cannot fetch region {} (corrupt file or index?)", where(path), quote_token(region, 80)));
   }
   std::string out(seq, static_cast<std::size_t>(got));
   std::free(seq);

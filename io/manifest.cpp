@@ -12,6 +12,7 @@
 #include <htslib/hts.h>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "io/tsv.h"
 
 namespace lb::io {
@@ -101,7 +102,8 @@ void verify_manifest(const std::string& manifest_path, const std::string& writer
     const std::string p = dir + "/" + r[0];
     std::error_code ec;
     const auto size = std::filesystem::file_size(p, ec);
-    const std::string why = fmt::format("changed or half replaced after {} was written: {}", manifest_path, advice);
+    const std::string why =
+        fmt::format("changed or half replaced after {} was written: {}", show_path(manifest_path), advice);
     if (ec)
       throw input_error(manifest_path, line, fmt::format("{} is missing", quote_token(r[0])),
                         fmt::format("{} bytes", want), fmt::format("no file ({})", why));

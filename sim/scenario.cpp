@@ -635,13 +635,14 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
     const int w = s.pwms[static_cast<std::size_t>(p.key)].width();
     const std::string& motif = s.keys[static_cast<std::size_t>(p.key)];
     if (w > seq_len && s.path.empty())  // the paper's scenario: the [sim] keys
-      throw ConfigError(fmt::format("sim.seq_len: motif '{}' (width {}) is wider than the sequence; expected seq_len >= {}, got {}",
-                                    s.pwms[static_cast<std::size_t>(p.key)].name(), w, w, seq_len));
+      throw ConfigError(fmt::format("sim.seq_len: motif {} (width {}) is wider than the sequence; expected seq_len >= {}, got {}",
+                                    quote_token(s.pwms[static_cast<std::size_t>(p.key)].name(), 80), w, w, seq_len));
     if (w > seq_len)
-      bad(file, p.line, where_key, fmt::format("motif '{}' (width {}) is wider than the sequence", motif, w),
+      bad(file, p.line, where_key, fmt::format("motif {} (width {}) is wider than the sequence", quote_token(motif, 80), w),
           fmt::format("sim.seq_len >= {}", w), fmt::format("{}", seq_len));
     if (p.window_hi >= 0 && (p.window_hi > seq_len || p.window_hi - p.window_lo < w))
-      bad(file, p.line, where_key, fmt::format("window {}-{} cannot hold motif '{}' (width {})", p.window_lo, p.window_hi, motif, w),
+      bad(file, p.line, where_key, fmt::format("window {}-{} cannot hold motif {} (width {})", p.window_lo, p.window_hi,
+                                           quote_token(motif, 80), w),
           fmt::format("a window inside [0, {}] at least {} bases wide", seq_len, w),
           fmt::format("{}-{}", p.window_lo, p.window_hi));
   };
@@ -781,9 +782,9 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
             std::int64_t covered = 0;
             for (const auto& [b, e] : occupied) covered += e - b;
             throw InputError(fmt::format(
-                "sequence '{}': cannot place motif '{}' (width {}) without overlap after {} attempts; expected free "
+                "sequence '{}': cannot place motif {} (width {}) without overlap after {} attempts; expected free "
                 "space for {} bases, got {} motifs already covering {} of {} bases",
-                data.ids[si], fwd[key].name(), w, cfg.max_placement_attempts, w, occupied.size(), covered, L));
+                data.ids[si], quote_token(fwd[key].name(), 80), w, cfg.max_placement_attempts, w, occupied.size(), covered, L));
           }
         } else {
           const auto& anchors = placed[static_cast<std::size_t>(pl.anchor)];
@@ -801,9 +802,9 @@ Dataset simulate_scenario(const SimConfig& cfg, const Scenario& s, const std::fu
           }
           if (!ok)
             throw InputError(fmt::format(
-                "sequence '{}': cannot place motif {} {}-{} bases after '{}' (placement {} of {}:{}) in {} "
+                "sequence '{}': cannot place motif {} {}-{} bases after {} (placement {} of {}:{}) in {} "
                 "restarts; expected a free gap after the anchor, got every gap blocked",
-                data.ids[si], quote_token(fwd[key].name(), 80), pl.gap_lo, pl.gap_hi, a.motif, quote_token(pl.id, 80),
+                data.ids[si], quote_token(fwd[key].name(), 80), pl.gap_lo, pl.gap_hi, quote_token(a.motif, 80), quote_token(pl.id, 80),
                 s.path.empty() ? "sim" : s.path,
                 pl.line, cfg.max_placement_attempts));
         }

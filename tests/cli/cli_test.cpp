@@ -1316,6 +1316,42 @@ TEST(CliPathsTest, TrainIntoADirectoryFailsBeforeTraining) {
       << r.err;
 }
 
+// Paths given on the command line reach messages escaped (no raw control byte) and, past 200
+// shown bytes, cut in the middle: the directory's start and the file's name stay. Before, an
+// ESC or BEL in a path reached the terminal raw, and a long path was printed whole.
+TEST(CliPathsTest, CommandLinePathsInMessagesAreEscapedAndCapped) {
+  TempDir tmp;
+  const std::string esc = "\"$(printf '\\033')\"", bel = "\"$(printf '\\007')\"";  // for the shell
+  const std::string missing = ": missing; expected the manifest written last by liftbench simulate, got no file (an "
+                              "interrupted run, or a directory written before manifests: rerun liftbench simulate)";
+  expect_error("train -q -c " + kSmoke + " --data " + tmp.file("d") + esc + "[31m -o " + tmp.file("m.npz"),
+               tmp.file("d") + "\\x1b[31m/manifest.tsv" + missing);
+  // A long directory: the first 98 and the last 99 bytes of the manifest's path.
+  const std::string deep = tmp.file(std::string(100, 'a') + "/" + std::string(100, 'b') + "/" + std::string(100, 'c'));
+  const std::string manifest = deep + "/manifest.tsv";
+  expect_error("train -q -c " + kSmoke + " --data " + deep + " -o " + tmp.file("m.npz"),
+               manifest.substr(0, 98) + "..." + manifest.substr(manifest.size() - 99) + missing);
+  // An output that is an input, through a link whose name holds ESC.
+  const std::string data = tmp.file("data");
+  fs::copy(smoke_data(), data);
+  fs::create_symlink(data + "/labels.tsv", tmp.file("l\x1bk"));
+  expect_error("predict -q --model " + smoke_model() + " --data " + data + " -o " + tmp.file("l") + esc + "k",
+               refused(tmp.file("l\\x1bk"), data + "/labels.tsv", "--data"));
+  // A config file's name in a value's file:line.
+  write_text(tmp.file("c\x07.ini"), "[sim]\nn_seqs = lots\n");
+  expect_error("simulate -q -c " + tmp.file("c") + bel + ".ini -o " + tmp.file("ds"),
+               tmp.file("c\\x07.ini") + ":2: bad value for 'sim.n_seqs'; expected an integer, got 'lots'");
+  // An output directory that cannot be made; the log's command line is escaped too.
+  write_text(tmp.file("afile"), "x");
+  const auto r = run_liftbench("simulate -c " + kSmoke + " -o " + tmp.file("afile/d") + esc);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("\nliftbench: error: " + tmp.file("afile/d\\x1b") + ": cannot create output directory: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" -o " + tmp.file("afile/d\\x1b") + "\n"), std::string::npos) << r.err;  // [M::simulate] cmd: ...
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+}
+
 // Issue 15 item 6: predict -o new/dir/p.tsv failed with "cannot create: No such file or
 // directory"; like every other command it now creates the output's folder.
 TEST(CliPathsTest, PredictCreatesTheOutputFolder) {

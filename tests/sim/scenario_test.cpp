@@ -272,6 +272,23 @@ TEST_F(ScenarioFileTest, UnprintableKeysAreEscapedAndUnprintableMotifFileNamesRe
                        "invalid UTF-8, got '../motifs/x\\x1d\\x12.meme'");
 }
 
+// The motif file's names reach the placement errors escaped (the "cannot place motif" message
+// printed them raw).
+TEST_F(ScenarioFileTest, MotifNamesInPlacementErrorsAreEscaped) {
+  std::string meme = read_text(std::string(LB_SOURCE_DIR) + "/configs/motifs/tal1_gata1.meme");
+  meme.replace(meme.find("MOTIF GATA_disc1"), 16, "MOTIF GA\x7fTA\xff");
+  write_text(tmp_.file("odd.meme"), meme);
+  const std::string p = tmp_.file("odd.scenario");
+  write_text(p, "[scenario]\nmotifs = odd.meme\nmotif.gata = GA\x7fTA\xff\n[class.c]\nweight = 1\n"
+                "place.g = gata count=3\n[task.t]\nlabel = gata\n");
+  SimConfig cfg;
+  cfg.n_seqs = 1;
+  cfg.seq_len = 25;
+  EXPECT_THROW_MSG(simulate_scenario(cfg, read_scenario(p)), InputError,
+                   "sequence 'seq0000': cannot place motif 'GA\\x7fTA\\xff' (width 10) without overlap after 1000 "
+                   "attempts; expected free space for 10 bases, got 2 motifs already covering 20 of 25 bases");
+}
+
 TEST_F(ScenarioFileTest, PlacementsThatCannotFitAreConfigErrors) {
   const std::string p = tmp_.file("s.scenario");
   const std::string body =

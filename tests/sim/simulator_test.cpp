@@ -157,6 +157,20 @@ TEST(PlaceMotifTest, ImpossiblePlacementIsAnError) {
                    "expected seq_len >= 16, got 15");
 }
 
+// A motif name comes from a motif file: its bytes are escaped in the message (they reached the
+// terminal raw).
+TEST(PlaceMotifTest, MotifNameBytesAreEscapedInMessages) {
+  Rng rng(1, 0);
+  std::vector<std::pair<std::int64_t, std::int64_t>> occupied{{0, 20}};
+  EXPECT_THROW_MSG(place_motif(rng, 20, 10, occupied, 1000, "seq0007", "GA\x1b[2JTA\r"), InputError,
+                   "sequence 'seq0007': cannot place motif 'GA\\x1b[2JTA\\r' (width 10) without overlap "
+                   "after 1000 attempts; expected free space for 10 bases, got 1 motifs already "
+                   "covering 20 of 20 bases");
+  EXPECT_THROW_MSG(place_motif(rng, 15, 16, occupied, 1000, "seq0007", "T\x07"), ConfigError,
+                   "sim.seq_len: motif 'T\\x07' (width 16) is wider than the sequence; "
+                   "expected seq_len >= 16, got 15");
+}
+
 TEST(PlaceMotifTest, ImpossibleSimulationEndsInError) {
   // seq_len 20 and three GATA_disc1 (width 10) in every sequence: the third can never fit.
   SimConfig c;
