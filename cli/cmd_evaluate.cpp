@@ -1,5 +1,6 @@
 // `liftbench evaluate`: score every method of a scores file against the planted motifs of its
-// dataset (docs/cli.md, liftbench evaluate); writes metrics.tsv, metrics.json, hits.tsv and the resolved config.
+// dataset (docs/cli.md, liftbench evaluate); writes metrics.tsv, metrics.json, hits.tsv, the
+// report, the resolved config and, last, the manifest.
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/ini.h"
+#include "io/manifest.h"
 #include "io/motif_file.h"
 #include "sim/scenario.h"
 
@@ -66,7 +68,10 @@ int cmd_evaluate(int argc, const char* const* argv) {
   opts.add_flag("scores", &scores_path, "scores file written by 'liftbench attribute'", "FILE");
   opts.add_flag("model-metrics", &model_metrics,
                 "test metrics written by 'liftbench train' (<stem>.metrics.tsv), copied into the outputs", "FILE");
-  opts.add_flag("out,o", &out, "output directory: metrics.tsv, metrics.json, hits.tsv, evaluate.config.ini", "DIR");
+  opts.add_flag("out,o", &out,
+                "output directory: metrics.tsv, metrics.json, hits.tsv, role_metrics.tsv, method_differences.tsv, "
+                "report/index.html, evaluate.config.ini, evaluate.manifest.tsv",
+                "DIR");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
   add_all_options(opts, run);
@@ -85,7 +90,7 @@ int cmd_evaluate(int argc, const char* const* argv) {
     for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
     std::vector<PathUse> outputs;
     for (const char* name : {"metrics.tsv", "metrics.json", "hits.tsv", "role_metrics.tsv", "method_differences.tsv",
-                             "evaluate.config.ini", "report/index.html", "report/config.ini"})
+                             "evaluate.config.ini", "evaluate.manifest.tsv", "report/index.html", "report/config.ini"})
       outputs.push_back({"--out", out + "/" + name});
     refuse_output_over_input(outputs, inputs);
   }
@@ -111,9 +116,17 @@ int cmd_evaluate(int argc, const char* const* argv) {
            run.eval.log_odds_threshold);
 
   const eval::Evaluation ev = eval::evaluate(ds, scores, motifs, run.eval, model);
-  io::remove_stale_marker(out + "/evaluate.config.ini");  // written last
+  // The config marks a complete set, and the manifest (written last) lists it with sizes and
+  // MD5s; the report is written before both, so a set with its mark has its report too (the
+  // report is not listed: `run` rewrites it with the whole run's configuration).
+  io::remove_stale_marker(out + "/evaluate.manifest.tsv");
+  io::remove_stale_marker(out + "/evaluate.config.ini");
   eval::write_evaluation(out, ev, ds, scores, run.eval, model, build::kVersion);
+  eval::write_report(out, {.data_dir = data_dir, .scores_path = scores_path, .config_ini = opts.resolved_ini()});
   io::write_file_atomic(out + "/evaluate.config.ini", opts.resolved_ini());
+  io::write_manifest(out + "/evaluate.manifest.tsv",
+                     std::vector<std::string>{"metrics.tsv", "metrics.json", "hits.tsv", "role_metrics.tsv",
+                                              "method_differences.tsv", "evaluate.config.ini"});
 
   // Summary: per method, the false-negative rate of each task with fn_rate rows (appendix G(b))
   // and the false-positive rate of each task with fp_rate rows, pooled over the task's motifs.
@@ -155,8 +168,8 @@ int cmd_evaluate(int argc, const char* const* argv) {
     }
     log_info("evaluate", "{}", line);
   }
-  eval::write_report(out, {.data_dir = data_dir, .scores_path = scores_path, .config_ini = opts.resolved_ini()});
-  log_info("evaluate", "wrote {}/{{metrics.tsv,metrics.json,hits.tsv,evaluate.config.ini,report/index.html}}", out);
+  log_info("evaluate", "wrote {}/{{metrics.tsv,metrics.json,hits.tsv,report/index.html,evaluate.config.ini,evaluate.manifest.tsv}}",
+           out);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "eval/erasure_report.h"
 #include "io/atomic_file.h"
 #include "io/idx.h"
+#include "io/manifest.h"
 #include "model/model_file.h"
 
 namespace lb::cli {
@@ -99,7 +100,8 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   OptionSet opts("mnist-erasure");
   opts.add_flag("model", &model_path, "MNIST model written by 'liftbench train --mnist'", "FILE");
   opts.add_flag("mnist", &mnist_dir, "directory with t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (or .gz)", "DIR");
-  opts.add_flag("out,o", &out, "output directory: erasure.tsv, erasure_summary.tsv, report/mnist.html, mnist-erasure.config.ini",
+  opts.add_flag("out,o", &out, "output directory: erasure.tsv, erasure_summary.tsv, report/mnist.html, mnist-erasure.config.ini, "
+                "mnist-erasure.manifest.tsv",
                 "DIR");
   opts.add_flag("pairs", &pairs_text, "class pairs c0:ct, comma-separated", "LIST");
   std::string method_names;
@@ -128,7 +130,8 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
     std::vector<PathUse> inputs = mnist_files("--mnist", mnist_dir);
     inputs.push_back({"--model", model_path});
     std::vector<PathUse> outputs;
-    for (const char* name : {"erasure.tsv", "erasure_summary.tsv", "report/mnist.html", "mnist-erasure.config.ini"})
+    for (const char* name : {"erasure.tsv", "erasure_summary.tsv", "report/mnist.html", "mnist-erasure.config.ini",
+                             "mnist-erasure.manifest.tsv"})
       outputs.push_back({"--out", out + "/" + name});
     refuse_output_over_input(outputs, inputs);
   }
@@ -171,9 +174,11 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   const auto rows = eval::run_erasure(net, data, pairs, methods, eopt);
   const auto summary = eval::summarize_erasure(rows);
   io::ensure_output_dir(out);
-  io::remove_stale_marker(out + "/mnist-erasure.config.ini");  // written last
+  // The config marks a complete set, and the manifest (written last, after the report) lists it
+  // with sizes and MD5s.
+  io::remove_stale_marker(out + "/mnist-erasure.manifest.tsv");
+  io::remove_stale_marker(out + "/mnist-erasure.config.ini");
   eval::write_erasure_tsv(out, rows, summary);
-  io::write_file_atomic(out + "/mnist-erasure.config.ini", opts.resolved_ini());
 
   std::size_t width = 6;
   for (const auto& m : methods) width = std::max(width, m.name.size());
@@ -193,7 +198,13 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
     throw ConfigError(fmt::format("--example: image {}; expected -1 or 0 to {}, got {}", ex, data.n() - 1, ex));
   eval::write_erasure_report(out, {.net = &net, .data = &data, .rows = &rows, .summary = &summary, .methods = &methods,
                                    .pairs = pairs, .example = ex, .k = k, .config_ini = opts.resolved_ini()});
-  log_info("mnist-erasure", "wrote {}/{{erasure.tsv,erasure_summary.tsv,mnist-erasure.config.ini,report/mnist.html}}",
+  io::write_file_atomic(out + "/mnist-erasure.config.ini", opts.resolved_ini());
+  io::write_manifest(out + "/mnist-erasure.manifest.tsv",
+                     std::vector<std::string>{"erasure.tsv", "erasure_summary.tsv", "report/mnist.html",
+                                              "mnist-erasure.config.ini"});
+  log_info("mnist-erasure",
+           "wrote {}/{{erasure.tsv,erasure_summary.tsv,report/mnist.html,mnist-erasure.config.ini,"
+           "mnist-erasure.manifest.tsv}}",
            out);
   return 0;
 }

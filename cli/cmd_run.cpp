@@ -135,10 +135,12 @@ int cmd_run(int argc, const char* const* argv) {
                                          out + "/model.metrics.tsv", "-o", out},
                                         true));
        },
-       ""},
-      // The report again, now with the whole run's configuration (evaluate's shows its own).
+       out + "/evaluate.manifest.tsv"},
+      // The report again, now with the whole run's configuration (evaluate's shows its own),
+      // from an evaluation whose files still match their manifest.
       {"report", out + "/report/config.ini", {out + "/report/index.html"},
        [&] {
+         io::verify_manifest(out + "/evaluate.manifest.tsv", "liftbench evaluate");
          eval::write_report(out, {.data_dir = data, .scores_path = scores, .config_ini = resolved});
          io::write_file_atomic(out + "/report/config.ini", resolved);
        },
@@ -152,7 +154,7 @@ int cmd_run(int argc, const char* const* argv) {
                       [&] {
                         run_command(cmd_sanity, with({"sanity", "--model", model, "--data", data, "-o", out}, true));
                       },
-                      ""});
+                      out + "/sanity.manifest.tsv"});
 
   const auto t_run = std::chrono::steady_clock::now();
   bool rerun_rest = false;

@@ -1,5 +1,6 @@
 // `liftbench sanity`: the model-randomisation sanity check (Adebayo et al., NeurIPS 2018) of
-// every method of attribution.methods on a dataset split -> OUTDIR/sanity.tsv.
+// every method of attribution.methods on a dataset split -> OUTDIR/sanity.tsv, sanity.config.ini
+// and, last, sanity.manifest.tsv.
 #include <chrono>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "core/parallel.h"
 #include "eval/sanity.h"
 #include "io/atomic_file.h"
+#include "io/manifest.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
 
@@ -28,7 +30,7 @@ int cmd_sanity(int argc, const char* const* argv) {
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
   opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
   opts.add_flag("methods", &methods, "shorthand for --attribution.methods", "LIST");
-  opts.add_flag("out,o", &out, "output directory: sanity.tsv, sanity.config.ini", "DIR");
+  opts.add_flag("out,o", &out, "output directory: sanity.tsv, sanity.config.ini, sanity.manifest.tsv", "DIR");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
   add_all_options(opts, run);
@@ -44,7 +46,10 @@ int cmd_sanity(int argc, const char* const* argv) {
   {
     std::vector<PathUse> inputs = dataset_files("--data", data_dir);
     inputs.push_back({"--model", model_path});
-    refuse_output_over_input({{"--out", out + "/sanity.tsv"}, {"--out", out + "/sanity.config.ini"}}, inputs);
+    refuse_output_over_input({{"--out", out + "/sanity.tsv"},
+                              {"--out", out + "/sanity.config.ini"},
+                              {"--out", out + "/sanity.manifest.tsv"}},
+                             inputs);
   }
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   if (!methods.empty()) run.attribution.methods = methods;
@@ -91,10 +96,13 @@ int cmd_sanity(int argc, const char* const* argv) {
   }
 
   io::ensure_output_dir(out);
-  io::remove_stale_marker(out + "/sanity.config.ini");  // written last
+  // The config marks a complete pair, and the manifest (written last) lists it with sizes and MD5s.
+  io::remove_stale_marker(out + "/sanity.manifest.tsv");
+  io::remove_stale_marker(out + "/sanity.config.ini");
   io::write_file_atomic(out + "/sanity.tsv", eval::sanity_tsv(results));
   io::write_file_atomic(out + "/sanity.config.ini", opts.resolved_ini());
-  log_info("sanity", "wrote {}/sanity.tsv and {}/sanity.config.ini", out, out);
+  io::write_manifest(out + "/sanity.manifest.tsv", std::vector<std::string>{"sanity.tsv", "sanity.config.ini"});
+  log_info("sanity", "wrote {}/{{sanity.tsv,sanity.config.ini,sanity.manifest.tsv}}", out);
   return 0;
 }
 

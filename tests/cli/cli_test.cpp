@@ -10,7 +10,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/error.h"
+#include "io/manifest.h"
 #include "io/meme.h"
+#include "io/tsv.h"
 #include "testing/helpers.h"
 
 namespace lb {
@@ -23,6 +26,13 @@ using lb::testing::TempDir;
 using lb::testing::write_text;
 
 const std::string kSmoke = std::string(LB_SOURCE_DIR) + "/configs/smoke.ini";
+
+// The files a manifest lists, in its order.
+std::vector<std::string> manifest_files(const std::string& manifest) {
+  std::vector<std::string> files;
+  for (const auto& row : io::read_tsv(manifest).rows) files.push_back(row.at(0));
+  return files;
+}
 
 TEST(CliTest, NoArgumentsListsCommands) {
   const auto r = run_liftbench("");
@@ -636,6 +646,10 @@ TEST(CliSanityTest, SmokeWritesTsvAndSummaryLines) {
   }
   EXPECT_EQ(rows, 12);
   EXPECT_NE(read_text(tmp.file("a/sanity.config.ini")).find("[sanity]"), std::string::npos);
+  EXPECT_EQ(list_dir(tmp.file("a")), (std::vector<std::string>{"sanity.config.ini", "sanity.manifest.tsv", "sanity.tsv"}));
+  EXPECT_EQ(manifest_files(tmp.file("a/sanity.manifest.tsv")),
+            (std::vector<std::string>{"sanity.tsv", "sanity.config.ini"}));
+  EXPECT_NO_THROW(io::verify_manifest(tmp.file("a/sanity.manifest.tsv"), "liftbench sanity"));
   ASSERT_EQ(run_liftbench(base + " -q -o " + tmp.file("b") + " --threads 1").exit_code, 0);
   EXPECT_EQ(read_text(tmp.file("b/sanity.tsv")), tsv);
   // Another seed, other random layers.
@@ -763,8 +777,15 @@ TEST(CliEvaluateTest, SmokeOnBuiltScoresWritesEveryOutput) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] method "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[M::evaluate] blind@zeros "), std::string::npos) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "method_differences.tsv", "metrics.json",
-                                                     "metrics.tsv", "report", "role_metrics.tsv"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "evaluate.manifest.tsv", "hits.tsv",
+                                                     "method_differences.tsv", "metrics.json", "metrics.tsv", "report",
+                                                     "role_metrics.tsv"}));
+  // The manifest, written last, lists every file of the evaluation but the report (which `run`
+  // rewrites with the whole run's configuration).
+  EXPECT_EQ(manifest_files(out + "/evaluate.manifest.tsv"),
+            (std::vector<std::string>{"metrics.tsv", "metrics.json", "hits.tsv", "role_metrics.tsv",
+                                      "method_differences.tsv", "evaluate.config.ini"}));
+  EXPECT_NO_THROW(io::verify_manifest(out + "/evaluate.manifest.tsv", "liftbench evaluate"));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   // "blind" scores every planted base -1: every strong hit in a 'both' sequence is a false negative.
   EXPECT_EQ(m.at("blind@zeros|0|GATA_disc1|fn_rate"), 1.0);
@@ -868,8 +889,9 @@ TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
   r = run_liftbench("evaluate -q -c " + kEvalSmoke + " --data " + data + " --scores " + scores + " --model-metrics " +
                     tmp.file("model.metrics.tsv") + " -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "hits.tsv", "method_differences.tsv", "metrics.json",
-                                                     "metrics.tsv", "report", "role_metrics.tsv"}));
+  EXPECT_EQ(list_dir(out), (std::vector<std::string>{"evaluate.config.ini", "evaluate.manifest.tsv", "hits.tsv",
+                                                     "method_differences.tsv", "metrics.json", "metrics.tsv", "report",
+                                                     "role_metrics.tsv"}));
   const auto m = read_metrics_all(out + "/metrics.tsv");
   for (const std::string motif : {"GATA_disc1", "TAL1_known1"})
     EXPECT_LE(m.at("deeplift:revealcancel|0|" + motif + "|fn_rate"), m.at("deeplift:rescale|0|" + motif + "|fn_rate"))
@@ -945,6 +967,41 @@ TEST(CliRunTest, SanityStepOnRequest) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("sanity"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(tmp.file("plain/sanity.tsv")));
+}
+
+// evaluate and sanity end with a manifest: a file of theirs changed after they ran (as a kill
+// between two of their files, or an edit, leaves it) is not reused; the step runs again and
+// writes the same bytes. Before their manifests, the matching config alone made them current.
+TEST(CliRunTest, EvaluateAndSanityAreReusedOnlyWhileTheirManifestsMatch) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  const std::string args = "run -c " + kSmoke + " -o " + out + " --sanity.in_run true --attribution.methods grad_x_input";
+  auto r = run_liftbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto before = read_tree(out);
+  const std::string metrics = read_text(out + "/metrics.tsv");
+  const std::vector<std::string> listed = io::read_tsv(out + "/evaluate.manifest.tsv").rows.at(0);  // metrics.tsv
+  write_text(out + "/metrics.tsv", metrics + "\n");
+  r = run_liftbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* step : {"simulate", "train", "attribute"})
+    EXPECT_NE(r.err.find(fmt::format("[M::run] {}: reused (", step)), std::string::npos) << step << "\n" << r.err;
+  EXPECT_NE(r.err.find(fmt::format("[M::run] evaluate: running ({}/evaluate.manifest.tsv:2: 'metrics.tsv' does not "
+                                   "match; expected {} bytes with md5 {}, got {} bytes (changed or half replaced after "
+                                   "{}/evaluate.manifest.tsv was written: rerun liftbench evaluate))",
+                                   out, metrics.size(), listed.at(2), metrics.size() + 1, out)),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(read_tree(out) == before) << "the rerun wrote other bytes";
+
+  write_text(out + "/sanity.tsv", "");
+  r = run_liftbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::run] evaluate: reused ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[M::run] sanity: running (" + out + "/sanity.manifest.tsv:2: 'sanity.tsv' does not match; "),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(read_tree(out) == before) << "the rerun wrote other bytes";
 }
 
 TEST(CliRunTest, MissingOutIsAnError) {

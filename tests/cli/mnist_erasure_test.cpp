@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "core/rng.h"
+#include "io/manifest.h"
+#include "io/tsv.h"
 #include "model/model_file.h"
 #include "model/network.h"
 #include "testing/helpers.h"
@@ -90,6 +92,12 @@ TEST(CliMnistErasureTest, SmokeOnSyntheticImagesWritesTablesAndPage) {
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("deeplift_rc_fc_conv2_rs_conv1"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(tmp.file("a/mnist-erasure.config.ini")));
+  // Last, the manifest of every other file, the page included.
+  std::vector<std::string> listed;
+  for (const auto& row : lb::io::read_tsv(tmp.file("a/mnist-erasure.manifest.tsv")).rows) listed.push_back(row.at(0));
+  EXPECT_EQ(listed, (std::vector<std::string>{"erasure.tsv", "erasure_summary.tsv", "report/mnist.html",
+                                              "mnist-erasure.config.ini"}));
+  EXPECT_NO_THROW(lb::io::verify_manifest(tmp.file("a/mnist-erasure.manifest.tsv"), "liftbench mnist-erasure"));
 
   // Identical tables for another thread count; a subset of methods and pairs, k = 10.
   r = run_liftbench(base + " --threads 2 -o " + tmp.file("b"));
