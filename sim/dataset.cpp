@@ -213,8 +213,10 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
   io::write_manifest(dir + "/" + std::string(kDatasetManifest), files);
 }
 
-Dataset read_dataset_dir(const std::string& dir) {
-  io::verify_manifest(dir + "/" + std::string(kDatasetManifest), "liftbench simulate");
+namespace {
+
+// read_dataset_dir without the manifest check: every other check of the reader.
+Dataset read_dataset_files(const std::string& dir) {
   const std::string fa_path = dataset_fasta_path(dir);
   const std::string fa_name = std::filesystem::path(fa_path).filename().string();
   const std::string labels_path = dir + "/labels.tsv";
@@ -428,6 +430,24 @@ Dataset read_dataset_dir(const std::string& dir) {
   data.sites = std::move(sites);
   data.roles = std::move(roles);
   return data;
+}
+
+}  // namespace
+
+Dataset read_dataset_dir(const std::string& dir) {
+  io::verify_manifest(dir + "/" + std::string(kDatasetManifest), "liftbench simulate");
+  return read_dataset_files(dir);
+}
+
+std::vector<std::string> seal_dataset_dir(const std::string& dir) {
+  read_dataset_files(dir);  // refuses, with the reader's message, a directory that would not read
+  std::vector<std::string> files;
+  for (const char* name : {"sequences.fa", "sequences.fa.fai", "sequences.fa.gz", "sequences.fa.gz.fai",
+                           "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed", "roles.tsv", "tasks.tsv", "classes.tsv",
+                           "scenario.ini", "config.ini"})
+    if (std::filesystem::is_regular_file(dir + "/" + name)) files.emplace_back(name);
+  io::write_manifest(dir + "/" + std::string(kDatasetManifest), files);
+  return files;
 }
 
 }  // namespace lb::sim

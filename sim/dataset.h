@@ -131,4 +131,11 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
 /// sites are sorted by (seq, start).
 Dataset read_dataset_dir(const std::string& dir);
 
+/// `liftbench seal`: for a dataset directory made by hand (or edited on purpose), reads it as
+/// read_dataset_dir does except for the manifest (so it refuses, with the reader's message, a
+/// directory that would not read), then writes manifest.tsv (atomically) listing the dataset
+/// files present: sequences.fa (or the bgzip layout) and its index, labels.tsv, motifs.bed,
+/// roles.tsv, tasks.tsv, classes.tsv, scenario.ini and config.ini. Returns the files listed.
+std::vector<std::string> seal_dataset_dir(const std::string& dir);
+
 }  // namespace lb::sim

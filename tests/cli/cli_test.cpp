@@ -1421,3 +1421,87 @@ TEST(CliPathsTest, PredictCreatesTheOutputFolder) {
 
 }  // namespace
 }  // namespace lb
+
+// ---- liftbench seal ---------------------------------------------------------------------------
+
+namespace lb {
+namespace {
+
+// A dataset directory as a user builds it by hand: six sequences of 30 bases (three train, two
+// valid, one test), one task, motifs.bed with the planted sites; no manifest, no config.ini.
+void write_hand_made_dataset(const std::string& dir, const std::string& test_split = "test") {
+  std::filesystem::create_directories(dir);
+  const std::string bg = "ACGTTGCAACGTTGCAACGTTGCAACGTTG";
+  std::string fa, labels = "id\tsplit\tclass\tbound\tn_gata\n", bed;
+  const char* splits[] = {"train", "train", "train", "valid", "valid", nullptr};
+  for (int i = 0; i < 6; ++i) {
+    const bool bound = i % 2 == 0;
+    std::string seq = bg;
+    if (bound) seq.replace(10, 6, "AGATAA");
+    fa += fmt::format(">s{}\n{}\n", i, seq);
+    labels += fmt::format("s{}\t{}\t{}\t{}\t{}\n", i, splits[i] ? splits[i] : test_split, bound ? "gata" : "none",
+                          bound ? 1 : 0, bound ? 1 : 0);
+    if (bound) bed += fmt::format("s{}\t10\t16\tGATA\t400\t+\t8.25\n", i);
+  }
+  write_text(dir + "/sequences.fa", fa);
+  write_text(dir + "/labels.tsv", labels);
+  write_text(dir + "/motifs.bed", bed);
+}
+
+TEST(CliSealTest, SealedHandMadeDatasetIsReadByTheReaders) {
+  TempDir tmp;
+  const std::string data = tmp.file("hand");
+  write_hand_made_dataset(data);
+  const std::string train = "train -q -c " + kSmoke + " --data " + data + " -o " + tmp.file("m/model.npz") +
+                            " --model.layers 'conv1=conv1d(4,5) relu gap fc1=dense(1)' --train.max_epochs 1";
+  expect_error(train, data + "/manifest.tsv: missing; expected the manifest written last by liftbench simulate, got "
+                             "no file (an interrupted run, or a directory written before manifests: rerun liftbench "
+                             "simulate)");
+  const auto r = run_liftbench("seal --data " + data);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::seal] wrote " + data + "/manifest.tsv (sequences.fa, labels.tsv, motifs.bed)\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(manifest_files(data + "/manifest.tsv"), (std::vector<std::string>{"sequences.fa", "labels.tsv", "motifs.bed"}));
+  EXPECT_EQ(list_dir(data), (std::vector<std::string>{"labels.tsv", "manifest.tsv", "motifs.bed", "sequences.fa"}));
+  const auto t = run_liftbench(train);
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(sim::read_dataset_dir(data).size(), 6);
+  // Sealing again (e.g. after an edit made on purpose) rewrites the manifest for the files as they are.
+  write_text(data + "/motifs.bed", read_text(data + "/motifs.bed") + "\n");
+  EXPECT_THROW(sim::read_dataset_dir(data), InputError);
+  ASSERT_EQ(run_liftbench("seal -q --data " + data).exit_code, 0);
+  EXPECT_EQ(sim::read_dataset_dir(data).size(), 6);
+  // A simulated directory seals to the manifest simulate wrote.
+  const std::string sim_manifest = read_text(smoke_data() + "/manifest.tsv");
+  fs::copy(smoke_data(), tmp.file("sim"));
+  fs::remove(tmp.file("sim/manifest.tsv"));
+  ASSERT_EQ(run_liftbench("seal -q --data " + tmp.file("sim")).exit_code, 0);
+  EXPECT_EQ(read_text(tmp.file("sim/manifest.tsv")), sim_manifest);
+}
+
+// A directory that would not read is refused with the reader's own one-line error, and no
+// manifest is written.
+TEST(CliSealTest, UnreadableDirectoriesAreRefusedAndStayUnsealed) {
+  TempDir tmp;
+  const std::string data = tmp.file("hand");
+  write_hand_made_dataset(data, "tset");
+  expect_error("seal --data " + data, data + "/labels.tsv:7: unknown split; expected train, valid or test, got 'tset'");
+  EXPECT_FALSE(fs::exists(data + "/manifest.tsv"));
+  write_hand_made_dataset(data);
+  write_text(data + "/motifs.bed", "s0\t10\t40\tGATA\t400\t+\t8.25\n");
+  expect_error("seal --data " + data,
+               data + "/motifs.bed:1: motif span outside the sequence; expected 0 <= start < end <= 30, got 10-40");
+  EXPECT_FALSE(fs::exists(data + "/manifest.tsv"));
+  expect_error("seal --data " + tmp.file("none"), tmp.file("none") + "/sequences.fa: cannot open: No such file or directory");
+  EXPECT_FALSE(fs::exists(tmp.file("none")));
+  expect_error("seal", "--data: missing dataset directory; expected --data DIR, got nothing");
+  const auto help = run_liftbench("seal --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--data DIR"), std::string::npos) << help.out;
+  EXPECT_NE(read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md").find("### `liftbench seal`"), std::string::npos);
+  EXPECT_NE(run_liftbench("").out.find("  seal       check a dataset directory made by hand"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lb
