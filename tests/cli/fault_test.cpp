@@ -1,6 +1,6 @@
-// Fault tests (issue 15 item 7, docs/reliability.md): `run` killed with SIGKILL at every step
-// resumes to byte-identical outputs, and a full disk fails cleanly, leaving nothing that a
-// reader would take for a complete dataset.
+// Fault tests (issue 15 item 7, docs/reliability.md): `run`, and simulate, train, attribute and
+// evaluate alone, killed with SIGKILL part-way resume to byte-identical outputs, and a full disk
+// fails cleanly, leaving nothing that a reader would take for a complete dataset.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,12 +12,17 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/error.h"
+#include "io/manifest.h"
+#include "sim/dataset.h"
 #include "testing/helpers.h"
 
 extern char** environ;
@@ -62,7 +67,7 @@ bool kill_when(const std::vector<std::string>& args, const std::string& log, con
   for (;;) {
     if (waitpid(pid, &status, WNOHANG) == pid) return false;  // ended before the marker
     if (std::filesystem::exists(log) && read_text(log).find(marker) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   std::this_thread::sleep_for(delay);
   kill(pid, SIGKILL);
@@ -100,6 +105,134 @@ TEST(CliFaultTest, RunKilledAtEveryStepResumesByteIdentical) {
     std::filesystem::remove_all(out);
   }
   EXPECT_GE(killed, 5) << "most kills should land before the run ends";
+}
+
+// Temporaries (".<name>.tmp.<pid>.XXXXXX") anywhere under `dir`.
+int count_temporaries(const std::string& dir) {
+  int n = 0;
+  if (!std::filesystem::exists(dir)) return 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    n += e.path().filename().string().find(".tmp.") != std::string::npos;
+  return n;
+}
+
+std::string join_args(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+// One command run alone: its arguments for an output at `dest`, the arguments that give other
+// bytes (the "old" output a rerun replaces), its manifest under `dest`, and the line it logs
+// just before it writes its outputs.
+struct KillCase {
+  std::string command;
+  std::function<std::vector<std::string>(const std::string& dest)> args;
+  std::vector<std::string> other;  // added to args for the older, different output
+  std::string manifest;            // relative to dest
+  std::string write_marker;
+};
+
+struct KillCounts {
+  int kills = 0, landed = 0, unsealed = 0, temporaries = 0;
+};
+
+// Writes the reference output (uninterrupted, into `ref`), then, for each kill point, writes
+// an older output of other settings into `dest`, starts the command over it and kills it: after
+// the kill either the manifest is missing (the reader refuses the output, naming the manifest)
+// or the output is complete and equals the reference. The rerun then ends with `dest`
+// byte-identical to the reference and no temporary left.
+KillCounts kill_and_rerun(const KillCase& c, const std::string& ref, const std::string& dest, const std::string& log) {
+  KillCounts counts;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_liftbench(join_args(c.args(ref)) + " -q");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NO_THROW(io::verify_manifest(ref + "/" + c.manifest, "liftbench " + c.command));  // sealed when whole
+  const auto want = read_tree(ref);
+  const std::string manifest = dest + "/" + c.manifest;
+  const std::string missing = manifest + ": missing; expected the manifest written last by liftbench " + c.command +
+                              ", got no file (an interrupted run, or a directory written before manifests: rerun "
+                              "liftbench " + c.command + ")";
+  // Part-way through (a share of the uninterrupted run's time after it starts), and at the
+  // start of its writing.
+  const std::string start = "[M::" + c.command + "] cmd: ";
+  const std::vector<std::pair<std::string, long>> points{
+      {start, ms * 4 / 10}, {start, ms * 8 / 10}, {c.write_marker, 0}, {c.write_marker, 3}};
+  for (const auto& [marker, delay] : points) {
+    SCOPED_TRACE(fmt::format("{}: killed {} ms after '{}'", c.command, delay, marker));
+    std::filesystem::remove_all(dest);
+    auto old_args = c.args(dest);
+    old_args.insert(old_args.end(), c.other.begin(), c.other.end());
+    const auto o = run_liftbench(join_args(old_args) + " -q");
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    std::vector<std::string> args = c.args(dest);
+    ++counts.kills;
+    if (!kill_when(args, log, marker, std::chrono::milliseconds(delay))) continue;
+    ++counts.landed;
+    counts.temporaries += count_temporaries(dest);
+    if (!std::filesystem::exists(manifest)) {
+      ++counts.unsealed;
+      if (c.command == "simulate")
+        EXPECT_THROW_MSG(sim::read_dataset_dir(dest), InputError, missing);
+      else
+        EXPECT_THROW_MSG(io::verify_manifest(manifest, "liftbench " + c.command), InputError, missing);
+    } else {
+      EXPECT_NO_THROW(io::verify_manifest(manifest, "liftbench " + c.command));
+    }
+    const auto again = run_liftbench(join_args(args) + " -q");
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(count_temporaries(dest), 0) << "a temporary of the killed run is left";
+    const auto got = read_tree(dest);
+    for (const auto& [name, bytes] : got) {
+      const auto it = want.find(name);
+      if (it == want.end()) ADD_FAILURE() << "extra file " << name;
+      else EXPECT_TRUE(it->second == bytes) << name << " differs";
+    }
+    for (const auto& [name, bytes] : want) EXPECT_TRUE(got.count(name)) << "missing " << name;
+  }
+  return counts;
+}
+
+// simulate, train, attribute and evaluate, each run alone and killed part-way (over an older
+// output of other settings, as a rerun would be): what the kill leaves is either refused by
+// the reader for its missing manifest or complete, and the rerun removes the kill's temporaries
+// and writes the same bytes as an uninterrupted run.
+TEST(CliFaultTest, SingleCommandsKilledPartWayRerunByteIdentical) {
+  TempDir tmp;
+  const std::string data = tmp.file("ref-simulate");
+  const std::string model = tmp.file("ref-train/model.npz"), scores = tmp.file("ref-attribute/scores.npz");
+  const std::vector<KillCase> cases{
+      {"simulate", [&](const std::string& d) { return std::vector<std::string>{"simulate", "-c", kSmoke, "-o", d}; },
+       {"--sim.seed", "8"}, "manifest.tsv", "[M::simulate] 400 sequences of length 200 in "},
+      {"train",
+       [&](const std::string& d) {
+         return std::vector<std::string>{"train", "-c", kSmoke, "--data", data, "--train.max_epochs", "2",
+                                         "--threads", "1", "-o", d + "/model.npz"};
+       },
+       {"--train.seed", "2"}, "model.manifest.tsv", "[M::train] test (40 sequences)"},
+      {"attribute",
+       [&](const std::string& d) {
+         return std::vector<std::string>{"attribute", "-c", kSmoke, "--model", model, "--data", data, "--methods",
+                                         "grad_x_input,deeplift:rescale", "--threads", "1", "-o", d + "/scores.npz"};
+       },
+       {"--attribution.reference", "zeros"}, "scores.manifest.tsv", "[M::attribute] deeplift:rescale: "},
+      {"evaluate",
+       [&](const std::string& d) {
+         return std::vector<std::string>{"evaluate", "-c", kSmoke, "--data", data, "--scores", scores,
+                                         "--eval.bootstrap_resamples", "50", "--threads", "1", "-o", d};
+       },
+       {"--eval.top_hits", "3"}, "evaluate.manifest.tsv", "[M::evaluate] 40 sequences, 2 methods"},
+  };
+  std::string summary;
+  for (const KillCase& c : cases) {
+    const KillCounts n = kill_and_rerun(c, tmp.file("ref-" + c.command), tmp.file("killed-" + c.command), tmp.file("log"));
+    summary += fmt::format(" {}: {} of {} kills landed, {} before the manifest, {} temporaries left;", c.command,
+                           n.landed, n.kills, n.unsealed, n.temporaries);
+    EXPECT_GE(n.landed, 1) << c.command << ": no kill landed before the command ended";
+  }
+  RecordProperty("kills", summary);
+  std::cerr << "[kills]" << summary << "\n";
 }
 
 // A full disk (a 256 KiB tmpfs) stops simulate with the system's reason naming the file, exit
