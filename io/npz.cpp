@@ -489,7 +489,9 @@ NpyArray decode_npy(std::string_view bytes, std::string_view where) {
 
 // --- .npz ---
 
-void write_npz(const std::string& path, const NpzArchive& arrays, bool compress) {
+void write_npz(const std::string& path, const NpzArchive& arrays, bool compress, const std::string& comment) {
+  LB_CHECK(comment.size() <= 0xffff, "write_npz: a comment of {} bytes for {} (the zip limit is 65535)", comment.size(),
+           path);
   std::vector<std::string> encoded;  // must outlive zip_close: the sources point into these
   encoded.reserve(arrays.size());
   std::set<std::string_view> names;
@@ -498,7 +500,10 @@ void write_npz(const std::string& path, const NpzArchive& arrays, bool compress)
     encoded.push_back(encode_npy(a));
   }
   if (arrays.empty()) {  // libzip writes no file for an empty archive; numpy.savez() writes the end record only
-    write_file_atomic(path, std::string("PK\x05\x06", 4) + std::string(18, '\0'));
+    std::string eocd = std::string("PK\x05\x06", 4) + std::string(16, '\0');
+    eocd += static_cast<char>(comment.size() & 0xff);
+    eocd += static_cast<char>(comment.size() >> 8);
+    write_file_atomic(path, eocd + comment);
     return;
   }
   AtomicFile out(path);  // created exclusively; libzip reopens it by name
@@ -533,9 +538,28 @@ void write_npz(const std::string& path, const NpzArchive& arrays, bool compress)
         zip_file_set_mtime(zc.z, u, mtime, 0) < 0)
       throw fail(zip_get_error(zc.z));
   }
+  if (!comment.empty() && zip_set_archive_comment(zc.z, comment.data(), static_cast<zip_uint16_t>(comment.size())) < 0)
+    throw fail(zip_get_error(zc.z));
   if (zip_close(zc.z) < 0) throw fail(zip_get_error(zc.z));
   zc.z = nullptr;
   out.commit();
+}
+
+std::string read_npz_comment(const std::string& path) {
+  errno = 0;
+  std::FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) throw io_error(path, "cannot open", errno ? errno : EIO);
+  std::fclose(fp);
+  int code = 0;
+  ZipCloser zc{zip_open(path.c_str(), ZIP_RDONLY, &code)};
+  if (!zc.z) {
+    if (is_system_error(code)) throw IoError(fmt::format("{}: cannot read: {}", path, zip_message(code)));
+    if (code == ZIP_ER_NOZIP) throw input_error(path, 0, "not a zip archive", "an .npz file (numpy.savez)", "no zip directory");
+    throw input_error(path, 0, "corrupt zip archive", "an .npz file (numpy.savez)", zip_message(code));
+  }
+  int len = 0;
+  const char* c = zip_get_archive_comment(zc.z, &len, ZIP_FL_ENC_RAW);
+  return c && len > 0 ? std::string(c, static_cast<std::size_t>(len)) : std::string();
 }
 
 NpzArchive read_npz(const std::string& path) {

@@ -49,10 +49,17 @@ NpyArray decode_npy(std::string_view bytes, std::string_view where);
 /// Writes an .npz atomically (stored, or deflated when compress = true, like savez_compressed).
 /// Member times are fixed (1980-01-01, as numpy writes them), so equal arrays give equal bytes.
 /// IoError "path: cannot write: <libzip reason>"; the temporary file is removed on any error.
-void write_npz(const std::string& path, const NpzArchive& arrays, bool compress = false);
+/// A non-empty `comment` (at most 65535 bytes) is stored as the zip archive comment, which numpy
+/// ignores: model.npz keeps its architecture there, so that its members are a plain PyTorch
+/// state_dict.
+void write_npz(const std::string& path, const NpzArchive& arrays, bool compress = false,
+               const std::string& comment = {});
 /// Reads every member. Errors: IoError (missing file), InputError "path: not a zip archive ...",
 /// "path: member 'x.npy': ..." for a corrupt member. Non-.npy members are an error.
 NpzArchive read_npz(const std::string& path);
+
+/// The zip archive comment of an .npz ("" when there is none); the same errors as read_npz.
+std::string read_npz_comment(const std::string& path);
 
 /// The array named `name`, or InputError "path: missing array 'name'; expected ..., got ...".
 const NpyArray& find_array(const NpzArchive& archive, const std::string& name, const std::string& path);

@@ -646,3 +646,30 @@ TEST(NpzTest, NumpyFortranOrderAndBigEndianAreRejected) {
 
 }  // namespace
 }  // namespace lb::io
+
+namespace lb::io {
+namespace {
+
+// The archive comment (where model.npz keeps its architecture): written, read back, invisible to
+// the members, kept on an archive without arrays, and absent ("") by default.
+TEST(NpzTest, ArchiveCommentRoundTrips) {
+  lb::testing::TempDir dir;
+  const std::string text = "input 4x20\noutput sigmoid\nfc Linear(in=80, out=1)\n";
+  NpzArchive a;
+  a.emplace_back("fc.weight", NpyArray::from_f32({1, 80}, std::vector<float>(80, 0.5f)));
+  write_npz(dir.file("c.npz"), a, false, text);
+  EXPECT_EQ(read_npz_comment(dir.file("c.npz")), text);
+  const NpzArchive back = read_npz(dir.file("c.npz"));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].first, "fc.weight");
+  write_npz(dir.file("empty.npz"), {}, false, text);
+  EXPECT_EQ(read_npz_comment(dir.file("empty.npz")), text);
+  EXPECT_TRUE(read_npz(dir.file("empty.npz")).empty());
+  write_npz(dir.file("none.npz"), a);
+  EXPECT_EQ(read_npz_comment(dir.file("none.npz")), "");
+  EXPECT_THROW_MSG(read_npz_comment(dir.file("missing.npz")), IoError,
+                   dir.file("missing.npz") + ": cannot open: No such file or directory");
+}
+
+}  // namespace
+}  // namespace lb::io
