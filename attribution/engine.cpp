@@ -29,13 +29,14 @@
 #include "core/parallel.h"
 #include "core/text.h"
 #include "model/layers.h"
+#include "model/nonlinearity.h"
 
 namespace lb::attr {
 
 namespace {
 
 using model::Layer;
-using model::LayerKind;
+using model::AttrRole;
 using model::Shape;
 using Index = Eigen::Index;
 using StridedMapMut = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
@@ -45,173 +46,42 @@ constexpr int kChunk = 16;
 // noise: about 80 float32 epsilons, the error of a sum of a few hundred terms (rc_split).
 constexpr float kSplitTolerance = 1e-5f;  // samples per parallel work item (fixed: results must not depend on threads)
 
-bool is_linear(LayerKind k) { return k == LayerKind::Conv1d || k == LayerKind::Conv2d || k == LayerKind::Dense; }
-bool is_transparent(LayerKind k) {
-  return k == LayerKind::GlobalAvgPool || k == LayerKind::Flatten || k == LayerKind::Dropout;
+bool is_linear(const Layer& l) { return l.attr_role() == AttrRole::Linear; }
+bool is_transparent(const Layer& l) { return l.attr_role() == AttrRole::Transparent; }
+const model::Nonlinearity* nonlinearity(const Layer& l) {
+  return l.attr_role() == AttrRole::Nonlinearity ? static_cast<const model::Nonlinearity*>(&l) : nullptr;
 }
 
-const Mat& weight_of(const Layer& l) {
-  switch (l.kind()) {
-    case LayerKind::Conv1d: return static_cast<const model::Conv1d&>(l).weight();
-    case LayerKind::Conv2d: return static_cast<const model::Conv2d&>(l).weight();
-    default: return static_cast<const model::Dense&>(l).weight();
-  }
-}
-
-// A copy of linear layer l with weight |W| and zero bias: its forward is |W| x, the term that
-// splits Wx into positive and negative parts (see rc_split below).
-model::LayerPtr abs_copy(const Layer& l) {
-  model::LayerPtr out;
-  switch (l.kind()) {
-    case LayerKind::Conv1d: {
-      const auto& c = static_cast<const model::Conv1d&>(l);
-      auto a = std::make_unique<model::Conv1d>(c.name(), c.in_channels(), c.out_channels(), c.kernel(), c.stride());
-      a->weight() = c.weight().cwiseAbs();
-      out = std::move(a);
-      break;
-    }
-    case LayerKind::Conv2d: {
-      const auto& c = static_cast<const model::Conv2d&>(l);
-      auto a = std::make_unique<model::Conv2d>(c.name(), c.in_channels(), c.out_channels(), c.kernel_h(),
-                                               c.kernel_w(), c.stride_h(), c.stride_w());
-      a->weight() = c.weight().cwiseAbs();
-      out = std::move(a);
-      break;
-    }
-    default: {
-      const auto& d = static_cast<const model::Dense&>(l);
-      auto a = std::make_unique<model::Dense>(d.name(), d.in_features(), d.out_features());
-      a->weight() = d.weight().cwiseAbs();
-      out = std::move(a);
-    }
-  }
-  return out;
-}
-
-// The ReLU that linear layer i feeds (through transparent layers only), or -1.
-int relu_fed_by(const model::Network& net, int i) {
+// The nonlinearity above linear layer i (through linear and transparent layers: a convolution,
+// its batch norm, its nonlinearity), or -1.
+int nonlinearity_above(const model::Network& net, int i) {
   int j = i + 1;
-  while (j < net.n_layers() && is_transparent(net.layer(j).kind())) ++j;
-  return j < net.n_layers() && net.layer(j).kind() == LayerKind::ReLU ? j : -1;
+  while (j < net.n_layers() && (is_transparent(net.layer(j)) || is_linear(net.layer(j)))) ++j;
+  return j < net.n_layers() && nonlinearity(net.layer(j)) ? j : -1;
 }
 
-// The bottom b of the transparent run below ReLU j (acts[b] is where its Δ± are formed) and the
-// linear layer feeding it (b - 1), or -1 when the run starts at the input or at another ReLU.
+// The bottom b of the transparent run below nonlinearity j: acts[b] is where its Δ± are formed,
+// from the linear layer b - 1 when there is one (else by the identity split).
 int run_bottom(const model::Network& net, int j) {
   int b = j;
-  while (b > 0 && is_transparent(net.layer(b - 1).kind())) --b;
+  while (b > 0 && is_transparent(net.layer(b - 1))) --b;
   return b;
 }
-int feeder_of(const model::Network& net, int j) {
-  const int b = run_bottom(net, j);
-  return b > 0 && is_linear(net.layer(b - 1).kind()) ? b - 1 : -1;
-}
 
-// ---- Transposed products of linear and transparent layers, for `blocks` column blocks (a block
-// is one sample of one task: in.spatial() columns of dst, out.spatial() columns of m).
-
-// dst += col2im of dcols for conv2d (the adjoint of the layer's im2col; windows overlap when
-// stride < kernel). dcols rows (ky*KW + kx)*C + c, one column per output position.
-void conv2d_col2im_add(const Mat& dcols, const model::Conv2d& l, const Shape& in, const Shape& out, Index count,
-                       float* dx) {
-  const int C = in.c, W = in.w, KH = l.kernel_h(), KW = l.kernel_w(), SH = l.stride_h(), SW = l.stride_w();
-  const Index P = out.spatial(), rows = Index{KH} * KW * C, run = Index{KW} * C;
-  for (Index s = 0; s < count; ++s) {
-    float* dxs = dx + s * in.spatial() * C;
-    for (int oy = 0; oy < out.h; ++oy)
-      for (int ox = 0; ox < out.w; ++ox) {
-        const float* src = dcols.data() + (s * P + oy * out.w + ox) * rows;
-        for (int ky = 0; ky < KH; ++ky) {
-          Eigen::Map<Vec> dst(dxs + (Index{oy * SH + ky} * W + ox * SW) * C, run);
-          dst += Eigen::Map<const Vec>(src + ky * run, run);
-        }
-      }
+// The weighted layer (convolution or dense) below nonlinearity j through linear and transparent
+// layers (a batch norm between a convolution and its nonlinearity), or -1: what the layer
+// groups and the genomics preset go by.
+int source_of(const model::Network& net, int j) {
+  for (int b = j - 1; b >= 0; --b) {
+    const Layer& l = net.layer(b);
+    if (dynamic_cast<const model::Conv1d*>(&l) || dynamic_cast<const model::Conv2d*>(&l) ||
+        dynamic_cast<const model::Dense*>(&l))
+      return b;
+    if (!is_linear(l) && !is_transparent(l)) return -1;
   }
+  return -1;
 }
-
-// dst = Lᵀ m: the transposed map of layer l (w = its weight, or |W| for the RevealCancel term).
-// Conv1d with C >= 16 is the layer's own dx kernel (model/conv1d.cpp): per block, per tap k, one
-// (C x F)(F x Lout) GEMM into the strided view of destination columns k, k + stride, ... — no
-// scratch, the same arithmetic as Conv1d::backward.
-void transpose_apply(const Layer& l, const Mat* w, const Shape& in, const Shape& out, Index blocks, const Mat& m,
-                     Mat& dst) {
-  const Index Sin = in.spatial(), Sout = out.spatial();
-  switch (l.kind()) {
-    case LayerKind::Conv1d: {
-      const auto& c = static_cast<const model::Conv1d&>(l);
-      const int C = in.c, K = c.kernel(), st = c.stride();
-      dst.setZero(C, blocks * Sin);
-      if (C < 16) {
-        // Few input channels (the first layer on DNA: C = 4): per-tap products would be (4 x F)
-        // GEMMs, too thin to run fast. Instead one (K*C x F)(F x g*Lout) GEMM per group of blocks
-        // into a scratch, then window l of each block adds its K*C-float column to the one
-        // contiguous run of input columns [l*stride, l*stride + K) (channels innermost).
-        const Index KC = Index{K} * C, step = Index{st} * C;
-        const Index g = std::clamp<Index>((Index{1} << 16) / std::max<Index>(KC * Sout, 1), 1, std::max<Index>(blocks, 1));
-        const Mat wt = w->transpose();
-        Mat d;
-        for (Index b0 = 0; b0 < blocks; b0 += g) {
-          const Index cnt = std::min(g, blocks - b0);
-          d.noalias() = wt * m.middleCols(b0 * Sout, cnt * Sout);
-          for (Index b = 0; b < cnt; ++b) {
-            float* db = dst.data() + (b0 + b) * Sin * C;
-            for (Index p = 0; p < Sout; ++p)
-              Eigen::Map<Vec>(db + p * step, KC) += Eigen::Map<const Vec>(d.data() + (b * Sout + p) * KC, KC);
-          }
-        }
-        return;
-      }
-      for (Index b = 0; b < blocks; ++b) {
-        const auto mb = m.middleCols(b * Sout, Sout);  // (F x Lout)
-        float* db = dst.data() + b * Sin * C;
-        for (int k = 0; k < K; ++k) {
-          StridedMapMut d(db + Index{k} * C, C, Sout, Eigen::OuterStride<>(Index{st} * C));
-          d.noalias() += w->middleCols(Index{k} * C, C).transpose() * mb;
-        }
-      }
-      return;
-    }
-    case LayerKind::Conv2d: {
-      const auto& c = static_cast<const model::Conv2d&>(l);
-      dst.setZero(in.c, blocks * Sin);
-      // Groups of blocks so that the (KH*KW*C x g*P) column scratch stays near 1 MB.
-      const Index per = std::max<Index>(w->cols() * Sout, 1);
-      const Index g = std::clamp<Index>((Index{1} << 18) / per, 1, std::max<Index>(blocks, 1));
-      Mat dcols;
-      for (Index b0 = 0; b0 < blocks; b0 += g) {
-        const Index cnt = std::min(g, blocks - b0);
-        dcols.noalias() = w->transpose() * m.middleCols(b0 * Sout, cnt * Sout);
-        conv2d_col2im_add(dcols, c, in, out, cnt, dst.data() + b0 * Sin * in.c);
-      }
-      return;
-    }
-    case LayerKind::Dense:
-      dst.resize(in.c, blocks);
-      dst.noalias() = w->transpose() * m;  // (in x out)(out x blocks)
-      return;
-    case LayerKind::GlobalAvgPool: {
-      // y = (1/S) Σ_s x_s, so every position of the block receives m / S (the same float
-      // product as GlobalAvgPool::backward).
-      const float inv = 1.0f / static_cast<float>(Sin);
-      dst.resize(in.c, blocks * Sin);
-      Vec share(in.c);
-      for (Index b = 0; b < blocks; ++b) {
-        share = m.col(b) * inv;
-        for (Index s = 0; s < Sin; ++s) dst.col(b * Sin + s) = share;
-      }
-      return;
-    }
-    case LayerKind::Flatten: {
-      dst.resize(in.c, blocks * Sin);
-      for (Index b = 0; b < blocks; ++b)
-        dst.middleCols(b * Sin, Sin) = Eigen::Map<const Mat>(m.col(b).data(), Sin, in.c).transpose();
-      return;
-    }
-    case LayerKind::Dropout: dst = m; return;  // identity at inference
-    case LayerKind::ReLU: break;
-  }
-  LB_CHECK(false, "transpose_apply on layer '{}'", l.name());
-}
+bool is_dense(const Layer& l) { return dynamic_cast<const model::Dense*>(&l) != nullptr; }
 
 // Transposed conv1d of FACTORED multipliers m[f, p] = s_i[f, p] · g[f, t*nc + i] (block (t, i)):
 // what arrives at a conv output when only a ReLU (scale s, shared by all tasks) sits between it
@@ -255,12 +125,10 @@ void select_by_sign(Mat& u, const Mat& v, const Mat& dx) {
       }
 }
 
-// ---- The plan of one call: a rule per ReLU, |W| copies of the linear layers that feed a
-// RevealCancel ReLU (they are the only ones to receive distinct m+ and m-).
+// ---- The plan of one call: a rule per nonlinearity.
 struct Plan {
-  std::vector<Rule> rule;                 // per layer; read at ReLUs
-  std::vector<model::LayerPtr> abs_layer;  // per layer: |W| copy (RC feeders only)
-  bool deeplift = true;                   // Δ available (a reference was run)
+  std::vector<Rule> rule;  // per layer; read at nonlinearities
+  bool deeplift = true;    // Δ available (a reference was run)
 };
 
 Plan make_plan(const model::Network& net, const RuleAssignment& rules, bool deeplift) {
@@ -269,16 +137,12 @@ Plan make_plan(const model::Network& net, const RuleAssignment& rules, bool deep
   LB_CHECK(static_cast<int>(rules.by_layer.size()) == L, "rule assignment has {} entries, network has {} layers",
            rules.by_layer.size(), L);
   p.rule = rules.by_layer;
-  p.abs_layer.resize(static_cast<std::size_t>(L));
   p.deeplift = deeplift;
   for (int j = 0; j < L; ++j) {
-    if (net.layer(j).kind() != LayerKind::ReLU) continue;
+    if (!nonlinearity(net.layer(j))) continue;
     const Rule r = p.rule[static_cast<std::size_t>(j)];
     LB_CHECK(deeplift || r == Rule::Gradient || r == Rule::GuidedBackprop,
              "rule of '{}' needs a reference", net.layer(j).name());
-    if (r != Rule::RevealCancel) continue;
-    const int s = feeder_of(net, j);
-    if (s >= 0 && !p.abs_layer[static_cast<std::size_t>(s)]) p.abs_layer[static_cast<std::size_t>(s)] = abs_copy(net.layer(s));
   }
   return p;
 }
@@ -290,7 +154,7 @@ struct Chunk {
   model::Trace tr_own;        // forward of a per-sample reference (unused when shared)
   const model::Trace* tr = nullptr;  // the reference trace (n = 1 when shared, nc otherwise)
   bool shared = true;
-  std::vector<Mat> sp, sn;    // per ReLU layer: scales of m+ and m- (sn only for RevealCancel)
+  std::vector<Mat> sp, sn;    // per nonlinearity: scales of m+ and m- (sn only for RevealCancel)
 };
 
 // The reference's activation acts[i], broadcast to nc samples when shared.
@@ -311,14 +175,14 @@ Mat delta_at(const Chunk& c, int i) { return c.tx.acts[static_cast<std::size_t>(
 // one extra product |W| |Δx| per RC layer, with W Δx = Δy taken from the two traces. Without a
 // linear layer below, the identity split Δ± = max(Δ, 0), min(Δ, 0). The transparent layers
 // (linear, non-negative, bias-free) then carry Δ+ and Δ- up separately.
-void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j, Mat& dp, Mat& dn) {
+void rc_split(const model::Network& net, const Chunk& c, int j, Mat& dp, Mat& dn) {
   const int b = run_bottom(net, j);
   const Mat d = delta_at(c, b);
-  if (b > 0 && is_linear(net.layer(b - 1).kind())) {
+  if (b > 0 && is_linear(net.layer(b - 1))) {
     const int s = b - 1;
     const Mat ad = delta_at(c, s).cwiseAbs();
-    Mat p, aux;
-    plan.abs_layer[static_cast<std::size_t>(s)]->forward(ad, net.shape(s), c.nc, p, aux, {});
+    Mat p;
+    net.layer(s).abs_forward(ad, net.shape(s), c.nc, p);
     dp = 0.5f * (d + p);
     dn = 0.5f * (d - p);
     // ½(d ± p) cancels when the true part is 0 (all w_iΔx_i of one sign): d and p then agree only
@@ -346,9 +210,8 @@ void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j
   }
 }
 
-// Multiplier scales of ReLU j (docs/attribution.md states every rule with its limits). With
-// f(z) = max(z, 0), its derivative f'(z) = 1{z > 0} (0 at the kink, as PyTorch and TensorFlow) and
-// its one-sided derivatives f'+(z) = 1{z >= 0}, f'-(z) = 1{z > 0}:
+// Multiplier scales of nonlinearity j (docs/attribution.md states every rule with its limits;
+// model/nonlinearity.h computes them from f and its one-sided derivatives):
 //   Gradient / GuidedBackprop: f'(x)       (guided also clamps m_out at 0 in the backward pass)
 //   Rescale:      Δy/Δx; when |Δx| < near_zero the derivative at the REFERENCE input, f'(x0)
 //                 (deeplift's choice, and the limit of Δy/Δx as x -> x0)
@@ -359,57 +222,27 @@ void rc_split(const model::Network& net, const Plan& plan, const Chunk& c, int j
 //     of its own ratio as it goes to 0 from its own side:
 //       m+ = ½[f'+(x0) + f'+(x)]  as Δx+ -> 0+,    m- = ½[f'-(x0) + f'-(x)]  as Δx- -> 0-
 //     (both empty: x = x0, m+ = f'+(x0), m- = f'-(x0)).
-void relu_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, float near_zero) {
+void nonlinearity_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, float near_zero) {
   const auto uj = static_cast<std::size_t>(j);
+  const auto& fn = static_cast<const model::Nonlinearity&>(net.layer(j));
   const Mat& x = c.tx.acts[uj];
   const Rule rule = plan.rule[uj];
   Mat& sp = c.sp[uj];
+  sp.resize(x.rows(), x.cols());
   if (rule == Rule::Gradient || rule == Rule::GuidedBackprop) {
-    sp = (x.array() > 0.0f).cast<float>().matrix();
+    fn.gradient_scale(x.data(), sp.data(), x.size());
     return;
   }
   const Mat x0 = ref_at(c, j);
-  const Index N = x.size();
-  sp.resize(x.rows(), x.cols());
-  const float* px = x.data();
-  const float* p0 = x0.data();
-  auto f = [](float z) { return z > 0.0f ? z : 0.0f; };
-  // (f(v + h) - f(v))/h for ReLU: exactly 1 or 0 when [v, v + h] lies on one side of the kink
-  // (the float difference of two nearby values would leave a relative error of eps/|h|, large
-  // for the small parts RevealCancel produces); the fraction of the segment above 0 otherwise.
-  auto relu_secant = [&f](float v, float h) {
-    const float w = v + h;
-    if (v >= 0.0f && w >= 0.0f) return 1.0f;
-    if (v <= 0.0f && w <= 0.0f) return 0.0f;
-    return (f(w) - f(v)) / h;
-  };
-  auto d_plus = [](float z) { return z >= 0.0f ? 1.0f : 0.0f; };   // f'+(z)
-  auto d_minus = [](float z) { return z > 0.0f ? 1.0f : 0.0f; };   // f'-(z) = f'(z)
   if (rule == Rule::Rescale) {
-    float* s = sp.data();
-    for (Index e = 0; e < N; ++e) {
-      const float dx = px[e] - p0[e], dy = f(px[e]) - f(p0[e]);
-      s[e] = std::abs(dx) >= near_zero ? dy / dx : d_minus(p0[e]);
-    }
+    fn.rescale_scale(x.data(), x0.data(), sp.data(), x.size(), near_zero);
     return;
   }
   Mat dp, dn;
-  rc_split(net, plan, c, j, dp, dn);
+  rc_split(net, c, j, dp, dn);
   Mat& sn = c.sn[uj];
   sn.resize(x.rows(), x.cols());
-  float* s1 = sp.data();
-  float* s2 = sn.data();
-  const float* a = dp.data();
-  const float* bneg = dn.data();
-  for (Index e = 0; e < N; ++e) {
-    // m+ = Δy+/Δx+ = ½ sec(x0, Δx+) + ½ sec(x0 + Δx-, Δx+), and m- likewise, with the secant
-    // sec(v, h) = (f(v + h) - f(v))/h taken without cancellation (relu_secant).
-    const float z0 = p0[e], z = px[e], up = a[e], down = bneg[e];
-    s1[e] = std::abs(up) >= near_zero ? 0.5f * (relu_secant(z0, up) + relu_secant(z0 + down, up))
-                                      : 0.5f * (d_plus(z0) + d_plus(z));
-    s2[e] = std::abs(down) >= near_zero ? 0.5f * (relu_secant(z0, down) + relu_secant(z0 + up, down))
-                                        : 0.5f * (d_minus(z0) + d_minus(z));
-  }
+  fn.revealcancel_scale(x.data(), x0.data(), dp.data(), dn.data(), sp.data(), sn.data(), x.size(), near_zero);
 }
 
 // m (C x T*nc*S) *= s (C x nc*S) broadcast over the T task blocks.
@@ -432,7 +265,15 @@ void collapse(Mat& p, const Mat& n, const Mat& d) {
       }
 }
 
-// Backward of one chunk: multipliers of the input (C0 x T*nc*S0), task-major.
+// A Conv1d without padding or dilation (the factored product below needs contiguous windows).
+const model::Conv1d* plain_conv1d(const Layer& l) {
+  const auto* c = dynamic_cast<const model::Conv1d*>(&l);
+  return c && c->plain() ? c : nullptr;
+}
+
+// Backward of one chunk: multipliers of the input (C0 x T*nc*S0), task-major. Each layer is
+// handled by its role (model/layer.h), never by its type; the one exception is an optional
+// fast path (a global average pool over a plain Conv1d, possibly through one nonlinearity).
 Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, std::span<const int> tasks) {
   const Index T = static_cast<Index>(tasks.size());
   const int nc = c.nc;
@@ -451,23 +292,23 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
     const auto ui = static_cast<std::size_t>(i);
     const Shape in = net.shape(i), out = net.shape(i + 1);
     const Index blocks = T * nc;
-    const LayerKind k = l.kind();
+    const AttrRole role = l.attr_role();
     if (factored) {
-      if (k == LayerKind::ReLU && !fsp) {  // one ReLU between the pool and the conv: keep factoring
+      if (role == AttrRole::Nonlinearity && !fsp) {  // one nonlinearity between the pool and the conv: keep factoring
         const Rule rule = plan.rule[ui];
         if (rule == Rule::GuidedBackprop) g = g.cwiseMax(0.0f);  // max(m_out, 0): m_out is g broadcast
         fsp = &c.sp[ui];
         if (rule == Rule::RevealCancel) fsn = &c.sn[ui];
         continue;
       }
-      if (k == LayerKind::Conv1d && fsp) {
-        const auto& conv = static_cast<const model::Conv1d&>(l);
+      const model::Conv1d* conv = plain_conv1d(l);
+      if (conv && fsp) {
         if (!fsn) {
-          conv1d_transpose_factored(conv, weight_of(l), in, out, nc, T, *fsp, g, mp);  // Wᵀ m
+          conv1d_transpose_factored(*conv, conv->weight(), in, out, nc, T, *fsp, g, mp);  // Wᵀ m
         } else {  // U = Wᵀ((s+ + s-) g), V = |W|ᵀ((s+ - s-) g); see the linear case below
           Mat v;
-          conv1d_transpose_factored(conv, weight_of(l), in, out, nc, T, *fsp + *fsn, g, mp);
-          conv1d_transpose_factored(conv, weight_of(*plan.abs_layer[ui]), in, out, nc, T, *fsp - *fsn, g, v);
+          conv1d_transpose_factored(*conv, conv->weight(), in, out, nc, T, *fsp + *fsn, g, mp);
+          conv1d_transpose_factored(*conv, conv->weight().cwiseAbs(), in, out, nc, T, *fsp - *fsn, g, v);
           select_by_sign(mp, v, delta_at(c, i));
         }
         factored = false, same = true;
@@ -485,52 +326,76 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
       same = fsn == nullptr;
       factored = false;
     }
-    if (k == LayerKind::GlobalAvgPool && same && i >= 1 &&
-        (net.layer(i - 1).kind() == LayerKind::Conv1d ||
-         (i >= 2 && net.layer(i - 1).kind() == LayerKind::ReLU && net.layer(i - 2).kind() == LayerKind::Conv1d))) {
+    if (same && i >= 1 && dynamic_cast<const model::GlobalAvgPool*>(&l) &&
+        (plain_conv1d(net.layer(i - 1)) ||
+         (i >= 2 && nonlinearity(net.layer(i - 1)) && plain_conv1d(net.layer(i - 2))))) {
       // y = (1/S) Σ_s x_s: every position of the block receives m/S (GlobalAvgPool::backward's product).
       g = mp * (1.0f / static_cast<float>(in.spatial()));
       factored = true, fsp = fsn = nullptr;
       continue;
     }
-    if (is_linear(k)) {
-      const Mat& w = weight_of(l);
-      if (same) {
-        transpose_apply(l, &w, in, out, blocks, mp, tmp);  // the fast path: Wᵀ m
+    switch (role) {
+      case AttrRole::Linear: {
+        if (same) {
+          l.transpose(mp, in, blocks, tmp, false);  // the fast path: Wᵀ m
+          mp.swap(tmp);
+          break;
+        }
+        // Appendix B with A = W+ᵀm+ + W-ᵀm-, B = W-ᵀm+ + W+ᵀm- written as two products:
+        // U = Wᵀ(m+ + m-), V = |W|ᵀ(m+ - m-); A = ½(U + V), B = ½(U - V), ½(A + B) = ½U.
+        // So m_in = ½U + ½V·sign(Δx_in): sign +1 takes A, -1 takes B, 0 the half rule.
+        Mat sum = mp + mn, diff = mp - mn, v;
+        l.transpose(sum, in, blocks, tmp, false);
+        l.transpose(diff, in, blocks, v, true);
+        select_by_sign(tmp, v, delta_at(c, i));
         mp.swap(tmp);
-        continue;
-      }
-      // Appendix B with A = W+ᵀm+ + W-ᵀm-, B = W-ᵀm+ + W+ᵀm- written as two products:
-      // U = Wᵀ(m+ + m-), V = |W|ᵀ(m+ - m-); A = ½(U + V), B = ½(U - V), ½(A + B) = ½U.
-      // So m_in = ½U + ½V·sign(Δx_in): sign +1 takes A, -1 takes B, 0 the half rule.
-      const Mat& aw = weight_of(*plan.abs_layer[ui]);
-      Mat s = mp + mn, d = mp - mn, v;
-      transpose_apply(l, &w, in, out, blocks, s, tmp);
-      transpose_apply(l, &aw, in, out, blocks, d, v);
-      select_by_sign(tmp, v, delta_at(c, i));
-      mp.swap(tmp);
-      mn.resize(0, 0);
-      same = true;
-    } else if (is_transparent(k)) {
-      transpose_apply(l, nullptr, in, out, blocks, mp, tmp);
-      mp.swap(tmp);
-      if (!same) {
-        transpose_apply(l, nullptr, in, out, blocks, mn, tmp);
-        mn.swap(tmp);
-      }
-    } else {  // ReLU
-      if (!same) {  // a pair from a RevealCancel ReLU above, with no linear layer between
-        collapse(mp, mn, delta_at(c, i + 1));
+        mn.resize(0, 0);
         same = true;
+        break;
       }
-      const Rule rule = plan.rule[ui];
-      if (rule == Rule::GuidedBackprop) mp = mp.cwiseMax(0.0f);  // pass only positive multipliers...
-      if (rule == Rule::RevealCancel) {
-        mn = mp;
-        scale_tasks(mn, c.sn[ui]);
-        same = false;
+      case AttrRole::Transparent:
+        l.transpose(mp, in, blocks, tmp, false);
+        mp.swap(tmp);
+        if (!same) {
+          l.transpose(mn, in, blocks, tmp, false);
+          mn.swap(tmp);
+        }
+        break;
+      case AttrRole::Nonlinearity: {
+        if (!same) {  // a pair from a RevealCancel nonlinearity above, with no linear layer between
+          collapse(mp, mn, delta_at(c, i + 1));
+          same = true;
+        }
+        const Rule rule = plan.rule[ui];
+        if (rule == Rule::GuidedBackprop) mp = mp.cwiseMax(0.0f);  // pass only positive multipliers...
+        if (rule == Rule::RevealCancel) {
+          mn = mp;
+          scale_tasks(mn, c.sn[ui]);
+          same = false;
+        }
+        scale_tasks(mp, c.sp[ui]);  // ... times f'(x) (guided, gradient); or Δy/Δx
+        break;
       }
-      scale_tasks(mp, c.sp[ui]);  // ... where the input is positive (guided); or Δy/Δx, f'(x)
+      case AttrRole::Gradient: {
+        // A pair formed at this layer's output by the identity split is collapsed there; then the
+        // layer's own gradient at the actual input, per task (a max pool routes each output's
+        // multiplier to the argmax of the input's window).
+        if (!same) {
+          collapse(mp, mn, delta_at(c, i + 1));
+          same = true;
+        }
+        const Index Sin = in.spatial(), Sout = out.spatial();
+        const auto ti = static_cast<std::size_t>(i);
+        tmp.resize(in.c, blocks * Sin);
+        Mat part;
+        for (Index t = 0; t < T; ++t) {
+          l.backward(c.tx.acts[ti], c.tx.acts[ti + 1], c.tx.aux[ti], mp.middleCols(t * nc * Sout, nc * Sout), in, nc,
+                     &part, {});
+          tmp.middleCols(t * nc * Sin, nc * Sin) = part;
+        }
+        mp.swap(tmp);
+        break;
+      }
     }
   }
   if (!same) collapse(mp, mn, delta_at(c, 0));
@@ -594,33 +459,36 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
   if (s == "revealcancel") return uniform_rules(net, Rule::RevealCancel);
   RuleAssignment out = uniform_rules(net, Rule::Rescale);
   if (s == "genomics") {
-    // The paper's "fc-RC-conv-RS": RevealCancel on ReLUs fed by a dense layer, Rescale otherwise.
+    // The paper's "fc-RC-conv-RS": RevealCancel on nonlinearities fed by a dense layer, Rescale
+    // otherwise.
     for (int j = 0; j < net.n_layers(); ++j) {
-      if (net.layer(j).kind() != LayerKind::ReLU) continue;
-      const int f = feeder_of(net, j);
-      if (f >= 0 && net.layer(f).kind() == LayerKind::Dense) out.by_layer[static_cast<std::size_t>(j)] = Rule::RevealCancel;
+      if (!nonlinearity(net.layer(j))) continue;
+      const int f = source_of(net, j);
+      if (f >= 0 && is_dense(net.layer(f))) out.by_layer[static_cast<std::size_t>(j)] = Rule::RevealCancel;
     }
     return out;
   }
-  // Names a nonlinearity can be given by: the ReLU's own name or its feeding linear layer's.
+  // Names a nonlinearity can be given by: its own name or its source's (the convolution or dense
+  // layer below it, through linear and transparent layers).
   std::string names;
   for (int j = 0; j < net.n_layers(); ++j) {
-    if (net.layer(j).kind() != LayerKind::ReLU) continue;
-    const int f = feeder_of(net, j);
+    if (!nonlinearity(net.layer(j))) continue;
+    const int f = source_of(net, j);
     names += names.empty() ? "" : ", ";
     names += f >= 0 ? net.layer(f).name() + "|" + net.layer(j).name() : net.layer(j).name();
   }
   if (s.empty())
     throw ConfigError(quoted + "rescale, revealcancel, genomics or layer=rule items, got an empty spec");
-  // Layer groups: the ReLUs fed (through transparent layers) by the network's first convolution,
-  // by any later convolution, by either, or by a dense layer. A group may match no ReLU.
+  // Layer groups: the nonlinearities whose source is the network's first convolution, any later
+  // convolution, either, or a dense layer. A group may match no nonlinearity.
   int first_conv = -1;
   for (int i = 0; i < net.n_layers() && first_conv < 0; ++i)
-    if (net.layer(i).kind() == LayerKind::Conv1d || net.layer(i).kind() == LayerKind::Conv2d) first_conv = i;
+    if (dynamic_cast<const model::Conv1d*>(&net.layer(i)) || dynamic_cast<const model::Conv2d*>(&net.layer(i)))
+      first_conv = i;
   const auto in_group = [&](std::string_view group, int relu) {
-    const int f = feeder_of(net, relu);
+    const int f = source_of(net, relu);
     if (f < 0) return false;
-    const bool conv = net.layer(f).kind() != LayerKind::Dense;
+    const bool conv = !is_dense(net.layer(f));
     if (group == "[dense]") return !conv;
     if (group == "[conv]") return conv;
     if (group == "[first_conv]") return conv && f == first_conv;
@@ -656,20 +524,21 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
         throw ConfigError(quoted + "a layer group [first_conv], [later_conv], [conv] or [dense], got '" +
                           std::string(layer) + "'");
       for (int j = 0; j < net.n_layers(); ++j)
-        if (net.layer(j).kind() == LayerKind::ReLU && in_group(layer, j)) assign(j, rule, layer);
+        if (nonlinearity(net.layer(j)) && in_group(layer, j)) assign(j, rule, layer);
       continue;
     }
     int relu = -1;
     for (int i = 0; i < net.n_layers() && relu < 0; ++i) {
       if (net.layer(i).name() != layer) continue;
-      if (net.layer(i).kind() == LayerKind::ReLU)
+      if (nonlinearity(net.layer(i)))
         relu = i;
-      else if (is_linear(net.layer(i).kind()))
-        relu = relu_fed_by(net, i);
+      else if (is_linear(net.layer(i)))
+        relu = nonlinearity_above(net, i);
       if (relu < 0) break;
     }
     if (relu < 0)
-      throw ConfigError(quoted + "a ReLU or the layer feeding one (" + names + "), got '" + std::string(layer) + "'");
+      throw ConfigError(quoted + "a nonlinearity or the layer feeding one (" + names + "), got '" + std::string(layer) +
+                        "'");
     assign(relu, rule, layer);
   }
   return out;
@@ -704,7 +573,7 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
     c.sp.resize(static_cast<std::size_t>(net.n_layers()));
     c.sn.resize(c.sp.size());
     for (int j = 0; j < net.n_layers(); ++j)
-      if (net.layer(j).kind() == LayerKind::ReLU) relu_scales(net, plan, c, j, near_zero);
+      if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, near_zero);
     place(out, backward_chunk(net, plan, c, tasks), n, i0, nc, T, S);
     if (delta_logits) write_delta_logits(delta_logits, net.logits(c.tx), net.logits(*c.tr), r.shared, tasks, i0, nc);
   });
@@ -722,7 +591,7 @@ Mat gradient_chunk(const model::Network& net, const Plan& plan, const Mat& xc, i
   c.sp.resize(static_cast<std::size_t>(net.n_layers()));
   c.sn.resize(c.sp.size());
   for (int j = 0; j < net.n_layers(); ++j)
-    if (net.layer(j).kind() == LayerKind::ReLU) relu_scales(net, plan, c, j, 0.0f);
+    if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, 0.0f);
   return backward_chunk(net, plan, c, tasks);
 }
 }  // namespace

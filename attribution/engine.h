@@ -6,11 +6,13 @@
 // Multipliers of T tasks travel as one matrix: the result is (C x T*n*S), task-major: task t of
 // sample i at columns [(t*n + i)*S, (t*n + i + 1)*S). A contribution is m ⊙ (x - r).
 //
-// DeepLIFT's Linear rule (appendix B) on dense, conv, pooling and flatten layers, with
+// Each layer is handled by its role (model/layer.h, AttrRole), never by its type.
+// DeepLIFT's Linear rule (appendix B) on Linear layers (dense, conv, batch norm at inference), with
 // A = W+ᵀ m+ + W-ᵀ m-  and  B = W-ᵀ m+ + W+ᵀ m-  (W± the positive / negative parts of W):
 //   m_in = A where Δx > 0,  B where Δx < 0,  ½(A + B) where Δx = 0.
 // When m+ = m- (every rule but RevealCancel) this is the ordinary transpose Wᵀ m.
-// Nonlinearities (ReLU) with y = f(x), Δ = value(x) - value(r), x0 the reference input:
+// Nonlinearities (model/nonlinearity.h: ReLU, sigmoid, tanh, softplus, ELU, GELU, exp) with
+// y = f(x), Δ = value(x) - value(r), x0 the reference input:
 //   Rescale:      m_in = m_out · Δy/Δx  (the derivative at the reference, f'(x0), when |Δx| < near_zero)
 //   RevealCancel: Δy+ = ½[f(x0+Δx+) - f(x0)] + ½[f(x0+Δx-+Δx+) - f(x0+Δx-)],
 //                 Δy- = ½[f(x0+Δx-) - f(x0)] + ½[f(x0+Δx++Δx-) - f(x0+Δx+)],
@@ -18,13 +20,16 @@
 //                 takes the one-sided limit m+ = ½[f'+(x0) + f'+(x)], m- = ½[f'-(x0) + f'-(x)]
 //                 (docs/attribution.md)
 //   Gradient:     m_in = f'(x) m_out (at the input, no reference)
-//   GuidedBackprop: m_in = 1{x > 0} · max(m_out, 0)
+//   GuidedBackprop: m_in = f'(x) · max(m_out, 0)
 // where Δx+ and Δx- are the positive and negative parts of Δx from the linear layer below
 // (Δx+ = Σ 1{wΔx_in > 0} wΔx_in over its inputs, Δx- likewise; Δx+ + Δx- = Δx).
-// GlobalAvgPool, Flatten and Dropout between that linear layer and the ReLU are transparent:
+// Transparent layers (average pools, flatten, crop, dropout) between that linear layer and the
+// nonlinearity are carried through:
 // they carry Δ+ and Δ- up, and m+ and m- down, separately, so the linear layer below applies
-// appendix B with the split it produced. A pair that meets no linear layer (a RevealCancel ReLU
-// on the input or on another ReLU) uses the identity split Δ± = max(Δ, 0), min(Δ, 0).
+// appendix B with the split it produced. A pair that meets no linear layer (a RevealCancel
+// nonlinearity on the input, on another nonlinearity or on a max pool) uses the identity split
+// Δ± = max(Δ, 0), min(Δ, 0). Max pools (role Gradient) pass multipliers through their gradient
+// at the actual input (deeplift's max-pool rule; summation-to-delta does not hold across them).
 // Every call splits the samples into fixed chunks of 16 run with parallel_for: results are
 // identical for any thread count.
 #pragma once
@@ -42,7 +47,7 @@ namespace lb::attr {
 
 enum class Rule { Gradient, GuidedBackprop, Rescale, RevealCancel };
 
-/// A rule for every layer (only entries of nonlinear layers, i.e. ReLU, are read).
+/// A rule for every layer (only the entries of nonlinearities are read).
 struct RuleAssignment {
   std::vector<Rule> by_layer;
 };
@@ -52,14 +57,15 @@ RuleAssignment uniform_rules(const model::Network& net, Rule rule);
 
 /// A preset or an explicit assignment. Presets: "rescale" (RS everywhere), "revealcancel" (RC
 /// everywhere), "genomics" (RC after dense layers, RS after conv layers: the paper's
-/// "fc-RC-conv-RS"). Explicit: comma-separated `layer=rule` items naming either a ReLU or the
-/// linear layer that feeds it (conv1=rescale,conv2=revealcancel,fc1=revealcancel), or a layer
-/// group by the kind of the feeding linear layer, whatever the names: `[first_conv]` (the
-/// network's first convolution), `[later_conv]` (every other convolution), `[conv]` (both),
-/// `[dense]` ([first_conv]=rs,[later_conv]=rc,[dense]=rc); a group may match no ReLU; rules
-/// rescale|rs, revealcancel|rc; unnamed nonlinearities (and ReLUs fed by no linear layer)
-/// default to Rescale. Errors: ConfigError "attribution: bad rule spec '...'; expected ...,
-/// got ..." naming the unknown layer, group or rule, or a nonlinearity assigned twice.
+/// "fc-RC-conv-RS"). Explicit: comma-separated `layer=rule` items naming either a nonlinearity
+/// or the linear layer below it (conv1=rescale,conv2=revealcancel,fc1=revealcancel; a convolution
+/// names the nonlinearity above its batch norm), or a layer group by the kind of its source (the
+/// convolution or dense layer below, through linear and transparent layers), whatever the names:
+/// `[first_conv]` (the network's first convolution), `[later_conv]` (every other convolution),
+/// `[conv]` (both), `[dense]` ([first_conv]=rs,[later_conv]=rc,[dense]=rc); a group may match no
+/// nonlinearity; rules rescale|rs, revealcancel|rc; unnamed nonlinearities (and those without a
+/// source) default to Rescale. Errors: ConfigError "attribution: bad rule spec '...'; expected
+/// ..., got ..." naming the unknown layer, group or rule, or a nonlinearity assigned twice.
 RuleAssignment parse_rules(const model::Network& net, std::string_view spec);
 
 /// A reference: one shared (C x S) input for all samples (zeros, background frequencies) or
@@ -79,7 +85,7 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
                          std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
                          Mat* delta_logits = nullptr);
 
-/// Plain gradients of logits `tasks` at x (C x T*n*S); guided = GuidedBackprop at every ReLU.
+/// Plain gradients of logits `tasks` at x (C x T*n*S); guided = GuidedBackprop at every nonlinearity.
 Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
                          bool guided = false);
 

@@ -18,7 +18,6 @@ namespace lb::attr {
 namespace {
 
 using Eigen::Index;
-using model::LayerKind;
 
 // "Linear" from "Linear(in=50, out=3)": the kind as the architecture text spells it.
 std::string kind_name(const model::Layer& l) {
@@ -92,12 +91,16 @@ model::Network normalize_first_layer(const model::Network& net) {
   Mat* w = nullptr;
   Mat* b = nullptr;
   int c = 0;
-  if (first.kind() == LayerKind::Conv1d) {
-    auto& conv = static_cast<model::Conv1d&>(first);
-    w = &conv.weight(), b = &conv.bias(), c = conv.in_channels();
-  } else if (first.kind() == LayerKind::Conv2d) {
-    auto& conv = static_cast<model::Conv2d&>(first);
-    w = &conv.weight(), b = &conv.bias(), c = conv.in_channels();
+  if (auto* conv1 = dynamic_cast<model::Conv1d*>(&first); conv1 && conv1->plain()) {
+    w = &conv1->weight(), b = &conv1->bias(), c = conv1->in_channels();
+  } else if (auto* conv2 = dynamic_cast<model::Conv2d*>(&first)) {
+    w = &conv2->weight(), b = &conv2->bias(), c = conv2->in_channels();
+  } else if (conv1) {
+    // A padded position is all zeros, not one-hot: the transform would change the output there.
+    throw ConfigError(fmt::format(
+        "attribution.weight_normalize: the first layer is padded or dilated; expected a Conv1d without padding or "
+        "dilation on one-hot input, got {}",
+        layer_label(first)));
   } else {
     throw ConfigError(fmt::format(
         "attribution.weight_normalize: the first layer is {}; expected a Conv1d or Conv2d first layer on one-hot "
@@ -126,7 +129,7 @@ model::Network mean_normalize_softmax(const model::Network& net) {
     throw ConfigError(
         "attribution.mean_normalize: the network's output is sigmoid; expected a softmax network, got sigmoid");
   const model::Layer& last = net.layer(net.n_layers() - 1);
-  if (last.kind() != LayerKind::Dense)
+  if (!dynamic_cast<const model::Dense*>(&last))
     throw ConfigError(fmt::format(
         "attribution.mean_normalize: the last layer is {}; expected a Linear last layer, got {}", kind_name(last),
         layer_label(last)));
@@ -202,9 +205,9 @@ std::optional<IncrementalPlan> incremental_plan(const model::Network& net) {
   IncrementalPlan plan;
   int i = 0;
   const int nl = net.n_layers();
-  while (i < nl && net.layer(i).kind() == LayerKind::Conv1d) {
+  while (i < nl && dynamic_cast<const model::Conv1d*>(&net.layer(i))) {
     const auto& conv = static_cast<const model::Conv1d&>(net.layer(i));
-    if (conv.stride() != 1) return std::nullopt;
+    if (conv.stride() != 1 || !conv.plain()) return std::nullopt;
     ConvStage s;
     s.conv = &conv;
     s.layer = i;
@@ -218,15 +221,15 @@ std::optional<IncrementalPlan> incremental_plan(const model::Network& net) {
     }
     ++i;
     for (; i < nl; ++i) {
-      const auto kind = net.layer(i).kind();
-      if (kind == LayerKind::ReLU)
+      const model::Layer& l = net.layer(i);
+      if (dynamic_cast<const model::ReLU*>(&l))
         s.relu = true;  // relu(relu(.)) = relu(.)
-      else if (kind != LayerKind::Dropout)  // identity at inference
+      else if (!dynamic_cast<const model::Dropout*>(&l))  // identity at inference
         break;
     }
     plan.stages.push_back(std::move(s));
   }
-  if (plan.stages.empty() || i >= nl || net.layer(i).kind() != LayerKind::GlobalAvgPool) return std::nullopt;
+  if (plan.stages.empty() || i >= nl || !dynamic_cast<const model::GlobalAvgPool*>(&net.layer(i))) return std::nullopt;
   plan.gap_layer = i;
   return plan;
 }

@@ -18,11 +18,22 @@ std::string Shape::str() const {
   return fmt::format("{}x{}x{}", c, h, w);
 }
 
-// The default treats the internal matrix as PyTorch's tensor viewed as (shape[0], rest) in
+void Layer::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  (void)m, (void)in, (void)blocks, (void)dst, (void)abs;
+  LB_CHECK(false, "layer '{}' ({}) is not linear: it has no transposed product", name_, describe());
+}
+
+void Layer::abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const {
+  (void)x, (void)in, (void)n, (void)y;
+  LB_CHECK(false, "layer '{}' ({}) is not linear: it has no |W| forward", name_, describe());
+}
+
+// Index i runs over params() then buffers(). The default treats the internal matrix as PyTorch's tensor viewed as (shape[0], rest) in
 // C order: that is a row-major export of the (column-major) matrix. Right for Dense's
 // (out x in) weight and for every (F x 1) bias; conv layers override it for their weights.
 std::vector<float> Layer::export_param(int i) const {
   auto ps = const_cast<Layer*>(this)->params();  // params() only hands out pointers
+  for (auto& b : const_cast<Layer*>(this)->buffers()) ps.push_back(b);
   LB_CHECK(i >= 0 && i < static_cast<int>(ps.size()), "layer '{}' has no parameter {}", name_, i);
   const Mat& m = *ps[static_cast<std::size_t>(i)].value;
   std::vector<float> out(static_cast<std::size_t>(m.size()));
@@ -32,6 +43,7 @@ std::vector<float> Layer::export_param(int i) const {
 
 void Layer::import_param(int i, std::span<const float> torch_order) {
   auto ps = params();
+  for (auto& b : buffers()) ps.push_back(b);
   LB_CHECK(i >= 0 && i < static_cast<int>(ps.size()), "layer '{}' has no parameter {}", name_, i);
   Mat& m = *ps[static_cast<std::size_t>(i)].value;
   LB_CHECK(static_cast<Eigen::Index>(torch_order.size()) == m.size(), "layer '{}' parameter {}: expected {} values, got {}",

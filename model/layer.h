@@ -54,7 +54,24 @@ struct Shape {
   std::string str() const;
 };
 
-enum class LayerKind { Conv1d, Conv2d, Dense, ReLU, GlobalAvgPool, Flatten, Dropout };
+/// How the attribution engine treats a layer (docs/attribution.md). Every layer declares one;
+/// the engine has no list of layer types.
+enum class AttrRole {
+  /// An affine map y = A x + b, A of any sign (convolutions, dense, batch norm at inference):
+  /// DeepLIFT's Linear rule with the appendix-B positive / negative split, through transpose()
+  /// and abs_forward().
+  Linear,
+  /// A linear map with A >= 0 and no bias (average pools, flatten, crop, dropout at inference):
+  /// forward carries Δ+ and Δ- of the linear layer below up separately, transpose() carries m+
+  /// and m- down separately.
+  Transparent,
+  /// An elementwise y = f(x) (model/nonlinearity.h): the rules Rescale, RevealCancel, Gradient
+  /// and GuidedBackprop follow from f and its one-sided derivatives.
+  Nonlinearity,
+  /// Anything else (max pools): the multipliers of its input are its gradient at the actual
+  /// input, applied with backward() (deeplift's max-pool rule).
+  Gradient,
+};
 
 /// How a forward pass runs. Dropout draws its mask for sample i of the batch from
 /// Rng(dropout_seed, first_sample + i), so masks do not depend on how a batch is split.
@@ -80,7 +97,7 @@ class Layer {
 
   /// The layer's name (PyTorch parameter prefix: "conv1" gives "conv1.weight").
   const std::string& name() const { return name_; }
-  virtual LayerKind kind() const = 0;
+  virtual AttrRole attr_role() const = 0;
   /// One architecture line: "Conv1d(in=4, out=50, kernel=11, stride=1)". Parsed back by
   /// parse_layer() in model/network.h.
   virtual std::string describe() const = 0;
@@ -97,12 +114,30 @@ class Layer {
   virtual void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in,
                         int n, Mat* dx, std::span<Mat> grads) const = 0;
 
+  /// Linear and Transparent layers: dst = Aᵀ m (abs: |A|ᵀ m), the transposed product of the
+  /// layer's linear part, for `blocks` column blocks of m (out.c x blocks*out.spatial()), each
+  /// block one sample's multipliers; dst is resized to (in.c x blocks*in.spatial()). This is
+  /// also what backward() computes for dx, and it shares its kernel.
+  virtual void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const;
+  /// Linear layers: y = |A| x on n samples (no bias): the term that splits A Δx into its positive
+  /// and negative parts for RevealCancel.
+  virtual void abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const;
+
   /// Parameters, in a fixed order (weight, then bias). Parameter-free layers: empty.
   virtual std::vector<Param> params() { return {}; }
+  /// State saved with the parameters but not trained (batch norm's running mean and variance),
+  /// in a fixed order after the parameters. Default: none.
+  virtual std::vector<Param> buffers() { return {}; }
+  /// Called by the trainer after each training step with the aux of that step's forward pass:
+  /// batch norm updates its running statistics here. Default: nothing.
+  virtual void update_state(const Mat& aux) { (void)aux; }
+  /// True when a training forward pass couples the samples of a batch (batch norm's batch
+  /// statistics): the trainer then runs each batch as one chunk.
+  virtual bool couples_batch() const { return false; }
   /// PyTorch's default initialisation (kaiming_uniform_(a=sqrt(5)) for weights, U(-1/sqrt(fan_in),
   /// 1/sqrt(fan_in)) for biases), drawn from rng in PyTorch's element order.
   virtual void init(Rng& rng) { (void)rng; }
-  /// Parameter i as a flat C-order array in PyTorch layout, and back.
+  /// Parameter i (params() then buffers()) as a flat C-order array in PyTorch layout, and back.
   virtual std::vector<float> export_param(int i) const;
   virtual void import_param(int i, std::span<const float> torch_order);
 

@@ -4,23 +4,29 @@
 //   Conv2d  weight (F x KH*KW*C), column (ky*KW + kx)*C + c  <->  PyTorch (F, C, KH, KW)
 //   Dense   weight (out x in)  <->  PyTorch Linear (out, in);  bias (out x 1)
 // Dense expects a (in x n) activation (h = w = 1): put Flatten or GlobalAvgPool before it.
+// Conv1d pads with zeros (left, right) and dilates its taps: tap k of output l reads input
+// position l*stride + k*dilation - left.
 // Flatten reorders each sample to PyTorch's flatten order (c*H*W + y*W + x), so Linear weights
 // trained in PyTorch on (N, C, H, W) tensors load unchanged.
 #pragma once
 
 #include "model/layer.h"
+#include "model/nonlinearity.h"
 
 namespace lb::model {
 
 class Conv1d : public Layer {
  public:
-  Conv1d(std::string name, int in_channels, int out_channels, int kernel, int stride = 1);
-  LayerKind kind() const override { return LayerKind::Conv1d; }
+  Conv1d(std::string name, int in_channels, int out_channels, int kernel, int stride = 1, int pad_left = 0,
+         int pad_right = 0, int dilation = 1);
+  AttrRole attr_role() const override { return AttrRole::Linear; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
+  void abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const override;
   std::vector<Param> params() override;
   void init(Rng& rng) override;
   std::vector<float> export_param(int i) const override;
@@ -30,13 +36,22 @@ class Conv1d : public Layer {
   int out_channels() const { return f_; }
   int kernel() const { return k_; }
   int stride() const { return stride_; }
+  int pad_left() const { return pl_; }
+  int pad_right() const { return pr_; }
+  int dilation() const { return dil_; }
+  /// No padding and no dilation: every window is one contiguous run of K*C floats.
+  bool plain() const { return pl_ == 0 && pr_ == 0 && dil_ == 1; }
   const Mat& weight() const { return weight_; }  // (F x K*C)
   const Mat& bias() const { return bias_; }      // (F x 1)
   Mat& weight() { return weight_; }
   Mat& bias() { return bias_; }
 
  private:
-  int c_, f_, k_, stride_;
+  // dx (or Aᵀ m) of `blocks` samples from w (the weight or |W|), into dst (C x blocks*L).
+  void input_grad(const Mat& w, const Mat& dy, const Shape& in, Eigen::Index blocks, Mat& dst) const;
+  void forward_with(const Mat& w, bool bias, const Mat& x, const Shape& in, int n, Mat& y) const;
+
+  int c_, f_, k_, stride_, pl_, pr_, dil_;
   Mat weight_, bias_;
 };
 
@@ -44,12 +59,14 @@ class Conv2d : public Layer {
  public:
   Conv2d(std::string name, int in_channels, int out_channels, int kernel_h, int kernel_w, int stride_h,
          int stride_w);
-  LayerKind kind() const override { return LayerKind::Conv2d; }
+  AttrRole attr_role() const override { return AttrRole::Linear; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
+  void abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const override;
   std::vector<Param> params() override;
   void init(Rng& rng) override;
   std::vector<float> export_param(int i) const override;
@@ -74,12 +91,14 @@ class Conv2d : public Layer {
 class Dense : public Layer {
  public:
   Dense(std::string name, int in_features, int out_features);
-  LayerKind kind() const override { return LayerKind::Dense; }
+  AttrRole attr_role() const override { return AttrRole::Linear; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
+  void abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const override;
   std::vector<Param> params() override;
   void init(Rng& rng) override;
   std::vector<float> export_param(int i) const override;
@@ -97,39 +116,30 @@ class Dense : public Layer {
   Mat weight_, bias_;
 };
 
-class ReLU : public Layer {
- public:
-  explicit ReLU(std::string name) : Layer(std::move(name)) {}
-  LayerKind kind() const override { return LayerKind::ReLU; }
-  std::string describe() const override { return "ReLU()"; }
-  Shape output_shape(const Shape& in) const override { return in; }
-  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
-  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
-                std::span<Mat> grads) const override;
-};
-
 /// Mean over all spatial positions of each channel: (C x n*S) -> (C x n), shape (C,1,1).
 class GlobalAvgPool : public Layer {
  public:
   explicit GlobalAvgPool(std::string name) : Layer(std::move(name)) {}
-  LayerKind kind() const override { return LayerKind::GlobalAvgPool; }
+  AttrRole attr_role() const override { return AttrRole::Transparent; }
   std::string describe() const override { return "GlobalAvgPool()"; }
   Shape output_shape(const Shape& in) const override { return Shape{in.c, 1, 1}; }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
 };
 
 /// (C x n*S) -> (C*S x n) in PyTorch's flatten order c*S + s.
 class Flatten : public Layer {
  public:
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
-  LayerKind kind() const override { return LayerKind::Flatten; }
+  AttrRole attr_role() const override { return AttrRole::Transparent; }
   std::string describe() const override { return "Flatten()"; }
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
 };
 
 /// Inverted dropout: in training, each element is zeroed with probability p and the survivors
@@ -137,12 +147,13 @@ class Flatten : public Layer {
 class Dropout : public Layer {
  public:
   Dropout(std::string name, double p);
-  LayerKind kind() const override { return LayerKind::Dropout; }
+  AttrRole attr_role() const override { return AttrRole::Transparent; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override { return in; }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                 std::span<Mat> grads) const override;
+  void transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const override;
   double p() const { return p_; }
 
  private:

@@ -59,7 +59,7 @@ void check_same_architecture(const std::string& path, std::string_view file_text
 void save_model(const std::string& path, const Network& net) {
   io::NpzArchive arrays;
   arrays.emplace_back(kArchitecture, io::NpyArray::from_string(net.architecture()));
-  for (const auto& p : const_cast<Network&>(net).params()) {  // params() only hands out pointers; read only
+  for (const auto& p : const_cast<Network&>(net).state()) {  // state() only hands out pointers; read only
     const auto values = net.layer(p.layer).export_param(p.index);
     arrays.emplace_back(p.name, io::NpyArray::from_f32(p.torch_shape, values));
   }
@@ -118,7 +118,7 @@ Network load_model(const std::string& path, const ModelConfig* cfg, const Shape*
   }
 
   std::set<std::string> expected{kArchitecture};
-  for (const auto& p : net.params()) {
+  for (const auto& p : net.state()) {
     expected.insert(p.name);
     const io::NpyArray* a = param_array(p.name, p.torch_shape, net.layer(p.layer).name(), net.layer(p.layer).describe());
     const std::string where = fmt::format("{}: array '{}'", path, p.name);

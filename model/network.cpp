@@ -11,71 +11,28 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "model/layers.h"
+#include "model/registry.h"
 
 namespace lb::model {
 
 namespace {
 
-constexpr std::string_view kKinds = "conv1d, conv2d, dense, relu, gap, flatten, dropout";
-constexpr std::string_view kArchKinds = "Conv1d, Conv2d, Linear, ReLU, GlobalAvgPool, Flatten, Dropout";
-
-bool is_identifier(std::string_view s) {
-  auto alpha = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_'; };
-  if (s.empty() || !alpha(s[0])) return false;
-  return std::all_of(s.begin() + 1, s.end(), [&](char ch) { return alpha(ch) || (ch >= '0' && ch <= '9'); });
-}
-
-// A whole-string positive int (no sign, no spaces).
-bool parse_positive(std::string_view s, int& out) {
-  if (s.empty() || s[0] == '+' || s[0] == '-') return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size() && out > 0;
-}
-
-// A whole-string dropout rate in [0, 1).
-bool parse_rate(std::string_view s, double& out) {
-  if (s.empty() || s[0] == '+') return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size() && out >= 0.0 && out < 1.0;
-}
-
-// Splits at `sep` outside parentheses; returns false on unbalanced parentheses.
-bool split_top(std::string_view s, char sep, std::vector<std::string_view>& parts) {
-  int depth = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '(') ++depth;
-    if (s[i] == ')' && --depth < 0) return false;
-    if (s[i] == sep && depth == 0) {
-      parts.push_back(s.substr(start, i - start));
-      start = i + 1;
+// A layer name: PyTorch module path segments of [A-Za-z0-9_] joined by dots ("conv1", "body.0",
+// "tower.3.conv"), so that a state_dict's keys are layer names plus ".weight".
+constexpr std::string_view kNameForm = "[A-Za-z0-9_] segments joined by dots (conv1, body.0)";
+bool is_layer_name(std::string_view s) {
+  if (s.empty() || s.size() > 200) return false;
+  bool segment_start = true;
+  for (const char ch : s) {
+    if (ch == '.') {
+      if (segment_start) return false;
+      segment_start = true;
+      continue;
     }
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+    segment_start = false;
   }
-  parts.push_back(s.substr(start));
-  return depth == 0;
-}
-
-// ---- Parameter sizes -------------------------------------------------------------------------
-
-using TorchShape = std::vector<std::int64_t>;
-
-std::string torch_shape_str(const TorchShape& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) out += fmt::format("{}{}", i ? "," : "", s[i]);
-  return out + (s.size() == 1 ? ",)" : ")");
-}
-
-// Parameter arrays hold at most 2^31-1 values (Eigen sizes and the k*c, kh*kw*c column counts
-// are ints): ConfigError naming the layer otherwise, before anything is allocated.
-void check_param_sizes(std::string_view layer, const std::vector<std::pair<std::string, TorchShape>>& params) {
-  for (const auto& [suffix, shape] : params) {
-    std::int64_t n = 1;
-    bool fits = true;
-    for (const auto d : shape) fits = fits && !__builtin_mul_overflow(n, d, &n) && n <= INT32_MAX;
-    if (!fits)
-      throw layer_error(layer, "too many parameters", fmt::format("at most {} values per array", INT32_MAX),
-                        torch_shape_str(shape));
-  }
+  return !segment_start;
 }
 
 // ---- The layer spec of ModelConfig::layers -------------------------------------------------
@@ -83,73 +40,42 @@ void check_param_sizes(std::string_view layer, const std::vector<std::pair<std::
 struct LayerSpec {
   std::string token;  // as written, for messages
   std::string name;
-  std::string kind;   // conv1d, conv2d, dense, relu, gap, flatten, dropout
-  std::vector<int> ints;
-  double rate = 0;
+  std::string rest;   // "kind(args)" without the name
+  const LayerType* type = nullptr;
 };
 
 ConfigError spec_error(std::string_view what, std::string_view expected, std::string_view got) {
   return ConfigError(fmt::format("model.layers: {}; expected {}, got {}", what, expected, got));
 }
 
+// The token's name, kind and type; arguments are checked by the type (parse_args).
 LayerSpec parse_token(std::string_view token) {
   LayerSpec spec;
   spec.token = std::string(token);
-  const std::string tok = quote_token(token);
   std::string_view rest = token;
   const auto eq = token.find('='), paren = token.find('(');
   if (eq != std::string_view::npos && (paren == std::string_view::npos || eq < paren)) {
     spec.name = std::string(token.substr(0, eq));
-    if (!is_identifier(spec.name))
-      throw spec_error(fmt::format("bad layer name in {}", tok), "[A-Za-z_][A-Za-z0-9_]*", quote_token(spec.name));
+    if (!is_layer_name(spec.name))
+      throw spec_error(fmt::format("bad layer name in {}", quote_token(token)), kNameForm,
+                       quote_token(spec.name));
     rest = token.substr(eq + 1);
   }
-  std::vector<std::string_view> args;
-  const auto open = rest.find('(');
-  spec.kind = std::string(rest.substr(0, open));
-  if (open != std::string_view::npos) {
-    if (rest.back() != ')')
-      throw spec_error(fmt::format("text after ')' in {}", tok), "nothing after the closing parenthesis", tok);
-    const std::string_view inner = trim(rest.substr(open + 1, rest.size() - open - 2));
-    if (!inner.empty()) {
-      split_top(inner, ',', args);
-      for (auto& a : args) a = trim(a);
-    }
-  }
-  const std::string_view kind = spec.kind;
-  auto want_args = [&](std::initializer_list<std::size_t> counts, std::string_view form) {
-    if (std::find(counts.begin(), counts.end(), args.size()) == counts.end())
-      throw spec_error(fmt::format("wrong number of arguments in {}", tok), form,
-                       fmt::format("{} argument{}", args.size(), args.size() == 1 ? "" : "s"));
-  };
-  auto ints = [&] {
-    for (auto a : args) {
-      int v = 0;
-      if (!parse_positive(a, v))
-        throw spec_error(fmt::format("bad argument in {}", tok), "a positive integer", quote_token(a));
-      spec.ints.push_back(v);
-    }
-  };
-  if (kind == "conv1d") {
-    want_args({2, 3}, "conv1d(out,kernel[,stride])");
-    ints();
-  } else if (kind == "conv2d") {
-    want_args({2, 3, 5}, "conv2d(out,k), conv2d(out,kh,kw) or conv2d(out,kh,kw,sh,sw)");
-    ints();
-  } else if (kind == "dense") {
-    want_args({1}, "dense(out)");
-    ints();
-  } else if (kind == "relu" || kind == "gap" || kind == "flatten") {
-    want_args({0}, fmt::format("{} without arguments", kind));
-  } else if (kind == "dropout") {
-    want_args({1}, "dropout(p)");
-    if (!parse_rate(args[0], spec.rate))
-      throw spec_error(fmt::format("bad argument in {}", tok), "a dropout rate in [0, 1)", quote_token(args[0]));
-  } else {
-    throw spec_error(fmt::format("unknown layer kind {} in {}", quote_token(kind), tok), fmt::format("one of {}", kKinds),
-                     quote_token(kind));
-  }
+  spec.rest = std::string(rest);
+  const std::string_view kind = rest.substr(0, rest.find('('));
+  spec.type = find_config_type(kind);
+  if (!spec.type)
+    throw spec_error(fmt::format("unknown layer kind {} in {}", quote_token(kind), quote_token(token)),
+                     fmt::format("one of {}", config_type_names()), quote_token(kind));
   return spec;
+}
+
+// The arguments of a token, checked by its type for input shape `in`.
+LayerDecl parse_args(const LayerSpec& spec, const Shape& in) {
+  // Views into spec.token, which outlives args.
+  LayerArgs args = LayerArgs::parse(std::string_view(spec.token).substr(spec.token.size() - spec.rest.size()), false);
+  args.set_form(spec.type->config_form);
+  return spec.type->from_config(args, in);
 }
 
 std::vector<LayerSpec> parse_spec(std::string_view text) {
@@ -175,15 +101,19 @@ std::vector<LayerSpec> parse_spec(std::string_view text) {
   if (tokens.empty()) throw spec_error("no layers", "at least one layer", quote_token(text));
 
   std::vector<LayerSpec> specs;
-  for (auto t : tokens) specs.push_back(parse_token(t));
+  for (auto t : tokens) {
+    specs.push_back(parse_token(t));
+    parse_args(specs.back(), Shape{1, 1, 1});  // the arguments alone (the shapes come when building)
+  }
   // Unnamed layers: <kind><k>, k counting layers of that kind from 1 (named ones included).
-  std::vector<std::pair<std::string, int>> counts;
+  std::vector<std::pair<std::string_view, int>> counts;
   std::set<std::string> seen;
   for (auto& s : specs) {
-    auto it = std::find_if(counts.begin(), counts.end(), [&](auto& c) { return c.first == s.kind; });
-    if (it == counts.end()) it = counts.insert(counts.end(), {s.kind, 0});
+    const std::string_view kind = s.type->config_name;
+    auto it = std::find_if(counts.begin(), counts.end(), [&](auto& c) { return c.first == kind; });
+    if (it == counts.end()) it = counts.insert(counts.end(), {kind, 0});
     const int k = ++it->second;
-    if (s.name.empty()) s.name = fmt::format("{}{}", s.kind, k);
+    if (s.name.empty()) s.name = fmt::format("{}{}", kind, k);
     if (!seen.insert(s.name).second)
       throw spec_error(fmt::format("duplicate layer name {}", quote_token(s.name)), "unique names",
                        fmt::format("{} twice (in {})", quote_token(s.name), quote_token(s.token)));
@@ -192,27 +122,9 @@ std::vector<LayerSpec> parse_spec(std::string_view text) {
 }
 
 LayerPtr build_layer(const LayerSpec& s, const Shape& in) {
-  const auto& a = s.ints;
-  if (s.kind == "conv1d") check_param_sizes(s.name, {{"weight", {a[0], in.c, a[1]}}});
-  if (s.kind == "conv2d")
-    check_param_sizes(s.name, {{"weight", {a[0], in.c, a[1], a.size() == 2 ? a[1] : a[2]}}});
-  if (s.kind == "dense") check_param_sizes(s.name, {{"weight", {a[0], in.c}}});
-  if (s.kind == "conv1d") return std::make_unique<Conv1d>(s.name, in.c, a[0], a[1], a.size() > 2 ? a[2] : 1);
-  if (s.kind == "conv2d") {
-    if (a.size() == 2) return std::make_unique<Conv2d>(s.name, in.c, a[0], a[1], a[1], 1, 1);
-    if (a.size() == 3) return std::make_unique<Conv2d>(s.name, in.c, a[0], a[1], a[2], 1, 1);
-    return std::make_unique<Conv2d>(s.name, in.c, a[0], a[1], a[2], a[3], a[4]);
-  }
-  if (s.kind == "dense") {
-    // Name the problem here: Dense's own check would report a feature-count mismatch.
-    if (in.h != 1 || in.w != 1)
-      throw layer_error(s.name, "dense needs a flat input", "a (C) input after gap or flatten", in.str());
-    return std::make_unique<Dense>(s.name, in.c, a[0]);
-  }
-  if (s.kind == "relu") return std::make_unique<ReLU>(s.name);
-  if (s.kind == "gap") return std::make_unique<GlobalAvgPool>(s.name);
-  if (s.kind == "flatten") return std::make_unique<Flatten>(s.name);
-  return std::make_unique<Dropout>(s.name, s.rate);
+  const LayerDecl decl = parse_args(s, in);
+  check_param_sizes(s.name, decl.params);
+  return decl.build(s.name);
 }
 
 OutputKind parse_output(std::string_view s, bool& ok) {
@@ -304,95 +216,23 @@ std::string Network::architecture() const {
 
 namespace {
 
-// One architecture line's description, parsed but not built: the kind and its numbers.
-struct LayerDecl {
-  std::string kind;
-  std::vector<int> ints;  // Conv1d: in, out, kernel, stride; Conv2d: in, out, kh, kw, sh, sw; Linear: in, out
-  double p = 0;           // Dropout
-};
-
-LayerDecl parse_decl(std::string_view description) {
-  const auto bad_args = [&](std::string_view form) {
-    return InputError(fmt::format("bad layer description; expected {}, got {}", form, quote_token(description, 80)));
-  };
-  const auto open = description.find('(');
-  if (open == std::string_view::npos || description.back() != ')')
-    throw InputError(fmt::format("bad layer description; expected <Layer>(<arguments>), got {}",
-                                 quote_token(description, 80)));
-  const std::string_view kind = description.substr(0, open);
-  const std::string_view inner = description.substr(open + 1, description.size() - open - 2);
-  // key=value pairs at depth 0; tuple values "(a,b)" keep their commas.
-  std::vector<std::pair<std::string_view, std::string_view>> kv;
-  if (!trim(inner).empty()) {
-    std::vector<std::string_view> parts;
-    if (!split_top(inner, ',', parts)) throw bad_args("balanced parentheses");
-    for (auto p : parts) {
-      p = trim(p);
-      const auto eq = p.find('=');
-      if (eq == std::string_view::npos) throw bad_args("key=value arguments");
-      kv.emplace_back(p.substr(0, eq), p.substr(eq + 1));
-    }
-  }
-  // Values of the expected keys, in order; ints may be "(a,b)" pairs.
-  auto get_ints = [&](std::initializer_list<std::string_view> keys, std::string_view form, std::size_t count) {
-    std::vector<int> v;
-    if (kv.size() != keys.size()) throw bad_args(form);
-    std::size_t i = 0;
-    for (auto key : keys) {
-      if (kv[i].first != key) throw bad_args(form);
-      std::string_view val = kv[i++].second;
-      std::vector<std::string_view> items;
-      if (val.size() >= 2 && val.front() == '(' && val.back() == ')') split_top(val.substr(1, val.size() - 2), ',', items);
-      else items.push_back(val);
-      for (auto it : items) {
-        int x = 0;
-        if (!parse_positive(it, x)) throw bad_args(form);
-        v.push_back(x);
-      }
-    }
-    if (v.size() != count) throw bad_args(form);
-    return v;
-  };
-  LayerDecl d{std::string(kind), {}, 0};
-  if (kind == "Conv1d") {
-    d.ints = get_ints({"in", "out", "kernel", "stride"}, "Conv1d(in=<int>, out=<int>, kernel=<int>, stride=<int>)", 4);
-  } else if (kind == "Conv2d") {
-    d.ints = get_ints({"in", "out", "kernel", "stride"},
-                      "Conv2d(in=<int>, out=<int>, kernel=(<int>,<int>), stride=(<int>,<int>))", 6);
-  } else if (kind == "Linear") {
-    d.ints = get_ints({"in", "out"}, "Linear(in=<int>, out=<int>)", 2);
-  } else if (kind == "ReLU" || kind == "GlobalAvgPool" || kind == "Flatten") {
-    if (!kv.empty()) throw bad_args(fmt::format("{}()", kind));
-  } else if (kind == "Dropout") {
-    if (kv.size() != 1 || kv[0].first != "p" || !parse_rate(kv[0].second, d.p)) throw bad_args("Dropout(p=<rate in [0, 1)>)");
-  } else {
-    throw InputError(fmt::format("unknown layer {}; expected one of {}, got {}", quote_token(kind), kArchKinds,
-                                 quote_token(kind)));
-  }
+// One architecture line's description, parsed and size-checked but not built.
+LayerDecl parse_decl(std::string_view name, std::string_view description) {
+  LayerArgs args = LayerArgs::parse(description, true);
+  const LayerType* type = find_arch_type(args.kind());
+  if (!type)
+    throw InputError(fmt::format("unknown layer {}; expected one of {}, got {}", quote_token(args.kind()),
+                                 arch_type_names(), quote_token(args.kind())));
+  args.set_form(type->arch_form);
+  LayerDecl d = type->from_architecture(args);
+  check_param_sizes(name, d.params);
   return d;
 }
 
-// The PyTorch parameter shapes a declaration asks for (weight, then bias).
-std::vector<std::pair<std::string, TorchShape>> declared_params(const LayerDecl& d) {
-  const auto& v = d.ints;
-  if (d.kind == "Conv1d") return {{"weight", {v[1], v[0], v[2]}}, {"bias", {v[1]}}};
-  if (d.kind == "Conv2d") return {{"weight", {v[1], v[0], v[2], v[3]}}, {"bias", {v[1]}}};
-  if (d.kind == "Linear") return {{"weight", {v[1], v[0]}}, {"bias", {v[1]}}};
-  return {};
-}
-
-// Builds a parsed (and size-checked) declaration; only the canonical spelling is accepted, so
-// that text -> network -> text is the identity.
+// Builds a parsed declaration; only the canonical spelling is accepted, so that
+// text -> network -> text is the identity.
 LayerPtr build_decl(std::string name, const LayerDecl& d, std::string_view description) {
-  const auto& v = d.ints;
-  LayerPtr layer;
-  if (d.kind == "Conv1d") layer = std::make_unique<Conv1d>(std::move(name), v[0], v[1], v[2], v[3]);
-  else if (d.kind == "Conv2d") layer = std::make_unique<Conv2d>(std::move(name), v[0], v[1], v[2], v[3], v[4], v[5]);
-  else if (d.kind == "Linear") layer = std::make_unique<Dense>(std::move(name), v[0], v[1]);
-  else if (d.kind == "ReLU") layer = std::make_unique<ReLU>(std::move(name));
-  else if (d.kind == "GlobalAvgPool") layer = std::make_unique<GlobalAvgPool>(std::move(name));
-  else if (d.kind == "Flatten") layer = std::make_unique<Flatten>(std::move(name));
-  else layer = std::make_unique<Dropout>(std::move(name), d.p);
+  LayerPtr layer = d.build(std::move(name));
   if (layer->describe() != description)
     throw InputError(fmt::format("non-canonical layer description; expected {}, got {}",
                                  quote_token(layer->describe(), 80), quote_token(description, 80)));
@@ -402,8 +242,7 @@ LayerPtr build_decl(std::string name, const LayerDecl& d, std::string_view descr
 }  // namespace
 
 LayerPtr parse_layer(std::string name, std::string_view description) {
-  const LayerDecl d = parse_decl(description);
-  check_param_sizes(name, declared_params(d));
+  const LayerDecl d = parse_decl(name, description);
   return build_decl(std::move(name), d, description);
 }
 
@@ -454,17 +293,13 @@ Network Network::from_architecture(std::string_view text, std::string_view where
       throw fail(i + 1, "bad layer line", "'<name> <Layer>(<arguments>)'", quote_token(l, 80));
     const std::string name(l.substr(0, sp));
     const std::string_view description = l.substr(sp + 1);
-    if (!is_identifier(name)) throw fail(i + 1, "bad layer name", "[A-Za-z_][A-Za-z0-9_]*", quote_token(name));
+    if (!is_layer_name(name)) throw fail(i + 1, "bad layer name", kNameForm, quote_token(name));
     if (!names.insert(name).second)
       throw fail(i + 1, "duplicate layer name", "unique names", fmt::format("{} twice", quote_token(name)));
     // Parse and size-check, let the caller check the declared parameters, and only then build.
-    const LayerDecl decl = at_line(i + 1, [&] {
-      LayerDecl d = parse_decl(description);
-      check_param_sizes(name, declared_params(d));
-      return d;
-    });
+    const LayerDecl decl = at_line(i + 1, [&] { return parse_decl(name, description); });
     if (check)
-      for (const auto& [suffix, torch_shape] : declared_params(decl)) check(name + "." + suffix, torch_shape, name, description);
+      for (const auto& p : decl.params) check(name + "." + p.suffix, p.torch_shape, name, description);
     at_line(i + 1, [&] {
       layers.push_back(build_decl(name, decl, description));
       shape = layers.back()->output_shape(shape);
@@ -536,6 +371,30 @@ std::vector<Network::NamedParam> Network::params() {
   return out;
 }
 
+std::vector<Network::NamedParam> Network::state() {
+  std::vector<NamedParam> out = params();
+  for (int li = 0; li < n_layers(); ++li) {
+    Layer& l = *layers_[static_cast<std::size_t>(li)];
+    const int first = static_cast<int>(l.params().size());
+    auto bs = l.buffers();
+    for (int bi = 0; bi < static_cast<int>(bs.size()); ++bi) {
+      auto& b = bs[static_cast<std::size_t>(bi)];
+      out.push_back({fmt::format("{}.{}", l.name(), b.name), b.value, b.torch_shape, li, first + bi});
+    }
+  }
+  return out;
+}
+
+bool Network::couples_batch() const {
+  return std::any_of(layers_.begin(), layers_.end(), [](const LayerPtr& l) { return l->couples_batch(); });
+}
+
+void Network::update_state(const Trace& t) {
+  LB_CHECK(t.aux.size() == layers_.size(), "update_state with a trace of {} layers, network has {}", t.aux.size(),
+           layers_.size());
+  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->update_state(t.aux[i]);
+}
+
 std::vector<Mat> Network::zero_grads() const {
   std::vector<Mat> g;
   for (const auto& l : layers_)
@@ -563,7 +422,9 @@ void Network::init(std::uint64_t seed, InitScheme scheme) {
     const auto ps = l->params();
     for (std::size_t i = 0; i < ps.size(); ++i) {
       const auto& shape = ps[i].torch_shape;
-      std::vector<float> v(static_cast<std::size_t>(ps[i].value->size()), 0.0f);
+      // A 1-D weight is a per-channel scale (batch norm): 1, as every framework starts it.
+      const float fill = ps[i].name == "weight" && shape.size() == 1 ? 1.0f : 0.0f;
+      std::vector<float> v(static_cast<std::size_t>(ps[i].value->size()), fill);
       if (ps[i].name == "weight" && shape.size() >= 2) {
         double receptive = 1;
         for (std::size_t d = 2; d < shape.size(); ++d) receptive *= static_cast<double>(shape[d]);
@@ -580,8 +441,8 @@ void Network::init(std::uint64_t seed, InitScheme scheme) {
 
 Network Network::clone() const {
   Network copy = from_architecture(architecture(), "clone");
-  auto src = const_cast<Network*>(this)->params();  // read only
-  auto dst = copy.params();
+  auto src = const_cast<Network*>(this)->state();  // read only
+  auto dst = copy.state();
   for (std::size_t i = 0; i < src.size(); ++i) *dst[i].value = *src[i].value;
   return copy;
 }

@@ -96,6 +96,13 @@ class Network {
     int index;  // within the layer
   };
   std::vector<NamedParam> params();
+  /// Everything a model file stores: params() then, layer by layer, the buffers (batch norm's
+  /// running statistics; index continues after the layer's parameters).
+  std::vector<NamedParam> state();
+  /// True when some layer couples the samples of a training batch (Layer::couples_batch).
+  bool couples_batch() const;
+  /// After a training step: every layer's update_state with the aux of that step's trace.
+  void update_state(const Trace& t);
   /// Zero gradients shaped like params().
   std::vector<Mat> zero_grads() const;
   /// Initialisation of every layer in order from Rng(seed): PyTorch's defaults, or another

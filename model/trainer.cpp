@@ -142,8 +142,8 @@ std::vector<double> valid_metrics(const Network& net, const TrainData& data, con
 }
 
 void copy_params(Network& dst, Network& src) {
-  auto d = dst.params();
-  auto s = src.params();
+  auto d = dst.state();
+  auto s = src.state();
   LB_CHECK(d.size() == s.size(), "parameter count differs: {} vs {}", d.size(), s.size());
   for (std::size_t j = 0; j < d.size(); ++j) *d[j].value = *s[j].value;
 }
@@ -183,13 +183,14 @@ void save_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   a.emplace_back("best_epoch", i64_scalar(st.result.best_epoch));
   a.emplace_back("best_valid_loss", f64_scalar(st.best_loss));
   a.emplace_back("stopped_early", i64_scalar(st.result.stopped_early ? 1 : 0));
-  auto params = net.params();
-  auto best_params = best.params();
+  auto params = net.state();  // parameters, then buffers (no Adam moments)
+  auto best_params = best.state();
   for (std::size_t j = 0; j < params.size(); ++j) {
     const std::string& name = params[j].name;
     // Internal layouts (rows, cols) of model/layers.h, not PyTorch's: this file is only for resume.
     a.emplace_back("weights." + name, mat_array(*params[j].value));
     a.emplace_back("best." + name, mat_array(*best_params[j].value));
+    if (j >= adam.first_moments().size()) continue;
     a.emplace_back("adam_m." + name, mat_array(adam.first_moments()[j]));
     a.emplace_back("adam_v." + name, mat_array(adam.second_moments()[j]));
   }
@@ -259,12 +260,13 @@ void load_checkpoint(const std::string& path, Network& net, Network& best, Adam&
   st.result.stopped_early = one_int(a, "stopped_early", path) != 0;
   st.best_loss = io::find_array(a, "best_valid_loss", path).to_f64(path).at(0);
   st.result.best_valid_loss = st.best_loss;
-  auto params = net.params();
-  auto best_params = best.params();
+  auto params = net.state();
+  auto best_params = best.state();
   for (std::size_t j = 0; j < params.size(); ++j) {
     const std::string& name = params[j].name;
     load_mat(a, "weights." + name, path, *params[j].value);
     load_mat(a, "best." + name, path, *best_params[j].value);
+    if (j >= adam.first_moments().size()) continue;
     load_mat(a, "adam_m." + name, path, adam.first_moments()[j]);
     load_mat(a, "adam_v." + name, path, adam.second_moments()[j]);
   }
@@ -321,7 +323,9 @@ TrainResult train(Network& net, const TrainData& train_data, const TrainData& va
     load_checkpoint(checkpoint, net, best, adam, st, fp);
 
   // One work slot per chunk of a full batch, reused by every step and by validation.
-  const int chunk = std::min(cfg.chunk, cfg.batch_size);
+  // A network whose training pass couples the samples of a batch (batch norm) runs each batch
+  // as one chunk: its statistics are the batch's, as in PyTorch.
+  const int chunk = net.couples_batch() ? cfg.batch_size : std::min(cfg.chunk, cfg.batch_size);
   const int n_slots = (cfg.batch_size + chunk - 1) / chunk;
   std::vector<ChunkWork> work(static_cast<std::size_t>(n_slots));
   for (auto& w : work) w.grads = net.zero_grads();
@@ -376,6 +380,7 @@ TrainResult train(Network& net, const TrainData& train_data, const TrainData& va
         throw Error(fmt::format("train: loss is {} at epoch {}, step {} (learning_rate={:g})",
                                 std::isnan(batch_loss) ? "NaN" : "infinite", epoch, step + 1, cfg.adam.learning_rate));
       adam.step(total);
+      net.update_state(work[0].trace);  // batch norm's running statistics (one chunk when coupled)
       epoch_loss += batch_loss;
       if (callbacks.on_step) callbacks.on_step(epoch, step + 1, n_steps);
     }

@@ -473,10 +473,10 @@ TEST(EngineTest, ParseRulesErrors) {
   const Network net = config_net(random_cases()[0].layers, random_cases()[0].in, 1);
   const std::string names = "(conv1|relu1, conv2|relu2, fc1|relu3)";
   EXPECT_THROW_MSG(parse_rules(net, "conv9=rc"), ConfigError,
-                   "attribution: bad rule spec 'conv9=rc'; expected a ReLU or the layer feeding one " + names +
+                   "attribution: bad rule spec 'conv9=rc'; expected a nonlinearity or the layer feeding one " + names +
                        ", got 'conv9'");
   EXPECT_THROW_MSG(parse_rules(net, "fc2=rc"), ConfigError,
-                   "attribution: bad rule spec 'fc2=rc'; expected a ReLU or the layer feeding one " + names +
+                   "attribution: bad rule spec 'fc2=rc'; expected a nonlinearity or the layer feeding one " + names +
                        ", got 'fc2'");
   EXPECT_THROW_MSG(parse_rules(net, "conv1=shapley"), ConfigError,
                    "attribution: bad rule spec 'conv1=shapley'; expected a rule rescale|rs|revealcancel|rc, got "

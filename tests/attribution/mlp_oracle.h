@@ -29,7 +29,7 @@ inline Eigen::VectorXd mlp_deeplift(const model::Network& net, const Eigen::Vect
   std::vector<VD> hx{x}, hr{r}, pos(static_cast<std::size_t>(n_layers)), neg(static_cast<std::size_t>(n_layers));
   for (int i = 0; i < n_layers; ++i) {
     const auto& l = net.layer(i);
-    if (l.kind() == model::LayerKind::Dense) {
+    if (dynamic_cast<const model::Dense*>(&l)) {
       const auto& d = static_cast<const model::Dense&>(l);
       const MD W = d.weight().cast<double>();
       const VD b = d.bias().col(0).cast<double>();
@@ -51,7 +51,7 @@ inline Eigen::VectorXd mlp_deeplift(const model::Network& net, const Eigen::Vect
   VD mn = mp;
   for (int i = n_layers - 1; i >= 0; --i) {
     const auto ui = static_cast<std::size_t>(i);
-    if (net.layer(i).kind() == model::LayerKind::Dense) {
+    if (dynamic_cast<const model::Dense*>(&net.layer(i))) {
       const MD W = static_cast<const model::Dense&>(net.layer(i)).weight().cast<double>();
       const MD Wp = W.cwiseMax(0.0), Wn = W.cwiseMin(0.0);
       const VD dh = hx[ui] - hr[ui];

@@ -8,6 +8,7 @@
 #include "model/gradcheck.h"
 #include "model/layers.h"
 #include "model/network.h"
+#include "model/registry.h"
 #include "testing/helpers.h"
 
 namespace lb::model {
@@ -100,8 +101,8 @@ TEST(NetworkTest, SpecErrors) {
   const Shape in{4, 1, 200};
   auto build = [&](const std::string& layers) { Network::from_config(config(layers), in); };
   EXPECT_THROW_MSG(build("conv3d(5)"), ConfigError,
-                   "model.layers: unknown layer kind 'conv3d' in 'conv3d(5)'; expected one of conv1d, conv2d, dense, "
-                   "relu, gap, flatten, dropout, got 'conv3d'");
+                   "model.layers: unknown layer kind 'conv3d' in 'conv3d(5)'; expected one of " + config_type_names() +
+                       ", got 'conv3d'");
   EXPECT_THROW_MSG(build("conv1=conv1d(50,11) relu conv2=conv1d(50,191) gap dense(3)"), ConfigError,
                    "model.layers: layer 'conv2': input too short; expected length >= 191, got 190");
   EXPECT_THROW_MSG(build("conv1=conv1d(50,11) relu conv2=conv1d(50,11) relu fc1=dense(50)"), ConfigError,
@@ -113,8 +114,8 @@ TEST(NetworkTest, SpecErrors) {
   EXPECT_THROW_MSG(build("relu1=conv1d(5,3) relu gap dense(3)"), ConfigError,
                    "model.layers: duplicate layer name 'relu1'; expected unique names, got 'relu1' twice (in 'relu')");
   EXPECT_THROW_MSG(build("conv1d(50)"), ConfigError,
-                   "model.layers: wrong number of arguments in 'conv1d(50)'; expected conv1d(out,kernel[,stride]), got 1 "
-                   "argument");
+                   "model.layers: wrong number of arguments in 'conv1d(50)'; expected conv1d(out,kernel[,stride][,padding=valid|same|<int>|(<left>,<right>)][,"
+                   "dilation=<int>]), got 1 argument");
   EXPECT_THROW_MSG(build("conv2d(5,2,2,1)"), ConfigError,
                    "model.layers: wrong number of arguments in 'conv2d(5,2,2,1)'; expected conv2d(out,k), "
                    "conv2d(out,kh,kw) or conv2d(out,kh,kw,sh,sw), got 4 arguments");
@@ -126,8 +127,12 @@ TEST(NetworkTest, SpecErrors) {
                    "model.layers: bad argument in 'dropout(1)'; expected a dropout rate in [0, 1), got '1'");
   EXPECT_THROW_MSG(build("relu(2)"), ConfigError,
                    "model.layers: wrong number of arguments in 'relu(2)'; expected relu without arguments, got 1 argument");
-  EXPECT_THROW_MSG(build("1st=relu"), ConfigError,
-                   "model.layers: bad layer name in '1st=relu'; expected [A-Za-z_][A-Za-z0-9_]*, got '1st'");
+  EXPECT_THROW_MSG(build("a-b=relu"), ConfigError,
+                   "model.layers: bad layer name in 'a-b=relu'; expected [A-Za-z0-9_] segments joined by dots (conv1, "
+                   "body.0), got 'a-b'");
+  EXPECT_THROW_MSG(build("body..0=relu"), ConfigError,
+                   "model.layers: bad layer name in 'body..0=relu'; expected [A-Za-z0-9_] segments joined by dots "
+                   "(conv1, body.0), got 'body..0'");
   EXPECT_THROW_MSG(build("conv1d(50,11"), ConfigError,
                    "model.layers: unbalanced parentheses; expected '(' and ')' in pairs, got 'conv1d(50,11'");
   EXPECT_THROW_MSG(build("gap dense(3))"), ConfigError,
@@ -191,11 +196,10 @@ TEST(NetworkTest, ArchitectureErrors) {
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nconv1\n"), InputError,
                    "m.npz:architecture:3: bad layer line; expected '<name> <Layer>(<arguments>)', got 'conv1'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nc Conv3d(in=4)\n"), InputError,
-                   "m.npz:architecture:3: unknown layer 'Conv3d'; expected one of Conv1d, Conv2d, Linear, ReLU, "
-                   "GlobalAvgPool, Flatten, Dropout, got 'Conv3d'");
+                   "m.npz:architecture:3: unknown layer 'Conv3d'; expected one of " + arch_type_names() + ", got 'Conv3d'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nc Conv1d(in=4, out=5, kernel=x, stride=1)\n"), InputError,
                    "m.npz:architecture:3: bad layer description; expected Conv1d(in=<int>, out=<int>, kernel=<int>, "
-                   "stride=<int>), got 'Conv1d(in=4, out=5, kernel=x, stride=1)'");
+                   "stride=<int>[, padding=(<int>,<int>)][, dilation=<int>]), got 'Conv1d(in=4, out=5, kernel=x, stride=1)'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nc Conv1d(in=4,out=5,kernel=3,stride=1)\n"), InputError,
                    "m.npz:architecture:3: non-canonical layer description; expected 'Conv1d(in=4, out=5, kernel=3, "
                    "stride=1)', got 'Conv1d(in=4,out=5,kernel=3,stride=1)'");
@@ -337,7 +341,7 @@ void gradcheck_network(Network& net, int n, const std::function<double(const Mat
 
   std::vector<int> relus;
   for (int i = 0; i < net.n_layers(); ++i)
-    if (net.layer(i).kind() == LayerKind::ReLU) relus.push_back(i);
+    if (dynamic_cast<const ReLU*>(&net.layer(i))) relus.push_back(i);
   auto signs = [&](const Trace& tr) {
     std::vector<bool> s;
     for (int i : relus)

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "model/layers.h"
+#include "model/registry.h"
 
 namespace lb::model {
 
@@ -88,22 +89,59 @@ Shape Conv2d::output_shape(const Shape& in) const {
   return Shape{f_, (in.h - kh_) / sh_ + 1, (in.w - kw_) / sw_ + 1};
 }
 
-void Conv2d::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
-  (void)aux, (void)mode;
-  const Shape out = output_shape(in);
-  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
-  LB_CHECK(x.rows() == c_ && x.cols() == Eigen::Index{n} * in.spatial(), "conv2d '{}': x is {}x{}, expected {}x{}",
-           name(), x.rows(), x.cols(), c_, Eigen::Index{n} * in.spatial());
-  y.resize(f_, Eigen::Index{n} * g.P());
+namespace {
+// y = w * im2col(x) (+ b): the forward of the layer with weight w (the layer's, or |W|).
+void conv2d_forward(const Mat& w, const Mat* bias, const Geom& g, const Mat& x, int n, Mat& y) {
+  y.resize(w.rows(), Eigen::Index{n} * g.P());
   thread_local Mat cols;  // (KH*KW*C x group*P) scratch, reused across calls on this thread
   const int group = group_size(g, n);
   for (int first = 0; first < n; first += group) {
     const int count = std::min(group, n - first);
     im2col(x.data(), g, first, count, cols);
     auto yg = y.middleCols(Eigen::Index{first} * g.P(), Eigen::Index{count} * g.P());
-    yg.noalias() = weight_ * cols;  // (F x rows)(rows x count*P)
-    yg.colwise() += bias_.col(0);
+    yg.noalias() = w * cols;  // (F x rows)(rows x count*P)
+    if (bias) yg.colwise() += bias->col(0);
   }
+}
+
+// dst = col2im(wᵀ m): the input gradient of `blocks` samples, shared by backward and transpose.
+void conv2d_input_grad(const Mat& w, const Geom& g, const Mat& m, Eigen::Index blocks, Mat& dst) {
+  dst.setZero(g.C, blocks * g.H * g.W);
+  thread_local Mat dcols;
+  const int n = static_cast<int>(blocks);
+  const int group = group_size(g, n);
+  for (int first = 0; first < n; first += group) {
+    const int count = std::min(group, n - first);
+    dcols.noalias() = w.transpose() * m.middleCols(Eigen::Index{first} * g.P(), Eigen::Index{count} * g.P());
+    col2im_add(dcols, g, first, count, dst.data());
+  }
+}
+}  // namespace
+
+void Conv2d::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
+  (void)aux, (void)mode;
+  const Shape out = output_shape(in);
+  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
+  LB_CHECK(x.rows() == c_ && x.cols() == Eigen::Index{n} * in.spatial(), "conv2d '{}': x is {}x{}, expected {}x{}",
+           name(), x.rows(), x.cols(), c_, Eigen::Index{n} * in.spatial());
+  conv2d_forward(weight_, &bias_, g, x, n, y);
+}
+
+void Conv2d::abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const {
+  const Shape out = output_shape(in);
+  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
+  conv2d_forward(weight_.cwiseAbs(), nullptr, g, x, n, y);
+}
+
+void Conv2d::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  const Shape out = output_shape(in);
+  const Geom g{c_, in.h, in.w, kh_, kw_, sh_, sw_, out.h, out.w};
+  LB_CHECK(m.rows() == f_ && m.cols() == blocks * g.P(), "conv2d '{}': m is {}x{}, expected {}x{}", name(), m.rows(),
+           m.cols(), f_, blocks * g.P());
+  if (abs)
+    conv2d_input_grad(weight_.cwiseAbs(), g, m, blocks, dst);
+  else
+    conv2d_input_grad(weight_, g, m, blocks, dst);
 }
 
 void Conv2d::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
@@ -114,8 +152,7 @@ void Conv2d::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy,
   LB_CHECK(dy.rows() == f_ && dy.cols() == Eigen::Index{n} * g.P(), "conv2d '{}': dy is {}x{}, expected {}x{}",
            name(), dy.rows(), dy.cols(), f_, Eigen::Index{n} * g.P());
   LB_CHECK(grads.size() == 2, "conv2d '{}': expected 2 gradient slots, got {}", name(), grads.size());
-  if (dx) dx->setZero(c_, Eigen::Index{n} * in.spatial());
-  thread_local Mat cols, dcols;
+  thread_local Mat cols;
   const int group = group_size(g, n);
   for (int first = 0; first < n; first += group) {
     const int count = std::min(group, n - first);
@@ -123,10 +160,8 @@ void Conv2d::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy,
     im2col(x.data(), g, first, count, cols);
     grads[0].noalias() += dyg * cols.transpose();  // dW += dY cols^T
     grads[1].noalias() += dyg.rowwise().sum();      // db += sum over positions
-    if (!dx) continue;
-    dcols.noalias() = weight_.transpose() * dyg;  // d(cols) = W^T dY, then scatter back
-    col2im_add(dcols, g, first, count, dx->data());
   }
+  if (dx) conv2d_input_grad(weight_, g, dy, n, *dx);  // d(cols) = W^T dY, then scattered back
 }
 
 std::vector<Param> Conv2d::params() {
@@ -165,5 +200,36 @@ void Conv2d::import_param(int i, std::span<const float> torch_order) {
       for (int ky = 0; ky < kh_; ++ky)
         for (int kx = 0; kx < kw_; ++kx) weight_(f, (ky * kw_ + kx) * c_ + c) = torch_order[j++];
 }
+
+
+// ---- Registration: conv2d(out,k), conv2d(out,kh,kw) or conv2d(out,kh,kw,sh,sw) / Conv2d(...)
+
+namespace {
+
+LayerDecl conv2d_from_config(const LayerArgs& a, const Shape& in) {
+  a.want_positional({2, 3, 5});
+  a.only_keys({});
+  const int out = a.positive(0), kh = a.positive(1), kw = a.positional() == 2 ? kh : a.positive(2);
+  const int sh = a.positional() == 5 ? a.positive(3) : 1, sw = a.positional() == 5 ? a.positive(4) : 1;
+  const int c = in.c;
+  return {{{"weight", {out, c, kh, kw}}, {"bias", {out}}}, [=](std::string name) -> LayerPtr {
+            return std::make_unique<Conv2d>(std::move(name), c, out, kh, kw, sh, sw);
+          }};
+}
+
+LayerDecl conv2d_from_architecture(const LayerArgs& a) {
+  a.only_keys({"in", "out", "kernel", "stride"});
+  const int in = a.positive("in"), out = a.positive("out");
+  const auto k = a.positive_tuple("kernel", 2), st = a.positive_tuple("stride", 2);
+  return {{{"weight", {out, in, k[0], k[1]}}, {"bias", {out}}}, [=](std::string name) -> LayerPtr {
+            return std::make_unique<Conv2d>(std::move(name), in, out, k[0], k[1], st[0], st[1]);
+          }};
+}
+
+}  // namespace
+
+LB_REGISTER_LAYER(conv2d, {"conv2d", "Conv2d", "conv2d(out,k), conv2d(out,kh,kw) or conv2d(out,kh,kw,sh,sw)",
+                           "Conv2d(in=<int>, out=<int>, kernel=(<int>,<int>), stride=(<int>,<int>))",
+                           conv2d_from_config, conv2d_from_architecture});
 
 }  // namespace lb::model

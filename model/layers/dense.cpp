@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "model/layers.h"
+#include "model/registry.h"
 
 namespace lb::model {
 
@@ -33,16 +34,31 @@ void Dense::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, cons
 
 void Dense::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                      std::span<Mat> grads) const {
-  (void)y, (void)aux, (void)in;
+  (void)y, (void)aux;
   LB_CHECK(dy.rows() == out_ && dy.cols() == n, "dense '{}': dy is {}x{}, expected {}x{}", name(), dy.rows(),
            dy.cols(), out_, n);
   LB_CHECK(grads.size() == 2, "dense '{}': expected 2 gradient slots, got {}", name(), grads.size());
   grads[0].noalias() += dy * x.transpose();   // dW += dY X^T
   grads[1].noalias() += dy.rowwise().sum();   // db += sum over samples
-  if (dx) {
-    dx->resize(in_, n);
-    dx->noalias() = weight_.transpose() * dy;  // dX = W^T dY
-  }
+  if (dx) transpose(dy, in, n, *dx, false);  // dX = W^T dY
+}
+
+void Dense::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  (void)in;
+  LB_CHECK(m.rows() == out_ && m.cols() == blocks, "dense '{}': m is {}x{}, expected {}x{}", name(), m.rows(), m.cols(),
+           out_, blocks);
+  dst.resize(in_, blocks);
+  if (abs)
+    dst.noalias() = weight_.cwiseAbs().transpose() * m;
+  else
+    dst.noalias() = weight_.transpose() * m;  // (in x out)(out x blocks)
+}
+
+void Dense::abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const {
+  (void)in;
+  LB_CHECK(x.rows() == in_ && x.cols() == n, "dense '{}': x is {}x{}, expected {}x{}", name(), x.rows(), x.cols(), in_, n);
+  y.resize(out_, n);
+  y.noalias() = weight_.cwiseAbs() * x;
 }
 
 std::vector<Param> Dense::params() { return {Param{"weight", &weight_, {out_, in_}}, Param{"bias", &bias_, {out_}}}; }
@@ -58,5 +74,34 @@ void Dense::init(Rng& rng) {
 // (out x in) column-major exported row-major is PyTorch's (out, in) C order: the defaults fit.
 std::vector<float> Dense::export_param(int i) const { return Layer::export_param(i); }
 void Dense::import_param(int i, std::span<const float> torch_order) { Layer::import_param(i, torch_order); }
+
+
+// ---- Registration: dense(out) / Linear(in=, out=)
+
+namespace {
+
+LayerDecl dense_from_config(const LayerArgs& a, const Shape& in) {
+  a.want_positional({1});
+  a.only_keys({});
+  const int out = a.positive(0), c = in.c;
+  return {{{"weight", {out, c}}, {"bias", {out}}}, [=](std::string name) -> LayerPtr {
+            // Name the problem here: output_shape would report a feature-count mismatch.
+            if (in.h != 1 || in.w != 1)
+              throw layer_error(name, "dense needs a flat input", "a (C) input after gap or flatten", in.str());
+            return std::make_unique<Dense>(std::move(name), c, out);
+          }};
+}
+
+LayerDecl dense_from_architecture(const LayerArgs& a) {
+  a.only_keys({"in", "out"});
+  const int in = a.positive("in"), out = a.positive("out");
+  return {{{"weight", {out, in}}, {"bias", {out}}},
+          [=](std::string name) -> LayerPtr { return std::make_unique<Dense>(std::move(name), in, out); }};
+}
+
+}  // namespace
+
+LB_REGISTER_LAYER(dense, {"dense", "Linear", "dense(out)", "Linear(in=<int>, out=<int>)", dense_from_config,
+                          dense_from_architecture});
 
 }  // namespace lb::model

@@ -1,23 +1,11 @@
-// Parameter-free layers: ReLU, GlobalAvgPool, Flatten, Dropout.
+// Parameter-free linear layers: GlobalAvgPool, Flatten, Dropout (transparent to the attribution
+// engine: linear, non-negative, no bias).
 #include <cmath>
 
 #include "model/layers.h"
+#include "model/registry.h"
 
 namespace lb::model {
-
-// ---- ReLU: y = max(x, 0); dx = dy where x > 0 (the derivative at the kink 0 is taken as 0,
-// as PyTorch does).
-
-void ReLU::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
-  (void)in, (void)n, (void)aux, (void)mode;
-  y = x.cwiseMax(0.0f);
-}
-
-void ReLU::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
-                    std::span<Mat> grads) const {
-  (void)y, (void)aux, (void)in, (void)n, (void)grads;
-  if (dx) *dx = (x.array() > 0.0f).select(dy, 0.0f);
-}
 
 // ---- GlobalAvgPool: y[:, i] = mean over the S positions of sample i; dx[:, i*S + s] = dy[:, i] / S.
 
@@ -40,14 +28,18 @@ void GlobalAvgPool::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& a
 void GlobalAvgPool::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n,
                              Mat* dx, std::span<Mat> grads) const {
   (void)x, (void)y, (void)aux, (void)grads;
-  if (!dx) return;
+  if (dx) transpose(dy, in, n, *dx, false);
+}
+
+void GlobalAvgPool::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  (void)abs;
   const int S = in.spatial();
   const float inv = 1.0f / static_cast<float>(S);
-  dx->resize(in.c, Eigen::Index{n} * S);
-  Vec share(in.c);  // dy[:, i] / S, written to each of sample i's S columns
-  for (int i = 0; i < n; ++i) {
-    share = dy.col(i) * inv;
-    for (int s = 0; s < S; ++s) dx->col(Eigen::Index{i} * S + s) = share;  // (a replicate() expression measured 15x slower)
+  dst.resize(in.c, blocks * S);
+  Vec share(in.c);  // m[:, i] / S, written to each of block i's S columns
+  for (Eigen::Index i = 0; i < blocks; ++i) {
+    share = m.col(i) * inv;
+    for (int s = 0; s < S; ++s) dst.col(i * S + s) = share;  // (a replicate() expression measured 15x slower)
   }
 }
 
@@ -67,11 +59,15 @@ void Flatten::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, co
 void Flatten::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
                        std::span<Mat> grads) const {
   (void)x, (void)y, (void)aux, (void)grads;
-  if (!dx) return;
+  if (dx) transpose(dy, in, n, *dx, false);
+}
+
+void Flatten::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  (void)abs;
   const int C = in.c, S = in.spatial();
-  dx->resize(C, Eigen::Index{n} * S);
-  for (int i = 0; i < n; ++i)
-    dx->middleCols(Eigen::Index{i} * S, S) = Eigen::Map<const Mat>(dy.col(i).data(), S, C).transpose();
+  dst.resize(C, blocks * S);
+  for (Eigen::Index i = 0; i < blocks; ++i)
+    dst.middleCols(i * S, S) = Eigen::Map<const Mat>(m.col(i).data(), S, C).transpose();
 }
 
 // ---- Dropout (inverted). Sample i's mask comes from its own stream,
@@ -126,5 +122,38 @@ void Dropout::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy
   else
     *dx = dy;
 }
+
+
+void Dropout::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
+  (void)in, (void)blocks, (void)abs;
+  dst = m;  // the identity at inference
+}
+
+// ---- Registration: gap / GlobalAvgPool(), flatten / Flatten(), dropout(p) / Dropout(p=)
+
+namespace {
+
+LayerDecl dropout_from_config(const LayerArgs& a, const Shape& in) {
+  (void)in;
+  a.want_positional({1});
+  a.only_keys({});
+  const double p = a.rate(0);
+  return {{}, [p](std::string name) -> LayerPtr { return std::make_unique<Dropout>(std::move(name), p); }};
+}
+
+LayerDecl dropout_from_architecture(const LayerArgs& a) {
+  a.only_keys({"p"});
+  const double p = a.rate("p");
+  return {{}, [p](std::string name) -> LayerPtr { return std::make_unique<Dropout>(std::move(name), p); }};
+}
+
+}  // namespace
+
+LB_REGISTER_LAYER(gap, {"gap", "GlobalAvgPool", "gap without arguments", "GlobalAvgPool()",
+                        no_arg_from_config<GlobalAvgPool>, no_arg_from_architecture<GlobalAvgPool>});
+LB_REGISTER_LAYER(flatten, {"flatten", "Flatten", "flatten without arguments", "Flatten()",
+                            no_arg_from_config<Flatten>, no_arg_from_architecture<Flatten>});
+LB_REGISTER_LAYER(dropout, {"dropout", "Dropout", "dropout(p)", "Dropout(p=<rate in [0, 1)>)", dropout_from_config,
+                            dropout_from_architecture});
 
 }  // namespace lb::model

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Builds the PyTorch fixtures of tests/data/torch/ (run by hand, not by CI):
+
+    /usr/bin/python3 scripts/make_torch_fixtures.py [OUT_DIR]     (default tests/data/torch)
+
+Needs Debian's python3-torch and python3-numpy. For each small model with random weights (and,
+for batch norm, random running statistics) it writes
+
+    <name>.model.npz   the model's state_dict, exactly as numpy.savez writes it
+    <name>.spec        "input CxL", "output sigmoid", "layers <liftbench model.layers>" lines:
+                       the same network in liftbench's spelling, with the state_dict's names
+    <name>.data.npz    x (N,4,L) one-hot inputs, r (4,L) the reference, logits (N,T),
+                       grad (T,N,4,L) autograd gradients of each logit with respect to x,
+                       rescale (T,N,4,L) DeepLIFT-Rescale multipliers computed here, in
+                       PyTorch, by an independent implementation (below)
+
+tests/model/torch_fixture_test.cpp checks liftbench against them: predictions and gradients
+within 1e-5, DeepLIFT Rescale against this script's multipliers, summation-to-delta.
+
+The DeepLIFT reference here is the "rescale trick": the network is run on x with every
+elementwise nonlinearity replaced by a function whose backward multiplies by
+(f(z) - f(z0)) / (z - z0), z0 the same unit on the reference (f'(z0) when |z - z0| < 1e-7);
+everything else (convolutions, batch norm in eval mode, pooling, dropout in eval mode) keeps its
+autograd backward, which for linear layers is DeepLIFT's Linear rule and for max pools is
+deeplift's gradient rule.
+"""
+import copy
+import os
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+NEAR_ZERO = 1e-7
+
+
+class RescaleFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, z0, f):
+        y, y0 = f(z), f(z0)
+        ctx.save_for_backward(z, z0, y, y0)
+        ctx.f = f
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        z, z0, y, y0 = ctx.saved_tensors
+        dz = z - z0
+        with torch.enable_grad():
+            zz = z0.detach().requires_grad_(True)
+            (d0,) = torch.autograd.grad(ctx.f(zz).sum(), zz)
+        scale = torch.where(dz.abs() >= NEAR_ZERO, (y - y0) / torch.where(dz == 0, torch.ones_like(dz), dz), d0)
+        return g * scale, None, None
+
+
+ELEMENTWISE = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.ELU, nn.GELU)
+
+
+def rescale_multipliers(model, x, r, task):
+    """DeepLIFT-Rescale multipliers of logit `task` at x against the reference r (1,4,L)."""
+    layers = list(model.body)
+    zs0 = []
+    h0 = r
+    with torch.no_grad():
+        for layer in layers:
+            zs0.append(h0)
+            h0 = layer(h0)
+    h = x.clone().requires_grad_(True)
+    out = h
+    for layer, z0 in zip(layers, zs0):
+        if isinstance(layer, ELEMENTWISE):
+            out = RescaleFn.apply(out, z0.expand_as(out), layer)
+        else:
+            out = layer(out)
+    (g,) = torch.autograd.grad(out[:, task].sum(), h)
+    return g
+
+
+class Net(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = nn.Sequential(*body)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def models(L):
+    basset = Net([
+        nn.Conv1d(4, 16, 11, padding=5), nn.BatchNorm1d(16), nn.ReLU(), nn.MaxPool1d(4),
+        nn.Conv1d(16, 16, 7, padding=3), nn.BatchNorm1d(16), nn.ReLU(), nn.MaxPool1d(4),
+        nn.Flatten(), nn.Linear(16 * (L // 16), 24), nn.ReLU(), nn.Dropout(0.3), nn.Linear(24, 3),
+    ])
+    basset_spec = ("body.0=conv1d(16,11,padding=5) body.1=batchnorm body.2=relu body.3=maxpool(4) "
+                   "body.4=conv1d(16,7,padding=3) body.5=batchnorm body.6=relu body.7=maxpool(4) "
+                   "body.8=flatten body.9=dense(24) body.10=relu body.11=dropout(0.3) body.12=dense(3)")
+    deepsea = Net([
+        nn.Conv1d(4, 12, 8), nn.ReLU(), nn.MaxPool1d(4, 4), nn.Conv1d(12, 12, 5, dilation=2), nn.ReLU(),
+        nn.AvgPool1d(2), nn.Flatten(), nn.LazyLinear(16), nn.Sigmoid(), nn.Linear(16, 4),
+    ])
+    deepsea_spec = ("body.0=conv1d(12,8) body.1=relu body.2=maxpool(4) body.3=conv1d(12,5,dilation=2) body.4=relu "
+                    "body.5=avgpool(2) body.6=flatten body.7=dense(16) body.8=sigmoid body.9=dense(4)")
+    smooth = Net([
+        nn.Conv1d(4, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ELU(alpha=0.5), nn.Conv1d(8, 8, 3, padding=2, dilation=2),
+        nn.Tanh(), nn.Conv1d(8, 8, 3, padding=1), nn.GELU(), nn.AvgPool1d(4), nn.Conv1d(8, 6, 3), nn.Softplus(),
+        nn.Flatten(), nn.LazyLinear(2),
+    ])
+    smooth_spec = ("body.0=conv1d(8,5,padding=2) body.1=batchnorm body.2=elu(alpha=0.5) "
+                   "body.3=conv1d(8,3,padding=2,dilation=2) body.4=tanh body.5=conv1d(8,3,padding=1) body.6=gelu "
+                   "body.7=avgpool(4) body.8=conv1d(6,3) body.9=softplus body.10=flatten body.11=dense(2)")
+    return [("basset_like", basset, basset_spec), ("deepsea_like", deepsea, deepsea_spec),
+            ("smooth_zoo", smooth, smooth_spec)]
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data",
+                                                                   "torch")
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(1)
+    rng = np.random.default_rng(1)
+    L, N = 64, 6
+    for name, model, spec in models(L):
+        x = np.zeros((N, 4, L), np.float32)
+        x[np.arange(N)[:, None], rng.integers(0, 4, (N, L)), np.arange(L)[None, :]] = 1.0
+        r = np.tile(np.array([0.3, 0.2, 0.2, 0.3], np.float32)[:, None], (1, L))
+        xt, rt = torch.from_numpy(x), torch.from_numpy(r)[None]
+        model(xt)  # materialises the lazy layers
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                with torch.no_grad():
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.3, 0.3)
+                    m.running_mean.uniform_(-0.5, 0.5)
+                    m.running_var.uniform_(0.5, 1.5)
+        model.eval()
+        state = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()
+                 if not k.endswith("num_batches_tracked")}
+        np.savez(os.path.join(out_dir, name + ".model.npz"), **state)
+        # The expected values in float64, from exactly the float32 weights saved above: the
+        # truth against which liftbench's float32 arithmetic is measured.
+        md = copy.deepcopy(model).double()
+        xd, rd = xt.double(), rt.double()
+        with torch.no_grad():
+            logits = md(xd).numpy()
+        T = logits.shape[1]
+        grad = np.zeros((T, N, 4, L))
+        rescale = np.zeros((T, N, 4, L))
+        for t in range(T):
+            xg = xd.clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(md(xg)[:, t].sum(), xg)
+            grad[t] = g.numpy()
+            rescale[t] = rescale_multipliers(md, xd, rd, t).numpy()
+        np.savez(os.path.join(out_dir, name + ".data.npz"), x=x, r=r, logits=logits, grad=grad, rescale=rescale)
+        with open(os.path.join(out_dir, name + ".spec"), "w") as f:
+            f.write(f"input 4x{L}\noutput sigmoid\nlayers {spec}\n")
+        print(f"{name}: {sum(v.size for v in state.values())} parameters, logits {logits.shape}")
+
+
+if __name__ == "__main__":
+    main()
