@@ -140,6 +140,10 @@ int cmd_attribute(int argc, const char* const* argv) {
   }
 
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
+  std::string max_pool;  // the first layer with the gradient rule (a max pool), if any
+  for (int i = 0; i < net.n_layers() && max_pool.empty(); ++i)
+    if (net.layer(i).attr_role() == model::AttrRole::Gradient) max_pool = net.layer(i).name();
+  bool said_max_pool = false;
   const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
   const int T = static_cast<int>(tasks.size());
   log_info("attribute", "{} sequences of length {} ({}), {} tasks, {} methods, {} threads", seqs.n, seqs.len,
@@ -171,8 +175,17 @@ int cmd_attribute(int argc, const char* const* argv) {
                           res.max_abs_delta, res.max_rel_delta);
     log_info("attribute", "{}", line);
     // DeepLIFT's sums must match the logit differences up to rounding; IG's error is its
-    // quadrature error (reported above, expected to be larger).
-    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && res.max_rel_delta > run.attribution.delta_warn)
+    // quadrature error (reported above, expected to be larger). Across a max pool (deeplift's
+    // gradient rule) they need not match at all: said once, not warned per method.
+    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && !max_pool.empty() && !said_max_pool) {
+      log_info("attribute",
+               "layer '{}' is a max pool: DeepLIFT passes its multipliers through the argmax of the actual input "
+               "(deeplift's rule), so contributions need not add up to the logit difference (docs/attribution.md)",
+               max_pool);
+      said_max_pool = true;
+    }
+    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && max_pool.empty() &&
+        res.max_rel_delta > run.attribution.delta_warn)
       log_warn("attribute",
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "sequence '{}', task {}, reference {}); the contributions do not add up to the logit difference",

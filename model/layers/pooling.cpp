@@ -6,6 +6,7 @@
 // clipped to [0, L) (max pools pad with -infinity, as PyTorch); Lout = (L + 2*padding - kernel)
 // / stride + 1. The argmax is the first maximum of the window, and a NaN wins (PyTorch's rule).
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include <fmt/format.h>
@@ -20,11 +21,16 @@ namespace {
 using Index = Eigen::Index;
 
 // The 1-D window geometry shared by both pools.
+// In 64 bits: a model file may declare a kernel, stride and padding near 2^31.
 struct Window {
   int kernel, stride, padding;
-  int out_len(int L) const { return (L + 2 * padding - kernel) / stride + 1; }
-  int begin(int l) const { return std::max(l * stride - padding, 0); }
-  int end(int l, int L) const { return std::min(l * stride - padding + kernel, L); }
+  std::int64_t out_len(int L) const {
+    return (std::int64_t{L} + 2 * std::int64_t{padding} - kernel) / stride + 1;
+  }
+  int begin(int l) const { return static_cast<int>(std::max<std::int64_t>(std::int64_t{l} * stride - padding, 0)); }
+  int end(int l, int L) const {
+    return static_cast<int>(std::min<std::int64_t>(std::int64_t{l} * stride - padding + kernel, L));
+  }
 };
 
 Shape pool_output(const Layer& l, const Window& w, const Shape& in) {
@@ -32,7 +38,9 @@ Shape pool_output(const Layer& l, const Window& w, const Shape& in) {
   if (std::int64_t{in.w} + 2 * std::int64_t{w.padding} < w.kernel)
     throw layer_error(l.name(), "input too short", fmt::format("length + 2*padding >= {}", w.kernel),
                       std::to_string(in.w));
-  return Shape{in.c, 1, w.out_len(in.w)};
+  const std::int64_t out = w.out_len(in.w);
+  if (out > INT32_MAX) throw layer_error(l.name(), "output too long", fmt::format("at most {}", INT32_MAX), std::to_string(out));
+  return Shape{in.c, 1, static_cast<int>(out)};
 }
 
 // The argmax of every output of sample i into idx (C x Lout, input positions): first maximum,

@@ -969,6 +969,34 @@ TEST(CliRunTest, SanityStepOnRequest) {
   EXPECT_FALSE(std::filesystem::exists(tmp.file("plain/sanity.tsv")));
 }
 
+// The whole pipeline with a Basset-style network (padded convolution, batch norm, ReLU, max pool,
+// dense): it trains, predicts, attributes with every kind of method, evaluates and reports; the
+// max pool's rule is said once instead of a summation-to-delta warning per DeepLIFT method; and
+// the model file holds the batch norm's running statistics under PyTorch's names.
+TEST(CliRunTest, BatchNormMaxPoolNetworkRunsEndToEnd) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  const auto r = run_liftbench(
+      "run -c " + kSmoke + " -o " + out +
+      " --model.layers 'conv1=conv1d(8,11,padding=same) bn1=batchnorm relu maxpool(4) conv2=conv1d(8,5,dilation=2) "
+      "gelu gmp fc1=dense(3)' --attribution.methods grad_x_input,deeplift:rescale,deeplift:genomics,ig,ism");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::attribute] layer 'maxpool1' is a max pool: DeepLIFT passes its multipliers through the "
+                       "argmax of the actual input (deeplift's rule), so contributions need not add up to the logit "
+                       "difference (docs/attribution.md)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("SUMMATION-TO-DELTA VIOLATED"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out + "/report/index.html"));
+  const std::string metrics = read_text(out + "/metrics.tsv");
+  EXPECT_NE(metrics.find("deeplift:genomics"), std::string::npos) << metrics;
+  // Debian's python3 (scripts/setup.sh installs python3-numpy there).
+  const auto names = lb::testing::run_command(
+      "/usr/bin/python3 -c \"import sys, numpy as np; print(sorted(np.load(sys.argv[1]).files))\" " + out + "/model.npz");
+  ASSERT_EQ(names.exit_code, 0) << names.err;
+  EXPECT_NE(names.out.find("'bn1.running_mean', 'bn1.running_var', 'bn1.weight'"), std::string::npos) << names.out;
+}
+
 // evaluate and sanity end with a manifest: a file of theirs changed after they ran (as a kill
 // between two of their files, or an edit, leaves it) is not reused; the step runs again and
 // writes the same bytes. Before their manifests, the matching config alone made them current.

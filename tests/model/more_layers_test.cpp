@@ -221,6 +221,21 @@ TEST(MoreLayersTest, MaxPoolHandCaseAndRouting) {
   EXPECT_TRUE(std::isnan(forward1(*pool, x, in, 1)(0, 0)));
 }
 
+// A model file may declare window sizes near 2^31: the window arithmetic is 64-bit (it
+// overflowed int before), and the windows are clipped to the input.
+TEST(MoreLayersTest, HugePoolWindowsFromAModelFile) {
+  const LayerPtr pool = parse_layer("p", "MaxPool1d(kernel=2000000000, stride=1, padding=1000000000)");
+  const Shape in{1, 1, 5};
+  EXPECT_EQ(pool->output_shape(in).w, 6);
+  Mat x(1, 5);
+  x << 1, 9, 2, 3, 4;
+  const Mat y = forward1(*pool, x, in, 1);
+  EXPECT_EQ(y, Mat::Constant(1, 6, 9.0f));
+  EXPECT_THROW_MSG(parse_layer("p", "MaxPool1d(kernel=2, stride=1, padding=2)"), InputError,
+                   "bad layer description; expected MaxPool1d(kernel=<int>, stride=<int>[, padding=<int>]), got "
+                   "'MaxPool1d(kernel=2, stride=1, padding=2)'");
+}
+
 TEST(MoreLayersTest, PoolsAndCropGradients) {
   const Shape in{3, 1, 12};
   for (const char* spec : {"maxpool(3)", "maxpool(4,2,padding=2)", "avgpool(3)", "avgpool(4,2)", "gmp",
