@@ -36,12 +36,6 @@ struct Sequences {
   std::string source;  // for the log
 };
 
-bool has_architecture(const std::string& model_path) {
-  for (const auto& [name, array] : io::read_npz(model_path))
-    if (name == "architecture") return true;
-  return false;
-}
-
 }  // namespace
 
 int cmd_attribute(int argc, const char* const* argv) {
@@ -117,7 +111,7 @@ int cmd_attribute(int argc, const char* const* argv) {
       throw InputError(fmt::format("{}no sequences; expected at least 1 FASTA record, got 0", where(fasta)));
     const model::Shape first{kNumBases, 1, static_cast<int>(records.front().seq.size())};
     // A self-describing model knows its input length; a weights-only one takes the first record's.
-    net = has_architecture(model_path) ? model::load_model(model_path, model_cfg)
+    net = model::is_self_describing(model_path) ? model::load_model(model_path, model_cfg)
                                        : model::load_model(model_path, model_cfg, &first);
     const model::Shape in = net.input_shape();
     if (in.c != kNumBases || in.h != 1)

@@ -1,7 +1,8 @@
 // model.npz (model/model_file.h load_model): the archive is built from the fuzz bytes
-// (zip_input.h; an `architecture` member may be plain text, parameters typed descriptions such
-// as "<f4 50,4,11\n<bytes>"). Flag bit 1 also loads it against the paper's [model] settings
-// for a 4x200 input. A network that loads runs one forward pass when its shapes are small.
+// (zip_input.h; the architecture as a plain-text `architecture` member or as the `#comment`
+// archive comment, parameters as typed descriptions such as "<f4 50,4,11\n<bytes>"). Flag bit 1
+// also loads it against the paper's [model] settings for a 4x200 input. A network that loads
+// runs one forward pass when its shapes are small.
 #include "harness.h"
 #include "model/model_file.h"
 #include "network_check.h"

@@ -90,6 +90,7 @@ std::uint8_t write_zip_input(std::string_view input, const std::string& path) {
     return flags;
   }
   std::vector<std::pair<std::string, std::string>> members;
+  std::string comment;
   constexpr std::string_view kSep = "@@\n";
   while (true) {
     const auto end = input.find(kSep);
@@ -98,6 +99,12 @@ std::uint8_t write_zip_input(std::string_view input, const std::string& path) {
     std::string name(m.substr(0, nl));
     const std::string_view content = nl == std::string_view::npos ? std::string_view{} : m.substr(nl + 1);
     std::string bytes;
+    if (name == "#comment") {  // the zip archive comment (model.npz's architecture), not a member
+      comment = std::string(content.substr(0, 0xffff));
+      if (end == std::string_view::npos) break;
+      input.remove_prefix(end + kSep.size());
+      continue;
+    }
     if (content.starts_with("\x93NUMPY")) bytes = std::string(content);
     else if (name == "architecture" && !content.starts_with("<U")) bytes = io::encode_npy(io::NpyArray::from_string(std::string(content)));
     else bytes = typed_member(content);
@@ -118,6 +125,8 @@ std::uint8_t write_zip_input(std::string_view input, const std::string& path) {
     }
     zip_set_file_compression(c.z, static_cast<zip_uint64_t>(idx), (flags & 1) ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
   }
+  if (!comment.empty() && zip_set_archive_comment(c.z, comment.data(), static_cast<zip_uint16_t>(comment.size())) < 0)
+    fail("zip_set_archive_comment failed");
   if (zip_close(c.z) < 0) fail(fmt::format("zip_close failed: {}", zip_error_strerror(zip_get_error(c.z))));
   c.z = nullptr;
   return flags;

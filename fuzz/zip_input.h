@@ -11,7 +11,8 @@
 //               `DTYPE SHAPE\n<data bytes>` (e.g. "<f4 50,4,11\n" or "<U5 ()\n"), from which a
 //               correct header is made and the data bytes are repeated to the declared size
 //               (cut when that is over kMaxFill; then the sizes disagree), or, for a member
-//               named `architecture`, plain text stored as a 0-d "<U" string.
+//               named `architecture`, plain text stored as a 0-d "<U" string; a member named
+//               `#comment` is not a member but the archive comment (model.npz's architecture).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// model.npz reading and writing: parameters in PyTorch layout plus the architecture text. No
-// optimizer state (checkpoints are the trainer's business).
+// model.npz reading and writing: parameters (and buffers) in PyTorch layout, the state_dict,
+// with the architecture text in the zip archive comment. No optimizer state (checkpoints are
+// the trainer's business).
 #include "model/model_file.h"
 
 #include <algorithm>
@@ -16,6 +17,9 @@ namespace lb::model {
 namespace {
 
 constexpr const char* kArchitecture = "architecture";
+// The zip archive comment of model.npz: this line, then Network::architecture(). numpy ignores
+// the comment, so the members are exactly the state_dict.
+constexpr std::string_view kCommentTag = "liftbench-architecture 1\n";
 
 std::string shape_str(const std::vector<std::int64_t>& shape) {
   return io::NpyArray{"", shape, {}}.shape_str();
@@ -56,14 +60,19 @@ void check_same_architecture(const std::string& path, std::string_view file_text
 
 }  // namespace
 
+bool is_self_describing(const std::string& path) {
+  for (const auto& [name, array] : io::read_npz(path))
+    if (name == kArchitecture) return true;
+  return io::read_npz_comment(path).starts_with(kCommentTag);
+}
+
 void save_model(const std::string& path, const Network& net) {
   io::NpzArchive arrays;
-  arrays.emplace_back(kArchitecture, io::NpyArray::from_string(net.architecture()));
   for (const auto& p : const_cast<Network&>(net).state()) {  // state() only hands out pointers; read only
     const auto values = net.layer(p.layer).export_param(p.index);
     arrays.emplace_back(p.name, io::NpyArray::from_f32(p.torch_shape, values));
   }
-  io::write_npz(path, arrays);
+  io::write_npz(path, arrays, false, std::string(kCommentTag) + net.architecture());
 }
 
 Network load_model(const std::string& path, const ModelConfig* cfg, const Shape* input) {
@@ -90,27 +99,39 @@ Network load_model(const std::string& path, const ModelConfig* cfg, const Shape*
     return a;
   };
 
-  Network net;
+  // The architecture: an 'architecture' string array (files written before the comment), else
+  // the archive comment, else none (a weights-only file).
+  std::string arch_text;
+  bool has_arch = false;
   if (arch) {
     const std::string where = fmt::format("{}: array '{}'", path, kArchitecture);
     const auto texts = arch->to_strings(where);
     if (texts.size() != 1)
       throw input_error(where, 0, "not a single string", "a 0-d string array", fmt::format("shape {}", arch->shape_str()));
+    arch_text = texts[0];
+    has_arch = true;
+  } else if (const std::string comment = io::read_npz_comment(path); comment.starts_with(kCommentTag)) {
+    arch_text = comment.substr(kCommentTag.size());
+    has_arch = true;
+  }
+
+  Network net;
+  if (has_arch) {
     // Every declared parameter is checked against the file's arrays before its layer is built:
     // no allocation from a size the file does not hold.
-    net = Network::from_architecture(texts[0], fmt::format("{}[{}]", path, kArchitecture),
+    net = Network::from_architecture(arch_text, fmt::format("{}[{}]", path, kArchitecture),
                                      [&](const std::string& name, const std::vector<std::int64_t>& torch_shape,
                                          std::string_view layer, std::string_view description) {
                                        param_array(name, torch_shape, layer, description);
                                      });
-    if (cfg) check_same_architecture(path, texts[0], Network::from_config(*cfg, net.input_shape()).architecture());
+    if (cfg) check_same_architecture(path, arch_text, Network::from_config(*cfg, net.input_shape()).architecture());
     if (input && !(net.input_shape() == *input))
       throw input_error(path, 0, "the model's input shape does not fit the data",
                         fmt::format("{} (the data)", input->str()),
                         fmt::format("{} (architecture line 1)", net.input_shape().str()));
   } else {
     if (!cfg)
-      throw input_error(path, 0, "no 'architecture' array",
+      throw input_error(path, 0, "no architecture (neither its archive comment nor an 'architecture' array)",
                         "a self-describing model.npz (liftbench train) or [model] settings to build the network from",
                         "a weights-only .npz and no [model] settings");
     LB_CHECK(input != nullptr, "load_model: a weights-only file ({}) needs the input shape to build [model]", path);

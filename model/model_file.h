@@ -1,7 +1,11 @@
-// model.npz (docs/cli.md): every parameter as `<layer>.weight` / `<layer>.bias` in PyTorch layout
-// and dtype float32, plus `architecture`, a 0-d string array with Network::architecture(), so a
-// file is self-describing. A weights-only .npz (numpy.savez of a PyTorch state_dict with the
-// same layer names) loads when the architecture comes from the config.
+// model.npz (docs/cli.md): every parameter and buffer as `<layer>.weight`, `<layer>.bias`,
+// `<layer>.running_mean`, ... in PyTorch layout and dtype float32 — exactly a PyTorch
+// state_dict, so `model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load(f).items()})`
+// works as written — with Network::architecture() in the zip archive comment (after the line
+// "liftbench-architecture 1"), which numpy ignores, so a file is self-describing. Files written
+// before kept the architecture as a 0-d string array `architecture`; they still load. A
+// weights-only .npz (numpy.savez of a state_dict) loads when the architecture comes from the
+// config.
 #pragma once
 
 #include <string>
@@ -13,7 +17,10 @@ namespace lb::model {
 /// Writes model.npz atomically (also any `extra` arrays, e.g. metrics, are not written here).
 void save_model(const std::string& path, const Network& net);
 
-/// Loads a model. With an `architecture` entry the network is rebuilt from it (and, when
+/// True when the file carries its architecture (archive comment or `architecture` array).
+bool is_self_describing(const std::string& path);
+
+/// Loads a model. With an architecture the network is rebuilt from it (and, when
 /// `cfg` is given, must match it line by line; when `input` is given, its input shape must be
 /// `input`); without, it is built from `cfg` for `input` (both required; no cfg is an InputError).
 /// float64 arrays are accepted and rounded to float32.

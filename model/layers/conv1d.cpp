@@ -26,6 +26,16 @@ namespace {
 using StridedMap = Eigen::Map<const Mat, 0, Eigen::OuterStride<>>;
 using StridedMapMut = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
 using Index = Eigen::Index;
+
+// The samples of x (C x n*L) with `left` and `right` zero columns around each, in `scratch`; x's
+// own data when there is no padding.
+const float* pad_samples(const Mat& x, int n, int L, int left, int right, Mat& scratch) {
+  if (!left && !right) return x.data();
+  const Index Lp = Index{L} + left + right;
+  scratch.setZero(x.rows(), n * Lp);
+  for (int i = 0; i < n; ++i) scratch.middleCols(i * Lp + left, L) = x.middleCols(Index{i} * L, L);
+  return scratch.data();
+}
 }  // namespace
 
 Conv1d::Conv1d(std::string name, int in_channels, int out_channels, int kernel, int stride, int pad_left,
@@ -74,13 +84,8 @@ void Conv1d::forward_with(const Mat& w, bool bias, const Mat& x, const Shape& in
   LB_CHECK(x.rows() == C && x.cols() == Index{n} * L, "conv1d '{}': x is {}x{}, expected {}x{}", name(), x.rows(),
            x.cols(), C, Index{n} * L);
   const Index Lp = Index{L} + pl_ + pr_;
-  const float* src = x.data();
   Mat padded;
-  if (pl_ || pr_) {
-    padded.setZero(C, n * Lp);
-    for (int i = 0; i < n; ++i) padded.middleCols(i * Lp + pl_, L) = x.middleCols(Index{i} * L, L);
-    src = padded.data();
-  }
+  const float* src = pad_samples(x, n, L, pl_, pr_, padded);
   y.resize(f_, Index{n} * Lout);
   for (int i = 0; i < n; ++i) {
     const float* xi = src + i * Lp * C;
@@ -175,13 +180,8 @@ void Conv1d::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy,
   Mat& dw = grads[0];  // (F x KC)
   Mat& db = grads[1];  // (F x 1)
   const Index Lp = Index{L} + pl_ + pr_;
-  const float* src = x.data();
   Mat padded;
-  if (pl_ || pr_) {
-    padded.setZero(C, n * Lp);
-    for (int i = 0; i < n; ++i) padded.middleCols(i * Lp + pl_, L) = x.middleCols(Index{i} * L, L);
-    src = padded.data();
-  }
+  const float* src = pad_samples(x, n, L, pl_, pr_, padded);
   for (int i = 0; i < n; ++i) {
     const auto dyi = dy.middleCols(Index{i} * Lout, Lout);  // (F x Lout)
     const float* xi = src + i * Lp * C;

@@ -151,10 +151,11 @@ TEST(ModelFileTest, FileHoldsArchitectureAndPyTorchLayouts) {
   const auto a = io::read_npz(dir.file("model.npz"));
   std::vector<std::string> names;
   for (const auto& [n, arr] : a) names.push_back(n);
-  EXPECT_EQ(names, (std::vector<std::string>{"architecture", "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
-                                             "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
-  EXPECT_EQ(io::find_array(a, "architecture", "m").to_strings("m"), std::vector<std::string>{net.architecture()});
-  EXPECT_TRUE(io::find_array(a, "architecture", "m").shape.empty());
+  // Exactly the state_dict; the architecture is the archive comment.
+  EXPECT_EQ(names, (std::vector<std::string>{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
+                                             "fc1.bias", "fc2.weight", "fc2.bias"}));
+  EXPECT_EQ(io::read_npz_comment(dir.file("model.npz")), "liftbench-architecture 1\n" + net.architecture());
+  EXPECT_TRUE(is_self_describing(dir.file("model.npz")));
   const auto& w1 = io::find_array(a, "conv1.weight", "m");
   EXPECT_EQ(w1.dtype, "<f4");
   EXPECT_EQ(w1.shape, (std::vector<std::int64_t>{50, 4, 11}));
@@ -223,6 +224,25 @@ np.savez(sys.argv[1], **d)
   EXPECT_TRUE(logits_of(from_numpy) == logits_of(from_ours));  // identical floats in, identical logits out
 }
 
+// Files written before the archive comment kept the architecture as a 0-d string array: they
+// load as before, to the same network.
+TEST(ModelFileTest, OlderFilesWithAnArchitectureArrayStillLoad) {
+  TempDir dir;
+  Network net = Network::from_config(ModelConfig{}, kInput);
+  net.init(4);
+  save_model(dir.file("new.npz"), net);
+  io::NpzArchive old = io::read_npz(dir.file("new.npz"));
+  old.insert(old.begin(), {"architecture", io::NpyArray::from_string(net.architecture())});
+  io::write_npz(dir.file("old.npz"), old);  // no comment
+  EXPECT_TRUE(is_self_describing(dir.file("old.npz")));
+  Network back = load_model(dir.file("old.npz"));
+  EXPECT_EQ(back.architecture(), net.architecture());
+  const auto a = net.state(), b = back.state();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(*a[i].value, *b[i].value) << a[i].name;
+  io::write_npz(dir.file("bare.npz"), io::read_npz(dir.file("new.npz")));  // the state_dict alone
+  EXPECT_FALSE(is_self_describing(dir.file("bare.npz")));
+}
+
 TEST(ModelFileTest, NumpyReadsModelFile) {
   const std::string py = numpy_python();
   if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
@@ -231,14 +251,18 @@ TEST(ModelFileTest, NumpyReadsModelFile) {
   net.init(5);
   save_model(dir.file("model.npz"), net);
   write_text(dir.file("out.txt"), net.architecture());
-  const auto r = run_command(py + " -c \"import sys, numpy as np; z = np.load(sys.argv[1]); a = z['architecture']; "
-                                  "print(a.dtype.kind, a.shape, str(a) == open(sys.argv[2]).read()); "
+  // What a PyTorch user does: every member a float32 array (torch.from_numpy takes each), named
+  // as the state_dict; the architecture is the zip comment, which numpy does not see.
+  const auto r = run_command(py + " -c \"import sys, zipfile, numpy as np; z = np.load(sys.argv[1]); "
+                                  "print(sorted({v.dtype.str for k, v in z.items()}), len(z.files)); "
+                                  "c = zipfile.ZipFile(sys.argv[1]).comment.decode(); "
+                                  "print(c == 'liftbench-architecture 1\\n' + open(sys.argv[2]).read()); "
                                   "w = z['conv1.weight']; print(w.dtype.str, w.shape, repr(float(w[7, 3, 10])))\" " +
                              dir.file("model.npz") + " " + dir.file("out.txt"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const float w = dynamic_cast<const Conv1d&>(net.layer(0)).weight()(7, 10 * 4 + 3);
   // Python's repr of a float and fmt's "{}" are both the shortest round-trip form
-  EXPECT_EQ(r.out, fmt::format("U () True\n<f4 (50, 4, 11) {}\n", static_cast<double>(w)));
+  EXPECT_EQ(r.out, fmt::format("['<f4'] 8\nTrue\n<f4 (50, 4, 11) {}\n", static_cast<double>(w)));
 }
 
 // --- errors ---
@@ -336,7 +360,8 @@ TEST(ModelFileTest, TruncatedFileIsAClearInputError) {
 TEST(ModelFileTest, WeightsOnlyWithoutConfigIsRejected) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, weights_only(), false),
-            dir.file("w.npz") + ": no 'architecture' array; expected a self-describing model.npz (liftbench train) or "
+            dir.file("w.npz") + ": no architecture (neither its archive comment nor an 'architecture' array); "
+                                "expected a self-describing model.npz (liftbench train) or "
                                 "[model] settings to build the network from, got a weights-only .npz and no [model] "
                                 "settings");
 }
