@@ -125,8 +125,8 @@ std::uint8_t write_zip_input(std::string_view input, const std::string& path) {
     }
     zip_set_file_compression(c.z, static_cast<zip_uint64_t>(idx), (flags & 1) ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
   }
-  if (!comment.empty() && zip_set_archive_comment(c.z, comment.data(), static_cast<zip_uint16_t>(comment.size())) < 0)
-    fail("zip_set_archive_comment failed");
+  // libzip refuses some comments (bytes it takes for CP437): then the archive has none.
+  if (!comment.empty()) zip_set_archive_comment(c.z, comment.data(), static_cast<zip_uint16_t>(comment.size()));
   if (zip_close(c.z) < 0) fail(fmt::format("zip_close failed: {}", zip_error_strerror(zip_get_error(c.z))));
   c.z = nullptr;
   return flags;

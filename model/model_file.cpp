@@ -72,7 +72,12 @@ void save_model(const std::string& path, const Network& net) {
     const auto values = net.layer(p.layer).export_param(p.index);
     arrays.emplace_back(p.name, io::NpyArray::from_f32(p.torch_shape, values));
   }
-  io::write_npz(path, arrays, false, std::string(kCommentTag) + net.architecture());
+  std::string comment = std::string(kCommentTag) + net.architecture();
+  if (comment.size() > 0xffff) {  // beyond a zip comment (about 900 layers): the older array form
+    arrays.insert(arrays.begin(), {kArchitecture, io::NpyArray::from_string(net.architecture())});
+    comment.clear();
+  }
+  io::write_npz(path, arrays, false, comment);
 }
 
 Network load_model(const std::string& path, const ModelConfig* cfg, const Shape* input) {

@@ -60,6 +60,11 @@ class BatchNorm1d : public Layer {
       return;
     }
     const Index N = x.cols();
+    if (N < 2)  // PyTorch's rule too: the variance of one value is 0, and the output only the bias
+      throw ConfigError(fmt::format(
+          "batchnorm '{}': training needs more than one value per channel; expected a batch of at least 2 samples "
+          "(train.batch_size, and a last batch of one when n_train % batch_size == 1), got {}",
+          name(), N));
     aux.resize(c_, 3);
     for (int c = 0; c < c_; ++c) {
       double sum = 0, sq = 0;

@@ -279,13 +279,29 @@ void conv1d_padding(const LayerArgs& a, int kernel, int stride, int dilation, in
   a.fail("bad argument padding", "valid, same, a non-negative integer or (<left>,<right>)", quote_token(v));
 }
 
+// The kernel's span dilation*(kernel-1) must fit an int, and each side's padding is at most that
+// span (what 'same' or a full convolution needs): a model file cannot make activations grow
+// without bound.
+void conv1d_check_geometry(const LayerArgs& a, int kernel, int dilation, int left, int right) {
+  if (!product_fits_int({dilation, kernel}))
+    a.fail("bad argument dilation", "dilation * kernel <= 2147483647",
+           fmt::format("{} * {}", dilation, kernel));
+  const std::int64_t span = std::int64_t{dilation} * (kernel - 1);
+  if (left > span || right > span)
+    a.fail("bad argument padding", fmt::format("at most dilation * (kernel - 1) = {} on each side", span),
+           fmt::format("({},{})", left, right));
+}
+
 LayerDecl conv1d_from_config(const LayerArgs& a, const Shape& in) {
   a.want_positional({2, 3});
   a.only_keys({"padding", "dilation"});
   const int out = a.positive(0), kernel = a.positive(1), stride = a.positional() > 2 ? a.positive(2) : 1;
   const int dilation = a.positive("dilation", 1);
+  if (!product_fits_int({dilation, kernel}))  // before 'same' computes the span
+    a.fail("bad argument dilation", "dilation * kernel <= 2147483647", fmt::format("{} * {}", dilation, kernel));
   int left = 0, right = 0;
   conv1d_padding(a, kernel, stride, dilation, left, right);
+  conv1d_check_geometry(a, kernel, dilation, left, right);
   const int c = in.c;
   return {{{"weight", {out, c, kernel}}, {"bias", {out}}}, [=](std::string name) -> LayerPtr {
             return std::make_unique<Conv1d>(std::move(name), c, out, kernel, stride, left, right, dilation);
@@ -296,8 +312,10 @@ LayerDecl conv1d_from_architecture(const LayerArgs& a) {
   a.only_keys({"in", "out", "kernel", "stride", "padding", "dilation"});
   const int in = a.positive("in"), out = a.positive("out"), kernel = a.positive("kernel"), stride = a.positive("stride");
   const int dilation = a.positive("dilation", 1);
+  if (!product_fits_int({dilation, kernel})) a.fail("bad argument dilation", "", "");
   int left = 0, right = 0;  // canonical text writes (<left>,<right>); the describe() check refuses other spellings
   conv1d_padding(a, kernel, stride, dilation, left, right);
+  conv1d_check_geometry(a, kernel, dilation, left, right);
   return {{{"weight", {out, in, kernel}}, {"bias", {out}}}, [=](std::string name) -> LayerPtr {
             return std::make_unique<Conv1d>(std::move(name), in, out, kernel, stride, left, right, dilation);
           }};

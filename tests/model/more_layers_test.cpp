@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "io/npz.h"
 #include "model/gradcheck.h"
 #include "model/layers.h"
 #include "model/model_file.h"
@@ -184,6 +185,23 @@ TEST(MoreLayersTest, Conv1dArgumentErrors) {
   EXPECT_THROW_MSG(build("conv1d(4,3,groups=2) gap dense(1)"), ConfigError,
                    "model.layers: unknown argument in 'conv1d(4,3,groups=2)'; expected one of padding, dilation, got "
                    "'groups'");
+  // A span that overflows, and padding wider than the kernel's span (a model file could
+  // otherwise make activations of any size from a 4-bp input).
+  EXPECT_THROW_MSG(build("conv1d(4,3,dilation=1500000000) gap dense(1)"), ConfigError,
+                   "model.layers: bad argument dilation in 'conv1d(4,3,dilation=1500000000)'; expected dilation * "
+                   "kernel <= 2147483647, got 1500000000 * 3");
+  EXPECT_THROW_MSG(build("conv1d(4,3,padding=3) gap dense(1)"), ConfigError,
+                   "model.layers: bad argument padding in 'conv1d(4,3,padding=3)'; expected at most dilation * "
+                   "(kernel - 1) = 2 on each side, got (3,3)");
+  EXPECT_THROW_MSG(parse_layer("c", "Conv1d(in=4, out=1, kernel=2, stride=1, dilation=1073741824)"), InputError,
+                   "bad layer description; expected Conv1d(in=<int>, out=<int>, kernel=<int>, stride=<int>[, "
+                   "padding=(<int>,<int>)][, dilation=<int>]), got 'Conv1d(in=4, out=1, kernel=2, stride=1, "
+                   "dilation=1073741824)'");
+  EXPECT_THROW_MSG(parse_layer("c", "Conv1d(in=4, out=1, kernel=1, stride=1, padding=(1000000000,1000000000))"),
+                   InputError,
+                   "bad layer description; expected Conv1d(in=<int>, out=<int>, kernel=<int>, stride=<int>[, "
+                   "padding=(<int>,<int>)][, dilation=<int>]), got 'Conv1d(in=4, out=1, kernel=1, stride=1, "
+                   "padding=(1000000000,1000000000))'");
   EXPECT_THROW_MSG(build("conv1d(4,3,dilation=10) gap dense(1)"), ConfigError,
                    "model.layers: layer 'conv1d1': input too short; expected length + padding >= 21 (kernel 3, dilation "
                    "10), got 20 + 0");
@@ -305,6 +323,17 @@ TEST(MoreLayersTest, BatchNormTrainingNormalisesAndUpdatesRunningStatistics) {
   EXPECT_TRUE(expect_close(testing::to_double(bn->export_param(3)), std::vector<double>{3.5, (1 + 8.0 / 7) / 2}, 1e-6, 0, "running_var"));
 }
 
+// PyTorch's rule: training on one value per channel is refused (its variance is 0).
+TEST(MoreLayersTest, BatchNormRefusesToTrainOnOneValuePerChannel) {
+  const Shape in{3, 1, 1};
+  auto bn = make("batchnorm", in);
+  Mat y, aux;
+  EXPECT_THROW_MSG(bn->forward(Mat::Ones(3, 1), in, 1, y, aux, ForwardMode{true, 1, 0}), ConfigError,
+                   "batchnorm 'layer': training needs more than one value per channel; expected a batch of at least 2 "
+                   "samples (train.batch_size, and a last batch of one when n_train % batch_size == 1), got 1");
+  EXPECT_NO_THROW(bn->forward(Mat::Ones(3, 1), in, 1, y, aux, ForwardMode{}));  // inference is fine
+}
+
 TEST(MoreLayersTest, BatchNormGradientsInTrainingAndInference) {
   const Shape in{3, 1, 5};
   for (bool training : {true, false}) {
@@ -332,6 +361,21 @@ TEST(MoreLayersTest, BatchNormBuffersSurviveTheModelFile) {
   }
   EXPECT_EQ(a[6].name, "bn.running_mean");  // after every parameter
   EXPECT_EQ(a[7].name, "bn.running_var");
+}
+
+// An architecture beyond a zip comment's 65,535 bytes goes into the older 'architecture' array.
+TEST(MoreLayersTest, HugeArchitectureFallsBackToTheArray) {
+  lb::testing::TempDir dir;
+  std::string layers;
+  for (int i = 0; i < 700; ++i) layers += fmt::format("{}{:03}=relu ", std::string(100, 'r'), i);
+  ModelConfig cfg;
+  cfg.layers = layers + "fc=dense(1)";
+  Network net = Network::from_config(cfg, Shape{4, 1, 1});
+  net.init(1);
+  ASSERT_GT(net.architecture().size(), 65535u);
+  save_model(dir.file("m.npz"), net);
+  EXPECT_EQ(io::read_npz_comment(dir.file("m.npz")), "");
+  EXPECT_EQ(load_model(dir.file("m.npz")).architecture(), net.architecture());
 }
 
 // ---- Every registered type -----------------------------------------------------------------------
