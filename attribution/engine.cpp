@@ -48,6 +48,21 @@ constexpr float kSplitTolerance = 1e-5f;  // samples per parallel work item (fix
 
 bool is_linear(const Layer& l) { return l.attr_role() == AttrRole::Linear; }
 bool is_transparent(const Layer& l) { return l.attr_role() == AttrRole::Transparent; }
+bool is_diagonal(const Layer& l) { return l.attr_role() == AttrRole::Diagonal; }
+// Layers that carry Δ± up and m± down between a linear layer and its nonlinearity.
+bool carries_parts(const Layer& l) { return is_transparent(l) || is_diagonal(l); }
+
+// A pair (p, n) through a diagonal layer of scale a, row c: (a p, a n) where a_c >= 0, and
+// (a n, a p) where a_c < 0 (a negative scale turns the positive part into the negative one).
+// The same map carries Δ± up and multipliers m± down (contribution a·Δ·m is then the same).
+void diagonal_pair(const Vec& a, Mat& p, Mat& n) {
+  for (Eigen::Index c = 0; c < p.rows(); ++c) {
+    const float ac = a(c);
+    if (ac < 0.0f) p.row(c).swap(n.row(c));
+    p.row(c) *= ac;
+    n.row(c) *= ac;
+  }
+}
 const model::Nonlinearity* nonlinearity(const Layer& l) {
   return l.attr_role() == AttrRole::Nonlinearity ? static_cast<const model::Nonlinearity*>(&l) : nullptr;
 }
@@ -56,7 +71,7 @@ const model::Nonlinearity* nonlinearity(const Layer& l) {
 // its batch norm, its nonlinearity), or -1.
 int nonlinearity_above(const model::Network& net, int i) {
   int j = i + 1;
-  while (j < net.n_layers() && (is_transparent(net.layer(j)) || is_linear(net.layer(j)))) ++j;
+  while (j < net.n_layers() && (carries_parts(net.layer(j)) || is_linear(net.layer(j)))) ++j;
   return j < net.n_layers() && nonlinearity(net.layer(j)) ? j : -1;
 }
 
@@ -64,7 +79,7 @@ int nonlinearity_above(const model::Network& net, int i) {
 // from the linear layer b - 1 when there is one (else by the identity split).
 int run_bottom(const model::Network& net, int j) {
   int b = j;
-  while (b > 0 && is_transparent(net.layer(b - 1))) --b;
+  while (b > 0 && carries_parts(net.layer(b - 1))) --b;
   return b;
 }
 
@@ -77,7 +92,7 @@ int source_of(const model::Network& net, int j) {
     if (dynamic_cast<const model::Conv1d*>(&l) || dynamic_cast<const model::Conv2d*>(&l) ||
         dynamic_cast<const model::Dense*>(&l))
       return b;
-    if (!is_linear(l) && !is_transparent(l)) return -1;
+    if (!is_linear(l) && !carries_parts(l)) return -1;
   }
   return -1;
 }
@@ -203,6 +218,10 @@ void rc_split(const model::Network& net, const Chunk& c, int j, Mat& dp, Mat& dn
   }
   Mat tmp, aux;
   for (int i = b; i < j; ++i) {
+    if (is_diagonal(net.layer(i))) {
+      diagonal_pair(net.layer(i).channel_scale(), dp, dn);
+      continue;
+    }
     net.layer(i).forward(dp, net.shape(i), c.nc, tmp, aux, {});
     dp.swap(tmp);
     net.layer(i).forward(dn, net.shape(i), c.nc, tmp, aux, {});
@@ -353,6 +372,14 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
         same = true;
         break;
       }
+      case AttrRole::Diagonal:
+        if (same) {
+          l.transpose(mp, in, blocks, tmp, false);  // a·m
+          mp.swap(tmp);
+        } else {
+          diagonal_pair(l.channel_scale(), mp, mn);
+        }
+        break;
       case AttrRole::Transparent:
         l.transpose(mp, in, blocks, tmp, false);
         mp.swap(tmp);
@@ -532,7 +559,7 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
       if (net.layer(i).name() != layer) continue;
       if (nonlinearity(net.layer(i)))
         relu = i;
-      else if (is_linear(net.layer(i)))
+      else if (is_linear(net.layer(i)) || is_diagonal(net.layer(i)))
         relu = nonlinearity_above(net, i);
       if (relu < 0) break;
     }

@@ -28,6 +28,11 @@ void Layer::abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const {
   LB_CHECK(false, "layer '{}' ({}) is not linear: it has no |W| forward", name_, describe());
 }
 
+Vec Layer::channel_scale() const {
+  LB_CHECK(false, "layer '{}' ({}) is not diagonal: it has no channel scale", name_, describe());
+  return {};
+}
+
 // Index i runs over params() then buffers(). The default treats the internal matrix as PyTorch's tensor viewed as (shape[0], rest) in
 // C order: that is a row-major export of the (column-major) matrix. Right for Dense's
 // (out x in) weight and for every (F x 1) bias; conv layers override it for their weights.

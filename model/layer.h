@@ -65,6 +65,11 @@ enum class AttrRole {
   /// forward carries Δ+ and Δ- of the linear layer below up separately, transpose() carries m+
   /// and m- down separately.
   Transparent,
+  /// A per-channel affine map y_c = a_c x_c + b_c (batch norm at inference): like Transparent it
+  /// carries Δ+ and Δ- up and m+ and m- down, scaled by a_c and swapped where a_c < 0, so that
+  /// RevealCancel's split stays the one of the weighted layer below (deeplift's batch norm);
+  /// channel_scale() gives a, transpose() a·m.
+  Diagonal,
   /// An elementwise y = f(x) (model/nonlinearity.h): the rules Rescale, RevealCancel, Gradient
   /// and GuidedBackprop follow from f and its one-sided derivatives.
   Nonlinearity,
@@ -122,6 +127,8 @@ class Layer {
   /// Linear layers: y = |A| x on n samples (no bias): the term that splits A Δx into its positive
   /// and negative parts for RevealCancel.
   virtual void abs_forward(const Mat& x, const Shape& in, int n, Mat& y) const;
+  /// Diagonal layers: the per-channel scale a (in.c values).
+  virtual Vec channel_scale() const;
 
   /// Parameters, in a fixed order (weight, then bias). Parameter-free layers: empty.
   virtual std::vector<Param> params() { return {}; }

@@ -3,7 +3,8 @@
 //               n*S values of channel c; afterwards running_mean += momentum (μ - running_mean)
 //               and running_var += momentum (σ²·N/(N-1) - running_var) (the unbiased variance);
 //   inference:  y = a_c x + (b_c - a_c running_mean_c), a_c = w_c / sqrt(running_var_c + eps):
-//               an affine map, which DeepLIFT treats with its Linear rule.
+//               a per-channel affine map (AttrRole::Diagonal): DeepLIFT's Linear rule, with the
+//               positive and negative parts carried through it (swapped where a_c < 0).
 // Parameters weight and bias (C), buffers running_mean and running_var (C), as in PyTorch's
 // state_dict (its num_batches_tracked counter is not kept: load_state_dict fills it in).
 #include <cmath>
@@ -30,7 +31,8 @@ class BatchNorm1d : public Layer {
     mean_ = Mat::Zero(c_, 1);
     var_ = Mat::Ones(c_, 1);
   }
-  AttrRole attr_role() const override { return AttrRole::Linear; }
+  AttrRole attr_role() const override { return AttrRole::Diagonal; }
+  Vec channel_scale() const override { return scale(); }
   std::string describe() const override {
     return fmt::format("BatchNorm1d(channels={}, eps={}, momentum={})", c_, eps_, momentum_);
   }

@@ -4,6 +4,7 @@
 // deeplift's gradient rule. Checked by summation-to-delta on random networks, by the gradient
 // against Network::backward, and by hand cases.
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,60 @@ TEST(LayerRulesTest, GuidedBackpropClampsNegativeMultipliersForEveryNonlinearity
     EXPECT_EQ(gradient_multipliers(net, x, 1, std::vector<int>{0}, true)(0, 0), 0.0f) << f;
     EXPECT_LT(gradient_multipliers(net, x, 1, std::vector<int>{0}, false)(0, 0), 0.0f) << f;
   }
+}
+
+// A batch norm at inference is a per-channel affine map, so conv -> batchnorm is the convolution
+// W' = a W, b' = a b + (beta - a mu). deeplift carries the positive and negative parts through
+// the batch norm (swapped where a < 0), which makes every DeepLIFT rule on conv -> bn -> relu equal
+// to the same rule on the folded conv -> relu: RevealCancel too (splitting at the batch norm
+// instead, one part would always be empty and RevealCancel would reduce to Rescale).
+TEST(LayerRulesTest, DeepliftThroughBatchNormEqualsTheFoldedConvolution) {
+  const Shape in{4, 1, 20};
+  Network with_bn = config_net("c1=conv1d(6,5) bn=batchnorm relu c2=conv1d(5,3) bn2=batchnorm relu gap fc=dense(2)", in, 5);
+  // Negative scales on some channels, so the swap is exercised.
+  for (auto& p : with_bn.state())
+    if (p.name == "bn.weight" || p.name == "bn2.weight")
+      for (Eigen::Index c = 0; c < p.value->size(); c += 2) p.value->data()[c] *= -1.0f;
+  Network folded = config_net("c1=conv1d(6,5) relu c2=conv1d(5,3) relu gap fc=dense(2)", in, 5);
+  const auto bn_state = with_bn.state();
+  const auto find = [&](const std::string& name) -> const Mat& {
+    for (const auto& p : bn_state)
+      if (p.name == name) return *p.value;
+    throw std::runtime_error(name);
+  };
+  for (const auto& [conv, bn] : {std::pair{"c1", "bn"}, std::pair{"c2", "bn2"}}) {
+    const Mat& w = find(bn + std::string(".weight"));
+    const Mat& beta = find(bn + std::string(".bias"));
+    const Mat& mu = find(bn + std::string(".running_mean"));
+    const Mat& var = find(bn + std::string(".running_var"));
+    for (auto& p : folded.state()) {
+      const Mat& src = find(p.name);
+      if (p.name == conv + std::string(".weight")) {
+        for (Eigen::Index f = 0; f < src.rows(); ++f)
+          p.value->row(f) = src.row(f) * static_cast<float>(w(f, 0) / std::sqrt(double{var(f, 0)} + 1e-5));
+      } else if (p.name == conv + std::string(".bias")) {
+        for (Eigen::Index f = 0; f < src.rows(); ++f) {
+          const double a = w(f, 0) / std::sqrt(double{var(f, 0)} + 1e-5);
+          (*p.value)(f, 0) = static_cast<float>(a * src(f, 0) + beta(f, 0) - a * mu(f, 0));
+        }
+      } else if (p.name.starts_with("fc")) {
+        *p.value = src;
+      }
+    }
+  }
+  const int n = 7;
+  const Mat x = random_mat(4, Eigen::Index{n} * 20, 31, 0, 1);
+  const Reference r{random_mat(4, 20, 32, 0, 1), true};
+  const std::vector<int> tasks{0, 1};
+  for (const char* spec : {"rescale", "revealcancel"}) {
+    const Mat a = deeplift_multipliers(with_bn, x, r, n, tasks, parse_rules(with_bn, spec), {});
+    const Mat b = deeplift_multipliers(folded, x, r, n, tasks, parse_rules(folded, spec), {});
+    EXPECT_LE((a - b).cwiseAbs().maxCoeff(), 1e-4f * std::max(1.0f, b.cwiseAbs().maxCoeff())) << spec;
+  }
+  // And RevealCancel is not Rescale there.
+  const Mat rc = deeplift_multipliers(with_bn, x, r, n, tasks, parse_rules(with_bn, "revealcancel"), {});
+  const Mat rs = deeplift_multipliers(with_bn, x, r, n, tasks, parse_rules(with_bn, "rescale"), {});
+  EXPECT_GT((rc - rs).cwiseAbs().maxCoeff(), 1e-3f);
 }
 
 TEST(LayerRulesTest, RuleGroupsLookThroughBatchNorm) {
