@@ -6,18 +6,23 @@
 // own forward (the shared reference is run once, for one sample, and broadcast) and backward,
 // and writes only its own output columns, so results do not depend on the thread count.
 //
-// What travels down. Above a RevealCancel ReLU the multipliers of its input are a PAIR (m+ for
-// the positive part Δx+ of the input difference, m- for Δx-); everywhere else m+ = m- and one
-// matrix travels (the "same" fast path: ordinary transposed products, the gradient's cost).
-//   - linear layers (Conv1d, Conv2d, Dense) consume a pair and emit one matrix (appendix B);
-//   - GlobalAvgPool, Flatten, Dropout (inference) are linear maps with non-negative weights that
-//     we treat as TRANSPARENT: forward they carry Δ± of the linear layer below unchanged in kind
-//     (docs/attribution.md: "Δx+ and Δx- from the linear layer below"), backward they map m+ and m-
+// What travels down. Each layer is handled by its role (model/layer.h, AttrRole), never by its
+// type. Above a RevealCancel nonlinearity the multipliers of its input are a PAIR (m+ for the
+// positive part Δx+ of the input difference, m- for Δx-); everywhere else m+ = m- and one matrix
+// travels (the "same" fast path: ordinary transposed products, the gradient's cost).
+//   - Linear layers (convolutions, dense) consume a pair and emit one matrix (appendix B);
+//   - Transparent layers (average pools, flatten, crop, dropout at inference: linear, weights
+//     >= 0, no bias) forward carry Δ± of the linear layer below unchanged in kind
+//     (docs/attribution.md: "Δx+ and Δx- from the linear layer below"), backward map m+ and m-
 //     separately, so the linear layer below sees the pair that matches the Δ± it produced;
-//   - a pair that reaches a ReLU output or the network input without meeting a linear layer is
-//     collapsed with the identity split (Δ± = positive / negative part of Δ): m = m+ where Δ > 0,
-//     m- where Δ < 0, ½(m+ + m-) where Δ = 0 (appendix B with W = I).
-// Summation-to-delta (appendix A) holds layer by layer: every step keeps Σ Δ·m unchanged.
+//   - Diagonal layers (batch norm at inference) do the same, scaled by their per-channel scale
+//     and swapped where it is negative (deeplift's batch norm);
+//   - Gradient layers (max pools) pass multipliers through their gradient at the actual input;
+//   - a pair that reaches a nonlinearity's output, a max pool or the network input without
+//     meeting a linear layer is collapsed with the identity split (Δ± = positive / negative part
+//     of Δ): m = m+ where Δ > 0, m- where Δ < 0, ½(m+ + m-) where Δ = 0 (appendix B with W = I).
+// Summation-to-delta (appendix A) holds layer by layer, max pools excepted: every other step
+// keeps Σ Δ·m unchanged.
 #include "attribution/engine.h"
 
 #include <algorithm>
@@ -162,7 +167,7 @@ Plan make_plan(const model::Network& net, const RuleAssignment& rules, bool deep
   return p;
 }
 
-// ---- One chunk of nc samples: forward passes and the ReLU multiplier scales.
+// ---- One chunk of nc samples: forward passes and the nonlinearities' multiplier scales.
 struct Chunk {
   int nc = 0;
   model::Trace tx;            // forward of x
@@ -183,7 +188,7 @@ Mat ref_at(const Chunk& c, int i) {
 // Δ at acts[i]: value(x) - value(r).
 Mat delta_at(const Chunk& c, int i) { return c.tx.acts[static_cast<std::size_t>(i)] - ref_at(c, i); }
 
-// Δx+ and Δx- at the input of RevealCancel ReLU j. With the linear layer s = b - 1 below the
+// Δx+ and Δx- at the input of RevealCancel nonlinearity j. With the linear layer s = b - 1 below the
 // transparent run [b, j): for y = W x + b0,
 //   Δy+ = Σ_i max(w_i Δx_i, 0) = ½(W Δx + |W| |Δx|),   Δy- = Σ_i min(w_i Δx_i, 0) = ½(W Δx - |W| |Δx|)
 // (docs/attribution.md's Σ 1{w_iΔx_i > 0} w_iΔx_i, i.e. W+ΔX+ + W-ΔX- and W+ΔX- + W-ΔX+ of the brief), so
