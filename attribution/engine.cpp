@@ -44,12 +44,11 @@ using model::Layer;
 using model::AttrRole;
 using model::Shape;
 using Index = Eigen::Index;
-using StridedMapMut = Eigen::Map<Mat, 0, Eigen::OuterStride<>>;
 
-constexpr int kChunk = 16;
+constexpr int kChunk = 16;  // samples per parallel work item (fixed: results must not depend on threads)
 // Relative size below which a RevealCancel part Δx± computed as ½(Δy ± |W||Δx|) is rounding
 // noise: about 80 float32 epsilons, the error of a sum of a few hundred terms (rc_split).
-constexpr float kSplitTolerance = 1e-5f;  // samples per parallel work item (fixed: results must not depend on threads)
+constexpr float kSplitTolerance = 1e-5f;
 
 bool is_linear(const Layer& l) { return l.attr_role() == AttrRole::Linear; }
 bool is_transparent(const Layer& l) { return l.attr_role() == AttrRole::Transparent; }
@@ -148,7 +147,6 @@ void select_by_sign(Mat& u, const Mat& v, const Mat& dx) {
 // ---- The plan of one call: a rule per nonlinearity.
 struct Plan {
   std::vector<Rule> rule;  // per layer; read at nonlinearities
-  bool deeplift = true;    // Δ available (a reference was run)
 };
 
 Plan make_plan(const model::Network& net, const RuleAssignment& rules, bool deeplift) {
@@ -157,7 +155,6 @@ Plan make_plan(const model::Network& net, const RuleAssignment& rules, bool deep
   LB_CHECK(static_cast<int>(rules.by_layer.size()) == L, "rule assignment has {} entries, network has {} layers",
            rules.by_layer.size(), L);
   p.rule = rules.by_layer;
-  p.deeplift = deeplift;
   for (int j = 0; j < L; ++j) {
     if (!nonlinearity(net.layer(j))) continue;
     const Rule r = p.rule[static_cast<std::size_t>(j)];
