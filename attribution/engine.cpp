@@ -71,31 +71,33 @@ const model::Nonlinearity* nonlinearity(const Layer& l) {
   return l.attr_role() == AttrRole::Nonlinearity ? static_cast<const model::Nonlinearity*>(&l) : nullptr;
 }
 
-// The nonlinearity above linear layer i (through linear and transparent layers: a convolution,
-// its batch norm, its nonlinearity), or -1.
-int nonlinearity_above(const model::Network& net, int i) {
-  int j = i + 1;
-  while (j < net.n_layers() && (carries_parts(net.layer(j)) || is_linear(net.layer(j)))) ++j;
-  return j < net.n_layers() && nonlinearity(net.layer(j)) ? j : -1;
-}
+// Activation a of the network (model/network.h): 0 the input, k + 1 the output of layer k.
+// The layer that produced it is a - 1; the first input of layer i is first_in(net, i).
+int first_in(const model::Network& net, int i) { return net.inputs(i)[0]; }
 
-// The bottom b of the transparent run below nonlinearity j: acts[b] is where its Δ± are formed,
-// from the linear layer b - 1 when there is one (else by the identity split).
-int run_bottom(const model::Network& net, int j) {
-  int b = j;
-  while (b > 0 && carries_parts(net.layer(b - 1))) --b;
-  return b;
+// The nonlinearity above linear layer i (through linear and transparent layers, each the only
+// reader of the one below: a convolution, its batch norm, its nonlinearity), or -1.
+int nonlinearity_above(const model::Network& net, int i) {
+  int a = i + 1;
+  while (net.consumers(a).size() == 1) {
+    const int j = net.consumers(a)[0];
+    const Layer& l = net.layer(j);
+    if (nonlinearity(l)) return j;
+    if (!carries_parts(l) && !is_linear(l)) return -1;
+    a = j + 1;
+  }
+  return -1;
 }
 
 // The weighted layer (convolution or dense) below nonlinearity j through linear and transparent
-// layers (a batch norm between a convolution and its nonlinearity), or -1: what the layer
-// groups and the genomics preset go by.
+// layers (a batch norm between a convolution and its nonlinearity), or -1 (also below a merge):
+// what the layer groups and the genomics preset go by.
 int source_of(const model::Network& net, int j) {
-  for (int b = j - 1; b >= 0; --b) {
-    const Layer& l = net.layer(b);
+  for (int a = first_in(net, j); a > 0; a = first_in(net, a - 1)) {
+    const Layer& l = net.layer(a - 1);
     if (dynamic_cast<const model::Conv1d*>(&l) || dynamic_cast<const model::Conv2d*>(&l) ||
         dynamic_cast<const model::Dense*>(&l))
-      return b;
+      return a - 1;
     if (!is_linear(l) && !carries_parts(l)) return -1;
   }
   return -1;
@@ -185,19 +187,46 @@ Mat ref_at(const Chunk& c, int i) {
 // Δ at acts[i]: value(x) - value(r).
 Mat delta_at(const Chunk& c, int i) { return c.tx.acts[static_cast<std::size_t>(i)] - ref_at(c, i); }
 
-// Δx+ and Δx- at the input of RevealCancel nonlinearity j. With the linear layer s = b - 1 below the
-// transparent run [b, j): for y = W x + b0,
+// Δx+ and Δx- of activation a (the input of a RevealCancel nonlinearity), by the layer that
+// produced it. A linear layer s: for y = W x + b0,
 //   Δy+ = Σ_i max(w_i Δx_i, 0) = ½(W Δx + |W| |Δx|),   Δy- = Σ_i min(w_i Δx_i, 0) = ½(W Δx - |W| |Δx|)
 // (docs/attribution.md's Σ 1{w_iΔx_i > 0} w_iΔx_i, i.e. W+ΔX+ + W-ΔX- and W+ΔX- + W-ΔX+ of the brief), so
-// one extra product |W| |Δx| per RC layer, with W Δx = Δy taken from the two traces. Without a
-// linear layer below, the identity split Δ± = max(Δ, 0), min(Δ, 0). The transparent layers
-// (linear, non-negative, bias-free) then carry Δ+ and Δ- up separately.
-void rc_split(const model::Network& net, const Chunk& c, int j, Mat& dp, Mat& dn) {
-  const int b = run_bottom(net, j);
-  const Mat d = delta_at(c, b);
-  if (b > 0 && is_linear(net.layer(b - 1))) {
-    const int s = b - 1;
-    const Mat ad = delta_at(c, s).cwiseAbs();
+// one extra product |W| |Δx| per RC layer, with W Δx = Δy taken from the two traces. A
+// transparent or diagonal layer (linear, non-negative or per-channel, bias-free) carries the
+// parts of its input up; a merge sums or stacks the parts of its inputs. Anything else (the
+// network input, a nonlinearity, a max pool): the identity split Δ± = max(Δ, 0), min(Δ, 0).
+void parts_at(const model::Network& net, const Chunk& c, int a, Mat& dp, Mat& dn) {
+  const Layer* l = a > 0 ? &net.layer(a - 1) : nullptr;
+  const int s = a - 1;
+  if (l && carries_parts(*l)) {
+    parts_at(net, c, first_in(net, s), dp, dn);
+    if (is_diagonal(*l)) {
+      diagonal_pair(l->channel_scale(), dp, dn);
+      return;
+    }
+    Mat tmp, aux;
+    l->forward(dp, net.shape(s), c.nc, tmp, aux, {});
+    dp.swap(tmp);
+    l->forward(dn, net.shape(s), c.nc, tmp, aux, {});
+    dn.swap(tmp);
+    return;
+  }
+  if (l && l->attr_role() == AttrRole::Merge) {
+    const auto& in = net.inputs(s);
+    std::vector<Mat> ps(in.size()), ns(in.size());
+    std::vector<const Mat*> pp, np;
+    for (std::size_t k = 0; k < in.size(); ++k) {
+      parts_at(net, c, in[k], ps[k], ns[k]);
+      pp.push_back(&ps[k]), np.push_back(&ns[k]);
+    }
+    const auto& merge = static_cast<const model::Merge&>(*l);
+    merge.merge_forward(pp, net.input_shapes(s), c.nc, dp);
+    merge.merge_forward(np, net.input_shapes(s), c.nc, dn);
+    return;
+  }
+  const Mat d = delta_at(c, a);
+  if (l && is_linear(*l)) {
+    const Mat ad = delta_at(c, first_in(net, s)).cwiseAbs();
     Mat p;
     net.layer(s).abs_forward(ad, net.shape(s), c.nc, p);
     dp = 0.5f * (d + p);
@@ -207,28 +236,17 @@ void rc_split(const model::Network& net, const Chunk& c, int j, Mat& dp, Mat& dn
     // two pre-activations d came from) would pass the absolute near_zero guard and turn
     // Δy∓/Δx∓ into a ratio of rounding errors. So a part within kSplitTolerance of those
     // magnitudes is exactly 0 (the empty-part limit then applies), and the signs are clamped.
-    const Mat& yx = c.tx.acts[static_cast<std::size_t>(b)];
-    const Mat yr = ref_at(c, b);
+    const Mat& yx = c.tx.acts[static_cast<std::size_t>(a)];
+    const Mat yr = ref_at(c, a);
     for (Index e = 0; e < dp.size(); ++e) {
       const float tol = kSplitTolerance * (p.data()[e] + std::abs(yx.data()[e]) + std::abs(yr.data()[e]));
       if (dp.data()[e] <= tol) dp.data()[e] = 0.0f;
       if (dn.data()[e] >= -tol) dn.data()[e] = 0.0f;
     }
-  } else {
-    dp = d.cwiseMax(0.0f);
-    dn = d.cwiseMin(0.0f);
+    return;
   }
-  Mat tmp, aux;
-  for (int i = b; i < j; ++i) {
-    if (is_diagonal(net.layer(i))) {
-      diagonal_pair(net.layer(i).channel_scale(), dp, dn);
-      continue;
-    }
-    net.layer(i).forward(dp, net.shape(i), c.nc, tmp, aux, {});
-    dp.swap(tmp);
-    net.layer(i).forward(dn, net.shape(i), c.nc, tmp, aux, {});
-    dn.swap(tmp);
-  }
+  dp = d.cwiseMax(0.0f);
+  dn = d.cwiseMin(0.0f);
 }
 
 // Multiplier scales of nonlinearity j (docs/attribution.md states every rule with its limits;
@@ -246,7 +264,8 @@ void rc_split(const model::Network& net, const Chunk& c, int j, Mat& dp, Mat& dn
 void nonlinearity_scales(const model::Network& net, const Plan& plan, Chunk& c, int j, float near_zero) {
   const auto uj = static_cast<std::size_t>(j);
   const auto& fn = static_cast<const model::Nonlinearity&>(net.layer(j));
-  const Mat& x = c.tx.acts[uj];
+  const int a = first_in(net, j);
+  const Mat& x = c.tx.acts[static_cast<std::size_t>(a)];
   const Rule rule = plan.rule[uj];
   Mat& sp = c.sp[uj];
   sp.resize(x.rows(), x.cols());
@@ -254,13 +273,13 @@ void nonlinearity_scales(const model::Network& net, const Plan& plan, Chunk& c, 
     fn.gradient_scale(x.data(), sp.data(), x.size());
     return;
   }
-  const Mat x0 = ref_at(c, j);
+  const Mat x0 = ref_at(c, a);
   if (rule == Rule::Rescale) {
     fn.rescale_scale(x.data(), x0.data(), sp.data(), x.size(), near_zero);
     return;
   }
   Mat dp, dn;
-  rc_split(net, c, j, dp, dn);
+  parts_at(net, c, a, dp, dn);
   Mat& sn = c.sn[uj];
   sn.resize(x.rows(), x.cols());
   fn.revealcancel_scale(x.data(), x0.data(), dp.data(), dn.data(), sp.data(), sn.data(), x.size(), near_zero);
@@ -292,143 +311,184 @@ const model::Conv1d* plain_conv1d(const Layer& l) {
   return c && c->plain() ? c : nullptr;
 }
 
-// Backward of one chunk: multipliers of the input (C0 x T*nc*S0), task-major. Each layer is
-// handled by its role (model/layer.h), never by its type; the one exception is an optional
-// fast path (a global average pool over a plain Conv1d, possibly through one nonlinearity).
+// The multipliers arriving at one activation: m+ and m- (same: m+ == m-, only p is valid),
+// summed over the layers that read it. Each layer's contribution Σ Δ± m± adds, so a sum of
+// pairs is the pair of sums; a single m is the pair (m, m).
+struct Flow {
+  Mat p, n;
+  bool same = true, set = false;
+};
+
+void deposit(Flow& f, Mat& p, Mat* n) {
+  if (!f.set) {
+    f.p.swap(p);
+    f.same = n == nullptr;
+    if (n) f.n.swap(*n);
+    f.set = true;
+    return;
+  }
+  if (!n && f.same) {
+    f.p += p;
+    return;
+  }
+  if (f.same) f.n = f.p, f.same = false;
+  f.p += p;
+  f.n += n ? *n : p;
+}
+
+// The factored fast path applies at global average pool i when it reads a nonlinearity over a
+// plain Conv1d, each the only reader of the activation below it: returns the nonlinearity's
+// index (the convolution is the layer below it), or -1.
+int factored_pattern(const model::Network& net, int i) {
+  if (!dynamic_cast<const model::GlobalAvgPool*>(&net.layer(i))) return -1;
+  const int a = first_in(net, i);
+  if (a == 0 || net.consumers(a).size() != 1 || !nonlinearity(net.layer(a - 1))) return -1;
+  const int j = a - 1, a2 = first_in(net, j);
+  if (a2 == 0 || net.consumers(a2).size() != 1 || !plain_conv1d(net.layer(a2 - 1))) return -1;
+  return j;
+}
+
+// Backward of one chunk: multipliers of the input (C0 x T*nc*S0), task-major. Layers run in
+// reverse order (a topological order of the graph); each is handled by its role (model/layer.h),
+// never by its type; the one exception is an optional fast path (a global average pool over a
+// nonlinearity over a plain Conv1d).
 Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, std::span<const int> tasks) {
   const Index T = static_cast<Index>(tasks.size());
-  const int nc = c.nc;
-  Mat mp = Mat::Zero(net.n_outputs(), T * nc), mn, tmp;
-  for (Index t = 0; t < T; ++t)
-    for (int b = 0; b < nc; ++b) mp(tasks[static_cast<std::size_t>(t)], t * nc + b) = 1.0f;
-  bool same = true;  // m+ == m- (only mp is valid)
-  // Factored form below a global average pool (see conv1d_transpose_factored): m+ = fsp ⊙ g and
-  // m- = fsn ⊙ g with g (C x T*nc) constant over positions and the scales shared by all tasks.
-  bool factored = false;
-  Mat g;
-  const Mat* fsp = nullptr;
-  const Mat* fsn = nullptr;
-  for (int i = net.n_layers() - 1; i >= 0; --i) {
-    const Layer& l = net.layer(i);
+  const int nc = c.nc, L = net.n_layers();
+  std::vector<Flow> flow(static_cast<std::size_t>(L) + 1);
+  {
+    Mat top = Mat::Zero(net.n_outputs(), T * nc);
+    for (Index t = 0; t < T; ++t)
+      for (int b = 0; b < nc; ++b) top(tasks[static_cast<std::size_t>(t)], t * nc + b) = 1.0f;
+    deposit(flow.back(), top, nullptr);
+  }
+  std::vector<char> done(static_cast<std::size_t>(L), 0);  // handled by the fast path
+  Mat tmp, v;
+  for (int i = L - 1; i >= 0; --i) {
     const auto ui = static_cast<std::size_t>(i);
-    const Shape in = net.shape(i), out = net.shape(i + 1);
+    Flow& f = flow[ui + 1];
+    if (!f.set || done[ui]) continue;
+    const Layer& l = net.layer(i);
+    const int a = first_in(net, i);
+    Flow& below = flow[static_cast<std::size_t>(a)];
+    const Shape in = net.shape(i), out = net.act_shape(i + 1);
     const Index blocks = T * nc;
-    const AttrRole role = l.attr_role();
-    if (factored) {
-      if (role == AttrRole::Nonlinearity && !fsp) {  // one nonlinearity between the pool and the conv: keep factoring
-        const Rule rule = plan.rule[ui];
-        if (rule == Rule::GuidedBackprop) g = g.cwiseMax(0.0f);  // max(m_out, 0): m_out is g broadcast
-        fsp = &c.sp[ui];
-        if (rule == Rule::RevealCancel) fsn = &c.sn[ui];
-        continue;
+    Mat& mp = f.p;
+    Mat& mn = f.n;
+    if (const int j = f.same ? factored_pattern(net, i) : -1; j >= 0) {
+      // Factored form (see conv1d_transpose_factored): the pool spreads g = m/S over every
+      // position, the nonlinearity scales it by s+ (and s-), shared by all tasks.
+      const int k = first_in(net, j) - 1;
+      const auto& conv = static_cast<const model::Conv1d&>(net.layer(k));
+      const auto uj = static_cast<std::size_t>(j);
+      Mat g = mp * (1.0f / static_cast<float>(in.spatial()));  // GlobalAvgPool::transpose's product
+      const Rule rule = plan.rule[uj];
+      if (rule == Rule::GuidedBackprop) g = g.cwiseMax(0.0f);  // max(m_out, 0): m_out is g broadcast
+      const Shape cin = net.shape(k), cout = net.act_shape(k + 1);
+      if (rule != Rule::RevealCancel) {
+        conv1d_transpose_factored(conv, conv.weight(), cin, cout, nc, T, c.sp[uj], g, tmp);  // Wᵀ m
+      } else {  // U = Wᵀ((s+ + s-) g), V = |W|ᵀ((s+ - s-) g); see the linear case below
+        conv1d_transpose_factored(conv, conv.weight(), cin, cout, nc, T, c.sp[uj] + c.sn[uj], g, tmp);
+        conv1d_transpose_factored(conv, conv.weight().cwiseAbs(), cin, cout, nc, T, c.sp[uj] - c.sn[uj], g, v);
+        select_by_sign(tmp, v, delta_at(c, first_in(net, k)));
       }
-      const model::Conv1d* conv = plain_conv1d(l);
-      if (conv && fsp) {
-        if (!fsn) {
-          conv1d_transpose_factored(*conv, conv->weight(), in, out, nc, T, *fsp, g, mp);  // Wᵀ m
-        } else {  // U = Wᵀ((s+ + s-) g), V = |W|ᵀ((s+ - s-) g); see the linear case below
-          Mat v;
-          conv1d_transpose_factored(*conv, conv->weight(), in, out, nc, T, *fsp + *fsn, g, mp);
-          conv1d_transpose_factored(*conv, conv->weight().cwiseAbs(), in, out, nc, T, *fsp - *fsn, g, v);
-          select_by_sign(mp, v, delta_at(c, i));
-        }
-        factored = false, same = true;
-        continue;
-      }
-      // Anything else: materialise m+ (and m-) at the output of layer i and go on as usual.
-      const Index S = out.spatial();
-      mp.resize(out.c, blocks * S);
-      for (Index b = 0; b < blocks; ++b) mp.middleCols(b * S, S) = g.col(b).replicate(1, S);
-      if (fsn) {
-        mn = mp;
-        scale_tasks(mn, *fsn);
-      }
-      if (fsp) scale_tasks(mp, *fsp);
-      same = fsn == nullptr;
-      factored = false;
-    }
-    if (same && i >= 1 && dynamic_cast<const model::GlobalAvgPool*>(&l) &&
-        (plain_conv1d(net.layer(i - 1)) ||
-         (i >= 2 && nonlinearity(net.layer(i - 1)) && plain_conv1d(net.layer(i - 2))))) {
-      // y = (1/S) Σ_s x_s: every position of the block receives m/S (GlobalAvgPool::backward's product).
-      g = mp * (1.0f / static_cast<float>(in.spatial()));
-      factored = true, fsp = fsn = nullptr;
+      deposit(flow[static_cast<std::size_t>(first_in(net, k))], tmp, nullptr);
+      done[uj] = done[static_cast<std::size_t>(k)] = 1;
+      f = Flow{};
       continue;
     }
-    switch (role) {
+    switch (l.attr_role()) {
       case AttrRole::Linear: {
-        if (same) {
+        if (f.same) {
           l.transpose(mp, in, blocks, tmp, false);  // the fast path: Wᵀ m
-          mp.swap(tmp);
-          break;
+        } else {
+          // Appendix B with A = W+ᵀm+ + W-ᵀm-, B = W-ᵀm+ + W+ᵀm- written as two products:
+          // U = Wᵀ(m+ + m-), V = |W|ᵀ(m+ - m-); A = ½(U + V), B = ½(U - V), ½(A + B) = ½U.
+          // So m_in = ½U + ½V·sign(Δx_in): sign +1 takes A, -1 takes B, 0 the half rule.
+          Mat sum = mp + mn, diff = mp - mn;
+          l.transpose(sum, in, blocks, tmp, false);
+          l.transpose(diff, in, blocks, v, true);
+          select_by_sign(tmp, v, delta_at(c, a));
         }
-        // Appendix B with A = W+ᵀm+ + W-ᵀm-, B = W-ᵀm+ + W+ᵀm- written as two products:
-        // U = Wᵀ(m+ + m-), V = |W|ᵀ(m+ - m-); A = ½(U + V), B = ½(U - V), ½(A + B) = ½U.
-        // So m_in = ½U + ½V·sign(Δx_in): sign +1 takes A, -1 takes B, 0 the half rule.
-        Mat sum = mp + mn, diff = mp - mn, v;
-        l.transpose(sum, in, blocks, tmp, false);
-        l.transpose(diff, in, blocks, v, true);
-        select_by_sign(tmp, v, delta_at(c, i));
-        mp.swap(tmp);
-        mn.resize(0, 0);
-        same = true;
+        deposit(below, tmp, nullptr);
         break;
       }
       case AttrRole::Diagonal:
-        if (same) {
+        if (f.same) {
           l.transpose(mp, in, blocks, tmp, false);  // a·m
-          mp.swap(tmp);
+          deposit(below, tmp, nullptr);
         } else {
           diagonal_pair(l.channel_scale(), mp, mn);
+          deposit(below, mp, &mn);
         }
         break;
       case AttrRole::Transparent:
         l.transpose(mp, in, blocks, tmp, false);
-        mp.swap(tmp);
-        if (!same) {
-          l.transpose(mn, in, blocks, tmp, false);
-          mn.swap(tmp);
+        if (f.same) {
+          deposit(below, tmp, nullptr);
+        } else {
+          l.transpose(mn, in, blocks, v, false);
+          deposit(below, tmp, &v);
         }
         break;
+      case AttrRole::Merge: {
+        // Every input receives its part of m+ (and m-): a copy for Add, its rows for Concat.
+        const auto& merge = static_cast<const model::Merge&>(l);
+        const auto& ins = net.inputs(i);
+        std::vector<Mat> ps(ins.size()), ns(f.same ? 0 : ins.size());
+        std::vector<Mat*> pp, np;
+        for (std::size_t k = 0; k < ins.size(); ++k) {
+          pp.push_back(&ps[k]);
+          if (!f.same) np.push_back(&ns[k]);
+        }
+        merge.merge_backward(mp, net.input_shapes(i), blocks, pp);
+        if (!f.same) merge.merge_backward(mn, net.input_shapes(i), blocks, np);
+        for (std::size_t k = 0; k < ins.size(); ++k)
+          deposit(flow[static_cast<std::size_t>(ins[k])], ps[k], f.same ? nullptr : &ns[k]);
+        break;
+      }
       case AttrRole::Nonlinearity: {
-        if (!same) {  // a pair from a RevealCancel nonlinearity above, with no linear layer between
+        if (!f.same) {  // a pair formed at this output by the identity split (no linear layer between)
           collapse(mp, mn, delta_at(c, i + 1));
-          same = true;
+          f.same = true;
         }
         const Rule rule = plan.rule[ui];
         if (rule == Rule::GuidedBackprop) mp = mp.cwiseMax(0.0f);  // pass only positive multipliers...
         if (rule == Rule::RevealCancel) {
           mn = mp;
           scale_tasks(mn, c.sn[ui]);
-          same = false;
         }
         scale_tasks(mp, c.sp[ui]);  // ... times f'(x) (guided, gradient); or Δy/Δx
+        deposit(below, mp, rule == Rule::RevealCancel ? &mn : nullptr);
         break;
       }
       case AttrRole::Gradient: {
         // A pair formed at this layer's output by the identity split is collapsed there; then the
         // layer's own gradient at the actual input, per task (a max pool routes each output's
         // multiplier to the argmax of the input's window).
-        if (!same) {
+        if (!f.same) {
           collapse(mp, mn, delta_at(c, i + 1));
-          same = true;
+          f.same = true;
         }
         const Index Sin = in.spatial(), Sout = out.spatial();
-        const auto ti = static_cast<std::size_t>(i);
+        const auto ua = static_cast<std::size_t>(a);
         tmp.resize(in.c, blocks * Sin);
         Mat part;
         for (Index t = 0; t < T; ++t) {
-          l.backward(c.tx.acts[ti], c.tx.acts[ti + 1], c.tx.aux[ti], mp.middleCols(t * nc * Sout, nc * Sout), in, nc,
+          l.backward(c.tx.acts[ua], c.tx.acts[ui + 1], c.tx.aux[ui], mp.middleCols(t * nc * Sout, nc * Sout), in, nc,
                      &part, {});
           tmp.middleCols(t * nc * Sin, nc * Sin) = part;
         }
-        mp.swap(tmp);
+        deposit(below, tmp, nullptr);
         break;
       }
     }
+    f = Flow{};  // used up
   }
-  if (!same) collapse(mp, mn, delta_at(c, 0));
-  return mp;
+  Flow& f0 = flow[0];
+  LB_CHECK(f0.set, "attribution: no multipliers reached the input");
+  if (!f0.same) collapse(f0.p, f0.n, delta_at(c, 0));
+  return std::move(f0.p);
 }
 
 // Runs f(chunk index, first sample, count) over fixed chunks in parallel.

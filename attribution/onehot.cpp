@@ -86,6 +86,10 @@ Mat hypothetical_contributions(const Mat& multipliers, const Reference& r, int n
 // "one position" is not a block the layer knows about, so the transform would not be the paper's.
 model::Network normalize_first_layer(const model::Network& net) {
   LB_CHECK(net.n_layers() > 0, "normalize_first_layer: empty network");
+  if (net.consumers(0).size() != 1)
+    throw ConfigError(fmt::format(
+        "attribution.weight_normalize: the input feeds {} layers; expected one first layer on one-hot input, got {}",
+        net.consumers(0).size(), net.consumers(0).size()));
   model::Network out = net.clone();
   model::Layer& first = out.layer(0);
   Mat* w = nullptr;
@@ -199,9 +203,10 @@ struct IncrementalPlan {
   int gap_layer = 0;  // the GlobalAvgPool ending the conv stack; the head is the layers after it
 };
 
-// The incremental plan when the network is [Conv1d(stride 1) (ReLU|Dropout)*]+ GlobalAvgPool ...;
-// nullopt otherwise (generic fallback).
+// The incremental plan when the network is a chain [Conv1d(stride 1) (ReLU|Dropout)*]+
+// GlobalAvgPool ...; nullopt otherwise (generic fallback).
 std::optional<IncrementalPlan> incremental_plan(const model::Network& net) {
+  if (!net.is_chain()) return std::nullopt;
   IncrementalPlan plan;
   int i = 0;
   const int nl = net.n_layers();

@@ -12,7 +12,7 @@ Flops count_flops(const model::Network& net) {
   Flops f;
   for (int i = 0; i < net.n_layers(); ++i) {
     const auto& layer = net.layer(i);
-    const model::Shape out = layer.output_shape(net.shape(i));
+    const model::Shape out = net.act_shape(i + 1);
     double macs = 0;
     if (const auto* c1 = dynamic_cast<const model::Conv1d*>(&layer))
       macs = double(c1->out_channels()) * c1->in_channels() * c1->kernel() * out.spatial();
@@ -21,7 +21,7 @@ Flops count_flops(const model::Network& net) {
     else if (const auto* d = dynamic_cast<const model::Dense*>(&layer))
       macs = double(d->in_features()) * d->out_features();
     f.forward += 2 * macs;
-    f.backward += 2 * macs * (i == 0 ? 1 : 2);  // dW always; dX except for the input layer
+    f.backward += 2 * macs * (net.inputs(i)[0] == 0 ? 1 : 2);  // dW always; dX except on the input
   }
   return f;
 }

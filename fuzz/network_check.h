@@ -11,7 +11,7 @@ namespace lb::fuzz {
 inline void forward_if_small(const model::Network& net) {
   constexpr std::int64_t kMaxValues = std::int64_t{1} << 16;
   for (int i = 0; i <= net.n_layers(); ++i) {
-    const model::Shape s = net.shape(i);
+    const model::Shape s = net.act_shape(i);
     if (std::int64_t{s.c} * s.h * s.w > kMaxValues) return;
   }
   const model::Shape in = net.input_shape();

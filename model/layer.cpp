@@ -33,6 +33,23 @@ Vec Layer::channel_scale() const {
   return {};
 }
 
+Shape Merge::output_shape(const Shape& in) const {
+  (void)in;
+  LB_CHECK(false, "layer '{}' ({}) reads several inputs: use merge_shape", name(), describe());
+  return {};
+}
+
+void Merge::forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const {
+  (void)x, (void)in, (void)n, (void)y, (void)aux, (void)mode;
+  LB_CHECK(false, "layer '{}' ({}) reads several inputs: use merge_forward", name(), describe());
+}
+
+void Merge::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                     std::span<Mat> grads) const {
+  (void)x, (void)y, (void)aux, (void)dy, (void)in, (void)n, (void)dx, (void)grads;
+  LB_CHECK(false, "layer '{}' ({}) reads several inputs: use merge_backward", name(), describe());
+}
+
 // Index i runs over params() then buffers(). The default treats the internal matrix as PyTorch's tensor viewed as (shape[0], rest) in
 // C order: that is a row-major export of the (column-major) matrix. Right for Dense's
 // (out x in) weight and for every (F x 1) bias; conv layers override it for their weights.

@@ -76,6 +76,10 @@ enum class AttrRole {
   /// Anything else (max pools): the multipliers of its input are its gradient at the actual
   /// input, applied with backward() (deeplift's max-pool rule).
   Gradient,
+  /// A layer of several inputs (class Merge: a residual Add, a channel Concat): linear, weights
+  /// >= 0, no bias. Like Transparent, forward carries each input's Δ+ and Δ- up (summed or
+  /// stacked) and merge_backward() carries m+ and m- down to every input (deeplift's Concat).
+  Merge,
 };
 
 /// How a forward pass runs. Dropout draws its mask for sample i of the batch from
@@ -153,6 +157,29 @@ class Layer {
 };
 
 using LayerPtr = std::unique_ptr<Layer>;
+
+/// A layer that reads several activations (role Merge): the network calls merge_shape,
+/// merge_forward and merge_backward instead of the one-input output_shape, forward and backward
+/// (which refuse). Parameter-free.
+class Merge : public Layer {
+ public:
+  using Layer::Layer;
+  AttrRole attr_role() const final { return AttrRole::Merge; }
+  /// Output shape for inputs of shapes `ins` (at least 2); layer_error when they do not fit.
+  virtual Shape merge_shape(std::span<const Shape> ins) const = 0;
+  /// y from the inputs xs[k] (ins[k].c x n*ins[k].spatial()).
+  virtual void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const = 0;
+  /// dxs[k] = dL/dx_k from dy for every k whose dxs[k] is not null (resized), for `blocks`
+  /// column blocks of dy (one per sample; the engine passes tasks x samples): also the
+  /// transposed product that carries multipliers to each input.
+  virtual void merge_backward(const Mat& dy, std::span<const Shape> ins, Eigen::Index blocks,
+                              std::span<Mat* const> dxs) const = 0;
+
+  Shape output_shape(const Shape& in) const final;
+  void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const final;
+  void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,
+                std::span<Mat> grads) const final;
+};
 
 /// ConfigError("model.layers: layer '<layer>': <what>; expected <expected>, got <got>"): the
 /// error of a layer that does not fit its input (from output_shape()).

@@ -160,4 +160,27 @@ class Dropout : public Layer {
   double p_;
 };
 
+/// y = x_1 + x_2 + ... of inputs of one shape: a residual connection. Config `add(a, b)`.
+class Add : public Merge {
+ public:
+  using Merge::Merge;
+  std::string describe() const override { return "Add()"; }
+  Shape merge_shape(std::span<const Shape> ins) const override;
+  void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const override;
+  void merge_backward(const Mat& dy, std::span<const Shape> ins, Eigen::Index blocks,
+                      std::span<Mat* const> dxs) const override;
+};
+
+/// The inputs' channels stacked in order (inputs of one spatial shape; flat heads included):
+/// PyTorch's torch.cat(dim=1). Config `concat(a, b)`.
+class Concat : public Merge {
+ public:
+  using Merge::Merge;
+  std::string describe() const override { return "Concat()"; }
+  Shape merge_shape(std::span<const Shape> ins) const override;
+  void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const override;
+  void merge_backward(const Mat& dy, std::span<const Shape> ins, Eigen::Index blocks,
+                      std::span<Mat* const> dxs) const override;
+};
+
 }  // namespace lb::model

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -40,9 +41,14 @@ bool is_layer_name(std::string_view s) {
 struct LayerSpec {
   std::string token;  // as written, for messages
   std::string name;
-  std::string rest;   // "kind(args)" without the name
+  std::string rest;   // "kind(args)" without the name and the '@input'
   const LayerType* type = nullptr;
+  std::vector<std::string> inputs;  // named inputs ('@name', or a merge's arguments); empty: the layer before
 };
+
+// The name by which a layer refers to the network input.
+constexpr std::string_view kInputName = "input";
+bool is_input_ref(std::string_view s) { return s == kInputName || is_layer_name(s); }
 
 ConfigError spec_error(std::string_view what, std::string_view expected, std::string_view got) {
   return ConfigError(fmt::format("model.layers: {}; expected {}, got {}", what, expected, got));
@@ -61,22 +67,37 @@ LayerSpec parse_token(std::string_view token) {
                        quote_token(spec.name));
     rest = token.substr(eq + 1);
   }
+  const auto at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    const std::string_view from = rest.substr(at + 1);
+    if (!is_input_ref(from))
+      throw spec_error(fmt::format("bad input after '@' in {}", quote_token(token)),
+                       "an earlier layer's name or input", quote_token(from));
+    spec.inputs.emplace_back(from);
+    rest = rest.substr(0, at);
+  }
   spec.rest = std::string(rest);
   const std::string_view kind = rest.substr(0, rest.find('('));
   spec.type = find_config_type(kind);
   if (!spec.type)
     throw spec_error(fmt::format("unknown layer kind {} in {}", quote_token(kind), quote_token(token)),
                      fmt::format("one of {}", config_type_names()), quote_token(kind));
+  if (spec.type->merge && at != std::string_view::npos)
+    throw spec_error(fmt::format("'@' on a merge in {}", quote_token(token)),
+                     fmt::format("the inputs as arguments, {}", spec.type->config_form), quote_token(token));
   return spec;
 }
 
 // The arguments of a token, checked by its type for input shape `in`.
-LayerDecl parse_args(const LayerSpec& spec, const Shape& in) {
+LayerArgs spec_args(const LayerSpec& spec) {
   // Views into spec.token, which outlives args.
-  LayerArgs args = LayerArgs::parse(std::string_view(spec.token).substr(spec.token.size() - spec.rest.size()), false);
+  const auto begin = spec.token.size() - spec.rest.size() - (spec.inputs.empty() || spec.type->merge ? 0 : spec.inputs[0].size() + 1);
+  LayerArgs args = LayerArgs::parse(std::string_view(spec.token).substr(begin, spec.rest.size()), false);
   args.set_form(spec.type->config_form);
-  return spec.type->from_config(args, in);
+  return args;
 }
+
+LayerDecl parse_args(const LayerSpec& spec, const Shape& in) { return spec.type->from_config(spec_args(spec), in); }
 
 std::vector<LayerSpec> parse_spec(std::string_view text) {
   // Tokens: separated by spaces, tabs, newlines or commas at parenthesis depth 0.
@@ -103,7 +124,18 @@ std::vector<LayerSpec> parse_spec(std::string_view text) {
   std::vector<LayerSpec> specs;
   for (auto t : tokens) {
     specs.push_back(parse_token(t));
-    parse_args(specs.back(), Shape{1, 1, 1});  // the arguments alone (the shapes come when building)
+    LayerSpec& s = specs.back();
+    parse_args(s, Shape{1, 1, 1});  // the arguments alone (the shapes come when building)
+    if (s.type->merge) {
+      const LayerArgs args = spec_args(s);
+      for (std::size_t k = 0; k < args.positional(); ++k) {
+        const std::string_view from = args.positional_text(k);
+        if (!is_input_ref(from))
+          throw spec_error(fmt::format("bad input in {}", quote_token(s.token)), "an earlier layer's name or input",
+                           quote_token(from));
+        s.inputs.emplace_back(from);
+      }
+    }
   }
   // Unnamed layers: <kind><k>, k counting layers of that kind from 1 (named ones included).
   std::vector<std::pair<std::string_view, int>> counts;
@@ -114,6 +146,9 @@ std::vector<LayerSpec> parse_spec(std::string_view text) {
     if (it == counts.end()) it = counts.insert(counts.end(), {kind, 0});
     const int k = ++it->second;
     if (s.name.empty()) s.name = fmt::format("{}{}", kind, k);
+    if (s.name == kInputName)
+      throw spec_error(fmt::format("reserved layer name in {}", quote_token(s.token)),
+                       "another name ('input' means the network input)", quote_token(s.name));
     if (!seen.insert(s.name).second)
       throw spec_error(fmt::format("duplicate layer name {}", quote_token(s.name)), "unique names",
                        fmt::format("{} twice (in {})", quote_token(s.name), quote_token(s.token)));
@@ -179,16 +214,39 @@ void validate(const ModelConfig& cfg) {
 
 // ---- Network ------------------------------------------------------------------------------
 
-Network::Network(Shape input, std::vector<LayerPtr> layers, OutputKind output)
-    : input_(input), layers_(std::move(layers)), output_(output) {
+Network::Network(Shape input, std::vector<LayerPtr> layers, OutputKind output, std::vector<std::vector<int>> inputs)
+    : input_(input), layers_(std::move(layers)), inputs_(std::move(inputs)), output_(output) {
   LB_CHECK(input_.c > 0 && input_.h > 0 && input_.w > 0, "network input shape {}x{}x{}", input_.c, input_.h, input_.w);
   LB_CHECK(!layers_.empty(), "a network needs at least one layer");
+  const std::size_t nl = layers_.size();
+  if (inputs_.empty())
+    for (std::size_t i = 0; i < nl; ++i) inputs_.push_back({static_cast<int>(i)});
+  LB_CHECK(inputs_.size() == nl, "{} input lists for {} layers", inputs_.size(), nl);
   shapes_.push_back(input_);
   param_offset_.push_back(0);
-  for (auto& l : layers_) {
-    shapes_.push_back(l->output_shape(shapes_.back()));
-    param_offset_.push_back(param_offset_.back() + static_cast<int>(l->params().size()));
+  consumers_.resize(nl + 1);
+  for (std::size_t i = 0; i < nl; ++i) {
+    const Layer& l = *layers_[i];
+    const auto& in = inputs_[i];
+    const bool merge = l.attr_role() == AttrRole::Merge;
+    LB_CHECK(merge ? in.size() >= 2 : in.size() == 1, "layer '{}' ({}) has {} inputs", l.name(), l.describe(),
+             in.size());
+    std::vector<Shape> ins;
+    for (const int a : in) {
+      LB_CHECK(a >= 0 && a <= static_cast<int>(i), "layer {} ('{}') reads activation {}", i, l.name(), a);
+      ins.push_back(shapes_[static_cast<std::size_t>(a)]);
+      if (consumers_[static_cast<std::size_t>(a)].empty() || consumers_[static_cast<std::size_t>(a)].back() != static_cast<int>(i))
+        consumers_[static_cast<std::size_t>(a)].push_back(static_cast<int>(i));
+    }
+    chain_ = chain_ && in.size() == 1 && in[0] == static_cast<int>(i);
+    shapes_.push_back(merge ? static_cast<const Merge&>(l).merge_shape(ins) : l.output_shape(ins[0]));
+    in_shapes_.push_back(std::move(ins));
+    param_offset_.push_back(param_offset_.back() + static_cast<int>(layers_[i]->params().size()));
   }
+  for (std::size_t i = 0; i + 1 < nl; ++i)
+    if (consumers_[i + 1].empty())
+      throw layer_error(layers_[i]->name(), "its output is never used",
+                        "every layer but the last to feed a later layer", "no layer reads it");
   const Shape& out = shapes_.back();
   if (out.h != 1 || out.w != 1)
     throw layer_error(layers_.back()->name(), "the network must end in a flat output",
@@ -200,17 +258,48 @@ Network Network::from_config(const ModelConfig& cfg, Shape input) {
   bool ok = false;
   const OutputKind out = parse_output(cfg.output, ok);
   std::vector<LayerPtr> layers;
-  Shape shape = input;
+  std::vector<std::vector<int>> inputs;
+  std::vector<Shape> shapes{input};  // per activation
+  std::vector<std::pair<std::string, int>> act_of{{std::string(kInputName), 0}};  // name -> activation
   for (const auto& s : parse_spec(cfg.layers)) {
-    layers.push_back(build_layer(s, shape));
-    shape = layers.back()->output_shape(shape);
+    std::vector<int> in;
+    for (const auto& from : s.inputs) {
+      const auto it = std::find_if(act_of.begin(), act_of.end(), [&](const auto& p) { return p.first == from; });
+      if (it == act_of.end()) {
+        std::string earlier;
+        for (const auto& p : act_of) earlier += (earlier.empty() ? "" : ", ") + p.first;
+        throw spec_error(fmt::format("unknown input {} in {}", quote_token(from), quote_token(s.token)),
+                         fmt::format("an earlier layer or input ({})", earlier), quote_token(from));
+      }
+      in.push_back(it->second);
+    }
+    if (in.empty()) in.push_back(static_cast<int>(layers.size()));
+    std::vector<Shape> ins;
+    for (const int a : in) ins.push_back(shapes[static_cast<std::size_t>(a)]);
+    layers.push_back(build_layer(s, ins[0]));
+    const Layer& l = *layers.back();
+    shapes.push_back(l.attr_role() == AttrRole::Merge ? static_cast<const Merge&>(l).merge_shape(ins)
+                                                       : l.output_shape(ins[0]));
+    act_of.emplace_back(s.name, static_cast<int>(layers.size()));
+    inputs.push_back(std::move(in));
   }
-  return Network(input, std::move(layers), out);
+  return Network(input, std::move(layers), out, std::move(inputs));
 }
 
 std::string Network::architecture() const {
   std::string text = fmt::format("input {}\noutput {}\n", input_.str(), output_name(output_));
-  for (const auto& l : layers_) text += fmt::format("{} {}\n", l->name(), l->describe());
+  // A layer that does not read the one before it lists its inputs: "add1 Add() <- relu2, conv1".
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    text += fmt::format("{} {}", layers_[i]->name(), layers_[i]->describe());
+    const auto& in = inputs_[i];
+    if (in.size() != 1 || in[0] != static_cast<int>(i)) {
+      text += " <-";
+      for (std::size_t k = 0; k < in.size(); ++k)
+        text += fmt::format("{} {}", k ? "," : "",
+                            in[k] == 0 ? std::string(kInputName) : layers_[static_cast<std::size_t>(in[k] - 1)]->name());
+    }
+    text += '\n';
+  }
   return text;
 }
 
@@ -284,17 +373,34 @@ Network Network::from_architecture(std::string_view text, std::string_view where
     }
   };
   std::vector<LayerPtr> layers;
-  std::set<std::string, std::less<>> names;
-  Shape shape = input;
+  std::vector<std::vector<int>> inputs;
+  std::map<std::string, int, std::less<>> act_of{{std::string(kInputName), 0}};  // name -> activation
+  std::vector<Shape> shapes{input};
   for (std::size_t i = 2; i < lines.size(); ++i) {
     const std::string_view l = line_at(i);
     const auto sp = l.find(' ');
     if (sp == std::string_view::npos)
-      throw fail(i + 1, "bad layer line", "'<name> <Layer>(<arguments>)'", quote_token(l, 80));
+      throw fail(i + 1, "bad layer line", "'<name> <Layer>(<arguments>)[ <- <input>, ...]'", quote_token(l, 80));
     const std::string name(l.substr(0, sp));
-    const std::string_view description = l.substr(sp + 1);
-    if (!is_layer_name(name)) throw fail(i + 1, "bad layer name", kNameForm, quote_token(name));
-    if (!names.insert(name).second)
+    std::string_view description = l.substr(sp + 1);
+    if (!is_layer_name(name) || name == kInputName) throw fail(i + 1, "bad layer name", kNameForm, quote_token(name));
+    // " <- a, b": the activations this layer reads, when not the one before it.
+    std::vector<int> in;
+    if (const auto arrow = description.find(" <- "); arrow != std::string_view::npos) {
+      std::vector<std::string_view> froms;
+      split_top(description.substr(arrow + 4), ',', froms);
+      for (auto from : froms) {
+        from = trim(from);
+        const auto it = act_of.find(from);
+        if (it == act_of.end())
+          throw fail(i + 1, "unknown input", "an earlier layer or input", quote_token(from));
+        in.push_back(it->second);
+      }
+      description = description.substr(0, arrow);
+    } else {
+      in.push_back(static_cast<int>(layers.size()));
+    }
+    if (act_of.count(name))
       throw fail(i + 1, "duplicate layer name", "unique names", fmt::format("{} twice", quote_token(name)));
     // Parse and size-check, let the caller check the declared parameters, and only then build.
     const LayerDecl decl = at_line(i + 1, [&] { return parse_decl(name, description); });
@@ -302,12 +408,21 @@ Network Network::from_architecture(std::string_view text, std::string_view where
       for (const auto& p : decl.params) check(name + "." + p.suffix, p.torch_shape, name, description);
     at_line(i + 1, [&] {
       layers.push_back(build_decl(name, decl, description));
-      shape = layers.back()->output_shape(shape);
+      const Layer& built = *layers.back();
+      const bool merge = built.attr_role() == AttrRole::Merge;
+      if (merge ? in.size() < 2 : in.size() != 1)
+        throw InputError(fmt::format("wrong number of inputs; expected {}, got {}", merge ? "two or more" : "one",
+                                     in.size()));
+      std::vector<Shape> ins;
+      for (const int a : in) ins.push_back(shapes[static_cast<std::size_t>(a)]);
+      shapes.push_back(merge ? static_cast<const Merge&>(built).merge_shape(ins) : built.output_shape(ins[0]));
     });
+    act_of.emplace(name, static_cast<int>(layers.size()));
+    inputs.push_back(std::move(in));
   }
   try {
-    return Network(input, std::move(layers), out);
-  } catch (const ConfigError& e) {  // the only one left: a non-flat last output
+    return Network(input, std::move(layers), out, std::move(inputs));
+  } catch (const ConfigError& e) {  // the only ones left: a non-flat last output, an unused layer
     std::string_view msg = e.what();
     if (msg.starts_with("model.layers: ")) msg.remove_prefix(14);
     throw InputError(fmt::format("{}{}", where(where_, static_cast<long>(lines.size())), msg));
@@ -324,7 +439,18 @@ void Network::forward(const Mat& x, int n, Trace& t, const ForwardMode& mode) co
   t.acts.resize(nl + 1);
   t.aux.resize(nl);
   t.acts[0] = x;
-  for (std::size_t i = 0; i < nl; ++i) layers_[i]->forward(t.acts[i], shapes_[i], n, t.acts[i + 1], t.aux[i], mode);
+  std::vector<const Mat*> xs;
+  for (std::size_t i = 0; i < nl; ++i) {
+    const auto& in = inputs_[i];
+    if (layers_[i]->attr_role() == AttrRole::Merge) {
+      xs.clear();
+      for (const int a : in) xs.push_back(&t.acts[static_cast<std::size_t>(a)]);
+      static_cast<const Merge&>(*layers_[i]).merge_forward(xs, in_shapes_[i], n, t.acts[i + 1]);
+      continue;
+    }
+    const auto a = static_cast<std::size_t>(in[0]);
+    layers_[i]->forward(t.acts[a], shapes_[a], n, t.acts[i + 1], t.aux[i], mode);
+  }
 }
 
 void Network::backward(const Trace& t, const Mat& d_logits, std::vector<Mat>& grads, Mat* d_input) const {
@@ -335,27 +461,71 @@ void Network::backward(const Trace& t, const Mat& d_logits, std::vector<Mat>& gr
            t.acts.back().cols());
   LB_CHECK(static_cast<int>(grads.size()) == param_offset_.back(), "{} gradient slots, expected {}", grads.size(),
            param_offset_.back());
-  // Without d_input nothing below the lowest parameterised layer is needed: stop there, and
-  // skip that layer's input gradient (for the genomics net, conv1's dx: ~4% of the work).
-  int lowest = 0;
-  if (!d_input) {
-    lowest = nl;
-    for (int i = 0; i < nl; ++i)
-      if (param_offset_[static_cast<std::size_t>(i) + 1] > param_offset_[static_cast<std::size_t>(i)]) {
-        lowest = i;
-        break;
-      }
-  }
-  Mat buf[2];
-  const Mat* dy = &d_logits;
-  for (int i = nl - 1; i >= lowest; --i) {
+  // need[a]: activation a's gradient is wanted: it is the input and d_input is asked for, or a
+  // layer at or below it has parameters. Without d_input nothing below the lowest parameterised
+  // layers runs (for the genomics net, conv1's dx: ~4% of the work).
+  std::vector<char> need(static_cast<std::size_t>(nl) + 1, 0);
+  need[0] = d_input != nullptr;
+  for (int i = 0; i < nl; ++i) {
     const auto ui = static_cast<std::size_t>(i);
-    Mat* dx = i > lowest ? &buf[i % 2] : d_input;  // alternate buffers; dy lives in the other
-    const auto off = static_cast<std::size_t>(param_offset_[ui]);
-    const auto cnt = static_cast<std::size_t>(param_offset_[ui + 1] - param_offset_[ui]);
-    layers_[ui]->backward(t.acts[ui], t.acts[ui + 1], t.aux[ui], *dy, t.shapes[ui], t.n, dx,
-                          std::span<Mat>(grads.data() + off, cnt));
-    dy = dx;
+    bool any = param_offset_[ui + 1] > param_offset_[ui];
+    for (const int a : inputs_[ui]) any = any || need[static_cast<std::size_t>(a)];
+    need[ui + 1] = any;
+  }
+  // d[a]: dL/d activation a, summed over the layers that read it (have[a]: set). Buffers are
+  // recycled through `spare`, so a chain alternates two as it always did.
+  std::vector<Mat> d(static_cast<std::size_t>(nl) + 1), spare;
+  std::vector<char> have(d.size(), 0);
+  const auto take = [&]() {
+    Mat m;
+    if (!spare.empty()) {
+      m.swap(spare.back());
+      spare.pop_back();
+    }
+    return m;
+  };
+  const auto deposit = [&](int a, Mat& g) {
+    const auto ua = static_cast<std::size_t>(a);
+    if (!have[ua]) {
+      d[ua].swap(g);
+      have[ua] = 1;
+    } else {
+      d[ua] += g;
+    }
+    spare.push_back(std::move(g));
+  };
+  std::vector<Mat> dxs;
+  std::vector<Mat*> dx_ptrs;
+  for (int i = nl - 1; i >= 0; --i) {
+    const auto ui = static_cast<std::size_t>(i);
+    const Mat* dy = i == nl - 1 ? &d_logits : (have[ui + 1] ? &d[ui + 1] : nullptr);
+    if (!dy || !need[ui + 1]) continue;
+    const auto& in = inputs_[ui];
+    if (layers_[ui]->attr_role() == AttrRole::Merge) {
+      dxs.resize(in.size());
+      dx_ptrs.assign(in.size(), nullptr);
+      for (std::size_t k = 0; k < in.size(); ++k)
+        if (need[static_cast<std::size_t>(in[k])]) dxs[k] = take(), dx_ptrs[k] = &dxs[k];
+      static_cast<const Merge&>(*layers_[ui]).merge_backward(*dy, in_shapes_[ui], t.n, dx_ptrs);
+      for (std::size_t k = 0; k < in.size(); ++k)
+        if (dx_ptrs[k]) deposit(in[k], dxs[k]);
+    } else {
+      const auto a = static_cast<std::size_t>(in[0]);
+      Mat dx = need[a] ? take() : Mat();
+      const auto off = static_cast<std::size_t>(param_offset_[ui]);
+      const auto cnt = static_cast<std::size_t>(param_offset_[ui + 1] - param_offset_[ui]);
+      layers_[ui]->backward(t.acts[a], t.acts[ui + 1], t.aux[ui], *dy, shapes_[a], t.n, need[a] ? &dx : nullptr,
+                            std::span<Mat>(grads.data() + off, cnt));
+      if (need[a]) deposit(in[0], dx);
+    }
+    if (i < nl - 1) {  // this activation's gradient is used up
+      spare.push_back(std::move(d[ui + 1]));
+      have[ui + 1] = 0;
+    }
+  }
+  if (d_input) {
+    LB_CHECK(have[0], "backward: no gradient reached the input");
+    d_input->swap(d[0]);
   }
 }
 

@@ -1,5 +1,7 @@
-// The Sequential network: an ordered list of named layers built from the config's [model]
-// section, a caller-owned Trace per forward pass, losses on logits, and gradients.
+// The network: named layers in a topological order, each reading the layer before it or named
+// activations (residual Add, Concat of heads: a graph), built from the config's [model] section
+// or a model file's architecture; a caller-owned Trace per forward pass, losses on logits, and
+// gradients.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +29,12 @@ bool parse_init_scheme(std::string_view name, InitScheme& out);
 /// [model] section of the config.
 struct ModelConfig {
   /// Layers as tokens separated by spaces or commas (commas inside parentheses belong to the
-  /// layer): `[name=]kind(args)`. Kinds: conv1d(out,kernel[,stride]), conv2d(out,kh,kw[,sh,sw]),
-  /// dense(out), relu, gap, flatten, dropout(p). Unnamed layers are named <kind><k> (relu1, ...).
-  /// Input channels / features are inferred from the input shape.
+  /// layer): `[name=]kind(args)[@input]` (docs/cli.md lists the kinds). Unnamed layers are
+  /// named <kind><k> (relu1, ...). Each layer reads the one before it, or the layer named after
+  /// '@' (`input`: the network input); merges name their inputs, `add(a, b)`, `concat(a, b)`,
+  /// so a model is a graph (residual connections, several heads concatenated). Every layer
+  /// but the last must feed a later one; the last is the output. Input channels / features are
+  /// inferred from the input shape.
   std::string layers =
       "conv1=conv1d(50,11) relu conv2=conv1d(50,11) relu gap fc1=dense(50) relu dropout(0.5) fc2=dense(3)";
   std::string output = "sigmoid";  // sigmoid (multi-task binary cross-entropy), softmax, or linear (mean squared error)
@@ -40,7 +45,8 @@ struct ModelConfig {
 /// Throws ConfigError naming model.layers / model.output.
 void validate(const ModelConfig& cfg);
 
-/// Activations of one forward pass (the caller owns it; the network is const).
+/// Activations of one forward pass (the caller owns it; the network is const). Activation a is
+/// the network input (a = 0) or the output of layer a - 1.
 struct Trace {
   int n = 0;                  // samples
   std::vector<Shape> shapes;  // shapes[0] input, shapes[i+1] output of layer i
@@ -51,7 +57,11 @@ struct Trace {
 class Network {
  public:
   Network() = default;
-  Network(Shape input, std::vector<LayerPtr> layers, OutputKind output);
+  /// `inputs[i]`: the activations layer i reads (0 = the network input, k + 1 = the output of
+  /// layer k; each <= i; two or more for a Merge layer, one otherwise). Empty: a chain, layer i
+  /// reads activation i. ConfigError (layer_error) when shapes do not fit or a layer other than
+  /// the last feeds nothing.
+  Network(Shape input, std::vector<LayerPtr> layers, OutputKind output, std::vector<std::vector<int>> inputs = {});
   Network(Network&&) = default;
   Network& operator=(Network&&) = default;
 
@@ -76,15 +86,27 @@ class Network {
   int n_layers() const { return static_cast<int>(layers_.size()); }
   const Layer& layer(int i) const { return *layers_[static_cast<std::size_t>(i)]; }
   Layer& layer(int i) { return *layers_[static_cast<std::size_t>(i)]; }
-  /// Per-sample input shape of layer i (i == n_layers(): the output shape).
-  Shape shape(int i) const { return shapes_[static_cast<std::size_t>(i)]; }
+  /// Per-sample input shape of layer i, its first input (i == n_layers(): the output shape).
+  Shape shape(int i) const {
+    return i < n_layers() ? shapes_[static_cast<std::size_t>(inputs_[static_cast<std::size_t>(i)][0])] : shapes_.back();
+  }
+  /// Per-sample shape of activation a (0: the input, k + 1: the output of layer k).
+  Shape act_shape(int a) const { return shapes_[static_cast<std::size_t>(a)]; }
+  /// The activations layer i reads (see the constructor), and their shapes.
+  const std::vector<int>& inputs(int i) const { return inputs_[static_cast<std::size_t>(i)]; }
+  const std::vector<Shape>& input_shapes(int i) const { return in_shapes_[static_cast<std::size_t>(i)]; }
+  /// The layers that read activation a, ascending (none for the output).
+  const std::vector<int>& consumers(int a) const { return consumers_[static_cast<std::size_t>(a)]; }
+  /// True when each layer reads the one before it (no merge, no skip).
+  bool is_chain() const { return chain_; }
 
   /// Forward on n samples x (input.c x n*input.spatial()); fills t (resized as needed).
   void forward(const Mat& x, int n, Trace& t, const ForwardMode& mode = {}) const;
   /// The logits of a trace: (n_outputs x n).
   const Mat& logits(const Trace& t) const { return t.acts.back(); }
   /// Backward from d_logits = dL/dlogits (n_outputs x n): grads[j] += dL/d params()[j];
-  /// d_input (optional) = dL/dx.
+  /// d_input (optional) = dL/dx. Gradients that reach one activation from several layers are
+  /// summed in the order of those layers, descending.
   void backward(const Trace& t, const Mat& d_logits, std::vector<Mat>& grads, Mat* d_input = nullptr) const;
 
   /// Every parameter, layer by layer, with its full PyTorch name ("conv1.weight").
@@ -114,7 +136,11 @@ class Network {
  private:
   Shape input_;
   std::vector<LayerPtr> layers_;
-  std::vector<Shape> shapes_;
+  std::vector<std::vector<int>> inputs_;      // per layer
+  std::vector<std::vector<Shape>> in_shapes_;  // per layer: shapes of its inputs
+  std::vector<std::vector<int>> consumers_;   // per activation
+  bool chain_ = true;
+  std::vector<Shape> shapes_;                 // per activation
   std::vector<int> param_offset_;  // layer i's parameters are params()[param_offset_[i], param_offset_[i+1])
   OutputKind output_ = OutputKind::Sigmoid;
 };

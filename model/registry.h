@@ -34,6 +34,7 @@ class LayerArgs {
   void set_form(std::string_view form) { form_ = form; }
 
   std::size_t positional() const { return positional_.size(); }
+  std::string_view positional_text(std::size_t i) const { return positional_[i]; }
   /// The number of positional arguments must be one of `counts` (config tokens); error
   /// "wrong number of arguments in '<token>'; expected <form>, got <k> argument(s)".
   void want_positional(std::initializer_list<std::size_t> counts) const;
@@ -90,6 +91,9 @@ struct LayerType {
   LayerDecl (*from_config)(const LayerArgs& args, const Shape& in) = nullptr;
   /// Parses an architecture description (InputError through LayerArgs).
   LayerDecl (*from_architecture)(const LayerArgs& args) = nullptr;
+  /// A Merge layer (model/layer.h): its config token names its inputs as positional arguments
+  /// (`add(res1, relu3)`), which the network builder resolves; from_config sees them too.
+  bool merge = false;
 };
 
 /// Adds a type (at static initialisation: see LB_REGISTER_LAYER). Names must be unique.

@@ -77,6 +77,60 @@ def rescale_multipliers(model, x, r, task):
     return g
 
 
+class Rec(nn.Module):
+    """An elementwise nonlinearity that can record its reference input and then apply the
+    rescale trick against it: what rescale_multipliers does for a Sequential, for any graph."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f, self.mode, self.z0 = f, "plain", None
+
+    def forward(self, z):
+        if self.mode == "record":
+            self.z0 = z.detach()
+        if self.mode == "rescale":
+            return RescaleFn.apply(z, self.z0.expand_as(z), self.f)
+        return self.f(z)
+
+
+def rescale_multipliers_graph(model, x, r, task):
+    """DeepLIFT-Rescale multipliers of logit `task` for a model whose nonlinearities are Rec."""
+    recs = [m for m in model.modules() if isinstance(m, Rec)]
+    for m in recs:
+        m.mode = "record"
+    with torch.no_grad():
+        model(r)
+    for m in recs:
+        m.mode = "rescale"
+    h = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(h)[:, task].sum(), h)
+    for m in recs:
+        m.mode = "plain"
+    return g
+
+
+class Residual(nn.Module):
+    """BPNet-like: a stem, dilated residual blocks h = h + relu(conv(h)), a cropped profile head
+    and a count head on the mean over positions, concatenated."""
+
+    def __init__(self, L):
+        super().__init__()
+        self.stem = nn.Conv1d(4, 8, 7, padding=3)
+        self.stem_act = Rec(nn.ReLU())
+        self.body = nn.ModuleList([nn.Conv1d(8, 8, 3, padding=d, dilation=d) for d in (2, 4, 8)])
+        self.acts = nn.ModuleList([Rec(nn.ReLU()) for _ in range(3)])
+        self.profile = nn.Conv1d(8, 2, 5, padding=2)
+        self.counts = nn.Linear(8, 2)
+        self.crop = (L - 8) // 2
+
+    def forward(self, x):
+        h = self.stem_act(self.stem(x))
+        for conv, act in zip(self.body, self.acts):
+            h = h + act(conv(h))
+        prof = self.profile(h)[:, :, self.crop:h.shape[2] - self.crop].flatten(1)
+        return torch.cat([prof, self.counts(h.mean(dim=2))], dim=1)
+
+
 class Net(nn.Module):
     def __init__(self, body):
         super().__init__()
@@ -109,8 +163,16 @@ def models(L):
     smooth_spec = ("body.0=conv1d(8,5,padding=2) body.1=batchnorm body.2=elu(alpha=0.5) "
                    "body.3=conv1d(8,3,padding=2,dilation=2) body.4=tanh body.5=conv1d(8,3,padding=1) body.6=gelu "
                    "body.7=avgpool(4) body.8=conv1d(6,3) body.9=softplus body.10=flatten body.11=dense(2)")
+    with torch.random.fork_rng():  # its own seed: the models above keep the draws they always had
+        torch.manual_seed(2)
+        residual = Residual(L)
+    c = residual.crop
+    residual_spec = ("stem=conv1d(8,7,padding=3) r0=relu body.0=conv1d(8,3,padding=2,dilation=2) r1=relu "
+                     "a1=add(r0,r1) body.1=conv1d(8,3,padding=4,dilation=4) r2=relu a2=add(a1,r2) "
+                     "body.2=conv1d(8,3,padding=8,dilation=8) r3=relu a3=add(a2,r3) profile=conv1d(2,5,padding=2) "
+                     f"crop(left={c},right={c}) flatten g=gap@a3 counts=dense(2) heads=concat(flatten1,counts)")
     return [("basset_like", basset, basset_spec), ("deepsea_like", deepsea, deepsea_spec),
-            ("smooth_zoo", smooth, smooth_spec)]
+            ("smooth_zoo", smooth, smooth_spec), ("residual", residual, residual_spec)]
 
 
 def main():
@@ -150,7 +212,8 @@ def main():
             xg = xd.clone().requires_grad_(True)
             (g,) = torch.autograd.grad(md(xg)[:, t].sum(), xg)
             grad[t] = g.numpy()
-            rescale[t] = rescale_multipliers(md, xd, rd, t).numpy()
+            multipliers = rescale_multipliers_graph if isinstance(md, Residual) else rescale_multipliers
+            rescale[t] = multipliers(md, xd, rd, t).numpy()
         np.savez(os.path.join(out_dir, name + ".data.npz"), x=x, r=r, logits=logits, grad=grad, rescale=rescale)
         with open(os.path.join(out_dir, name + ".spec"), "w") as f:
             f.write(f"input 4x{L}\noutput sigmoid\nlayers {spec}\n")

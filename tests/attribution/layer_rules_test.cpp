@@ -230,5 +230,157 @@ TEST(LayerRulesTest, RuleGroupsLookThroughBatchNorm) {
   EXPECT_EQ(parse_rules(net, "genomics").by_layer[8], Rule::RevealCancel);
 }
 
+// ---- Graphs: residual Add, Concat of heads (role Merge) -----------------------------------------
+
+const Mat& state_of(Network& net, const std::string& name) {
+  for (const auto& p : net.state())
+    if (p.name == name) return *p.value;
+  throw std::runtime_error(name);
+}
+Mat& state_of_mut(Network& net, const std::string& name) { return const_cast<Mat&>(state_of(net, name)); }
+
+// Graphs whose every layer satisfies summation-to-delta: a BPNet-like trunk (dilated residual
+// blocks, a cropped profile head and a count head concatenated), and a ResNet-style block where
+// a nonlinearity reads an Add of a nonlinearity's output and a convolution's (RevealCancel then
+// sums the identity split of one with the Linear split of the other).
+const std::vector<std::string>& graph_cases() {
+  static const std::vector<std::string> cases{
+      "stem=conv1d(6,5,padding=same) r0=relu c1=conv1d(6,3,padding=same,dilation=2) r1=relu a1=add(r0,r1) "
+      "c2=conv1d(6,3,padding=same,dilation=4) r2=relu a2=add(a1,r2) prof=conv1d(2,3,padding=same) "
+      "crop(left=8,right=8) pf=flatten g=gap@a2 counts=dense(2) heads=concat(pf,counts)",
+      "c0=conv1d(6,3,padding=same) r0=relu c1=conv1d(6,3,padding=same) a=add(r0,c1) r1=relu c2=conv1d(4,3) "
+      "bn=batchnorm r2=relu cat=concat(r2,c2) gap fc1=dense(5) sigmoid fc2=dense(3)",
+  };
+  return cases;
+}
+
+TEST(LayerRulesTest, SummationToDeltaOnGraphs) {
+  const Shape in{4, 1, 24};
+  const int n = 11, S = 24;
+  for (std::size_t ci = 0; ci < graph_cases().size(); ++ci) {
+    const Network net = config_net(graph_cases()[ci], in, 40 + ci);
+    ASSERT_FALSE(net.is_chain());
+    const Mat x = random_mat(4, Eigen::Index{n} * S, 140 + ci, 0, 1);
+    const std::vector<int> tasks{2, 0};
+    for (bool shared : {true, false}) {
+      const Reference r{random_mat(4, shared ? S : Eigen::Index{n} * S, 240 + ci, 0, 1), shared};
+      for (const char* spec : {"rescale", "revealcancel", "genomics"}) {
+        SCOPED_TRACE(::testing::Message() << graph_cases()[ci] << " shared=" << shared << " " << spec);
+        Mat dl;
+        const Mat m = deeplift_multipliers(net, x, r, n, tasks, parse_rules(net, spec), {}, &dl);
+        const Mat err = summation_error(contributions(m, x, r, n, 2, S), dl, n, S);
+        for (Eigen::Index t = 0; t < 2; ++t)
+          for (int i = 0; i < n; ++i)
+            EXPECT_LE(std::abs(err(t, i)), kDeltaRtol * std::max(1.0f, std::abs(dl(t, i)))) << t << " " << i;
+      }
+    }
+  }
+}
+
+TEST(LayerRulesTest, GradientEqualsNetworkBackwardOnGraphs) {
+  const Shape in{4, 1, 24};
+  const int n = 5;
+  for (std::size_t ci = 0; ci < graph_cases().size(); ++ci) {
+    SCOPED_TRACE(graph_cases()[ci]);
+    const Network net = config_net(graph_cases()[ci], in, 3 + ci);
+    const Mat x = random_mat(4, Eigen::Index{n} * 24, 50 + ci);
+    for (const int task : {0, 1}) {
+      const Mat g = gradient_multipliers(net, x, n, std::vector<int>{task});
+      model::Trace t;
+      net.forward(x, n, t);
+      Mat dl = Mat::Zero(net.n_outputs(), n);
+      dl.row(task).setOnes();
+      auto grads = net.zero_grads();
+      Mat dx;
+      net.backward(t, dl, grads, &dx);
+      EXPECT_LE((g - dx).cwiseAbs().maxCoeff(), 1e-5f * std::max(1.0f, dx.cwiseAbs().maxCoeff()));
+    }
+  }
+}
+
+// Two convolutions of the input added before a ReLU are the convolution with the summed weights:
+// Rescale, the gradient and guided backprop see only the sum, so they agree with the folded
+// chain. (RevealCancel does not: each convolution forms its own Δ+ and Δ-, and the Add sums them,
+// which is a finer split than the folded convolution's; summation-to-delta covers it above.)
+TEST(LayerRulesTest, AddOfTwoConvolutionsEqualsTheSummedConvolution) {
+  const Shape in{4, 1, 20};
+  Network graph = config_net("ca=conv1d(5,3) cb=conv1d(5,3)@input s=add(ca,cb) relu gap fc=dense(2)", in, 8);
+  Network chain = config_net("c=conv1d(5,3) relu gap fc=dense(2)", in, 9);
+  state_of_mut(chain, "c.weight") = state_of(graph, "ca.weight") + state_of(graph, "cb.weight");
+  state_of_mut(chain, "c.bias") = state_of(graph, "ca.bias") + state_of(graph, "cb.bias");
+  state_of_mut(chain, "fc.weight") = state_of(graph, "fc.weight");
+  state_of_mut(chain, "fc.bias") = state_of(graph, "fc.bias");
+  const int n = 9;
+  const Mat x = random_mat(4, Eigen::Index{n} * 20, 61, 0, 1);
+  const Reference r{random_mat(4, 20, 62, 0, 1), true};
+  const std::vector<int> tasks{1, 0};
+  const auto close = [](const Mat& a, const Mat& b) {
+    return (a - b).cwiseAbs().maxCoeff() <= 1e-5f * std::max(1.0f, b.cwiseAbs().maxCoeff());
+  };
+  EXPECT_TRUE(close(deeplift_multipliers(graph, x, r, n, tasks, parse_rules(graph, "rescale"), {}),
+                    deeplift_multipliers(chain, x, r, n, tasks, parse_rules(chain, "rescale"), {})));
+  EXPECT_TRUE(close(gradient_multipliers(graph, x, n, tasks), gradient_multipliers(chain, x, n, tasks)));
+  EXPECT_TRUE(close(gradient_multipliers(graph, x, n, tasks, true), gradient_multipliers(chain, x, n, tasks, true)));
+}
+
+// Heads concatenated are one dense layer with the heads' weights stacked: every rule agrees,
+// RevealCancel included (the relu below both heads gets the sum of their multipliers, which is
+// the stacked layer's transpose).
+TEST(LayerRulesTest, ConcatOfHeadsEqualsTheStackedDenseLayer) {
+  const Shape in{4, 1, 20};
+  Network graph = config_net("c=conv1d(5,3) relu g=gap h=dense(4) rr=relu ha=dense(2) hb=dense(1)@rr "
+                             "out=concat(ha,hb)",
+                             in, 12);
+  Network chain = config_net("c=conv1d(5,3) relu g=gap h=dense(4) rr=relu o=dense(3)", in, 13);
+  for (const char* p : {"c.weight", "c.bias", "h.weight", "h.bias"}) state_of_mut(chain, p) = state_of(graph, p);
+  Mat& ow = state_of_mut(chain, "o.weight");
+  Mat& ob = state_of_mut(chain, "o.bias");
+  ow << state_of(graph, "ha.weight"), state_of(graph, "hb.weight");
+  ob << state_of(graph, "ha.bias"), state_of(graph, "hb.bias");
+  const int n = 8;
+  const Mat x = random_mat(4, Eigen::Index{n} * 20, 71, 0, 1);
+  const Reference r{random_mat(4, Eigen::Index{n} * 20, 72, 0, 1), false};
+  const std::vector<int> tasks{2, 0, 1};
+  for (const char* spec : {"rescale", "revealcancel", "genomics"}) {
+    const Mat a = deeplift_multipliers(graph, x, r, n, tasks, parse_rules(graph, spec), {});
+    const Mat b = deeplift_multipliers(chain, x, r, n, tasks, parse_rules(chain, spec), {});
+    EXPECT_LE((a - b).cwiseAbs().maxCoeff(), 1e-5f * std::max(1.0f, b.cwiseAbs().maxCoeff())) << spec;
+  }
+  // The genomics preset still finds the dense layer below rr through the graph.
+  EXPECT_EQ(parse_rules(graph, "genomics").by_layer[4], Rule::RevealCancel);
+  EXPECT_EQ(parse_rules(graph, "h=rc").by_layer[4], Rule::RevealCancel);
+}
+
+// RevealCancel through an Add, by hand: o = relu(s), s = relu(u) + v, u = x1, v = 2·x2 - x3, at
+// x = (1, 1, 3) against r = 0. The Add sums its inputs' parts: relu(u)'s by the identity split
+// (Δ = 1: Δ+ = 1, Δ- = 0) and v's by the Linear rule (Δv+ = 2, Δv- = -3), so Δs+ = 3, Δs- = -3,
+// Δs = 0. At s: Δo+ = ½[f(3) - f(0)] + ½[f(0) - f(-3)] = 1.5 and Δo- = -1.5, so m+ = m- = 0.5,
+// which the Add hands to both inputs. v (Linear, Δx > 0 everywhere): x2 takes w+ m+ = 1, x3 takes
+// w- m- = -0.5. relu(u): the pair is collapsed at its output (Δ > 0: 0.5), then RevealCancel with
+// Δu+ = 1, Δu- = 0 gives m+ = 1 and the empty part's limit m- = ½[f'-(0) + f'-(1)] = 0.5; u
+// (Linear) hands x1 w+ m+ = 0.5. Contributions 0.5 + 1 - 1.5 = 0 = Δo.
+TEST(LayerRulesTest, RevealCancelThroughAnAddByHand) {
+  Network net = config_net("u=dense(1)@input ur=relu v=dense(1)@input s=add(ur,v) relu fc=dense(1)", Shape{3, 1, 1}, 1);
+  state_of_mut(net, "u.weight") << 1, 0, 0;
+  state_of_mut(net, "u.bias") << 0;
+  state_of_mut(net, "v.weight") << 0, 2, -1;
+  state_of_mut(net, "v.bias") << 0;
+  state_of_mut(net, "fc.weight") << 1;
+  state_of_mut(net, "fc.bias") << 0;
+  Mat x(3, 1), r = Mat::Zero(3, 1);
+  x << 1, 1, 3;
+  Mat dl;
+  const Mat m = deeplift_multipliers(net, x, Reference{r, true}, 1, std::vector<int>{0},
+                                     uniform_rules(net, Rule::RevealCancel), {}, &dl);
+  Mat want(3, 1);
+  want << 0.5, 1, -0.5;
+  EXPECT_EQ(m, want);
+  EXPECT_EQ(dl(0, 0), 0.0f);
+  // Rescale at Δ = 0 takes the derivative at the reference, relu'(0) = 0: nothing passes.
+  EXPECT_EQ(deeplift_multipliers(net, x, Reference{r, true}, 1, std::vector<int>{0}, uniform_rules(net, Rule::Rescale),
+                                 {}),
+            Mat::Zero(3, 1));
+}
+
 }  // namespace
 }  // namespace lb::attr

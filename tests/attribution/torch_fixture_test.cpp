@@ -1,7 +1,9 @@
 // liftbench against PyTorch on the fixtures of tests/data/torch/ (scripts/make_torch_fixtures.py,
 // run by hand with Debian's python3-torch): Basset-like (padded conv, batch norm, ReLU, max
 // pool, dense), DeepSEA-like (dilated conv, max and average pools, sigmoid hidden layer) and a
-// zoo of smooth nonlinearities (ELU, tanh, GELU, softplus, batch norm). Each model is loaded
+// zoo of smooth nonlinearities (ELU, tanh, GELU, softplus, batch norm), and a BPNet-like graph
+// (dilated residual blocks, a cropped profile head and a count head concatenated, 18 outputs;
+// its Rescale reference applies the rescale trick inside the graph). Each model is loaded
 // from its PyTorch state_dict (numpy.savez, names like body.0.weight) with the spec's layers;
 // the expected values were computed in float64 from the same float32 weights.
 #include <cmath>
@@ -110,14 +112,15 @@ TEST_P(TorchFixtureTest, RescaleMatchesAnIndependentPyTorchImplementation) {
   const Mat m = deeplift_multipliers(f.net, f.x, ref, f.n, all_tasks(f), uniform_rules(f.net, Rule::Rescale), {}, &dl);
   EXPECT_LE(max_rel_error(m, f.rescale, f), 1e-5);
   // Summation-to-delta holds where no max pool breaks it (deeplift's gradient rule for max pools).
-  if (GetParam() == "smooth_zoo") {
+  if (GetParam() == "smooth_zoo" || GetParam() == "residual") {
     const Mat err = summation_error(contributions(m, f.x, ref, f.n, f.tasks, f.len), dl, f.n, f.len);
     for (Eigen::Index k = 0; k < err.size(); ++k)
       EXPECT_LE(std::abs(err.data()[k]), 1e-5 * std::max(1.0f, std::abs(dl.data()[k])));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest, ::testing::Values("basset_like", "deepsea_like", "smooth_zoo"));
+INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest, ::testing::Values("basset_like", "deepsea_like", "smooth_zoo",
+                                                                              "residual"));
 
 }  // namespace
 }  // namespace lb::attr

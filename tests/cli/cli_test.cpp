@@ -997,6 +997,28 @@ TEST(CliRunTest, BatchNormMaxPoolNetworkRunsEndToEnd) {
   EXPECT_NE(names.out.find("'bn1.running_mean', 'bn1.running_var', 'bn1.weight'"), std::string::npos) << names.out;
 }
 
+// A graph: a residual block and two heads concatenated into the dataset's three tasks; trained,
+// attributed (the ISM fallback included) and evaluated like a chain, summation-to-delta held.
+TEST(CliRunTest, ResidualNetworkWithTwoHeadsRunsEndToEnd) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  const auto r = run_liftbench(
+      "run -c " + kSmoke + " -o " + out +
+      " --model.layers 'stem=conv1d(8,11,padding=same) r0=relu c1=conv1d(8,5,padding=same,dilation=2) r1=relu "
+      "a1=add(r0,r1) gp=gap ha=dense(2) hb=dense(1)@gp heads=concat(ha,hb)' --attribution.methods "
+      "grad_x_input,deeplift:rescale,deeplift:revealcancel,ig,ism");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("SUMMATION-TO-DELTA VIOLATED"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out + "/report/index.html"));
+  EXPECT_NE(read_text(out + "/metrics.tsv").find("deeplift:revealcancel"), std::string::npos);
+  const auto arch = lb::testing::run_command(
+      "/usr/bin/python3 -c \"import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).comment.decode())\" " + out +
+      "/model.npz");
+  ASSERT_EQ(arch.exit_code, 0) << arch.err;
+  EXPECT_NE(arch.out.find("\na1 Add() <- r0, r1\ngp GlobalAvgPool()\n"), std::string::npos) << arch.out;
+  EXPECT_NE(arch.out.find("\nhb Linear(in=8, out=1) <- gp\nheads Concat() <- ha, hb\n"), std::string::npos) << arch.out;
+}
+
 // evaluate and sanity end with a manifest: a file of theirs changed after they ran (as a kill
 // between two of their files, or an edit, leaves it) is not reused; the step runs again and
 // writes the same bytes. Before their manifests, the matching config alone made them current.

@@ -194,7 +194,8 @@ TEST(NetworkTest, ArchitectureErrors) {
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\n"), InputError,
                    "m.npz:architecture:3: no layers; expected at least one '<name> <Layer>(...)' line, got none");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nconv1\n"), InputError,
-                   "m.npz:architecture:3: bad layer line; expected '<name> <Layer>(<arguments>)', got 'conv1'");
+                   "m.npz:architecture:3: bad layer line; expected '<name> <Layer>(<arguments>)[ <- <input>, ...]', "
+                   "got 'conv1'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nc Conv3d(in=4)\n"), InputError,
                    "m.npz:architecture:3: unknown layer 'Conv3d'; expected one of " + arch_type_names() + ", got 'Conv3d'");
   EXPECT_THROW_MSG(parse("input 4x20\noutput sigmoid\nc Conv1d(in=4, out=5, kernel=x, stride=1)\n"), InputError,
@@ -344,9 +345,10 @@ void gradcheck_network(Network& net, int n, const std::function<double(const Mat
     if (dynamic_cast<const ReLU*>(&net.layer(i))) relus.push_back(i);
   auto signs = [&](const Trace& tr) {
     std::vector<bool> s;
-    for (int i : relus)
-      for (Eigen::Index j = 0; j < tr.acts[static_cast<std::size_t>(i)].size(); ++j)
-        s.push_back(tr.acts[static_cast<std::size_t>(i)].data()[j] > 0);
+    for (int i : relus) {
+      const Mat& in = tr.acts[static_cast<std::size_t>(net.inputs(i)[0])];
+      for (Eigen::Index j = 0; j < in.size(); ++j) s.push_back(in.data()[j] > 0);
+    }
     return s;
   };
   const auto base_signs = signs(t);
@@ -434,6 +436,146 @@ TEST(NetworkTest, ForwardMatchesLayerByLayer) {
   EXPECT_TRUE(cur == net.logits(t));
   EXPECT_EQ(net.logits(t).rows(), 3);
   EXPECT_EQ(net.logits(t).cols(), 2);
+}
+
+// ---- Graphs: residual Add, Concat of heads, '@' inputs -------------------------------------------
+
+// A BPNet-like graph: a stem, two dilated residual blocks, a cropped profile head and a count
+// head on the pooled trunk, concatenated. Input 4x16: 2x8 profile values + 2 counts = 18 outputs.
+constexpr const char* kResidual =
+    "stem=conv1d(6,5,padding=same) r0=relu c1=conv1d(6,3,padding=same,dilation=2) r1=relu a1=add(r0,r1) "
+    "c2=conv1d(6,3,padding=same,dilation=4) r2=relu a2=add(a1,r2) prof=conv1d(2,3,padding=same) "
+    "crop(left=4,right=4) pf=flatten g=gap@a2 counts=dense(2) heads=concat(pf,counts)";
+
+TEST(NetworkGraphTest, BuildsInputsConsumersAndShapes) {
+  const Network net = Network::from_config(config(kResidual), Shape{4, 1, 16});
+  ASSERT_EQ(net.n_layers(), 14);
+  EXPECT_FALSE(net.is_chain());
+  EXPECT_EQ(net.n_outputs(), 18);
+  // Activation a is the input (0) or the output of layer a - 1.
+  EXPECT_EQ(net.inputs(4), (std::vector<int>{2, 4}));    // a1 = add(r0, r1)
+  EXPECT_EQ(net.inputs(7), (std::vector<int>{5, 7}));    // a2 = add(a1, r2)
+  EXPECT_EQ(net.inputs(8), (std::vector<int>{8}));       // prof reads a2 (the layer before)
+  EXPECT_EQ(net.inputs(11), (std::vector<int>{8}));      // g=gap@a2
+  EXPECT_EQ(net.inputs(13), (std::vector<int>{11, 13}));  // heads = concat(pf, counts)
+  EXPECT_EQ(net.consumers(2), (std::vector<int>{2, 4}));  // r0 feeds c1 and a1
+  EXPECT_EQ(net.consumers(8), (std::vector<int>{8, 11}));
+  EXPECT_TRUE(net.consumers(14).empty());
+  EXPECT_EQ(net.act_shape(10), (Shape{2, 1, 8}));
+  EXPECT_EQ(net.shape(11), (Shape{6, 1, 16}));  // gap's input: a2
+  EXPECT_EQ(net.input_shapes(13), (std::vector<Shape>{Shape{16, 1, 1}, Shape{2, 1, 1}}));
+  EXPECT_TRUE(Network::from_config(ModelConfig{}, Shape{4, 1, 200}).is_chain());
+}
+
+TEST(NetworkGraphTest, ArchitectureListsInputsAndRoundTrips) {
+  const Network net = Network::from_config(config(kResidual), Shape{4, 1, 16});
+  const std::string text = net.architecture();
+  EXPECT_NE(text.find("\na1 Add() <- r0, r1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ng GlobalAvgPool() <- a2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nheads Concat() <- pf, counts\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nr2 ReLU()\n"), std::string::npos) << text;  // reads the layer before: no arrow
+  EXPECT_EQ(Network::from_architecture(text, "m").architecture(), text);
+  // '@input' reads the network input.
+  const Network two = Network::from_config(config("ca=conv1d(3,3) cb=conv1d(3,3)@input s=add(ca,cb) gap dense(1)"),
+                                           Shape{4, 1, 9});
+  EXPECT_EQ(two.inputs(1), (std::vector<int>{0}));
+  EXPECT_NE(two.architecture().find("\ncb Conv1d(in=4, out=3, kernel=3, stride=1) <- input\n"), std::string::npos);
+}
+
+// The graph's forward is its layers' forwards wired by hand.
+TEST(NetworkGraphTest, ForwardIsTheLayersWiredByHand) {
+  Network net = Network::from_config(config(kResidual), Shape{4, 1, 16});
+  net.init(3);
+  Rng rng(5);
+  const int n = 3;
+  const Mat x = random_mat(4, n * 16, rng);
+  Trace t;
+  net.forward(x, n, t);
+  auto run = [&](int i, const Mat& in, const Shape& s) {
+    Mat y, aux;
+    net.layer(i).forward(in, s, n, y, aux, {});
+    return y;
+  };
+  const Shape s6{6, 1, 16};
+  const Mat r0 = run(1, run(0, x, Shape{4, 1, 16}), s6);
+  const Mat a1 = r0 + run(3, run(2, r0, s6), s6);
+  const Mat a2 = a1 + run(6, run(5, a1, s6), s6);
+  const Mat pf = run(10, run(9, run(8, a2, s6), Shape{2, 1, 16}), Shape{2, 1, 8});
+  const Mat counts = run(12, run(11, a2, s6), Shape{6, 1, 1});
+  Mat expected(18, n);
+  expected << pf, counts;
+  EXPECT_TRUE(net.logits(t) == expected);
+}
+
+// Gradients that reach one activation from several layers are summed (r0 feeds c1 and a1; a2
+// feeds both heads); checked against finite differences like the chains above.
+TEST(NetworkGraphTest, GradientsMatchFiniteDifferences) {
+  Network net = Network::from_config(config(kResidual, "linear"), Shape{4, 1, 16});
+  net.init(9);
+  const int n = 2;
+  Rng rng(10);
+  Mat targets(18, n);
+  for (Eigen::Index j = 0; j < targets.size(); ++j) targets.data()[j] = static_cast<float>(rng.normal());
+  gradcheck_network(net, n, [&](const Mat& z, Mat* d) { return mean_squared_error(z, targets, d); });
+}
+
+TEST(NetworkGraphTest, SpecErrors) {
+  const Shape in{4, 1, 16};
+  auto build = [&](const std::string& layers) { Network::from_config(config(layers), in); };
+  EXPECT_THROW_MSG(build("stem=conv1d(6,3) r0=relu a=add(r9,r0) gap dense(1)"), ConfigError,
+                   "model.layers: unknown input 'r9' in 'a=add(r9,r0)'; expected an earlier layer or input (input, "
+                   "stem, r0), got 'r9'");
+  EXPECT_THROW_MSG(build("c=conv1d(2,3)@r1 r1=relu gap dense(1)"), ConfigError,
+                   "model.layers: unknown input 'r1' in 'c=conv1d(2,3)@r1'; expected an earlier layer or input "
+                   "(input), got 'r1'");
+  EXPECT_THROW_MSG(build("stem=conv1d(6,5) r0=relu c1=conv1d(6,3)@stem gap dense(2)"), ConfigError,
+                   "model.layers: layer 'r0': its output is never used; expected every layer but the last to feed a "
+                   "later layer, got no layer reads it");
+  EXPECT_THROW_MSG(build("c=conv1d(2,3) r=relu a=add(c,r)@c gap dense(1)"), ConfigError,
+                   "model.layers: '@' on a merge in 'a=add(c,r)@c'; expected the inputs as arguments, "
+                   "add(<layer>,<layer>[,...]), got 'a=add(c,r)@c'");
+  EXPECT_THROW_MSG(build("c=conv1d(2,3) add(c) gap dense(1)"), ConfigError,
+                   "model.layers: wrong number of arguments in 'add(c)'; expected two or more input layers, got 1 "
+                   "argument");
+  EXPECT_THROW_MSG(build("c=conv1d(2,3) r=relu add(c,r,k=1) gap dense(1)"), ConfigError,
+                   "model.layers: unknown argument in 'add(c,r,k=1)'; expected no key=value arguments, got 'k'");
+  EXPECT_THROW_MSG(build("c=conv1d(2,3) r=relu add(c,r-1) gap dense(1)"), ConfigError,
+                   "model.layers: bad input in 'add(c,r-1)'; expected an earlier layer's name or input, got 'r-1'");
+  EXPECT_THROW_MSG(build("c1=conv1d(4,3) c2=conv1d(4,5)@input a=add(c1,c2) gap dense(1)"), ConfigError,
+                   "model.layers: layer 'a': inputs of different shapes; expected one shape, got 4x14, 4x12");
+  EXPECT_THROW_MSG(build("c1=conv1d(4,3) c2=conv1d(4,5)@input a=concat(c1,c2) gap dense(1)"), ConfigError,
+                   "model.layers: layer 'a': inputs of different spatial shapes; expected one length (flatten a head "
+                   "first), got 4x14, 4x12");
+  EXPECT_THROW_MSG(build("input=conv1d(2,3) gap dense(1)"), ConfigError,
+                   "model.layers: reserved layer name in 'input=conv1d(2,3)'; expected another name ('input' means "
+                   "the network input), got 'input'");
+  EXPECT_THROW_MSG(build("conv1d(2,3) relu@a-b gap dense(1)"), ConfigError,
+                   "model.layers: bad input after '@' in 'relu@a-b'; expected an earlier layer's name or input, got "
+                   "'a-b'");
+  // concat of channels: 2 + 4 channels of one length.
+  EXPECT_EQ(Network::from_config(config("c1=conv1d(2,3) c2=conv1d(4,3)@input cat=concat(c1,c2) gap dense(1)"), in)
+                .act_shape(3),
+            (Shape{6, 1, 14}));
+}
+
+TEST(NetworkGraphTest, ArchitectureErrors) {
+  const std::string head = "input 4x20\noutput sigmoid\nc Conv1d(in=4, out=2, kernel=3, stride=1)\nr ReLU()\n";
+  auto parse = [&](const std::string& rest) { Network::from_architecture(head + rest, "m.npz:architecture"); };
+  EXPECT_NO_THROW(parse("a Add() <- c, r\ng GlobalAvgPool()\n"));
+  EXPECT_THROW_MSG(parse("a Add() <- c, zz\ng GlobalAvgPool()\n"), InputError,
+                   "m.npz:architecture:5: unknown input; expected an earlier layer or input, got 'zz'");
+  EXPECT_THROW_MSG(parse("a Add() <- a, r\ng GlobalAvgPool()\n"), InputError,
+                   "m.npz:architecture:5: unknown input; expected an earlier layer or input, got 'a'");
+  EXPECT_THROW_MSG(parse("a Add()\ng GlobalAvgPool()\n"), InputError,
+                   "m.npz:architecture:5: wrong number of inputs; expected two or more, got 1");
+  EXPECT_THROW_MSG(parse("g GlobalAvgPool() <- c, r\n"), InputError,
+                   "m.npz:architecture:5: wrong number of inputs; expected one, got 2");
+  EXPECT_THROW_MSG(parse("input GlobalAvgPool()\n"), InputError,
+                   "m.npz:architecture:5: bad layer name; expected [A-Za-z0-9_] segments joined by dots (conv1, "
+                   "body.0), got 'input'");
+  EXPECT_THROW_MSG(parse("g GlobalAvgPool() <- c\n"), InputError,
+                   "m.npz:architecture:5: layer 'r': its output is never used; expected every layer but the last to "
+                   "feed a later layer, got no layer reads it");
 }
 
 }  // namespace
