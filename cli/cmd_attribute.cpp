@@ -12,12 +12,10 @@
 #include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
-#include "core/alphabet.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
 #include "io/atomic_file.h"
-#include "io/fasta.h"
 #include "io/manifest.h"
 #include "io/npz.h"
 #include "model/inputs.h"
@@ -106,30 +104,13 @@ int cmd_attribute(int argc, const char* const* argv) {
     seqs.len = ds.seq_len;
     seqs.source = fmt::format("{} split of {}", split_name, data_dir);
   } else {
-    const auto records = io::read_fasta(fasta);
-    if (records.empty())
-      throw InputError(fmt::format("{}no sequences; expected at least 1 FASTA record, got 0", where(fasta)));
-    const model::Shape first{kNumBases, 1, static_cast<int>(records.front().seq.size())};
-    // A self-describing model knows its input length; a weights-only one takes the first record's.
-    net = model::is_self_describing(model_path) ? model::load_model(model_path, model_cfg)
-                                       : model::load_model(model_path, model_cfg, &first);
-    const model::Shape in = net.input_shape();
-    if (in.c != kNumBases || in.h != 1)
-      throw InputError(fmt::format("{}the model's input is {}; expected one-hot DNA (4xL) for --fasta, got {}",
-                                   where(model_path), in.str(), in.str()));
-    std::vector<std::vector<std::uint8_t>> codes;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const auto& r = records[i];
-      if (static_cast<int>(r.seq.size()) != in.w)
-        throw InputError(fmt::format("{}sequence {} has length {}; expected the model's input length {}, got {}",
-                                     where(fasta, r.line), quote_token(r.name, 80), r.seq.size(), in.w, r.seq.size()));
-      codes.push_back(encode_bases(r.seq, fmt::format("{}sequence {}", where(fasta, r.line), quote_token(r.name, 80))));
-      seqs.ids.push_back(r.name);
-      seqs.streams.push_back(i);
-    }
-    seqs.x = one_hot(codes);
-    seqs.n = static_cast<int>(records.size());
-    seqs.len = in.w;
+    FastaInput in = read_fasta_input(fasta, model_path, model_cfg);
+    net = std::move(in.net);
+    seqs.ids = std::move(in.ids);
+    for (int i = 0; i < in.n; ++i) seqs.streams.push_back(static_cast<std::uint64_t>(i));
+    seqs.x = std::move(in.x);
+    seqs.n = in.n;
+    seqs.len = in.len;
     seqs.source = fasta;
   }
 

@@ -15,6 +15,7 @@
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
 #include "model/inputs.h"
@@ -40,6 +41,32 @@ std::vector<double> softmax_column(const Mat& logits, int j) {
   for (std::size_t t = 0; t < p.size(); ++t) norm += p[t] = std::exp(logits(static_cast<Eigen::Index>(t), j) - zmax);
   for (double& v : p) v /= norm;
   return p;
+}
+
+// id, [split,] one column per output: class<k> (softmax) or task<k>.
+std::vector<std::string> prediction_header(const model::Network& net, bool with_split) {
+  std::vector<std::string> header{"id"};
+  if (with_split) header.push_back("split");
+  const bool softmax = net.output_kind() == model::OutputKind::Softmax;
+  for (int t = 0; t < net.n_outputs(); ++t) header.push_back(fmt::format("{}{}", softmax ? "class" : "task", t));
+  return header;
+}
+
+// One row: the id, the split unless empty, and per output a probability (the sigmoid of its
+// logit, or the softmax across the logits) or, for a linear output, the value as it is.
+std::vector<std::string> prediction_row(const std::string& id, const std::string& split, const Mat& logits, int j,
+                                        model::OutputKind kind) {
+  std::vector<std::string> r{id};
+  if (!split.empty()) r.push_back(split);
+  const std::vector<double> soft = kind == model::OutputKind::Softmax ? softmax_column(logits, j) : std::vector<double>{};
+  for (Eigen::Index t = 0; t < logits.rows(); ++t) {
+    const double v = logits(t, j);
+    const double p = kind == model::OutputKind::Softmax ? soft[static_cast<std::size_t>(t)]
+                     : kind == model::OutputKind::Linear ? v
+                                                          : 1.0 / (1.0 + std::exp(-v));
+    r.push_back(fmt::format("{:.6g}", p));
+  }
+  return r;
 }
 
 int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string& model_path,
@@ -90,13 +117,17 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
 
 int cmd_predict(int argc, const char* const* argv) {
   RunConfig run;
-  std::string model_path, data_dir, mnist_dir, out = "-", split_name = "test", threads = "0";
+  std::string model_path, data_dir, fasta, mnist_dir, out = "-", split_name = "test", threads = "0";
   std::string mnist_valid = std::to_string(model::kMnistValidDefault);
   bool quiet = false;
   OptionSet opts("predict");
   opts.add_flag("model", &model_path, "model file written by 'liftbench train' (or a weights-only .npz with -c)",
                 "FILE");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("fasta", &fasta,
+                "instead of --data: sequences of the model's input length (one-hot DNA models); the output has "
+                "no split column",
+                "FILE");
   opts.add_flag("mnist", &mnist_dir,
                 "instead of --data: directory of the MNIST IDX files; ids are train-<i> / t10k-<i> (index in "
                 "the file), with a label column",
@@ -120,49 +151,49 @@ int cmd_predict(int argc, const char* const* argv) {
   if (!mnist_dir.empty() && !data_dir.empty())
     throw ConfigError(fmt::format("--mnist: cannot be combined with --data; expected one of them, got both ({} and {})",
                                   quote_token(data_dir), quote_token(mnist_dir)));
-  if (mnist_dir.empty() && data_dir.empty())
-    throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
+  if (!fasta.empty() && (!data_dir.empty() || !mnist_dir.empty()))
+    throw ConfigError(fmt::format("--fasta: two sources of sequences; expected one of --data, --fasta or --mnist, got "
+                                  "--fasta {} and {}",
+                                  quote_token(fasta), data_dir.empty() ? "--mnist" : "--data"));
+  if (mnist_dir.empty() && data_dir.empty() && fasta.empty())
+    throw ConfigError("--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR), got nothing");
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}};
-    for (auto& f : data_dir.empty() ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir))
-      inputs.push_back(std::move(f));
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}};
+    if (fasta.empty())
+      for (auto& f : data_dir.empty() ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir))
+        inputs.push_back(std::move(f));
     refuse_output_over_input({{"--out", out}}, inputs);
   }
   model::validate(run.model);
   apply_threads(threads);
   if (!mnist_dir.empty()) return predict_mnist(run, opts, model_path, mnist_dir, mnist_valid, split, split_name, out);
+  const model::ModelConfig* model_cfg = opts.config_file().empty() ? nullptr : &run.model;
+  if (!fasta.empty()) {
+    const FastaInput in = read_fasta_input(fasta, model_path, model_cfg);
+    const Mat logits = model::predict_logits(in.net, in.x, in.net.input_shape(), in.n);
+    std::vector<std::vector<std::string>> rows;
+    for (int j = 0; j < in.n; ++j) rows.push_back(prediction_row(in.ids[static_cast<std::size_t>(j)], {}, logits, j,
+                                                                  in.net.output_kind()));
+    write_predictions(out, prediction_header(in.net, false), rows);
+    log_info("predict", "{} sequences of {} -> {}", in.n, show_path(fasta), out == "-" ? "stdout" : out);
+    return 0;
+  }
 
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   const model::SplitInput in = model::split_input(ds, split, data_dir);
   // With -c the file's architecture must match [model]; without, the file describes itself.
-  const model::Network net = model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model,
-                                               &in.data.shape);
+  const model::Network net = model::load_model(model_path, model_cfg, &in.data.shape);
   const Mat logits = in.data.n > 0 ? model::predict_logits(net, in.data.x, in.data.shape, in.data.n)
                                    : Mat(net.n_outputs(), 0);
 
-  const bool softmax = net.output_kind() == model::OutputKind::Softmax;
-  const bool linear = net.output_kind() == model::OutputKind::Linear;
-  std::vector<std::string> header{"id", "split"};
-  for (int t = 0; t < net.n_outputs(); ++t) header.push_back(fmt::format("{}{}", softmax ? "class" : "task", t));
   std::vector<std::vector<std::string>> rows;
   for (int j = 0; j < in.data.n; ++j) {
     const auto i = static_cast<std::size_t>(in.indices[static_cast<std::size_t>(j)]);
-    std::vector<std::string> r{ds.ids[i], std::string(sim::split_name(ds.splits[i]))};
-    // Probabilities: sigmoid of each logit, or the softmax across the logits (shifted by the
-    // max); a linear output's values as they are.
-    std::vector<double> z(static_cast<std::size_t>(logits.rows()));
-    for (std::size_t t = 0; t < z.size(); ++t) z[t] = logits(static_cast<Eigen::Index>(t), j);
-    const double zmax = *std::max_element(z.begin(), z.end());
-    double norm = 0;
-    for (double v : z) norm += std::exp(v - zmax);
-    for (double v : z) {
-      const double p = softmax ? std::exp(v - zmax) / norm : linear ? v : 1.0 / (1.0 + std::exp(-v));
-      r.push_back(fmt::format("{:.6g}", p));
-    }
-    rows.push_back(std::move(r));
+    rows.push_back(prediction_row(ds.ids[i], std::string(sim::split_name(ds.splits[i])), logits, j, net.output_kind()));
   }
+  const auto header = prediction_header(net, true);
   write_predictions(out, header, rows);
   log_info("predict", "{} sequences ({} split) -> {}", in.data.n, split_name, out == "-" ? "stdout" : out);
   return 0;

@@ -2,6 +2,8 @@
 // heads of a multi-output model). Both read several activations (model/layer.h, class Merge),
 // are linear with non-negative weights and no bias, and carry DeepLIFT's Δ± and m± through
 // unchanged in kind (role Merge, docs/attribution.md).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "model/layers.h"

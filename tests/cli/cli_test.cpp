@@ -339,6 +339,10 @@ TEST(CliTest, TrainSmokeWritesModelMetricsAndConfig) {
   EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 401);
   const auto first_row = pred.substr(pred.find('\n'), pred.find('\n', pred.find('\n') + 1) - pred.find('\n') + 1);
   EXPECT_NE(all.out.find(first_row), std::string::npos) << first_row << "not in --split all";
+  // --fasta: the same sequences from the dataset's FASTA give the same values, without a split column.
+  const auto fa = run_liftbench("predict -q --model " + model + " --fasta " + smoke_data() + "/sequences.fa");
+  ASSERT_EQ(fa.exit_code, 0) << fa.err;
+  EXPECT_EQ(fa.out, std::regex_replace(all.out, std::regex("\t(split|train|valid|test)\t"), "\t"));
 
   // The same config trained on one thread gives the same model: same predictions, bit for bit.
   const std::string model1 = tmp.file("one/model.npz");
@@ -447,6 +451,13 @@ TEST(CliTest, PredictBadArguments) {
                        "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
   expect_fails_cleanly("predict --model m.npz --data " + smoke_data() + " --split testing -o " + tmp.file("out/p.tsv"),
                        "--split: unknown split; expected train, valid, test or all, got 'testing'", tmp.file("out"));
+  expect_fails_cleanly("predict --model m.npz --data " + smoke_data() + " --fasta x.fa -o " + tmp.file("out/p.tsv"),
+                       "--fasta: two sources of sequences; expected one of --data, --fasta or --mnist, got --fasta 'x.fa' "
+                       "and --data",
+                       tmp.file("out"));
+  expect_fails_cleanly("predict --model m.npz -o " + tmp.file("out/p.tsv"),
+                       "--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR), got nothing",
+                       tmp.file("out"));
 }
 
 // ---- attribute ----------------------------------------------------------------------------
