@@ -18,15 +18,20 @@
 //   - Diagonal layers (batch norm at inference) do the same, scaled by their per-channel scale
 //     and swapped where it is negative (deeplift's batch norm);
 //   - Gradient layers (max pools) pass multipliers through their gradient at the actual input;
+//   - Merge layers (add, concat) hand m+ and m- to every input (all of it, or its rows), and
+//     carry Δ± of their inputs up summed or stacked;
 //   - a pair that reaches a nonlinearity's output, a max pool or the network input without
 //     meeting a linear layer is collapsed with the identity split (Δ± = positive / negative part
 //     of Δ): m = m+ where Δ > 0, m- where Δ < 0, ½(m+ + m-) where Δ = 0 (appendix B with W = I).
+// The model is a graph (model/network.h): layers run in reverse order, a topological one, and
+// the multipliers reaching an activation read by several layers are summed, m+ and m- apart.
 // Summation-to-delta (appendix A) holds layer by layer, max pools excepted: every other step
 // keeps Σ Δ·m unchanged.
 #include "attribution/engine.h"
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numbers>
 #include <string>
 
@@ -195,11 +200,14 @@ Mat delta_at(const Chunk& c, int i) { return c.tx.acts[static_cast<std::size_t>(
 // transparent or diagonal layer (linear, non-negative or per-channel, bias-free) carries the
 // parts of its input up; a merge sums or stacks the parts of its inputs. Anything else (the
 // network input, a nonlinearity, a max pool): the identity split Δ± = max(Δ, 0), min(Δ, 0).
-void parts_at(const model::Network& net, const Chunk& c, int a, Mat& dp, Mat& dn) {
+// `memo` keeps the parts of every activation below a merge once computed, so that a graph whose
+// paths rejoin (several skips over one block) is walked once per activation, not once per path.
+using PartsMemo = std::map<int, std::pair<Mat, Mat>>;
+void parts_at(const model::Network& net, const Chunk& c, int a, Mat& dp, Mat& dn, PartsMemo& memo) {
   const Layer* l = a > 0 ? &net.layer(a - 1) : nullptr;
   const int s = a - 1;
   if (l && carries_parts(*l)) {
-    parts_at(net, c, first_in(net, s), dp, dn);
+    parts_at(net, c, first_in(net, s), dp, dn, memo);
     if (is_diagonal(*l)) {
       diagonal_pair(l->channel_scale(), dp, dn);
       return;
@@ -216,7 +224,12 @@ void parts_at(const model::Network& net, const Chunk& c, int a, Mat& dp, Mat& dn
     std::vector<Mat> ps(in.size()), ns(in.size());
     std::vector<const Mat*> pp, np;
     for (std::size_t k = 0; k < in.size(); ++k) {
-      parts_at(net, c, in[k], ps[k], ns[k]);
+      if (const auto it = memo.find(in[k]); it != memo.end()) {
+        ps[k] = it->second.first, ns[k] = it->second.second;
+      } else {
+        parts_at(net, c, in[k], ps[k], ns[k], memo);
+        memo.emplace(in[k], std::pair{ps[k], ns[k]});
+      }
       pp.push_back(&ps[k]), np.push_back(&ns[k]);
     }
     const auto& merge = static_cast<const model::Merge&>(*l);
@@ -279,7 +292,8 @@ void nonlinearity_scales(const model::Network& net, const Plan& plan, Chunk& c, 
     return;
   }
   Mat dp, dn;
-  parts_at(net, c, a, dp, dn);
+  PartsMemo memo;
+  parts_at(net, c, a, dp, dn, memo);
   Mat& sn = c.sn[uj];
   sn.resize(x.rows(), x.cols());
   fn.revealcancel_scale(x.data(), x0.data(), dp.data(), dn.data(), sp.data(), sn.data(), x.size(), near_zero);
@@ -318,6 +332,8 @@ struct Flow {
   Mat p, n;
   bool same = true, set = false;
 };
+
+bool is_zero(const Mat& m) { return (m.array() == 0.0f).all(); }
 
 void deposit(Flow& f, Mat& p, Mat* n) {
   if (!f.set) {
@@ -443,8 +459,12 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
         }
         merge.merge_backward(mp, net.input_shapes(i), blocks, pp);
         if (!f.same) merge.merge_backward(mn, net.input_shapes(i), blocks, np);
+        // A head whose outputs are no task receives only zeros from a concat: nothing to carry
+        // down that branch, which is then skipped (BPNet's profile head when the counts are
+        // attributed).
         for (std::size_t k = 0; k < ins.size(); ++k)
-          deposit(flow[static_cast<std::size_t>(ins[k])], ps[k], f.same ? nullptr : &ns[k]);
+          if (!is_zero(ps[k]) || (!f.same && !is_zero(ns[k])))
+            deposit(flow[static_cast<std::size_t>(ins[k])], ps[k], f.same ? nullptr : &ns[k]);
         break;
       }
       case AttrRole::Nonlinearity: {
@@ -486,7 +506,7 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
     f = Flow{};  // used up
   }
   Flow& f0 = flow[0];
-  LB_CHECK(f0.set, "attribution: no multipliers reached the input");
+  if (!f0.set) return Mat::Zero(net.input_shape().c, T * nc * net.input_shape().spatial());  // every path carried zeros
   if (!f0.same) collapse(f0.p, f0.n, delta_at(c, 0));
   return std::move(f0.p);
 }

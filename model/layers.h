@@ -50,6 +50,8 @@ class Conv1d : public Layer {
   // dx (or Aᵀ m) of `blocks` samples from w (the weight or |W|), into dst (C x blocks*L).
   void input_grad(const Mat& w, const Mat& dy, const Shape& in, Eigen::Index blocks, Mat& dst) const;
   void forward_with(const Mat& w, bool bias, const Mat& x, const Shape& in, int n, Mat& y) const;
+  // The K dilated taps of every window of one (padded) sample, as a (K*C x Lout) matrix.
+  void gather_taps(const float* xi, Eigen::Index Lout, Mat& win) const;
 
   int c_, f_, k_, stride_, pl_, pr_, dil_;
   Mat weight_, bias_;

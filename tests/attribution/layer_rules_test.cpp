@@ -340,12 +340,13 @@ TEST(LayerRulesTest, ConcatOfHeadsEqualsTheStackedDenseLayer) {
   const int n = 8;
   const Mat x = random_mat(4, Eigen::Index{n} * 20, 71, 0, 1);
   const Reference r{random_mat(4, Eigen::Index{n} * 20, 72, 0, 1), false};
-  const std::vector<int> tasks{2, 0, 1};
-  for (const char* spec : {"rescale", "revealcancel", "genomics"}) {
-    const Mat a = deeplift_multipliers(graph, x, r, n, tasks, parse_rules(graph, spec), {});
-    const Mat b = deeplift_multipliers(chain, x, r, n, tasks, parse_rules(chain, spec), {});
-    EXPECT_LE((a - b).cwiseAbs().maxCoeff(), 1e-5f * std::max(1.0f, b.cwiseAbs().maxCoeff())) << spec;
-  }
+  // {2}: only head hb is attributed, so head ha's branch receives zeros and is skipped.
+  for (const std::vector<int>& tasks : {std::vector<int>{2, 0, 1}, std::vector<int>{2}})
+    for (const char* spec : {"rescale", "revealcancel", "genomics"}) {
+      const Mat a = deeplift_multipliers(graph, x, r, n, tasks, parse_rules(graph, spec), {});
+      const Mat b = deeplift_multipliers(chain, x, r, n, tasks, parse_rules(chain, spec), {});
+      EXPECT_LE((a - b).cwiseAbs().maxCoeff(), 1e-5f * std::max(1.0f, b.cwiseAbs().maxCoeff())) << spec;
+    }
   // The genomics preset still finds the dense layer below rr through the graph.
   EXPECT_EQ(parse_rules(graph, "genomics").by_layer[4], Rule::RevealCancel);
   EXPECT_EQ(parse_rules(graph, "h=rc").by_layer[4], Rule::RevealCancel);
@@ -376,6 +377,11 @@ TEST(LayerRulesTest, RevealCancelThroughAnAddByHand) {
   want << 0.5, 1, -0.5;
   EXPECT_EQ(m, want);
   EXPECT_EQ(dl(0, 0), 0.0f);
+  // A zero output weight hands the add zeros on both inputs: no branch carries anything, and
+  // the input's multipliers are zeros (not an error).
+  state_of_mut(net, "fc.weight") << 0;
+  EXPECT_EQ(gradient_multipliers(net, x, 1, std::vector<int>{0}), Mat::Zero(3, 1));
+  state_of_mut(net, "fc.weight") << 1;
   // Rescale at Δ = 0 takes the derivative at the reference, relu'(0) = 0: nothing passes.
   EXPECT_EQ(deeplift_multipliers(net, x, Reference{r, true}, 1, std::vector<int>{0}, uniform_rules(net, Rule::Rescale),
                                  {}),
