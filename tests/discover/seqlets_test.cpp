@@ -1,0 +1,344 @@
+// Seqlets (discover/seqlets.h, docs/discovery.md): planted blocks found exactly with their flanks,
+// greedy suppression, negative seqlets, edge drops, the Laplace null against closed forms on
+// seeded samples, the FDR rule's realised false discovery rate, floor and cap, determinism.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "discover/seqlets.h"
+#include "io/bed.h"
+#include "io/npz.h"
+#include "testing/helpers.h"
+
+namespace lb::discover {
+namespace {
+
+
+// Laplace(m, b) by inversion of a uniform in (0, 1).
+double laplace(Rng& rng, double m, double b) {
+  double u = 0;
+  do u = rng.uniform();
+  while (u == 0.0);
+  return u < 0.5 ? m + b * std::log(2 * u) : m - b * std::log(2 * (1 - u));
+}
+
+constexpr int kN = 40, kL = 100;
+
+// N x L per-base scores: Laplace(0, 0.05) noise, one stream per sequence.
+std::vector<double> noise(int n, int len, std::uint64_t seed = 7, double b = 0.05) {
+  std::vector<double> x(static_cast<std::size_t>(n) * static_cast<std::size_t>(len));
+  for (int i = 0; i < n; ++i) {
+    Rng rng(seed, static_cast<std::uint64_t>(i));
+    for (int l = 0; l < len; ++l) x[static_cast<std::size_t>(i * len + l)] = laplace(rng, 0, b);
+  }
+  return x;
+}
+
+void plant(std::vector<double>& x, int len, int seq, int from, int to, double value) {  // [from, to]
+  for (int l = from; l <= to; ++l) x[static_cast<std::size_t>(seq * len + l)] += value;
+}
+
+std::vector<Seqlet> in_seq(const SeqletResult& r, int seq) {
+  std::vector<Seqlet> out;
+  for (const auto& s : r.seqlets)
+    if (s.seq == seq) out.push_back(s);
+  return out;
+}
+
+double window_sum(const std::vector<double>& x, int len, int seq, int p, int w) {
+  double s = 0;
+  for (int k = 0; k < w; ++k) s += x[static_cast<std::size_t>(seq * len + p + k)];
+  return s;
+}
+
+SeqletConfig no_floor() {
+  SeqletConfig cfg;
+  cfg.min_passing = 0;  // only the FDR rule (and the cap) decide
+  return cfg;
+}
+
+TEST(SeqletTest, MedianOfOddAndEvenCounts) {
+  std::vector<double> a{3, 1, 2};
+  EXPECT_EQ(median_of(a), 2.0);
+  std::vector<double> b{4, 1, 3, 2};
+  EXPECT_EQ(median_of(b), 2.5);
+  std::vector<double> c{5};
+  EXPECT_EQ(median_of(c), 5.0);
+}
+
+// By hand: n = 4, scale 1, q = 0.2. d = 5: 4 e^-5 = 0.027 <= 0.2 x 1; d = 1: 4 e^-1 = 1.47 > 0.4;
+// d = 0.5: 2.43 > 0.6; d = 0.2: 3.27 > 0.8. Step-up: the smallest qualifying d.
+TEST(SeqletTest, FdrThresholdByHand) {
+  EXPECT_EQ(fdr_threshold(std::vector<double>{0.5, 5, 0.2, 1}, 1.0, 0.2), 5.0);
+  // Step-up: d = 3 qualifies (100 e^-3 = 4.98 <= 0.2 x 30 with 30 deviations >= 3) though d = 4
+  // alone would not (100 e^-4 = 1.83 > 0.2 x 1)... and the smallest qualifying value wins.
+  std::vector<double> d(70, 0.1);
+  d.push_back(4);
+  for (int k = 0; k < 29; ++k) d.push_back(3);
+  EXPECT_EQ(fdr_threshold(d, 1.0, 0.2), 3.0);
+  EXPECT_TRUE(std::isinf(fdr_threshold(std::vector<double>{0.1, 0.2}, 1.0, 0.2)));
+  EXPECT_TRUE(std::isinf(fdr_threshold({}, 1.0, 0.2)));
+}
+
+TEST(SeqletTest, WindowSumsByHand) {
+  const std::vector<double> x{1, 2, 3, 4, 10, 20, 30, 40};
+  EXPECT_EQ(window_sums(x, 2, 4, 3), (std::vector<double>{6, 9, 60, 90}));
+  EXPECT_EQ(window_sums(x, 2, 4, 4), (std::vector<double>{10, 100}));
+}
+
+TEST(SeqletTest, PlantedBlockFoundExactlyWithItsFlanks) {
+  auto x = noise(kN, kL);
+  plant(x, kL, 7, 40, 60, 1.0);  // 21 bases: the window at 40
+  const SeqletResult r = find_seqlets(x, kN, kL, no_floor());
+  ASSERT_EQ(r.seqlets.size(), 1u) << r.n_passing;
+  const Seqlet& s = r.seqlets[0];
+  EXPECT_EQ(std::tie(s.seq, s.start, s.end, s.sign), std::make_tuple(7, 35, 66, 1));
+  EXPECT_EQ(s.score, window_sum(x, kL, 7, 40, 21));
+  EXPECT_EQ(r.n_dropped_at_edge, 0);
+  EXPECT_EQ(r.limit, "");
+  // With the default floor (3% of the windows pass) it is still there, the strongest.
+  const SeqletResult d = find_seqlets(x, kN, kL, SeqletConfig{});
+  EXPECT_EQ(d.limit, "floor");
+  EXPECT_GE(d.n_passing, static_cast<std::int64_t>(std::ceil(0.03 * kN * (kL - 20))));
+  const auto strongest = std::max_element(d.seqlets.begin(), d.seqlets.end(),
+                                          [](const Seqlet& a, const Seqlet& b) { return a.score < b.score; });
+  EXPECT_EQ(std::tie(strongest->seq, strongest->start, strongest->end), std::make_tuple(7, 35, 66));
+}
+
+// A (1.0 at 30..50) and B (0.5 at 40..60) overlap: every window holding much of B overlaps the
+// best window (30: 10 + 11 x 1.5 = 26.5, above 31: 26), so B's best (p = 40: 16.5 + 5 = 21.5)
+// is suppressed; what is left of B beyond the suppressed zone (p = 51: 10 x 0.5 = 5) is its own
+// seqlet, its core not overlapping the first.
+TEST(SeqletTest, OverlappingCandidatesKeepTheLarger) {
+  auto x = noise(kN, kL);
+  plant(x, kL, 3, 30, 50, 1.0);
+  plant(x, kL, 3, 40, 60, 0.5);
+  const SeqletResult r = find_seqlets(x, kN, kL, no_floor());
+  const auto s = in_seq(r, 3);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(std::tie(s[0].start, s[0].end, s[0].sign), std::make_tuple(25, 56, 1));
+  EXPECT_EQ(s[0].score, window_sum(x, kL, 3, 30, 21));
+  EXPECT_NEAR(s[0].score, 26.5, 1.0);
+  EXPECT_EQ(std::tie(s[1].start, s[1].end, s[1].sign), std::make_tuple(46, 77, 1));
+  EXPECT_NEAR(s[1].score, 5.0, 1.0);
+  EXPECT_EQ(r.seqlets.size(), 2u);
+}
+
+TEST(SeqletTest, NegativeSeqletsFoundSeparately) {
+  auto x = noise(kN, kL);
+  plant(x, kL, 7, 40, 60, 1.0);
+  plant(x, kL, 12, 60, 80, -1.0);
+  plant(x, kL, 20, 20, 40, -0.8);
+  plant(x, kL, 20, 35, 55, 0.9);  // a positive seqlet overlapping a negative one: both kept
+  const SeqletResult r = find_seqlets(x, kN, kL, no_floor());
+  const auto s12 = in_seq(r, 12);
+  ASSERT_EQ(s12.size(), 1u);
+  EXPECT_EQ(std::tie(s12[0].start, s12[0].end, s12[0].sign), std::make_tuple(55, 86, -1));
+  EXPECT_EQ(s12[0].score, window_sum(x, kL, 12, 60, 21));
+  EXPECT_LT(s12[0].score, -15);
+  int neg = 0, pos = 0;
+  for (const auto& s : r.seqlets) (s.sign > 0 ? pos : neg) += 1;
+  EXPECT_GE(neg, 2);
+  EXPECT_GE(pos, 2);
+  const auto s20 = in_seq(r, 20);
+  // Per base: -0.8 at 20..34, 0.1 at 35..40, 0.9 at 41..55. The most negative window is 14
+  // (-0.8 x 15 = -12), the most positive 35 (0.1 x 6 + 0.9 x 15 = 14.1); their cores overlap.
+  ASSERT_EQ(s20.size(), 2u);
+  EXPECT_EQ(std::tie(s20[0].start, s20[0].end, s20[0].sign), std::make_tuple(9, 40, -1));
+  EXPECT_EQ(std::tie(s20[1].start, s20[1].end, s20[1].sign), std::make_tuple(30, 61, 1));
+}
+
+// The best window of a block at an edge is chosen, suppresses its neighbours, and is dropped
+// because its flanks do not fit: nothing in that sequence (the window is not shifted inwards).
+TEST(SeqletTest, WindowAtTheEdgeWhoseFlanksDoNotFitIsDropped) {
+  auto x = noise(kN, kL);
+  plant(x, kL, 5, 0, 20, 1.0);
+  plant(x, kL, 9, kL - 21, kL - 1, -1.0);
+  plant(x, kL, 11, 5, 25, 1.0);  // the flank just fits: [0, 31)
+  const SeqletResult r = find_seqlets(x, kN, kL, no_floor());
+  EXPECT_TRUE(in_seq(r, 5).empty());
+  EXPECT_TRUE(in_seq(r, 9).empty());
+  EXPECT_EQ(r.n_dropped_at_edge, 2);
+  const auto s11 = in_seq(r, 11);
+  ASSERT_EQ(s11.size(), 1u);
+  EXPECT_EQ(std::tie(s11[0].start, s11[0].end), std::make_tuple(0, 31));
+}
+
+// The fitted null against its closed form: for Laplace(m, b), median = m and, on each side, the
+// median deviation is b ln 2. 200,000 samples: the relative standard error of b is about
+// 1 / (ln 2 sqrt(100,000)) = 0.5%, so 2% fails only for a wrong estimator (the mean absolute
+// deviation without ln 2 is off by 31%; dividing the median deviation by ln 2 twice, 44%).
+TEST(SeqletNullTest, LaplaceFitMatchesTheClosedForm) {
+  Rng rng(2026, 1);
+  std::vector<double> v(200000);
+  for (auto& e : v) e = laplace(rng, 0.3, 1.7);
+  const LaplaceNull null = fit_laplace_null(v);
+  EXPECT_NEAR(null.location, 0.3, 0.03);
+  EXPECT_NEAR(null.scale_pos / 1.7, 1.0, 0.02);
+  EXPECT_NEAR(null.scale_neg / 1.7, 1.0, 0.02);
+  EXPECT_EQ(null.n_pos + null.n_neg, 200000);
+}
+
+// Each side is fitted on its own: +Exp(2) and -Exp(0.5) halves.
+TEST(SeqletNullTest, SidesAreFittedSeparately) {
+  Rng rng(2026, 2);
+  std::vector<double> v(200000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = i % 2 ? std::abs(laplace(rng, 0, 2.0)) : -std::abs(laplace(rng, 0, 0.5));
+  const LaplaceNull null = fit_laplace_null(v);
+  EXPECT_NEAR(null.scale_pos / 2.0, 1.0, 0.03);
+  EXPECT_NEAR(null.scale_neg / 0.5, 1.0, 0.03);
+}
+
+// The FDR rule's realised false discovery proportion, where the truth is known: 100,000
+// Laplace(0, 1) null values and 5,000 signal values 4 + Exp(2) on the positive side (9% of that
+// side). With the true null (m = 0, b = 1) the rule is Benjamini-Hochberg and the proportion must
+// lie in [0.12, 0.25] (its expectation is 0.2 x the null share, 0.18; a scale half the truth
+// lets in about half nulls, twice the truth almost none). With the fitted null the signal inflates
+// b+ (the side's median deviation moves to the null's 55th percentile: b+ about 15% too large),
+// so the rule is conservative: the proportion must be at most the target and above 0.03. Both
+// are printed.
+double false_discovery_proportion(const std::vector<double>& v, std::size_t n_null, double m, double b,
+                                  std::size_t* pass_out) {
+  std::vector<double> dev;
+  for (const double s : v)
+    if (s > m) dev.push_back(s - m);
+  const double t = fdr_threshold(dev, b, 0.2);
+  std::size_t false_pos = 0, pass = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i] > m && v[i] - m >= t) {
+      ++pass;
+      false_pos += i < n_null;
+    }
+  *pass_out = pass;
+  std::printf("FDR rule on a mixture, null m %.4f b %.4f: threshold %.3f, %zu pass, false discovery proportion %.3f\n",
+              m, b, t, pass, pass ? static_cast<double>(false_pos) / static_cast<double>(pass) : 0.0);
+  return pass ? static_cast<double>(false_pos) / static_cast<double>(pass) : 0.0;
+}
+
+TEST(SeqletNullTest, FdrRuleControlsTheFalseDiscoveryProportion) {
+  Rng rng(2026, 3);
+  std::vector<double> v;
+  for (int i = 0; i < 100000; ++i) v.push_back(laplace(rng, 0, 1.0));
+  const std::size_t n_null = v.size();
+  for (int i = 0; i < 5000; ++i) v.push_back(4 + std::abs(laplace(rng, 0, 2.0)));
+  std::size_t pass = 0;
+  const double exact = false_discovery_proportion(v, n_null, 0.0, 1.0, &pass);
+  ASSERT_GT(pass, 1000u);
+  EXPECT_GE(exact, 0.12);
+  EXPECT_LE(exact, 0.25);
+  const LaplaceNull null = fit_laplace_null(v);
+  EXPECT_NEAR(null.scale_neg, 1.0, 0.03);  // the side without signal is fitted right
+  EXPECT_GT(null.scale_pos, 1.05);
+  const double fitted = false_discovery_proportion(v, n_null, null.location, null.scale_pos, &pass);
+  ASSERT_GT(pass, 1000u);
+  EXPECT_GE(fitted, 0.03);
+  EXPECT_LE(fitted, 0.2);
+}
+
+// On pure null data every discovery is false, so the FDR is the chance of any discovery, at most
+// about the target (Benjamini-Hochberg under the complete null). 400 replicates of 5,000 values:
+// the share with a discovery is printed and must lie in [0.1, 0.3] (binomial sd 0.02 around 0.2).
+TEST(SeqletNullTest, PureNullDataHasFewDiscoveries) {
+  int with_discovery = 0;
+  const int reps = 400;
+  for (int rep = 0; rep < reps; ++rep) {
+    Rng rng(77, static_cast<std::uint64_t>(rep));
+    std::vector<double> v(5000);
+    for (auto& e : v) e = laplace(rng, 0, 1.0);
+    const LaplaceNull null = fit_laplace_null(v);
+    std::vector<double> dev;
+    for (const double s : v)
+      if (s > null.location) dev.push_back(s - null.location);
+    with_discovery += !std::isinf(fdr_threshold(dev, null.scale_pos, 0.2));
+  }
+  const double share = static_cast<double>(with_discovery) / reps;
+  std::printf("pure null: %d of %d replicates with a discovery (%.3f)\n", with_discovery, reps, share);
+  EXPECT_GE(share, 0.1);
+  EXPECT_LE(share, 0.3);
+}
+
+TEST(SeqletTest, CapLimitsPassingWindows) {
+  auto x = noise(kN, kL);
+  for (int i = 0; i < kN; ++i) plant(x, kL, i, 10 * (i % 7), 10 * (i % 7) + 30, i % 2 ? 1.0 : -1.0);
+  SeqletConfig cfg;
+  cfg.max_passing = 0.05;
+  const SeqletResult r = find_seqlets(x, kN, kL, cfg);
+  EXPECT_EQ(r.limit, "cap");
+  EXPECT_EQ(r.n_passing, static_cast<std::int64_t>(std::floor(0.05 * static_cast<double>(r.n_windows))));
+  EXPECT_EQ(r.threshold_pos, r.threshold_neg);
+}
+
+std::vector<std::tuple<int, int, int, int, double>> as_tuples(const std::vector<Seqlet>& v) {
+  std::vector<std::tuple<int, int, int, int, double>> out;
+  for (const auto& s : v) out.emplace_back(s.seq, s.start, s.end, s.sign, s.score);
+  return out;
+}
+
+// The same input twice gives the same output; sequences in another order give the same seqlets,
+// renumbered (the null depends on the multiset of window sums only).
+TEST(SeqletTest, DeterministicAndIndependentOfSequenceOrder) {
+  const int n = 300, len = 120;
+  auto x = noise(n, len, 11, 0.1);
+  Rng rng(5, 0);
+  for (int i = 0; i < n; ++i)
+    if (rng.uniform() < 0.5) {
+      const int at = static_cast<int>(rng.below(len - 15));
+      plant(x, len, i, at, at + 14, rng.uniform() < 0.7 ? 0.6 : -0.6);
+    }
+  const SeqletResult a = find_seqlets(x, n, len, SeqletConfig{});
+  const SeqletResult b = find_seqlets(x, n, len, SeqletConfig{});
+  EXPECT_EQ(as_tuples(a.seqlets), as_tuples(b.seqlets));
+  ASSERT_GT(a.seqlets.size(), 100u);
+
+  std::vector<int> perm(n);  // new position k holds old sequence perm[k]
+  std::iota(perm.begin(), perm.end(), 0);
+  Rng(9, 0).shuffle(perm.begin(), perm.end());
+  std::vector<double> y(x.size());
+  for (int k = 0; k < n; ++k)
+    std::copy_n(x.begin() + perm[static_cast<std::size_t>(k)] * len, len, y.begin() + k * len);
+  const SeqletResult c = find_seqlets(y, n, len, SeqletConfig{});
+  EXPECT_EQ(c.null.location, a.null.location);
+  EXPECT_EQ(c.threshold_pos, a.threshold_pos);
+  EXPECT_EQ(c.threshold_neg, a.threshold_neg);
+  auto mapped = c.seqlets;
+  for (auto& s : mapped) s.seq = perm[static_cast<std::size_t>(s.seq)];
+  auto ta = as_tuples(a.seqlets), tc = as_tuples(mapped);
+  std::sort(ta.begin(), ta.end());
+  std::sort(tc.begin(), tc.end());
+  EXPECT_EQ(ta, tc);
+}
+
+TEST(SeqletTest, BadOptionsNameTheOption) {
+  const auto x = noise(kN, kL);
+  SeqletConfig cfg;
+  cfg.window = 0;
+  EXPECT_THROW_MSG(find_seqlets(x, kN, kL, cfg), ConfigError, "--window: out of range; expected an integer >= 1, got 0");
+  cfg.window = 101;
+  EXPECT_THROW_MSG(find_seqlets(x, kN, kL, cfg), ConfigError,
+                   "--window: wider than the sequences; expected an integer in [1, 100] (the sequence length), got 101");
+  cfg.window = 21;
+  cfg.flank = 40;
+  EXPECT_THROW_MSG(find_seqlets(x, kN, kL, cfg), ConfigError,
+                   "--flank: too wide for the sequences; expected window + 2 x flank <= 100 (the sequence length), got "
+                   "21 + 2 x 40");
+  cfg.flank = 5;
+  cfg.fdr = 0;
+  EXPECT_THROW_MSG(find_seqlets(x, kN, kL, cfg), ConfigError, "--fdr: out of range; expected a number in (0, 1), got 0");
+  cfg.fdr = 0.2;
+  cfg.max_passing = 0.01;
+  EXPECT_THROW_MSG(find_seqlets(x, kN, kL, cfg), ConfigError,
+                   "--max-passing: out of range; expected a number in [--min-passing = 0.03, 1], got 0.01");
+  EXPECT_THROW_MSG(find_seqlets(std::span<const double>(x).first(kL), 1, kL, SeqletConfig{}, "f: "), InputError,
+                   "f: too few windows to fit the null; expected at least 100 windows (sequences x (length - window "
+                   "+ 1)), got 80 = 1 x (100 - 21 + 1)");
+}
+
+}  // namespace
+}  // namespace lb::discover
