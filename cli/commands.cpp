@@ -34,6 +34,8 @@ constexpr Command kCommands[] = {
      cmd_mnist_erasure, true},
     {"sanity", "model-randomisation sanity check: rank correlation of each method's maps with the layers randomised -> sanity.tsv",
      cmd_sanity, true},
+    {"seqlets", "seqlets of one method and task of a scores file: windows significant against a Laplace null -> BED",
+     cmd_seqlets, true},
     {"seal", "check a dataset directory made by hand as the readers would, then write its manifest.tsv", cmd_seal,
      true},
     {"run", "the whole benchmark into one directory: simulate, train, attribute, evaluate, report (reuses finished steps)",

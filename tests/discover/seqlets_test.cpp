@@ -1,6 +1,7 @@
 // Seqlets (discover/seqlets.h, docs/discovery.md): planted blocks found exactly with their flanks,
 // greedy suppression, negative seqlets, edge drops, the Laplace null against closed forms on
-// seeded samples, the FDR rule's realised false discovery rate, floor and cap, determinism.
+// seeded samples, the FDR rule's realised false discovery rate, floor and cap, determinism, and
+// `liftbench seqlets` end to end with each error's exact message.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -20,6 +21,10 @@
 namespace lb::discover {
 namespace {
 
+using lb::testing::list_dir;
+using lb::testing::read_text;
+using lb::testing::run_liftbench;
+using lb::testing::TempDir;
 
 // Laplace(m, b) by inversion of a uniform in (0, 1).
 double laplace(Rng& rng, double m, double b) {
@@ -338,6 +343,103 @@ TEST(SeqletTest, BadOptionsNameTheOption) {
   EXPECT_THROW_MSG(find_seqlets(std::span<const double>(x).first(kL), 1, kL, SeqletConfig{}, "f: "), InputError,
                    "f: too few windows to fit the null; expected at least 100 windows (sequences x (length - window "
                    "+ 1)), got 80 = 1 x (100 - 21 + 1)");
+}
+
+// ---- liftbench seqlets ----
+
+// A scores archive: ids seq0..., onehot of random bases, method 'm' (N, 2, 4, L) with the
+// per-base scores `x` on task 1 at the observed base (task 0: -x), 0 elsewhere.
+void write_scores(const std::string& path, const std::vector<double>& x, int n, int len, bool with_onehot = true) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(fmt::format("seq{}", i));
+  const auto L = static_cast<std::size_t>(len);
+  std::vector<float> onehot(static_cast<std::size_t>(n) * 4 * L, 0.0f), m(static_cast<std::size_t>(n) * 2 * 4 * L, 0.0f);
+  Rng rng(3, 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
+    for (std::size_t l = 0; l < L; ++l) {
+      const std::size_t c = rng.below(4);
+      onehot[(i * 4 + c) * L + l] = 1;
+      m[((i * 2 + 1) * 4 + c) * L + l] = static_cast<float>(x[i * L + l]);
+      m[((i * 2 + 0) * 4 + c) * L + l] = -static_cast<float>(x[i * L + l]);
+      m[((i * 2 + 1) * 4 + (c + 1) % 4) * L + l] = 100.0f;  // off the observed base: ignored
+    }
+  io::NpzArchive a;
+  a.emplace_back("ids", io::NpyArray::from_strings({n}, ids));
+  if (with_onehot) a.emplace_back("onehot", io::NpyArray::from_f32({n, 4, len}, onehot));
+  a.emplace_back("m", io::NpyArray::from_f32({n, 2, 4, len}, m));
+  io::write_npz(path, a);
+}
+
+TEST(SeqletCliTest, WritesBedAndSummary) {
+  TempDir tmp;
+  auto x = noise(kN, kL);
+  plant(x, kL, 7, 40, 60, 1.0);
+  plant(x, kL, 12, 60, 80, -1.0);
+  write_scores(tmp.file("scores.npz"), x, kN, kL);
+  const auto r = run_liftbench(fmt::format("seqlets --scores {} --method m --task 1 --min-passing 0 -o {}",
+                                           tmp.file("scores.npz"), tmp.file("s.bed")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto bed = io::read_bed(tmp.file("s.bed"));
+  ASSERT_EQ(bed.size(), 2u) << read_text(tmp.file("s.bed"));
+  EXPECT_EQ(bed[0].chrom, "seq7");
+  EXPECT_EQ(std::tie(bed[0].start, bed[0].end, bed[0].name, bed[0].strand), std::make_tuple(35, 66, "seqlet_1", '.'));
+  EXPECT_EQ(bed[1].chrom, "seq12");
+  EXPECT_EQ(std::tie(bed[1].start, bed[1].end, bed[1].name), std::make_tuple(55, 86, "seqlet_2"));
+  EXPECT_EQ(bed[0].extra.at(0), "pos");
+  EXPECT_EQ(bed[1].extra.at(0), "neg");
+  const double s7 = std::stod(bed[0].extra.at(1)), s12 = std::stod(bed[1].extra.at(1));
+  EXPECT_NEAR(s7, 21, 1.5);
+  EXPECT_NEAR(s12, -21, 1.5);
+  EXPECT_EQ(std::max(bed[0].score, bed[1].score), 1000);
+  EXPECT_NEAR(std::min(bed[0].score, bed[1].score), std::round(1000 * std::min(std::abs(s7), std::abs(s12)) /
+                                                                std::max(std::abs(s7), std::abs(s12))), 0.5);
+  EXPECT_NE(r.err.find("[M::seqlets] m task 1: 40 sequences x 100 bp, 3200 windows of 21; null Laplace m "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("2 seqlets (1 positive, 1 negative, 0 dropped at the edges)"), std::string::npos) << r.err;
+  // Task 0 holds -x: the signs swap.
+  const auto r0 = run_liftbench(fmt::format("seqlets --scores {} --method m --min-passing 0 -o {}",
+                                            tmp.file("scores.npz"), tmp.file("s0.bed")));
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  const auto bed0 = io::read_bed(tmp.file("s0.bed"));
+  ASSERT_EQ(bed0.size(), 2u);
+  EXPECT_EQ(bed0[0].extra.at(0), "neg");
+  EXPECT_EQ(bed0[1].extra.at(0), "pos");
+}
+
+TEST(SeqletCliTest, ErrorsAreOneLineAndLeaveNothing) {
+  TempDir tmp;
+  auto x = noise(kN, kL);
+  write_scores(tmp.file("scores.npz"), x, kN, kL);
+  write_scores(tmp.file("nohot.npz"), x, kN, kL, false);
+  write_scores(tmp.file("tiny.npz"), std::vector<double>(2 * 30, 0.5), 2, 30);
+  const std::string s = tmp.file("scores.npz"), o = tmp.file("out.bed");
+  const auto expect_error = [&](const std::string& args, const std::string& message) {
+    const auto r = run_liftbench("seqlets " + args + " -o " + o);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    const auto at = r.err.find("liftbench: error: ");
+    EXPECT_EQ(at == std::string::npos ? r.err : r.err.substr(at), "liftbench: error: " + message + "\n") << args;
+    EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"nohot.npz", "scores.npz", "tiny.npz"})) << args;
+  };
+  expect_error("--scores " + s + " --method deeplift",
+               s + ": missing array 'deeplift'; expected an array named 'deeplift', got 'ids', 'onehot', 'm'");
+  expect_error("--scores " + tmp.file("nohot.npz") + " --method m",
+               tmp.file("nohot.npz") + ": missing array 'onehot'; expected an array named 'onehot', got 'ids', 'm'");
+  expect_error("--scores " + s + " --method m --task 2",
+               "--task: out of range; expected a task in [0, 1] ('m' has 2 tasks), got 2");
+  expect_error("--scores " + s + " --method m --task x", "--task: bad value; expected an integer, got 'x'");
+  expect_error("--scores " + s + " --method m --window 0", "--window: out of range; expected an integer >= 1, got 0");
+  expect_error("--scores " + s + " --method m --window 101",
+               "--window: wider than the sequences; expected an integer in [1, 100] (the sequence length), got 101");
+  expect_error("--scores " + s + " --method m --flank=-1", "--flank: out of range; expected an integer >= 0, got -1");
+  expect_error("--scores " + s + " --method m --flank 40",
+               "--flank: too wide for the sequences; expected window + 2 x flank <= 100 (the sequence length), got "
+               "21 + 2 x 40");
+  expect_error("--scores " + s + " --method m --fdr 1.5", "--fdr: out of range; expected a number in (0, 1), got 1.5");
+  expect_error("--scores " + tmp.file("tiny.npz") + " --method m --window 21 --flank 0",
+               tmp.file("tiny.npz") + ": array 'm' task 0: too few windows to fit the null; expected at least 100 "
+                                      "windows (sequences x (length - window + 1)), got 20 = 2 x (30 - 21 + 1)");
+  expect_error("--method m", "--scores: missing scores file; expected --scores FILE, got nothing");
 }
 
 }  // namespace
