@@ -4,6 +4,7 @@
 // `liftbench seqlets` end to end with each error's exact message.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <tuple>
@@ -180,6 +181,7 @@ TEST(SeqletTest, WindowAtTheEdgeWhoseFlanksDoNotFitIsDropped) {
 // median deviation is b ln 2. 200,000 samples: the relative standard error of b is about
 // 1 / (ln 2 sqrt(100,000)) = 0.5%, so 2% fails only for a wrong estimator (the mean absolute
 // deviation without ln 2 is off by 31%; dividing the median deviation by ln 2 twice, 44%).
+// Checked: b+ = median deviation (no ln 2) fails this test, SidesAreFittedSeparately and both FDR tests.
 TEST(SeqletNullTest, LaplaceFitMatchesTheClosedForm) {
   Rng rng(2026, 1);
   std::vector<double> v(200000);
@@ -206,9 +208,10 @@ TEST(SeqletNullTest, SidesAreFittedSeparately) {
 // side). With the true null (m = 0, b = 1) the rule is Benjamini-Hochberg and the proportion must
 // lie in [0.12, 0.25] (its expectation is 0.2 x the null share, 0.18; a scale half the truth
 // lets in about half nulls, twice the truth almost none). With the fitted null the signal inflates
-// b+ (the side's median deviation moves to the null's 55th percentile: b+ about 15% too large),
+// b+ (the side's median deviation moves up the null's quantiles: b+ 17% too large here),
 // so the rule is conservative: the proportion must be at most the target and above 0.03. Both
-// are printed.
+// are printed. Checked: the rule with half the scale in n e^(-d/b) fails this test (0.72 and 0.63),
+// PureNullDataHasFewDiscoveries (400 of 400) and the planted-block tests.
 double false_discovery_proportion(const std::vector<double>& v, std::size_t n_null, double m, double b,
                                   std::size_t* pass_out) {
   std::vector<double> dev;
@@ -368,6 +371,47 @@ void write_scores(const std::string& path, const std::vector<double>& x, int n, 
   if (with_onehot) a.emplace_back("onehot", io::NpyArray::from_f32({n, 4, len}, onehot));
   a.emplace_back("m", io::NpyArray::from_f32({n, 2, 4, len}, m));
   io::write_npz(path, a);
+}
+
+// read_task_scores: a `tasks` array maps --task to the array's axis; the per-base score is the
+// contribution at the observed base; bad archives are refused with one-line messages.
+TEST(SeqletReadTest, TasksArrayIdsAndNonFiniteScores) {
+  const int n = 2, len = 3;
+  std::vector<float> onehot(n * 4 * len, 0.0f), m(n * 2 * 4 * len, 0.0f);
+  for (int i = 0; i < n; ++i)
+    for (int l = 0; l < len; ++l) {
+      onehot[static_cast<std::size_t>((i * 4 + l) * len + l)] = 1;  // base l at position l
+      for (int t = 0; t < 2; ++t)
+        for (int c = 0; c < 4; ++c)
+          m[static_cast<std::size_t>(((i * 2 + t) * 4 + c) * len + l)] = static_cast<float>(100 * t + 10 * i + l + (c == l ? 0 : 1000));
+    }
+  const std::vector<std::string> ids{"a", "b"};
+  const std::vector<std::int64_t> tasks{2, 0};
+  io::NpzArchive a;
+  a.emplace_back("ids", io::NpyArray::from_strings({n}, ids));
+  a.emplace_back("onehot", io::NpyArray::from_f32({n, 4, len}, onehot));
+  a.emplace_back("tasks", io::NpyArray::from_i64({2}, tasks));
+  a.emplace_back("m", io::NpyArray::from_f32({n, 2, 4, len}, m));
+  const TaskScores ts = read_task_scores(a, "f.npz", "m", 0);  // output 0 is axis 1
+  EXPECT_EQ(ts.axis, 1);
+  EXPECT_EQ(ts.per_base, (std::vector<double>{100, 101, 102, 110, 111, 112}));
+  EXPECT_EQ(read_task_scores(a, "f.npz", "m", 2).per_base, (std::vector<double>{0, 1, 2, 10, 11, 12}));
+  EXPECT_THROW_MSG(read_task_scores(a, "f.npz", "m", 1), ConfigError,
+                   "--task: task 1 was not attributed; expected one of 2, 0 (the file's 'tasks'), got 1");
+  EXPECT_THROW_MSG(read_task_scores(a, "f.npz", "onehot", 0), InputError,
+                   "f.npz: array 'onehot': wrong shape; expected (N,T,4,L) with N = 2, L = 3 (from 'ids' and "
+                   "'onehot'), got (2,4,3)");
+  auto bad = a;
+  bad[0].second = io::NpyArray::from_strings({n}, std::vector<std::string>{"a", "b c"});
+  EXPECT_THROW_MSG(read_task_scores(bad, "f.npz", "m", 0), InputError,
+                   "f.npz: array 'ids': sequence id 'b c' cannot be a BED name; expected a non-empty id without "
+                   "whitespace, got 'b c'");
+  bad = a;
+  m[5] = std::numeric_limits<float>::quiet_NaN();  // sequence a, task axis 0, channel 1, position 2
+  bad[3].second = io::NpyArray::from_f32({n, 2, 4, len}, m);
+  EXPECT_THROW_MSG(read_task_scores(bad, "f.npz", "m", 2), InputError,
+                   "f.npz: array 'm': non-finite score of sequence 'a' (task 2) at channel 1 position 2; expected "
+                   "finite contributions, got nan");
 }
 
 TEST(SeqletCliTest, WritesBedAndSummary) {
