@@ -451,6 +451,28 @@ TEST(SeqletCliTest, WritesBedAndSummary) {
   EXPECT_EQ(bed0[1].extra.at(0), "pos");
 }
 
+// Two runs write the same bytes; the help lists every flag with its default; the command list has it.
+TEST(SeqletCliTest, SameBytesTwiceAndHelp) {
+  TempDir tmp;
+  auto x = noise(kN, kL);
+  plant(x, kL, 7, 40, 60, 1.0);
+  write_scores(tmp.file("scores.npz"), x, kN, kL);
+  for (const char* out : {"a.bed", "b.bed"}) {
+    const auto r = run_liftbench(fmt::format("seqlets -q --scores {} --method m --task 1 -o {}", tmp.file("scores.npz"),
+                                             tmp.file(out)));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::string a = read_text(tmp.file("a.bed"));
+  EXPECT_GT(std::count(a.begin(), a.end(), '\n'), 1);  // the floor: noise seqlets besides the block
+  EXPECT_EQ(a, read_text(tmp.file("b.bed")));
+  const auto h = run_liftbench("seqlets --help");
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* flag : {"--scores FILE", "--method NAME", "--task T (=0)", "--window W (=21)", "--flank F (=5)",
+                           "--fdr Q (=0.2)", "--min-passing FRAC (=0.03)", "--max-passing FRAC (=0.2)"})
+    EXPECT_NE(h.out.find(flag), std::string::npos) << flag << "\n" << h.out;
+  EXPECT_NE(run_liftbench("").out.find("  seqlets    seqlets of one method and task"), std::string::npos);
+}
+
 TEST(SeqletCliTest, ErrorsAreOneLineAndLeaveNothing) {
   TempDir tmp;
   auto x = noise(kN, kL);
