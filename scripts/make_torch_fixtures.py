@@ -3,8 +3,8 @@
 
     /usr/bin/python3 scripts/make_torch_fixtures.py [OUT_DIR]     (default tests/data/torch)
 
-Needs Debian's python3-torch and python3-numpy. For each small model with random weights (and,
-for batch norm, random running statistics) it writes
+Needs Debian's python3-torch, python3-numpy and python3-onnx. For each small model with random
+weights (and, for batch norm, random running statistics) it writes
 
     <name>.model.npz   the model's state_dict, exactly as numpy.savez writes it
     <name>.spec        "input CxL", "output sigmoid", "layers <liftbench model.layers>" lines:
@@ -13,8 +13,13 @@ for batch norm, random running statistics) it writes
                        grad (T,N,4,L) autograd gradients of each logit with respect to x,
                        rescale (T,N,4,L) DeepLIFT-Rescale multipliers computed here, in
                        PyTorch, by an independent implementation (below)
+    <name>.onnx        the model as torch.onnx.export writes it (opset 13, dynamic batch axis,
+                       batch norm kept as BatchNormalization with the state_dict's names:
+                       training=TrainingMode.PRESERVE on the model in eval mode; EVAL would
+                       fold each batch norm into the convolution before it)
 
-tests/model/torch_fixture_test.cpp checks liftbench against them: predictions and gradients
+tests/attribution/torch_fixture_test.cpp checks liftbench against them, with the model loaded
+from the state_dict and from the .onnx file (tests/model/onnx_test.cpp checks the import itself): predictions and gradients
 within 1e-5, DeepLIFT Rescale against this script's multipliers, summation-to-delta.
 
 The DeepLIFT reference here is the "rescale trick": the network is run on x with every
@@ -29,6 +34,7 @@ import os
 import sys
 
 import numpy as np
+import onnx
 import torch
 from torch import nn
 
@@ -175,6 +181,14 @@ def models(L):
             ("smooth_zoo", smooth, smooth_spec), ("residual", residual, residual_spec)]
 
 
+def export_onnx(model, x, path):
+    """The model as a user would export it: opset 13, a dynamic batch axis, batch norm kept."""
+    torch.onnx.export(model, x, path, opset_version=13, input_names=["x"], output_names=["logits"],
+                      dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "data",
                                                                    "torch")
@@ -215,6 +229,7 @@ def main():
             multipliers = rescale_multipliers_graph if isinstance(md, Residual) else rescale_multipliers
             rescale[t] = multipliers(md, xd, rd, t).numpy()
         np.savez(os.path.join(out_dir, name + ".data.npz"), x=x, r=r, logits=logits, grad=grad, rescale=rescale)
+        export_onnx(model, xt[:1], os.path.join(out_dir, name + ".onnx"))
         with open(os.path.join(out_dir, name + ".spec"), "w") as f:
             f.write(f"input 4x{L}\noutput sigmoid\nlayers {spec}\n")
         print(f"{name}: {sum(v.size for v in state.values())} parameters, logits {logits.shape}")
