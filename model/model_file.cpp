@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "io/npz.h"
+#include "model/onnx.h"
 
 namespace lb::model {
 
@@ -61,6 +62,7 @@ void check_same_architecture(const std::string& path, std::string_view file_text
 }  // namespace
 
 bool is_self_describing(const std::string& path) {
+  if (is_onnx_path(path)) return true;  // an ONNX graph is its architecture
   for (const auto& [name, array] : io::read_npz(path))
     if (name == kArchitecture) return true;
   return io::read_npz_comment(path).starts_with(kCommentTag);
@@ -81,6 +83,15 @@ void save_model(const std::string& path, const Network& net) {
 }
 
 Network load_model(const std::string& path, const ModelConfig* cfg, const Shape* input) {
+  if (is_onnx_path(path)) {
+    // The graph describes the network, as a model.npz's architecture does, and is checked the same way.
+    Network net = import_onnx(path);
+    if (cfg) check_same_architecture(path, net.architecture(), Network::from_config(*cfg, net.input_shape()).architecture());
+    if (input && !(net.input_shape() == *input))
+      throw input_error(path, 0, "the model's input shape does not fit the data", fmt::format("{} (the data)", input->str()),
+                        fmt::format("{} (the graph input)", net.input_shape().str()));
+    return net;
+  }
   const io::NpzArchive archive = io::read_npz(path);
   const io::NpyArray* arch = nullptr;
   for (const auto& [name, a] : archive)

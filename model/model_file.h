@@ -17,10 +17,13 @@ namespace lb::model {
 /// Writes model.npz atomically (also any `extra` arrays, e.g. metrics, are not written here).
 void save_model(const std::string& path, const Network& net);
 
-/// True when the file carries its architecture (archive comment or `architecture` array).
+/// True when the file carries its architecture (archive comment or `architecture` array), and
+/// for ONNX files.
 bool is_self_describing(const std::string& path);
 
-/// Loads a model. With an architecture the network is rebuilt from it (and, when
+/// Loads a model. An ONNX file (is_onnx_path: a name ending in .onnx) is imported
+/// (model/onnx.h) and then checked against `cfg` and `input` like a self-describing model.npz.
+/// With an architecture the network is rebuilt from it (and, when
 /// `cfg` is given, must match it line by line; when `input` is given, its input shape must be
 /// `input`); without, it is built from `cfg` for `input` (both required; no cfg is an InputError).
 /// float64 arrays are accepted and rounded to float32.

@@ -18,9 +18,10 @@ namespace lb::model {
 
 namespace {
 
-// A layer name: PyTorch module path segments of [A-Za-z0-9_] joined by dots ("conv1", "body.0",
-// "tower.3.conv"), so that a state_dict's keys are layer names plus ".weight".
 constexpr std::string_view kNameForm = "[A-Za-z0-9_] segments joined by dots (conv1, body.0)";
+
+}  // namespace
+
 bool is_layer_name(std::string_view s) {
   if (s.empty() || s.size() > 200) return false;
   bool segment_start = true;
@@ -35,6 +36,8 @@ bool is_layer_name(std::string_view s) {
   }
   return !segment_start;
 }
+
+namespace {
 
 // ---- The layer spec of ModelConfig::layers -------------------------------------------------
 

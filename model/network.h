@@ -145,6 +145,10 @@ class Network {
   OutputKind output_ = OutputKind::Sigmoid;
 };
 
+/// A layer name: PyTorch module path segments of [A-Za-z0-9_] joined by dots ("conv1", "body.0",
+/// "tower.3.conv"), at most 200 bytes, so that a state_dict's keys are layer names plus ".weight".
+bool is_layer_name(std::string_view s);
+
 /// One layer of the architecture text back into a layer: `description` is what describe()
 /// gives ("Conv1d(in=4, out=50, kernel=11, stride=1)"), in canonical spelling only. Throws
 /// InputError (without a location; from_architecture adds "<where>:<line>: "), or ConfigError

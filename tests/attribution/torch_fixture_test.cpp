@@ -3,12 +3,14 @@
 // pool, dense), DeepSEA-like (dilated conv, max and average pools, sigmoid hidden layer) and a
 // zoo of smooth nonlinearities (ELU, tanh, GELU, softplus, batch norm), and a BPNet-like graph
 // (dilated residual blocks, a cropped profile head and a count head concatenated, 18 outputs;
-// its Rescale reference applies the rescale trick inside the graph). Each model is loaded
-// from its PyTorch state_dict (numpy.savez, names like body.0.weight) with the spec's layers;
-// the expected values were computed in float64 from the same float32 weights.
+// its Rescale reference applies the rescale trick inside the graph). Each chain model is loaded
+// twice: from its PyTorch state_dict (numpy.savez, names like body.0.weight) with the spec's
+// layers, and from the .onnx file torch.onnx.export wrote (model/onnx.h); the expected values
+// were computed in float64 from the same float32 weights.
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -29,7 +31,8 @@ struct Fixture {
   std::vector<double> logits, grad, rescale;  // (n,T), (T,n,4,len), (T,n,4,len)
 };
 
-Fixture load(const std::string& name) {
+// `source`: "npz" (the state_dict with the spec's layers) or "onnx" (the exported graph).
+Fixture load(const std::string& name, const std::string& source) {
   const std::string dir = std::string(LB_TEST_DATA_DIR) + "/torch/";
   Fixture f;
   model::ModelConfig cfg;
@@ -40,7 +43,8 @@ Fixture load(const std::string& name) {
     if (line.starts_with("output ")) cfg.output = line.substr(7);
     if (line.starts_with("layers ")) cfg.layers = line.substr(7);
   }
-  f.net = model::load_model(dir + name + ".model.npz", &cfg, &in);
+  f.net = source == "onnx" ? model::load_model(dir + name + ".onnx", nullptr, &in)
+                           : model::load_model(dir + name + ".model.npz", &cfg, &in);
   const io::NpzArchive data = io::read_npz(dir + name + ".data.npz");
   const std::string where = name + ".data.npz";
   const auto& xa = io::find_array(data, "x", where);
@@ -84,10 +88,13 @@ std::vector<int> all_tasks(const Fixture& f) {
   return t;
 }
 
-class TorchFixtureTest : public ::testing::TestWithParam<std::string> {};
+class TorchFixtureTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+ protected:
+  Fixture load_param() const { return load(std::get<0>(GetParam()), std::get<1>(GetParam())); }
+};
 
 TEST_P(TorchFixtureTest, PredictionsMatchPyTorch) {
-  const Fixture f = load(GetParam());
+  const Fixture f = load_param();
   model::Trace t;
   f.net.forward(f.x, f.n, t);
   const Mat& z = f.net.logits(t);
@@ -100,27 +107,32 @@ TEST_P(TorchFixtureTest, PredictionsMatchPyTorch) {
 }
 
 TEST_P(TorchFixtureTest, GradientsMatchAutograd) {
-  const Fixture f = load(GetParam());
+  const Fixture f = load_param();
   const Mat g = gradient_multipliers(f.net, f.x, f.n, all_tasks(f));
   EXPECT_LE(max_rel_error(g, f.grad, f), 1e-5);
 }
 
 TEST_P(TorchFixtureTest, RescaleMatchesAnIndependentPyTorchImplementation) {
-  const Fixture f = load(GetParam());
+  const Fixture f = load_param();
   const Reference ref{f.r, true};
   Mat dl;
   const Mat m = deeplift_multipliers(f.net, f.x, ref, f.n, all_tasks(f), uniform_rules(f.net, Rule::Rescale), {}, &dl);
   EXPECT_LE(max_rel_error(m, f.rescale, f), 1e-5);
   // Summation-to-delta holds where no max pool breaks it (deeplift's gradient rule for max pools).
-  if (GetParam() == "smooth_zoo" || GetParam() == "residual") {
+  if (std::get<0>(GetParam()) == "smooth_zoo" || std::get<0>(GetParam()) == "residual") {
     const Mat err = summation_error(contributions(m, f.x, ref, f.n, f.tasks, f.len), dl, f.n, f.len);
     for (Eigen::Index k = 0; k < err.size(); ++k)
       EXPECT_LE(std::abs(err.data()[k]), 1e-5 * std::max(1.0f, std::abs(dl.data()[k])));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest, ::testing::Values("basset_like", "deepsea_like", "smooth_zoo",
-                                                                              "residual"));
+// (fixture, source): every chain fixture from its state_dict and from its ONNX file.
+INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest,
+                         ::testing::Values(std::make_tuple("basset_like", "npz"), std::make_tuple("basset_like", "onnx"),
+                                           std::make_tuple("deepsea_like", "npz"), std::make_tuple("deepsea_like", "onnx"),
+                                           std::make_tuple("smooth_zoo", "npz"), std::make_tuple("smooth_zoo", "onnx"),
+                                           std::make_tuple("residual", "npz")),
+                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 }  // namespace
 }  // namespace lb::attr
