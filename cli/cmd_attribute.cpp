@@ -41,7 +41,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   std::string model_path, data_dir, fasta, out, methods, split_name = "test", threads = "0";
   bool quiet = false, compress = false;
   OptionSet opts("attribute");
-  opts.add_flag("model", &model_path, "model file written by 'liftbench train' (or a weights-only .npz with -c)",
+  opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
                 "FILE");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
   opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");

@@ -98,7 +98,7 @@ int cmd_mnist_erasure(int argc, const char* const* argv) {
   std::string k_text = "157", example_text = "-1";
   bool quiet = false, all_images = false, mean_normalize = false;
   OptionSet opts("mnist-erasure");
-  opts.add_flag("model", &model_path, "MNIST model written by 'liftbench train --mnist'", "FILE");
+  opts.add_flag("model", &model_path, "MNIST model written by 'liftbench train --mnist', or one as ONNX (.onnx)", "FILE");
   opts.add_flag("mnist", &mnist_dir, "directory with t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (or .gz)", "DIR");
   opts.add_flag("out,o", &out, "output directory: erasure.tsv, erasure_summary.tsv, report/mnist.html, mnist-erasure.config.ini, "
                 "mnist-erasure.manifest.tsv",

@@ -121,7 +121,7 @@ int cmd_predict(int argc, const char* const* argv) {
   std::string mnist_valid = std::to_string(model::kMnistValidDefault);
   bool quiet = false;
   OptionSet opts("predict");
-  opts.add_flag("model", &model_path, "model file written by 'liftbench train' (or a weights-only .npz with -c)",
+  opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
                 "FILE");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
   opts.add_flag("fasta", &fasta,

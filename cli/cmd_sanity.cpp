@@ -26,7 +26,7 @@ int cmd_sanity(int argc, const char* const* argv) {
   std::string model_path, data_dir, out, methods, split_name = "test", threads = "0";
   bool quiet = false;
   OptionSet opts("sanity");
-  opts.add_flag("model", &model_path, "model file written by 'liftbench train'", "FILE");
+  opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', or an ONNX model (.onnx)", "FILE");
   opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
   opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
   opts.add_flag("methods", &methods, "shorthand for --attribution.methods", "LIST");

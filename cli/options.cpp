@@ -253,7 +253,9 @@ bool OptionSet::parse(int argc, const char* const* argv) {
   const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
   po::parsed_options parsed(&all);
   try {
-    parsed = po::command_line_parser(argc, argv).options(all).style(style).run();
+    po::positional_options_description positional;
+    if (!positional_.empty()) positional.add(positional_.c_str(), 1);
+    parsed = po::command_line_parser(argc, argv).options(all).style(style).positional(positional).run();
   } catch (const po::unknown_option& e) {
     std::string name = e.get_option_name();
     std::vector<std::string> cands;
@@ -262,6 +264,11 @@ bool OptionSet::parse(int argc, const char* const* argv) {
     throw ConfigError(fmt::format("{}: unknown option; expected an option of 'liftbench {}', got {}{}",
                                   name, command_, quote_token(name),
                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+  } catch (const po::too_many_positional_options_error&) {
+    const auto* o = positional_.empty() ? nullptr : flags_.find_nothrow(positional_, false);
+    throw ConfigError(fmt::format("liftbench {}: too many arguments; expected {}, got {}", command_,
+                                  o ? "options and one " + o->format_parameter() : std::string("options only (--name value)"),
+                                  o ? "a second one" : "an argument without an option"));
   } catch (const po::error& e) {
     throw ConfigError(fmt::format("liftbench {}: {}", command_, e.what()));
   }
@@ -340,7 +347,12 @@ OptionSet::~OptionSet() {
 
 std::string OptionSet::help() const {
   std::ostringstream out;
-  out << "Usage: liftbench " << command_ << " [options]\n\n" << flags_ << "\n";
+  out << "Usage: liftbench " << command_ << " [options]";
+  if (!positional_.empty()) {
+    const auto* o = flags_.find_nothrow(positional_, false);
+    out << " " << (o ? o->format_parameter() : std::string("ARG"));
+  }
+  out << "\n\n" << flags_ << "\n";
   for (const auto& section : shown_) {
     po::options_description group("[" + section + "]");
     for (const auto& k : keys_) {

@@ -31,6 +31,9 @@ class OptionSet {
   void add_flag(const std::string& name, std::string* field, const std::string& help,
                 const std::string& value_name = "ARG");
   void add_switch(const std::string& name, bool* field, const std::string& help);
+  /// The command's one positional argument fills the flag `name` (added with add_flag before):
+  /// `liftbench import model.onnx` is `liftbench import --model model.onnx`.
+  void set_positional(const std::string& name) { positional_ = name; }
 
   // Config keys `section.key`, bound to a struct field whose current value is the default.
   void add(const std::string& section, const std::string& key, int* field, const std::string& help);
@@ -87,6 +90,7 @@ class OptionSet {
   std::string suggest_key(const std::string& name) const;
 
   std::string command_;
+  std::string positional_;  // the flag a positional argument fills, or empty: none allowed
   po::options_description flags_;
   po::options_description config_;
   std::vector<Key> keys_;

@@ -1564,5 +1564,97 @@ TEST(CliSealTest, UnreadableDirectoriesAreRefusedAndStayUnsealed) {
   EXPECT_NE(run_liftbench("").out.find("  seal       check a dataset directory made by hand"), std::string::npos);
 }
 
+// ONNX in and out (model/onnx.h): `liftbench import` writes the PyTorch fixture's state_dict,
+// `attribute --model x.onnx` scores exactly as with the imported model.npz, and `export` writes
+// a graph that imports back to the same model.
+TEST(CliOnnxTest, ImportAttributeAndExport) {
+  TempDir tmp;
+  const std::string onnx = std::string(LB_TEST_DATA_DIR) + "/torch/basset_like.onnx";
+  auto r = run_liftbench("import " + onnx + " -o " + tmp.file("out/m.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::import] " + onnx + ": 12 layers, 4291 parameter values, input 4x64, 3 outputs (linear) -> " +
+                       tmp.file("out/m.npz") + "\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(list_dir(tmp.file("out")), std::vector<std::string>{"m.npz"});
+  // The state_dict PyTorch saved, array for array (liftbench writes the buffers last).
+  const io::NpzArchive ours = io::read_npz(tmp.file("out/m.npz"));
+  const io::NpzArchive torch = io::read_npz(std::string(LB_TEST_DATA_DIR) + "/torch/basset_like.model.npz");
+  ASSERT_EQ(ours.size(), torch.size());
+  for (const auto& [name, array] : torch) {
+    const io::NpyArray& mine = io::find_array(ours, name, "m.npz");
+    EXPECT_EQ(mine.dtype, array.dtype) << name;
+    EXPECT_EQ(mine.shape, array.shape) << name;
+    EXPECT_EQ(mine.bytes, array.bytes) << name;
+  }
+
+  std::string fasta;
+  for (int i = 0; i < 3; ++i) {
+    fasta += fmt::format(">s{}\n", i);
+    for (int p = 0; p < 64; ++p) fasta += "ACGT"[(p * (i + 3) + p / 5) % 4];
+    fasta += "\n";
+  }
+  write_text(tmp.file("s.fa"), fasta);
+  const std::string attribute = "attribute -q --methods grad,deeplift:rescale --fasta " + tmp.file("s.fa");
+  r = run_liftbench(attribute + " --model " + onnx + " -o " + tmp.file("a/onnx.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench(attribute + " --model " + tmp.file("out/m.npz") + " -o " + tmp.file("a/npz.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const io::NpzArchive a = io::read_npz(tmp.file("a/onnx.npz")), b = io::read_npz(tmp.file("a/npz.npz"));
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].first, b[k].first);
+    EXPECT_EQ(a[k].second.bytes, b[k].second.bytes) << a[k].first;
+  }
+
+  r = run_liftbench("export -q " + tmp.file("out/m.npz") + " -o " + tmp.file("back.onnx"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench("import -q " + tmp.file("back.onnx") + " -o " + tmp.file("back.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(io::read_npz(tmp.file("back.npz")).size(), ours.size());
+  EXPECT_EQ(read_text(tmp.file("back.npz")), read_text(tmp.file("out/m.npz")));
+
+  const auto help = run_liftbench("import --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_EQ(help.out.rfind("Usage: liftbench import [options] MODEL.onnx\n", 0), 0u) << help.out;
+  const std::string doc = read_text(std::string(LB_SOURCE_DIR) + "/docs/cli.md");
+  EXPECT_NE(doc.find("### `liftbench import`"), std::string::npos);
+  EXPECT_NE(doc.find("### `liftbench export`"), std::string::npos);
+  EXPECT_NE(run_liftbench("").out.find("  import     an ONNX model"), std::string::npos);
+}
+
+TEST(CliOnnxTest, BadArguments) {
+  TempDir tmp;
+  const std::string onnx = std::string(LB_TEST_DATA_DIR) + "/torch/smooth_zoo.onnx";
+  expect_fails_cleanly("import " + onnx, "--out: missing output file; expected -o model.npz, got nothing", tmp.path());
+  expect_fails_cleanly("import -o " + tmp.file("m.npz"),
+                       "--model: missing ONNX model; expected liftbench import MODEL.onnx -o model.npz, got nothing",
+                       tmp.path());
+  expect_fails_cleanly("import " + onnx + " --output probit -o " + tmp.file("m.npz"),
+                       "--output: unknown output; expected sigmoid, softmax or linear, got 'probit'", tmp.path());
+  expect_fails_cleanly("import " + onnx + " " + onnx + " -o " + tmp.file("m.npz"),
+                       "liftbench import: too many arguments; expected options and one MODEL.onnx, got a second one",
+                       tmp.path());
+  expect_fails_cleanly("export " + onnx + " -o " + tmp.file("m.onnx") + " extra",
+                       "liftbench export: too many arguments; expected options and one MODEL.npz, got a second one",
+                       tmp.path());
+  expect_fails_cleanly("import " + tmp.file("none.onnx") + " -o " + tmp.file("m.npz"),
+                       tmp.file("none.onnx") + ": cannot open: No such file or directory", tmp.path());
+  TempDir in;
+  write_text(in.file("text.onnx"), "not a model\n");
+  expect_fails_cleanly("import " + in.file("text.onnx") + " -o " + tmp.file("m.npz"),
+                       in.file("text.onnx") + ": not an ONNX model; expected a serialized ONNX ModelProto (protobuf), got "
+                                              "bytes protobuf cannot parse",
+                       tmp.path());
+  expect_fails_cleanly("import " + onnx + " -o " + onnx, "--out: output " + onnx + " is the input " + onnx +
+                                                            " (--model); expected an output that is not an input, got the same file",
+                       tmp.path());
+  // A weights-only .npz has no architecture to export.
+  expect_fails_cleanly("export " + std::string(LB_TEST_DATA_DIR) + "/torch/smooth_zoo.model.npz -o " + tmp.file("m.onnx"),
+                       std::string(LB_TEST_DATA_DIR) + "/torch/smooth_zoo.model.npz: no architecture; expected a model.npz "
+                                                       "written by liftbench (train or import), got a weights-only .npz",
+                       tmp.path());
+}
+
 }  // namespace
 }  // namespace lb
