@@ -181,6 +181,54 @@ def models(L):
             ("smooth_zoo", smooth, smooth_spec), ("residual", residual, residual_spec)]
 
 
+class Crop(nn.Module):
+    """x[:, :, left:-right]: torch.onnx writes a Slice of the last axis."""
+
+    def __init__(self, left, right):
+        super().__init__()
+        self.left, self.right = left, right
+
+    def forward(self, x):
+        return x[:, :, self.left:-self.right]
+
+
+class View(nn.Module):
+    """x.view(x.size(0), -1): torch.onnx writes Shape, Gather, Unsqueeze, Concat, Reshape."""
+
+    def forward(self, x):
+        return x.view(x.size(0), -1)
+
+
+class Mean(nn.Module):
+    """x.mean(-1): torch.onnx writes ReduceMean(axes=[-1], keepdims=0)."""
+
+    def forward(self, x):
+        return x.mean(-1)
+
+
+def functional_models(L):
+    """Models whose torch.onnx graphs need folding: F.pad's computed pads before a convolution
+    (nn.ConstantPad1d), slicing, view and mean; built from their own seed so that the models
+    above keep their weights."""
+    torch.manual_seed(2)
+    ops = Net([
+        nn.ConstantPad1d((2, 1), 0.0), nn.Conv1d(4, 8, 4), nn.ELU(alpha=0.7), Crop(2, 3),
+        nn.Conv1d(8, 8, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool1d(3, 2, padding=1), View(),
+        nn.LazyLinear(6), nn.Softplus(), nn.Linear(6, 3),
+    ])
+    ops_spec = ("body.1=conv1d(8,4,padding=(2,1)) body.2=elu(alpha=0.7) body.3=crop(left=2,right=3) "
+                "body.4=conv1d(8,3,2,padding=1) body.5=relu body.6=maxpool(3,2,padding=1) body.7=flatten "
+                "body.8=dense(6) body.9=softplus body.10=dense(3)")
+    gap = Net([nn.Conv1d(4, 8, 5, padding=2), nn.BatchNorm1d(8), nn.GELU(), Mean(), nn.Linear(8, 2)])
+    gap_spec = "body.0=conv1d(8,5,padding=2) body.1=batchnorm body.2=gelu body.3=gap body.4=dense(2)"
+    return [("torch_ops", ops, ops_spec), ("gap_head", gap, gap_spec)]
+
+
+def all_models(L):
+    yield from models(L)
+    yield from functional_models(L)  # constructed after the models above have drawn their weights
+
+
 def export_onnx(model, x, path):
     """The model as a user would export it: opset 13, a dynamic batch axis, batch norm kept."""
     torch.onnx.export(model, x, path, opset_version=13, input_names=["x"], output_names=["logits"],
@@ -196,7 +244,7 @@ def main():
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
     L, N = 64, 6
-    for name, model, spec in models(L):
+    for name, model, spec in all_models(L):
         x = np.zeros((N, 4, L), np.float32)
         x[np.arange(N)[:, None], rng.integers(0, 4, (N, L)), np.arange(L)[None, :]] = 1.0
         r = np.tile(np.array([0.3, 0.2, 0.2, 0.3], np.float32)[:, None], (1, L))

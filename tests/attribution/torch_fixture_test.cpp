@@ -1,9 +1,11 @@
 // liftbench against PyTorch on the fixtures of tests/data/torch/ (scripts/make_torch_fixtures.py,
 // run by hand with Debian's python3-torch): Basset-like (padded conv, batch norm, ReLU, max
-// pool, dense), DeepSEA-like (dilated conv, max and average pools, sigmoid hidden layer) and a
-// zoo of smooth nonlinearities (ELU, tanh, GELU, softplus, batch norm), and a BPNet-like graph
-// (dilated residual blocks, a cropped profile head and a count head concatenated, 18 outputs;
-// its Rescale reference applies the rescale trick inside the graph). Each chain model is loaded
+// pool, dense), DeepSEA-like (dilated conv, max and average pools, sigmoid hidden layer), a
+// zoo of smooth nonlinearities (ELU, tanh, GELU, softplus, batch norm), torch_ops (a zero pad
+// before a convolution, a crop by slicing, a strided conv, a padded max pool, x.view), gap_head
+// (x.mean(-1) after conv, batch norm and GELU), and a BPNet-like graph (dilated residual
+// blocks, a cropped profile head and a count head concatenated, 18 outputs; its Rescale
+// reference applies the rescale trick inside the graph). Each chain model is loaded
 // twice: from its PyTorch state_dict (numpy.savez, names like body.0.weight) with the spec's
 // layers, and from the .onnx file torch.onnx.export wrote (model/onnx.h); the expected values
 // were computed in float64 from the same float32 weights.
@@ -119,7 +121,8 @@ TEST_P(TorchFixtureTest, RescaleMatchesAnIndependentPyTorchImplementation) {
   const Mat m = deeplift_multipliers(f.net, f.x, ref, f.n, all_tasks(f), uniform_rules(f.net, Rule::Rescale), {}, &dl);
   EXPECT_LE(max_rel_error(m, f.rescale, f), 1e-5);
   // Summation-to-delta holds where no max pool breaks it (deeplift's gradient rule for max pools).
-  if (std::get<0>(GetParam()) == "smooth_zoo" || std::get<0>(GetParam()) == "residual") {
+  const std::string& name = std::get<0>(GetParam());
+  if (name == "smooth_zoo" || name == "gap_head" || name == "residual") {
     const Mat err = summation_error(contributions(m, f.x, ref, f.n, f.tasks, f.len), dl, f.n, f.len);
     for (Eigen::Index k = 0; k < err.size(); ++k)
       EXPECT_LE(std::abs(err.data()[k]), 1e-5 * std::max(1.0f, std::abs(dl.data()[k])));
@@ -131,6 +134,8 @@ INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest,
                          ::testing::Values(std::make_tuple("basset_like", "npz"), std::make_tuple("basset_like", "onnx"),
                                            std::make_tuple("deepsea_like", "npz"), std::make_tuple("deepsea_like", "onnx"),
                                            std::make_tuple("smooth_zoo", "npz"), std::make_tuple("smooth_zoo", "onnx"),
+                                           std::make_tuple("torch_ops", "npz"), std::make_tuple("torch_ops", "onnx"),
+                                           std::make_tuple("gap_head", "npz"), std::make_tuple("gap_head", "onnx"),
                                            std::make_tuple("residual", "npz")),
                          [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 

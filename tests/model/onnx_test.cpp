@@ -1,5 +1,6 @@
 // ONNX import and export (model/onnx.h). The PyTorch fixtures' .onnx files (torch.onnx.export,
-// scripts/make_torch_fixtures.py) import to their state_dict and predictions; every layer type
+// scripts/make_torch_fixtures.py; torch_ops and gap_head hold what torch writes for F.pad,
+// slicing, x.view(x.size(0), -1) and x.mean(-1)) import to their state_dict and predictions; every layer type
 // survives export -> onnx.checker (Debian's python3-onnx, run from here) -> import; hand-built
 // graphs (the protobuf API) cover the folded patterns and each bad input's exact message.
 // Gradients and DeepLIFT of the imported fixtures: tests/attribution/torch_fixture_test.cpp.
@@ -141,7 +142,8 @@ TEST_P(OnnxFixtureTest, ExportPassesTheCheckerAndImportsToTheSameNetwork) {
   EXPECT_EQ(forward(back, d.x, d.n), forward(net, d.x, d.n));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, OnnxFixtureTest, ::testing::Values("basset_like", "deepsea_like", "smooth_zoo"));
+INSTANTIATE_TEST_SUITE_P(Models, OnnxFixtureTest,
+                         ::testing::Values("basset_like", "deepsea_like", "smooth_zoo", "torch_ops", "gap_head"));
 
 TEST(OnnxTest, BassetLikeLayersAreNamedAfterTorchModules) {
   // Layers with weights take their initializer's name, the others their torch node's module path.
