@@ -6,6 +6,9 @@
 // Softmax). Layers are described in the architecture spelling (model/registry.h) and built
 // through parse_layer, so this file names no layer class; export parses describe() back.
 //
+// The network may be a graph: a residual Add of two activations and a Concat of activations
+// along the channels become the Add and Concat layers, each layer lists the activations it reads.
+//
 // Everything read from the file is bounded before use: dimensions and attribute values are
 // range-checked, constant tensors computed here hold at most kMaxFolded elements, indices are
 // checked against their tensors. The batch size stays symbolic (kBatch) through shape arithmetic.
@@ -56,7 +59,7 @@ constexpr std::string_view kSupportedOps[] = {
     "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv", "Div",
     "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Identity",
     "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMax", "ReduceMean", "Relu", "Reshape", "Shape",
-    "Sigmoid", "Slice", "Softmax", "Softplus", "Squeeze", "Tanh", "Transpose", "Unsqueeze"};
+    "Sigmoid", "Slice", "Softmax", "Softplus", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"};
 
 // ---- Small helpers ---------------------------------------------------------------------------
 
@@ -132,14 +135,15 @@ struct PendingLayer {
   std::vector<std::pair<std::string, std::vector<float>>> params;  // suffix -> PyTorch-order values
   std::string node;          // "node 'x' (Conv)" for messages
   std::string hint;          // a name from the node's name (torch's "/body/body.2/Relu" -> "body.2"), or empty
-  int input = -1;            // the activation it reads
-  bool open_bias = false;    // a MatMul's dense layer: the next Add may set its bias
+  std::vector<int> inputs;   // the activations it reads
+  bool open_bias = false;    // a MatMul's dense layer: an Add of a constant may still set its bias
   LayerPtr layer;            // built under a provisional name, for shapes and parameter shapes
 };
 
 struct Activation {
   Shape shape;
-  int layer = -1;  // the layer producing it; -1 for the network input
+  int layer = -1;     // the layer producing it; -1 for the network input
+  int consumers = 0;  // layers reading it
 };
 
 const char* type_name(int t) {
@@ -171,15 +175,19 @@ const char* attr_type_name(int t) {
   }
 }
 
-// A layer name from a node name: torch names nodes by module path and op ("/body/body.2/Relu":
-// the module "body.2"); liftbench's export names them by layer ("body.2"). Empty when neither.
+// A layer name from a node name: torch names a node by its module path and op, each scope either
+// the child's attribute name or already qualified by its parent ("/body/body.2/Relu": module
+// "body.2"; "/stem_act/f/Relu": module "stem_act.f"); liftbench's export names nodes by layer
+// ("body.2"). Empty when neither.
 std::string layer_name_hint(const std::string& node_name) {
   if (is_layer_name(node_name)) return node_name;
   if (!node_name.starts_with('/')) return {};
-  const std::size_t last = node_name.rfind('/');
-  const std::size_t prev = last == 0 ? std::string::npos : node_name.rfind('/', last - 1);
-  if (prev == std::string::npos) return {};
-  std::string module = node_name.substr(prev + 1, last - prev - 1);
+  std::string module;
+  std::size_t begin = 1;
+  for (std::size_t end; (end = node_name.find('/', begin)) != std::string::npos; begin = end + 1) {
+    const std::string scope = node_name.substr(begin, end - begin);
+    module = module.empty() || scope.starts_with(module + ".") ? scope : module + "." + scope;
+  }
   return is_layer_name(module) ? module : std::string();
 }
 
@@ -222,11 +230,14 @@ class Importer {
 
   // Layers.
   int emit(std::string name, std::string_view kind, std::string description,
-           std::vector<std::pair<std::string, std::vector<float>>> params, int input);
+           std::vector<std::pair<std::string, std::vector<float>>> params, std::vector<int> inputs);
+  int emit(std::string name, std::string_view kind, std::string description,
+           std::vector<std::pair<std::string, std::vector<float>>> params, int input) {
+    return emit(std::move(name), kind, std::move(description), std::move(params), std::vector<int>{input});
+  }
   std::string name_from(const onnx::NodeProto& n, int k, std::string_view suffix) const;
   Value act_value(int act, std::vector<std::int64_t> dims) const;
   Value view_as(const Value& in, std::vector<std::int64_t> dims);
-  void require_latest(int act) const;
 
   // Ops.
   void node(const onnx::NodeProto& n);
@@ -240,6 +251,8 @@ class Importer {
   void op_matmul(const onnx::NodeProto& n);
   void op_add(const onnx::NodeProto& n);
   void op_muldiv(const onnx::NodeProto& n);
+  void op_arith(const onnx::NodeProto& n);
+  void op_concat(const onnx::NodeProto& n);
   void op_reshape_like(const onnx::NodeProto& n);
   void op_slice(const onnx::NodeProto& n);
   void op_pad(const onnx::NodeProto& n);
@@ -507,18 +520,6 @@ void Importer::set_output(const onnx::NodeProto& n, Value v) {
   values_[n.output(0)] = std::move(v);
 }
 
-// Networks are chains (until the DAG lands): every layer reads the latest activation.
-void Importer::require_latest(int act) const {
-  const int latest = static_cast<int>(acts_.size()) - 1;
-  if (act != latest) {
-    const auto who = [&](int a) {
-      return a == 0 ? std::string("the graph input") : layers_[static_cast<std::size_t>(acts_[static_cast<std::size_t>(a)].layer)].node;
-    };
-    fail_node("the graph branches", fmt::format("a chain: each layer reads the output of the layer before ({})", who(latest)),
-              fmt::format("the output of {}", who(act)));
-  }
-}
-
 // The layer name from a parameter's initializer name: "body.0.weight" -> "body.0" when the name
 // ends in `suffix` and the rest is a layer name not used yet; empty otherwise (generated later).
 std::string Importer::name_from(const onnx::NodeProto& n, int k, std::string_view suffix) const {
@@ -533,9 +534,7 @@ std::string Importer::name_from(const onnx::NodeProto& n, int k, std::string_vie
 }
 
 int Importer::emit(std::string name, std::string_view kind, std::string description,
-                   std::vector<std::pair<std::string, std::vector<float>>> params, int input) {
-  require_latest(input);
-  for (auto& l : layers_) l.open_bias = false;
+                   std::vector<std::pair<std::string, std::vector<float>>> params, std::vector<int> inputs) {
   PendingLayer p;
   p.name = std::move(name);
   p.kind = kind;
@@ -543,12 +542,15 @@ int Importer::emit(std::string name, std::string_view kind, std::string descript
   p.params = std::move(params);
   p.node = label_;
   p.hint = node_hint_;
-  p.input = input;
-  const Shape in = acts_[static_cast<std::size_t>(input)].shape;
+  std::vector<Shape> ins;
+  for (const int a : inputs) ins.push_back(acts_[static_cast<std::size_t>(a)].shape);
+  p.inputs = inputs;
   Shape out;
   try {
     p.layer = parse_layer(p.name.empty() ? std::string(kind) : p.name, p.description);
-    out = p.layer->output_shape(in);
+    const auto* merge = dynamic_cast<const Merge*>(p.layer.get());
+    LB_CHECK((merge != nullptr) == (inputs.size() > 1), "onnx import: {} with {} inputs", p.description, inputs.size());
+    out = merge ? merge->merge_shape(ins) : p.layer->output_shape(ins[0]);
   } catch (const Error& e) {
     std::string_view msg = e.what();
     if (msg.starts_with("model.layers: ")) msg.remove_prefix(14);
@@ -565,8 +567,9 @@ int Importer::emit(std::string name, std::string_view kind, std::string descript
     LB_CHECK(declared[i].name == p.params[i].first && count == static_cast<std::int64_t>(p.params[i].second.size()),
              "onnx import: parameter {} of {}", declared[i].name, p.description);
   }
+  for (const int a : inputs) ++acts_[static_cast<std::size_t>(a)].consumers;
   layers_.push_back(std::move(p));
-  acts_.push_back({out, static_cast<int>(layers_.size()) - 1});
+  acts_.push_back({out, static_cast<int>(layers_.size()) - 1, 0});
   return static_cast<int>(acts_.size()) - 1;
 }
 
@@ -589,9 +592,16 @@ void Importer::node(const onnx::NodeProto& n) {
     Value v = value_of(n, 0, "data");
     return set_output(n, std::move(v));
   }
-  if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Concat" || op == "ConstantOfShape" ||
-      op == "Transpose" || op == "Cast")
+  if (op == "Concat") {
+    for (int k = 0; k < n.input_size(); ++k)
+      if (value_of(n, k, "data").kind != Kind::Const) return op_concat(n);
     return op_fold(n);
+  }
+  if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "ConstantOfShape" || op == "Transpose" || op == "Cast")
+    return op_fold(n);
+  if ((op == "Add" || op == "Sub" || op == "Mul" || op == "Div") && value_of(n, 0, "A").kind == Kind::Const &&
+      value_of(n, 1, "B").kind == Kind::Const)
+    return op_arith(n);
   if (op == "Squeeze" || op == "Reshape" || op == "Flatten") {
     if (value_of(n, 0, "data").kind == Kind::Const) return op_fold(n);
     return op_reshape_like(n);
@@ -778,13 +788,7 @@ void Importer::op_fold(const onnx::NodeProto& n) {
   } else if (op == "Concat") {
     if (n.input_size() < 1 || n.input_size() > 64) fail_node("bad Concat", "1 to 64 inputs", std::to_string(n.input_size()));
     std::vector<const Tensor*> parts;
-    for (int k = 0; k < n.input_size(); ++k) {
-      const Value& v = value_of(n, k, "data");
-      if (v.kind != Kind::Const)
-        fail_node("Concat of activations", "constants only (channel concatenation needs the model graph to be a DAG)",
-                  fmt::format("the activation {}", quote_token(n.input(k), 80)));
-      parts.push_back(&v.c);
-    }
+    for (int k = 0; k < n.input_size(); ++k) parts.push_back(&value_of(n, k, "data").c);
     const Tensor& first = *parts[0];
     bool ok = false;
     const int axis = norm_axis(attr_int(n, "axis", 0), first.dims.size(), ok);
@@ -1355,7 +1359,8 @@ bool is_scalar_near(const Value& v, double want, double tol) {
   return v.kind == Kind::Const && !v.c.integer && v.c.size() == 1 && std::abs(v.c.at(0) - want) <= tol;
 }
 
-// Add: a MatMul's bias, or GELU's 1 + erf(...).
+// Add: a residual connection (two activations of one shape), a MatMul's bias, or GELU's
+// 1 + erf(...).
 void Importer::op_add(const onnx::NodeProto& n) {
   const Value& a = value_of(n, 0, "A");
   const Value& b = value_of(n, 1, "B");
@@ -1369,7 +1374,8 @@ void Importer::op_add(const onnx::NodeProto& n) {
   }
   if (v.kind == Kind::Act && c.kind == Kind::Const && acts_[static_cast<std::size_t>(v.act)].layer >= 0) {
     PendingLayer& l = layers_[static_cast<std::size_t>(acts_[static_cast<std::size_t>(v.act)].layer)];
-    if (l.open_bias && v.act == static_cast<int>(acts_.size()) - 1) {
+    // Only while nothing has read the MatMul's output: what read it saw no bias.
+    if (l.open_bias && acts_[static_cast<std::size_t>(v.act)].consumers == 0) {
       const std::int64_t out = v.dims[0];
       const bool row = (c.c.dims.size() == 1 && c.c.dims[0] == out) || (c.c.dims.size() == 2 && c.c.dims[0] == 1 && c.c.dims[1] == out);
       if (c.c.integer || !row) fail_node("bad bias", fmt::format("a float ({}) tensor", out), dims_str(c.c.dims, false));
@@ -1381,10 +1387,81 @@ void Importer::op_add(const onnx::NodeProto& n) {
       return set_output(n, std::move(result));
     }
   }
-  if (v.kind == Kind::Act && !a_const && b.kind == Kind::Act)
-    fail_node("Add of two activations", "Add only as the bias of a MatMul or inside GELU (residual connections need the model graph to be a DAG)",
-              "a residual Add");
-  fail_node("unsupported Add", "Add only as the bias of a MatMul (right after it) or inside GELU", "another use");
+  if (a.kind == Kind::Act && b.kind == Kind::Act) {
+    if (a.dims != b.dims)
+      fail_node("Add of activations of different shapes", "two activations of one shape (no broadcasting)",
+                fmt::format("{} and {}", dims_str(a.dims, true), dims_str(b.dims, true)));
+    std::vector<std::int64_t> dims = a.dims;
+    const int act = emit("", "add", "Add()", {}, std::vector<int>{a.act, b.act});
+    return set_output(n, act_value(act, std::move(dims)));
+  }
+  if (a.kind != Kind::Const && b.kind != Kind::Const) act_input(n, a.kind == Kind::Act ? 1 : 0);  // names the pattern
+  fail_node("unsupported Add", "a residual Add of two activations, the bias of a MatMul or a step of GELU",
+            "an Add of an activation and a constant");
+}
+
+// Add, Sub, Mul and Div of two constants (shape arithmetic: torch computes a slice's end as
+// Shape(x)[2] - k), elementwise, a one-element operand broadcast. Integer division truncates.
+void Importer::op_arith(const onnx::NodeProto& n) {
+  const std::string& op = n.op_type();
+  const Tensor& a = const_input(n, 0, "A");
+  const Tensor& b = const_input(n, 1, "B");
+  if (a.integer != b.integer) fail_node("mixed types", "two integer or two float constants", "an integer and a float one");
+  if (a.size() != b.size() && a.size() != 1 && b.size() != 1)
+    fail_node("shapes do not broadcast", "equal shapes or a one-element operand",
+              fmt::format("{} and {}", dims_str(a.dims, false), dims_str(b.dims, false)));
+  Value out;
+  out.c.integer = a.integer;
+  out.c.dims = a.size() >= b.size() ? a.dims : b.dims;
+  const std::int64_t count = std::max(a.size(), b.size());
+  for (std::int64_t k = 0; k < count; ++k) {
+    const std::int64_t i = a.size() == 1 ? 0 : k, j = b.size() == 1 ? 0 : k;
+    if (a.integer) {
+      const std::int64_t x = a.i[static_cast<std::size_t>(i)], y = b.i[static_cast<std::size_t>(j)];
+      if (x == kBatch || y == kBatch)
+        fail_node("shape cannot be resolved", "arithmetic on sizes that do not depend on the batch size", "the batch size");
+      std::int64_t r = 0;
+      const bool overflow = op == "Add"   ? __builtin_add_overflow(x, y, &r)
+                            : op == "Sub" ? __builtin_sub_overflow(x, y, &r)
+                            : op == "Mul" ? __builtin_mul_overflow(x, y, &r)
+                                          : (y == 0 || (x == INT64_MIN && y == -1));
+      if (overflow) fail_node("integer overflow or division by zero", "values that fit int64", fmt::format("{} {} {}", x, op, y));
+      out.c.i.push_back(op == "Div" ? x / y : r);
+    } else {
+      const float x = a.f[static_cast<std::size_t>(i)], y = b.f[static_cast<std::size_t>(j)];
+      out.c.f.push_back(op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : x / y);
+    }
+  }
+  set_output(n, std::move(out));
+}
+
+// Concat of activations along the channels (axis 1): heads of equal spatial shape, or flat ones.
+void Importer::op_concat(const onnx::NodeProto& n) {
+  if (n.input_size() < 2 || n.input_size() > 64) fail_node("bad Concat", "2 to 64 inputs", std::to_string(n.input_size()));
+  std::vector<int> inputs;
+  std::vector<std::int64_t> dims, first;
+  for (int k = 0; k < n.input_size(); ++k) {
+    const Value& v = value_of(n, k, "data");
+    if (v.kind == Kind::Const)
+      fail_node("Concat of an activation and a constant", "activations only (or constants only)",
+                fmt::format("the constant {}", quote_token(n.input(k), 80)));
+    const Value& x = act_input(n, k);
+    if (k == 0) {
+      dims = first = x.dims;
+      bool ok = false;
+      const int axis = norm_axis(attr_int(n, "axis", 0), x.dims.size() + 1, ok);
+      if (!ok || axis != 1)
+        fail_node("Concat along another axis", "axis 1 (the channels)", std::to_string(attr_int(n, "axis", 0)));
+    } else {
+      if (x.dims.size() != first.size() || !std::equal(x.dims.begin() + 1, x.dims.end(), first.begin() + 1))
+        fail_node("inputs of different shapes", fmt::format("the positions of the first input, {}", dims_str(first, true)),
+                  dims_str(x.dims, true));
+      dims[0] += x.dims[0];
+    }
+    inputs.push_back(x.act);
+  }
+  const int act = emit("", "concat", "Concat()", {}, inputs);
+  set_output(n, act_value(act, std::move(dims)));
 }
 
 // Mul and Div: the steps of torch's GELU, x * (1 + erf(x / sqrt(2))) * 0.5 (operands in any order).
@@ -1439,17 +1516,26 @@ Network Importer::finish(const onnx::GraphProto& g) {
                                layers_.back().description == "Sigmoid()";
     if ((!output_ && final_sigmoid) || (output_ == OutputKind::Sigmoid && final_sigmoid)) {
       kind = OutputKind::Sigmoid;
-      act = layers_.back().input;
+      act = layers_.back().inputs[0];
+      --acts_[static_cast<std::size_t>(act)].consumers;
       layers_.pop_back();
       acts_.pop_back();
     } else if (output_) {
       kind = *output_;
     }
   }
+  if (layers_.empty() || act == 0) fail("no layers", "at least one layer between the graph input and output", "none");
+  // Every layer leads to the output, which the last one computes (liftbench's networks are
+  // topologically ordered and have one output).
+  const auto node_of = [&](int a) { return layers_[static_cast<std::size_t>(acts_[static_cast<std::size_t>(a)].layer)].node; };
   if (act != static_cast<int>(acts_.size()) - 1)
-    fail(fmt::format("{} is not the last layer's output", out_label), "a chain ending in the graph output",
-         act == 0 ? std::string("the graph input") : fmt::format("the output of {}", layers_[static_cast<std::size_t>(acts_[static_cast<std::size_t>(act)].layer)].node));
-  if (layers_.empty()) fail("no layers", "at least one layer between the graph input and output", "none");
+    fail(fmt::format("{} is not the last layer's output", out_label),
+         fmt::format("the output of the last layer, {}", node_of(static_cast<int>(acts_.size()) - 1)),
+         fmt::format("the output of {}", node_of(act)));
+  for (int a = 1; a + 1 < static_cast<int>(acts_.size()); ++a)
+    if (acts_[static_cast<std::size_t>(a)].consumers == 0)
+      fail(fmt::format("{}: its output reaches no graph output", node_of(a)), "every layer on the way to the output",
+           "an unused result");
   const Shape s = acts_.back().shape;
   if (s.h != 1 || s.w != 1)
     fail(fmt::format("{} is not flat", out_label), "a flat (N, outputs) output (Flatten, or a pooling over the length, first)",
@@ -1472,8 +1558,12 @@ Network Importer::finish(const onnx::GraphProto& g) {
     l.name = std::move(name);
   }
   std::vector<LayerPtr> built;
-  for (const auto& l : layers_) built.push_back(parse_layer(l.name, l.description));
-  Network net(acts_[0].shape, std::move(built), kind);
+  std::vector<std::vector<int>> inputs;
+  for (const auto& l : layers_) {
+    built.push_back(parse_layer(l.name, l.description));
+    inputs.push_back(l.inputs);
+  }
+  Network net(acts_[0].shape, std::move(built), kind, std::move(inputs));
   for (int k = 0; k < net.n_layers(); ++k) {
     Layer& layer = net.layer(k);
     const PendingLayer& p = layers_[static_cast<std::size_t>(k)];
@@ -1601,8 +1691,10 @@ class Exporter {
   const std::string& path_;
   const Network& net_;
   onnx::GraphProto* graph_ = nullptr;
-  std::string cur_ = "input";
-  int rank_ = 3;
+  std::string cur_ = "input";  // the tensor the layer reads, then the one it writes
+  int rank_ = 3;               // its ONNX rank
+  std::vector<std::string> names_;  // per activation: its tensor's name
+  std::vector<int> ranks_;          // per activation: its ONNX rank
 };
 
 void Exporter::layer(int k) {
@@ -1692,6 +1784,26 @@ void Exporter::layer(int k) {
     rank_ = 2;
   } else if (kind == "Dropout") {
     return;  // the identity at inference
+  } else if (kind == "Add" || kind == "Concat") {
+    // Inputs of one liftbench shape may differ in ONNX rank only when flat ((N, C, 1) after a
+    // length-1 conv, (N, C) after a dense layer): those are flattened to (N, C) first.
+    const std::vector<int>& ins = net_.inputs(k);
+    bool differ = false;
+    for (const int i : ins) differ = differ || ranks_[static_cast<std::size_t>(i)] != ranks_[static_cast<std::size_t>(ins[0])];
+    std::vector<std::string> names;
+    for (std::size_t j = 0; j < ins.size(); ++j) {
+      const auto i = static_cast<std::size_t>(ins[j]);
+      std::string in_name = names_[i];
+      if (differ && ranks_[i] > 2) {
+        const std::string flat = fmt::format("{}/flat{}", name, j);
+        set_int(add_node("Flatten", fmt::format("{}/flatten{}", name, j), {in_name}, flat), "axis", 1);
+        in_name = flat;
+      }
+      names.push_back(in_name);
+    }
+    onnx::NodeProto* n = add_node(kind, name, names, out);
+    if (kind == "Concat") set_int(n, "axis", 1);
+    rank_ = differ ? 2 : ranks_[static_cast<std::size_t>(ins[0])];
   } else if (kind == "Crop1d") {
     const int left = int_key("left", 0), right = int_key("right", 0);
     add_node("Slice", name,
@@ -1736,13 +1848,25 @@ void Exporter::run(onnx::ModelProto& m) {
   else if (rank_ == 3) tensor_info(graph_->add_input(), "input", {in.c, in.w});
   else tensor_info(graph_->add_input(), "input", {in.c});
 
-  for (int k = 0; k < net_.n_layers(); ++k) layer(k);
+  names_.assign(static_cast<std::size_t>(net_.n_layers()) + 1, "input");
+  ranks_.assign(names_.size(), rank_);
+  for (int k = 0; k < net_.n_layers(); ++k) {
+    const auto first = static_cast<std::size_t>(net_.inputs(k)[0]);
+    cur_ = names_[first];
+    rank_ = ranks_[first];
+    layer(k);
+    names_[static_cast<std::size_t>(k) + 1] = cur_;
+    ranks_[static_cast<std::size_t>(k) + 1] = rank_;
+  }
   // The output: what liftbench predict reports (probabilities for sigmoid and softmax networks).
+  cur_ = names_.back();
+  rank_ = ranks_.back();
   flatten_if_needed("output");
+  const int last = graph_->node_size() - 1;
   if (net_.output_kind() == OutputKind::Sigmoid) add_node("Sigmoid", "output_sigmoid", {cur_}, "output");
   else if (net_.output_kind() == OutputKind::Softmax) set_int(add_node("Softmax", "output_softmax", {cur_}, "output"), "axis", 1);
-  else if (graph_->node_size() > 0) graph_->mutable_node(graph_->node_size() - 1)->set_output(0, "output");
-  if (graph_->node_size() == 0 || cur_ == "input") add_node("Identity", "output", {cur_}, "output");
+  else if (last >= 0 && graph_->node(last).output(0) == cur_ && cur_ != "input") graph_->mutable_node(last)->set_output(0, "output");
+  else add_node("Identity", "output", {cur_}, "output");  // a final Dropout: its input may feed other layers too
   tensor_info(graph_->add_output(), "output", {net_.n_outputs()});
 }
 

@@ -5,7 +5,7 @@
 // before a convolution, a crop by slicing, a strided conv, a padded max pool, x.view), gap_head
 // (x.mean(-1) after conv, batch norm and GELU), and a BPNet-like graph (dilated residual
 // blocks, a cropped profile head and a count head concatenated, 18 outputs; its Rescale
-// reference applies the rescale trick inside the graph). Each chain model is loaded
+// reference applies the rescale trick inside the graph). Each model is loaded
 // twice: from its PyTorch state_dict (numpy.savez, names like body.0.weight) with the spec's
 // layers, and from the .onnx file torch.onnx.export wrote (model/onnx.h); the expected values
 // were computed in float64 from the same float32 weights.
@@ -129,14 +129,14 @@ TEST_P(TorchFixtureTest, RescaleMatchesAnIndependentPyTorchImplementation) {
   }
 }
 
-// (fixture, source): every chain fixture from its state_dict and from its ONNX file.
+// (fixture, source): every fixture from its state_dict and from its ONNX file.
 INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest,
                          ::testing::Values(std::make_tuple("basset_like", "npz"), std::make_tuple("basset_like", "onnx"),
                                            std::make_tuple("deepsea_like", "npz"), std::make_tuple("deepsea_like", "onnx"),
                                            std::make_tuple("smooth_zoo", "npz"), std::make_tuple("smooth_zoo", "onnx"),
                                            std::make_tuple("torch_ops", "npz"), std::make_tuple("torch_ops", "onnx"),
                                            std::make_tuple("gap_head", "npz"), std::make_tuple("gap_head", "onnx"),
-                                           std::make_tuple("residual", "npz")),
+                                           std::make_tuple("residual", "npz"), std::make_tuple("residual", "onnx")),
                          [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 }  // namespace

@@ -112,9 +112,10 @@ TEST_P(OnnxFixtureTest, ImportsToTheStateDictAndTheSameLayers) {
     EXPECT_EQ(a[k].torch_shape, b[k].torch_shape) << a[k].name;
     EXPECT_EQ(onnx.layer(a[k].layer).export_param(a[k].index), npz.layer(b[k].layer).export_param(b[k].index)) << a[k].name;
   }
-  // The same layers under torch's module names (dropout left out), ending in the logits.
+  // The same layers under torch's module names (dropout left out), ending in the logits (the
+  // residual model's functional relus, adds and heads are named otherwise: its own test below).
   EXPECT_EQ(onnx.input_shape(), npz.input_shape());
-  EXPECT_EQ(layer_lines(onnx.architecture()), layer_lines(npz.architecture()));
+  if (GetParam() != "residual") EXPECT_EQ(layer_lines(onnx.architecture()), layer_lines(npz.architecture()));
   EXPECT_EQ(onnx.output_kind(), OutputKind::Linear);
 }
 
@@ -143,7 +144,33 @@ TEST_P(OnnxFixtureTest, ExportPassesTheCheckerAndImportsToTheSameNetwork) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, OnnxFixtureTest,
-                         ::testing::Values("basset_like", "deepsea_like", "smooth_zoo", "torch_ops", "gap_head"));
+                         ::testing::Values("basset_like", "deepsea_like", "smooth_zoo", "torch_ops", "gap_head",
+                                           "residual"));
+
+TEST(OnnxTest, ResidualGraphImportsWithItsAddsAndConcatenatedHeads) {
+  // torch's residual adds and torch.cat of the heads become Add and Concat layers reading named
+  // activations; the crop's end, h.shape[2] - 28, is computed from Shape at import.
+  EXPECT_EQ(import_onnx(kTorch + "residual.onnx").architecture(),
+            "input 4x64\n"
+            "output linear\n"
+            "stem Conv1d(in=4, out=8, kernel=7, stride=1, padding=(3,3))\n"
+            "stem_act.f ReLU()\n"
+            "body.0 Conv1d(in=8, out=8, kernel=3, stride=1, padding=(2,2), dilation=2)\n"
+            "acts.0.f ReLU()\n"
+            "add1 Add() <- stem_act.f, acts.0.f\n"
+            "body.1 Conv1d(in=8, out=8, kernel=3, stride=1, padding=(4,4), dilation=4)\n"
+            "acts.1.f ReLU()\n"
+            "add2 Add() <- add1, acts.1.f\n"
+            "body.2 Conv1d(in=8, out=8, kernel=3, stride=1, padding=(8,8), dilation=8)\n"
+            "acts.2.f ReLU()\n"
+            "add3 Add() <- add2, acts.2.f\n"
+            "profile Conv1d(in=8, out=2, kernel=5, stride=1, padding=(2,2))\n"
+            "crop1 Crop1d(left=28, right=28)\n"
+            "flatten1 Flatten()\n"
+            "gap1 GlobalAvgPool() <- add3\n"
+            "counts Linear(in=8, out=2)\n"
+            "concat1 Concat() <- flatten1, counts\n");
+}
 
 TEST(OnnxTest, BassetLikeLayersAreNamedAfterTorchModules) {
   // Layers with weights take their initializer's name, the others their torch node's module path.
@@ -224,6 +251,12 @@ TEST(OnnxTest, EveryLayerSurvivesExportAndImport) {
   expect_round_trip("c=conv1d(8,5) bn=batchnorm gmp d=dense(4)", Shape{4, 1, 30}, "softmax");
   expect_round_trip("c1=conv2d(4,3,3,2,2) r=relu c2=conv2d(6,2,2) gap d=dense(10)", Shape{1, 12, 12}, "softmax");
   expect_round_trip("d1=dense(5) r=relu d2=dense(2)", Shape{8, 1, 1}, "sigmoid");
+  // Graphs: residual adds, heads concatenated, and an add of a length-1 conv's (N, C, 1) output
+  // with a dense layer's (N, C).
+  expect_round_trip("s=conv1d(6,3,padding=1) r=relu c=conv1d(6,3,padding=2,dilation=2) r2=relu a=add(r,r2) "
+                    "p=conv1d(2,1) cr=crop(left=2,right=2) f=flatten g=gap@a d=dense(3) h=concat(f,d)",
+                    Shape{4, 1, 20}, "linear");
+  expect_round_trip("c=conv1d(3,5) g=gap@input d=dense(3) a=add(c,d)", Shape{4, 1, 5}, "sigmoid");
 }
 
 TEST(OnnxTest, ExportIsAtomicAndNamesInitializersAsTheStateDict) {
@@ -315,7 +348,7 @@ Graph conv_graph() {
 const std::string kOps =
     "Add, AveragePool, BatchNormalization, Cast, Concat, Constant, ConstantOfShape, Conv, Div, Dropout, Elu, Erf, Exp, "
     "Flatten, Gather, Gemm, GlobalAveragePool, GlobalMaxPool, Identity, LogSoftmax, MatMul, MaxPool, Mul, Pad, "
-    "ReduceMax, ReduceMean, Relu, Reshape, Shape, Sigmoid, Slice, Softmax, Softplus, Squeeze, Tanh, Transpose, "
+    "ReduceMax, ReduceMean, Relu, Reshape, Shape, Sigmoid, Slice, Softmax, Softplus, Squeeze, Sub, Tanh, Transpose, "
     "Unsqueeze";
 
 TEST(OnnxTest, SupportedOpsAreListed) { EXPECT_EQ(onnx_supported_ops(), kOps); }
@@ -512,13 +545,30 @@ TEST(OnnxTest, MalformedGraphsFailWithOneLine) {
     expect_error(g, "node 'c' (Conv): padding wider than the kernel; expected at most dilation * (kernel - 1) = 2 on "
                     "each side (liftbench's Conv1d), got (3,0)");
   }
-  {  // a residual connection (the network is a chain)
-    Graph g({4, 10});
-    g.node("Relu", "r", {"x"}, "h");
-    g.node("Add", "res", {"x", "h"}, "y");
+  {  // a residual Add that would need broadcasting
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"x"}, "xr");
+    g.node("Add", "res", {"xr", "h"}, "y");
     g.output("y");
-    expect_error(g, "node 'res' (Add): Add of two activations; expected Add only as the bias of a MatMul or inside GELU "
-                    "(residual connections need the model graph to be a DAG), got a residual Add");
+    expect_error(g, "node 'res' (Add): Add of activations of different shapes; expected two activations of one shape "
+                    "(no broadcasting), got (N,4,10) and (N,3,8)");
+  }
+  {  // a branch that reaches no output
+    Graph g({4, 10});
+    g.node("Relu", "dead", {"x"}, "unused");
+    g.node("GlobalAveragePool", "pool", {"x"}, "p");
+    g.node("Flatten", "flat", {"p"}, "y");
+    g.output("y");
+    expect_error(g, "node 'dead' (Relu): its output reaches no graph output; expected every layer on the way to the "
+                    "output, got an unused result");
+  }
+  {  // heads of different lengths
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"x"}, "xr");
+    Graph::integer(g.node("Concat", "cat", {"h", "xr"}, "y"), "axis", 1);
+    g.output("y");
+    expect_error(g, "node 'cat' (Concat): inputs of different shapes; expected the positions of the first input, "
+                    "(N,3,8), got (N,4,10)");
   }
   {  // an output that is not flat
     Graph g = conv_graph();
