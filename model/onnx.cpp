@@ -610,6 +610,10 @@ void Importer::node(const onnx::NodeProto& n) {
     if (value_of(n, 0, "data").kind == Kind::Const) return op_fold(n);
     return op_slice(n);
   }
+  if (op == "Sub")
+    fail_node("Sub of an activation", "Sub only of two constants (shape arithmetic)",
+              fmt::format("{} - {}", quote_token(n.input_size() > 0 ? n.input(0) : "", 80),
+                          quote_token(n.input_size() > 1 ? n.input(1) : "", 80)));
   if (op == "Conv") return op_conv(n);
   if (op == "BatchNormalization") return op_batchnorm(n);
   if (op == "MaxPool") return op_pool(n, true);

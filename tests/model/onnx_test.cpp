@@ -553,6 +553,13 @@ TEST(OnnxTest, MalformedGraphsFailWithOneLine) {
     expect_error(g, "node 'res' (Add): Add of activations of different shapes; expected two activations of one shape "
                     "(no broadcasting), got (N,4,10) and (N,3,8)");
   }
+  {  // arithmetic on an activation
+    Graph g = conv_graph();
+    g.node("Sub", "minus", {"h", "h"}, "y");
+    g.output("y");
+    expect_error(g, "node 'minus' (Sub): Sub of an activation; expected Sub only of two constants (shape arithmetic), "
+                    "got 'h' - 'h'");
+  }
   {  // a branch that reaches no output
     Graph g({4, 10});
     g.node("Relu", "dead", {"x"}, "unused");
