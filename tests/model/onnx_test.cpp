@@ -115,7 +115,9 @@ TEST_P(OnnxFixtureTest, ImportsToTheStateDictAndTheSameLayers) {
   // The same layers under torch's module names (dropout left out), ending in the logits (the
   // residual model's functional relus, adds and heads are named otherwise: its own test below).
   EXPECT_EQ(onnx.input_shape(), npz.input_shape());
-  if (GetParam() != "residual") EXPECT_EQ(layer_lines(onnx.architecture()), layer_lines(npz.architecture()));
+  if (GetParam() != "residual") {
+    EXPECT_EQ(layer_lines(onnx.architecture()), layer_lines(npz.architecture()));
+  }
   EXPECT_EQ(onnx.output_kind(), OutputKind::Linear);
 }
 
