@@ -27,8 +27,9 @@ void prepare_output(const std::string& option, const std::string& out) {
 std::string layer_summary(const model::Network& net) {
   int params = 0;
   for (const auto& p : const_cast<model::Network&>(net).state()) params += static_cast<int>(p.value->size());
-  return fmt::format("{} layers, {} parameter values, input {}, {} outputs ({})", net.n_layers(), params,
-                     net.input_shape().str(), net.n_outputs(), model::output_name(net.output_kind()));
+  return fmt::format("{} layer{}, {} parameter values, input {}, {} output{} ({})", net.n_layers(),
+                     net.n_layers() == 1 ? "" : "s", params, net.input_shape().str(), net.n_outputs(),
+                     net.n_outputs() == 1 ? "" : "s", model::output_name(net.output_kind()));
 }
 
 }  // namespace
