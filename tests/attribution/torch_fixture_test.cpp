@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(Models, TorchFixtureTest,
                                            std::make_tuple("torch_ops", "npz"), std::make_tuple("torch_ops", "onnx"),
                                            std::make_tuple("gap_head", "npz"), std::make_tuple("gap_head", "onnx"),
                                            std::make_tuple("residual", "npz"), std::make_tuple("residual", "onnx")),
-                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+                         [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param); });
 
 }  // namespace
 }  // namespace lb::attr
