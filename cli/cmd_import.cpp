@@ -55,10 +55,10 @@ int cmd_import(int argc, const char* const* argv) {
   if (out.empty()) throw ConfigError("--out: missing output file; expected -o model.npz, got nothing");
   std::optional<model::OutputKind> kind;
   if (!output.empty()) {
-    if (output == "sigmoid") kind = model::OutputKind::Sigmoid;
-    else if (output == "softmax") kind = model::OutputKind::Softmax;
-    else if (output == "linear") kind = model::OutputKind::Linear;
-    else throw ConfigError(fmt::format("--output: unknown output; expected sigmoid, softmax or linear, got {}", quote_token(output)));
+    model::OutputKind k;
+    if (!model::parse_output_kind(output, k))
+      throw ConfigError(fmt::format("--output: unknown output; expected sigmoid, softmax or linear, got {}", quote_token(output)));
+    kind = k;
   }
   prepare_output("--out", out);
   refuse_output_over_input({{"--out", out}}, {{"--model", model_path}});

@@ -166,12 +166,9 @@ LayerPtr build_layer(const LayerSpec& s, const Shape& in) {
 }
 
 OutputKind parse_output(std::string_view s, bool& ok) {
-  ok = true;
-  if (s == "sigmoid") return OutputKind::Sigmoid;
-  if (s == "softmax") return OutputKind::Softmax;
-  if (s == "linear") return OutputKind::Linear;
-  ok = false;
-  return OutputKind::Sigmoid;
+  OutputKind k = OutputKind::Sigmoid;
+  ok = parse_output_kind(s, k);
+  return k;
 }
 
 // "4x200", "1x28x28", "50" -> Shape; false when malformed.
@@ -200,6 +197,15 @@ const char* output_name(OutputKind k) {
     case OutputKind::Linear: return "linear";
   }
   return "?";
+}
+
+bool parse_output_kind(std::string_view name, OutputKind& out) {
+  for (const OutputKind k : {OutputKind::Sigmoid, OutputKind::Softmax, OutputKind::Linear})
+    if (name == output_name(k)) {
+      out = k;
+      return true;
+    }
+  return false;
 }
 
 void validate(const ModelConfig& cfg) {

@@ -18,6 +18,8 @@ enum class OutputKind { Sigmoid, Softmax, Linear };  // what follows the logits 
 
 /// "sigmoid", "softmax" or "linear": the spelling of model.output and of a model file's output line.
 const char* output_name(OutputKind k);
+/// The inverse of output_name; false when `name` is none of the three.
+bool parse_output_kind(std::string_view name, OutputKind& out);
 
 /// Weight initialisation. PyTorch: its layers' defaults (weight and bias U(±1/sqrt(fan_in))).
 /// GlorotUniform: Keras' default, the framework of the paper (weight U(±sqrt(6/(fan_in+fan_out))),
