@@ -378,12 +378,11 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
       for (int b = 0; b < nc; ++b) top(tasks[static_cast<std::size_t>(t)], t * nc + b) = 1.0f;
     deposit(flow.back(), top, nullptr);
   }
-  std::vector<char> done(static_cast<std::size_t>(L), 0);  // handled by the fast path
   Mat tmp, v;
   for (int i = L - 1; i >= 0; --i) {
     const auto ui = static_cast<std::size_t>(i);
     Flow& f = flow[ui + 1];
-    if (!f.set || done[ui]) continue;
+    if (!f.set) continue;  // nothing reached it (also the layers the fast path below consumed)
     const Layer& l = net.layer(i);
     const int a = first_in(net, i);
     Flow& below = flow[static_cast<std::size_t>(a)];
@@ -408,8 +407,9 @@ Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, 
         conv1d_transpose_factored(conv, conv.weight().cwiseAbs(), cin, cout, nc, T, c.sp[uj] - c.sn[uj], g, v);
         select_by_sign(tmp, v, delta_at(c, first_in(net, k)));
       }
+      // The nonlinearity and the convolution read nothing else's output and are read only here,
+      // so their flows stay unset and the loop passes over them.
       deposit(flow[static_cast<std::size_t>(first_in(net, k))], tmp, nullptr);
-      done[uj] = done[static_cast<std::size_t>(k)] = 1;
       f = Flow{};
       continue;
     }
