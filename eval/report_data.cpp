@@ -17,8 +17,8 @@
 namespace lb::eval::report {
 
 const Json* Json::get(std::string_view key) const {
-  for (const auto& [k, v] : members)
-    if (k == key) return &v;
+  for (std::size_t k = 0; k < keys.size(); ++k)
+    if (keys[k] == key) return &values[k];
   return nullptr;
 }
 
@@ -137,7 +137,8 @@ class JsonParser {
         skip_ws();
         std::string key = parse_string();
         expect(':');
-        v.members.emplace_back(std::move(key), parse_value());
+        v.keys.push_back(std::move(key));
+        v.values.push_back(parse_value());
       } while (eat(','));
       expect('}');
     } else if (c == '[') {

@@ -25,7 +25,10 @@ struct Json {
   bool boolean = false;
   std::string string;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  // An object's members in document order, keys[k] naming values[k] (two vectors: a std::pair of
+  // the still incomplete Json is not allowed, and clang refuses it).
+  std::vector<std::string> keys;
+  std::vector<Json> values;
 
   const Json* get(std::string_view key) const;
 };
