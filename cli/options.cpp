@@ -90,13 +90,14 @@ bool parse_bool(const std::string& s, bool& out) {
 
 }  // namespace
 
-OptionSet::OptionSet(std::string command)
+OptionSet::OptionSet(std::string command, const std::string& own_config_help)
     : command_(std::move(command)),
       flags_("Command options"),
-      config_("Configuration (INI [section] key, or --section.key)") {
+      config_("Configuration (INI [section] key, or --section.key)"),
+      read_config_(own_config_help.empty()) {
   flags_.add_options()("help,h", po::bool_switch(&help_), "show this help and exit");
   flags_.add_options()("config,c", po::value<std::string>(&config_file_)->value_name("FILE"),
-                       "INI configuration file; flags override it");
+                       read_config_ ? "INI configuration file; flags override it" : own_config_help.c_str());
 }
 
 void OptionSet::add_flag(const std::string& name, std::string* field, const std::string& help,
@@ -205,6 +206,12 @@ std::vector<std::string> OptionSet::keys() const {
   return out;
 }
 
+bool OptionSet::is_path(const std::string& key) const {
+  for (const auto& k : keys_)
+    if (k.section + "." + k.name == key) return k.is_path;
+  return false;
+}
+
 std::string OptionSet::suggest_key(const std::string& name) const { return closest(name, keys()); }
 
 void OptionSet::check_value(const std::string& where_, const std::string& key, const std::string& value) const {
@@ -291,7 +298,7 @@ bool OptionSet::parse(int argc, const char* const* argv) {
   po::notify(vm);  // command flags into their fields
   if (help_) return false;
 
-  if (!config_file_.empty()) {
+  if (read_config_ && !config_file_.empty()) {
     std::map<std::string, long> seen;
     const std::string dir = fs::absolute(config_file_).parent_path().string();
     for (const auto& e : parse_ini(io::read_file(config_file_), config_file_)) {

@@ -22,7 +22,9 @@ namespace po = boost::program_options;
 /// The options of one command: its own flags plus the config sections it reads.
 class OptionSet {
  public:
-  explicit OptionSet(std::string command);
+  /// `own_config_help` non-empty: -c names a file the command reads itself (a sweep file), with
+  /// that help text; the OptionSet leaves it alone and config_file() returns it.
+  explicit OptionSet(std::string command, const std::string& own_config_help = "");
   ~OptionSet();
   OptionSet(const OptionSet&) = delete;
   OptionSet& operator=(const OptionSet&) = delete;
@@ -70,6 +72,10 @@ class OptionSet {
   const std::string& config_file() const { return config_file_; }
   /// Every `section.key` name registered, in registration order.
   std::vector<std::string> keys() const;
+  /// Whether `section.key` is a registered path key (add_path).
+  bool is_path(const std::string& key) const;
+  /// The closest registered key to `name` (for "did you mean"), or empty.
+  std::string suggest_key(const std::string& name) const;
 
  private:
   struct Key {
@@ -87,7 +93,6 @@ class OptionSet {
                 const std::string& help);
   void read_config_file(const std::string& path, po::variables_map& vm);
   void check_value(const std::string& where, const std::string& key, const std::string& value) const;
-  std::string suggest_key(const std::string& name) const;
 
   std::string command_;
   std::string positional_;  // the flag a positional argument fills, or empty: none allowed
@@ -97,6 +102,7 @@ class OptionSet {
   std::vector<std::string> shown_;
   std::string config_file_;
   bool help_ = false;
+  bool read_config_ = true;  // -c is an INI config of these sections (else the command's own file)
   unsigned long generation_ = 0;  // of the parse() recorded for with_config_location
   std::map<std::string, std::string> path_origin_dir_;  // key -> dir its relative value is against
 };

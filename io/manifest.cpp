@@ -63,6 +63,17 @@ std::string file_md5(const std::string& path) {
   return std::string(hex, 32);
 }
 
+std::string text_md5(std::string_view text) {
+  std::unique_ptr<hts_md5_context, Md5Free> ctx(hts_md5_init());
+  LB_CHECK(ctx != nullptr, "hts_md5_init failed");
+  hts_md5_update(ctx.get(), text.data(), static_cast<unsigned long>(text.size()));
+  unsigned char digest[16];
+  char hex[33];
+  hts_md5_final(digest, ctx.get());
+  hts_md5_hex(hex, digest);
+  return std::string(hex, 32);
+}
+
 void write_manifest(const std::string& manifest_path, std::span<const std::string> files) {
   const std::string dir = dir_of(manifest_path);
   std::vector<std::vector<std::string>> rows;

@@ -6,11 +6,14 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace lb::io {
 
 /// MD5 of a file's bytes as 32 lowercase hex digits (what `md5sum` prints); IoError naming the path.
 std::string file_md5(const std::string& path);
+/// MD5 of a text, as file_md5 writes it.
+std::string text_md5(std::string_view text);
 
 /// Writes `manifest_path` atomically, one row per file of `files` (relative to the manifest's
 /// directory, in the given order) with its current size and MD5.

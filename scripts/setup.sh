@@ -12,6 +12,7 @@ packages=(
   python3-numpy  # reads scores.npz and model.npz in the interop tests
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import and export (model/onnx.cpp): the ONNX protobuf schema
   python3-onnx  # onnx.checker on exported models in tests/model/onnx_test.cpp
+  snakemake  # runs sweeps' workflows (liftbench sweep, tests/cli/sweep_test.cpp)
   chromium  # renders the HTML report in tests/eval/report_test.cpp
   clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (scripts/fuzz.sh): compiler, runtimes, OpenMP
 )

@@ -1,0 +1,343 @@
+// Sweep files, the grid of resolved configs, shared steps and the Snakemake workflow
+// (docs/sweeps.md).
+#include "cli/sweep.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cli/sections.h"
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/ini.h"
+#include "io/manifest.h"
+#include "io/tsv.h"
+
+namespace lb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return "";
+  const auto e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+/// The config sections each step reads, in pipeline order.
+struct StepKind {
+  const char* name;
+  std::vector<std::string> sections;
+};
+const std::vector<StepKind>& step_kinds() {
+  static const std::vector<StepKind> kinds{
+      {"simulate", {"sim"}},
+      {"train", {"sim", "model", "train"}},
+      {"attribute", {"sim", "model", "train", "attribution"}},
+      {"evaluate", {"sim", "model", "train", "attribution", "eval"}},
+  };
+  return kinds;
+}
+
+/// A fresh OptionSet with every section of `run`, filled from the base config and `overrides`.
+struct PointConfig {
+  RunConfig run;
+  OptionSet opts{"run"};
+};
+
+std::string json_str(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// Writes `content` to `path` unless it already holds exactly that.
+void write_if_changed(const std::string& path, const std::string& content) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    try {
+      if (io::read_file(path) == content) return;
+    } catch (const Error&) {
+    }
+  }
+  io::write_file_atomic(path, content);
+}
+
+constexpr const char* kSnakefile = R"(# Written by `liftbench sweep` (docs/sweeps.md) and rewritten by every run of it: edit the sweep
+# file, not this. Each rule runs one liftbench step in a directory named after the MD5 of the
+# config sections that step reads, so grid points that agree on them share the step.
+configfile: "sweep.json"
+
+LB = config["liftbench"]
+S = config["steps"]
+J = config["job_threads"]
+
+wildcard_constraints:
+    h="[0-9a-f]{12}"
+
+rule all:
+    input: "aggregate/index.html"
+
+rule simulate:
+    input: "steps/simulate/{h}.ini"
+    output: "data/{h}/manifest.tsv"
+    log: "logs/simulate/{h}.log"
+    shell: "{LB:q} simulate -c {input:q} -o data/{wildcards.h} -q 2> {log:q}"
+
+rule train:
+    input:
+        cfg="steps/train/{h}.ini",
+        data=lambda w: "data/" + S["train"][w.h]["data"] + "/manifest.tsv"
+    output: "models/{h}/model.manifest.tsv"
+    params: data=lambda w: "data/" + S["train"][w.h]["data"]
+    threads: J
+    log: "logs/train/{h}.log"
+    shell: "{LB:q} train -c {input.cfg:q} --data {params.data:q} -o models/{wildcards.h}/model.npz --threads {threads} -q 2> {log:q}"
+
+rule attribute:
+    input:
+        cfg="steps/attribute/{h}.ini",
+        data=lambda w: "data/" + S["attribute"][w.h]["data"] + "/manifest.tsv",
+        model=lambda w: "models/" + S["attribute"][w.h]["model"] + "/model.manifest.tsv"
+    output: "scores/{h}/scores.manifest.tsv"
+    params:
+        data=lambda w: "data/" + S["attribute"][w.h]["data"],
+        model=lambda w: "models/" + S["attribute"][w.h]["model"] + "/model.npz"
+    threads: J
+    log: "logs/attribute/{h}.log"
+    shell: "{LB:q} attribute -c {input.cfg:q} --model {params.model:q} --data {params.data:q} -o scores/{wildcards.h}/scores.npz --threads {threads} -q 2> {log:q}"
+
+rule evaluate:
+    input:
+        cfg="steps/evaluate/{h}.ini",
+        data=lambda w: "data/" + S["evaluate"][w.h]["data"] + "/manifest.tsv",
+        model=lambda w: "models/" + S["evaluate"][w.h]["model"] + "/model.manifest.tsv",
+        scores=lambda w: "scores/" + S["evaluate"][w.h]["scores"] + "/scores.manifest.tsv"
+    output: "eval/{h}/evaluate.manifest.tsv"
+    params:
+        data=lambda w: "data/" + S["evaluate"][w.h]["data"],
+        metrics=lambda w: "models/" + S["evaluate"][w.h]["model"] + "/model.metrics.tsv",
+        scores=lambda w: "scores/" + S["evaluate"][w.h]["scores"] + "/scores.npz"
+    threads: J
+    log: "logs/evaluate/{h}.log"
+    shell: "{LB:q} evaluate -c {input.cfg:q} --data {params.data:q} --scores {params.scores:q} --model-metrics {params.metrics:q} -o eval/{wildcards.h} --threads {threads} -q 2> {log:q}"
+
+rule aggregate:
+    input:
+        "axes.tsv",
+        "points.tsv",
+        expand("eval/{h}/evaluate.manifest.tsv", h=sorted(S["evaluate"]))
+    output:
+        "aggregate/runs.tsv",
+        "aggregate/summary.tsv",
+        "aggregate/comparisons.tsv",
+        "aggregate/summary.json",
+        "aggregate/index.html"
+    log: "logs/aggregate.log"
+    shell: "{LB:q} aggregate . -q 2> {log:q}"
+)";
+
+}  // namespace
+
+SweepSpec read_sweep_spec(const std::string& path) {
+  SweepSpec spec;
+  spec.path = path;
+  const std::string dir = fs::absolute(path).parent_path().string();
+  auto resolve = [&](const std::string& v) { return v.empty() || fs::path(v).is_absolute() ? v : (fs::path(dir) / v).lexically_normal().string(); };
+  PointConfig probe;
+  add_all_options(probe.opts, probe.run);
+  const std::vector<std::string> known = probe.opts.keys();
+  const std::set<std::string> known_set(known.begin(), known.end());
+
+  std::string replicates;
+  long replicates_line = 0;
+  bool has_replicates = false;
+  std::set<std::string> seen;
+  for (const auto& e : io::parse_ini(io::read_file(path), path)) {
+    const std::string at = where(path, e.line);
+    if (!seen.insert(e.key).second)
+      throw ConfigError(fmt::format("{}duplicate key '{}'; expected each key once", at, e.key));
+    if (e.key == "sweep.base") {
+      if (trim(e.value).empty()) throw ConfigError(fmt::format("{}sweep.base: empty value; expected the base config file, got ''", at));
+      spec.base = resolve(trim(e.value));
+    } else if (e.key == "sweep.replicates") {
+      replicates = e.value;
+      replicates_line = e.line;
+      has_replicates = true;
+    } else if (e.key.starts_with("axes.")) {
+      SweepAxis axis;
+      axis.key = e.key.substr(5);
+      axis.line = e.line;
+      if (!known_set.count(axis.key)) {
+        const std::string hint = probe.opts.suggest_key(axis.key);
+        throw ConfigError(fmt::format("{}unknown config key '{}'; expected a key of 'liftbench run --help'{}", at,
+                                      axis.key, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      std::set<std::string> values;
+      std::size_t start = 0;
+      while (true) {
+        const std::size_t bar = e.value.find('|', start);
+        const std::string v = trim(std::string_view(e.value).substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+        if (v.empty())
+          throw ConfigError(fmt::format("{}{}: empty value; expected values separated by '|', got '{}'", at, axis.key,
+                                        e.value));
+        if (!values.insert(v).second)
+          throw ConfigError(fmt::format("{}{}: duplicate value '{}'; expected distinct values", at, axis.key, v));
+        axis.values.push_back(probe.opts.is_path(axis.key) ? resolve(v) : v);
+        if (bar == std::string::npos) break;
+        start = bar + 1;
+      }
+      spec.axes.push_back(std::move(axis));
+    } else {
+      throw ConfigError(fmt::format("{}unknown key '{}'; expected sweep.base, sweep.replicates or a config key under [axes]",
+                                    at, e.key));
+    }
+  }
+  if (spec.base.empty())
+    throw ConfigError(fmt::format("{}: missing sweep.base; expected the base config file under [sweep], got nothing", path));
+  if (spec.axes.empty())
+    throw ConfigError(fmt::format("{}: no axes; expected at least one 'section.key = v1 | v2' under [axes]", path));
+  if (has_replicates) {
+    std::size_t start = 0;
+    while (!trim(replicates).empty()) {
+      const std::size_t comma = replicates.find(',', start);
+      const std::string k = trim(std::string_view(replicates).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      bool found = false;
+      for (auto& a : spec.axes)
+        if (a.key == k) a.replicate = found = true;
+      if (!found)
+        throw ConfigError(fmt::format("{}sweep.replicates: '{}' is not an axis; expected keys listed under [axes]",
+                                      where(path, replicates_line), k));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else {
+    for (auto& a : spec.axes) a.replicate = a.key.ends_with("seed");
+  }
+  return spec;
+}
+
+SweepPlan plan_sweep(const SweepSpec& spec) {
+  SweepPlan plan;
+  plan.spec = spec;
+  std::size_t n = 1;
+  for (const auto& a : spec.axes) n *= a.values.size();
+  std::vector<std::size_t> idx(spec.axes.size(), 0);
+  std::map<std::string, std::size_t> step_of;  // kind/hash -> index in plan.steps
+  std::vector<std::vector<SweepStep>> by_kind(step_kinds().size());
+  for (std::size_t p = 0; p < n; ++p) {
+    SweepPoint pt;
+    pt.id = fmt::format("p{:04d}", p + 1);
+    std::string label;
+    std::vector<std::string> args{"run", "-c", spec.base};
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      const std::string& v = spec.axes[a].values[idx[a]];
+      pt.values.push_back(v);
+      args.push_back(fmt::format("--{}={}", spec.axes[a].key, v));
+      label += fmt::format("{}{}={}", a ? ", " : "", spec.axes[a].key, v);
+    }
+    PointConfig pc;
+    add_all_options(pc.opts, pc.run);
+    pc.opts.show_sections({"sim", "model", "train", "attribution", "eval"});
+    try {
+      std::vector<const char*> argv;
+      for (const auto& s : args) argv.push_back(s.c_str());
+      pc.opts.parse(static_cast<int>(argv.size()), argv.data());
+      sim::validate(pc.run.sim);
+      model::validate(pc.run.model);
+      model::validate(pc.run.train);
+      attr::validate(pc.run.attribution);
+      eval::validate(pc.run.eval);
+    } catch (const Error& e) {
+      throw ConfigError(fmt::format("{}: grid point {} ({}): {}", spec.path, pt.id, label, with_config_location(e.what())));
+    }
+    pt.config = pc.opts.resolved_ini();
+    const auto entries = io::parse_ini(pt.config, pt.id);
+    std::string hashes[4];
+    for (std::size_t k = 0; k < step_kinds().size(); ++k) {
+      std::string text;
+      for (const auto& e : entries) {
+        const std::string section = e.key.substr(0, e.key.find('.'));
+        for (const auto& s : step_kinds()[k].sections)
+          if (s == section) text += e.key + " = " + e.value + "\n";
+      }
+      hashes[k] = io::text_md5(text).substr(0, 12);
+      const std::string id = std::string(step_kinds()[k].name) + "/" + hashes[k];
+      if (step_of.count(id)) continue;
+      step_of[id] = by_kind[k].size();
+      by_kind[k].push_back({.kind = step_kinds()[k].name, .hash = hashes[k], .config = pt.config,
+                            .data = k > 0 ? hashes[0] : "", .model = k > 1 ? hashes[1] : "",
+                            .scores = k > 2 ? hashes[2] : ""});
+    }
+    pt.data = hashes[0];
+    pt.model = hashes[1];
+    pt.scores = hashes[2];
+    pt.evaluate = hashes[3];
+    plan.points.push_back(std::move(pt));
+    for (std::size_t a = spec.axes.size(); a-- > 0;) {
+      if (++idx[a] < spec.axes[a].values.size()) break;
+      idx[a] = 0;
+    }
+  }
+  for (auto& v : by_kind)
+    for (auto& s : v) plan.steps.push_back(std::move(s));
+  return plan;
+}
+
+void write_workflow(const SweepPlan& plan, const std::string& dir, const std::string& liftbench, int job_threads) {
+  io::ensure_output_dir(dir);
+  for (const char* sub : {"points", "steps", "steps/simulate", "steps/train", "steps/attribute", "steps/evaluate", "logs"})
+    io::ensure_output_dir(dir + "/" + sub);
+  for (const auto& s : plan.steps) write_if_changed(fmt::format("{}/steps/{}/{}.ini", dir, s.kind, s.hash), s.config);
+  for (const auto& p : plan.points) write_if_changed(fmt::format("{}/points/{}.ini", dir, p.id), p.config);
+
+  std::vector<std::vector<std::string>> axes_rows;
+  for (const auto& a : plan.spec.axes) axes_rows.push_back({a.key, a.replicate ? "replicate" : "condition"});
+  write_if_changed(dir + "/axes.tsv", io::format_tsv({"axis", "role"}, axes_rows));
+  std::vector<std::string> header{"point"};
+  for (const auto& a : plan.spec.axes) header.push_back(a.key);
+  for (const char* c : {"data", "model", "scores", "evaluate"}) header.push_back(c);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : plan.points) {
+    std::vector<std::string> row{p.id};
+    for (const auto& v : p.values) row.push_back(v);
+    row.push_back("data/" + p.data);
+    row.push_back("models/" + p.model);
+    row.push_back("scores/" + p.scores);
+    row.push_back("eval/" + p.evaluate);
+    rows.push_back(std::move(row));
+  }
+  write_if_changed(dir + "/points.tsv", io::format_tsv(header, rows));
+
+  std::string json = fmt::format("{{\n  \"liftbench\": {},\n  \"job_threads\": {},\n  \"steps\": {{", json_str(liftbench),
+                                 job_threads);
+  const char* sep_kind = "\n";
+  for (const auto& kind : step_kinds()) {
+    json += fmt::format("{}    {}: {{", sep_kind, json_str(kind.name));
+    sep_kind = ",\n";
+    const char* sep = "\n";
+    for (const auto& s : plan.steps) {
+      if (s.kind != kind.name) continue;
+      json += fmt::format("{}      {}: {{\"data\": {}, \"model\": {}, \"scores\": {}}}", sep, json_str(s.hash),
+                          json_str(s.data), json_str(s.model), json_str(s.scores));
+      sep = ",\n";
+    }
+    json += "\n    }";
+  }
+  json += "\n  }\n}\n";
+  write_if_changed(dir + "/sweep.json", json);
+  write_if_changed(dir + "/Snakefile", kSnakefile);
+}
+
+}  // namespace lb::cli

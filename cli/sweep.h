@@ -1,0 +1,61 @@
+// Sweeps (docs/sweeps.md): a sweep file names a base config and axes (config keys with lists of
+// values); every combination is a grid point with its own resolved config. The steps of the
+// points (simulate, train, attribute, evaluate) are identified by the config sections they read,
+// so points that share a dataset or a model share that step. The plan is written as a Snakemake
+// workflow whose rules call the liftbench steps, one directory per distinct step.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lb::cli {
+
+struct SweepAxis {
+  std::string key;                  // a config key, `section.name`
+  std::vector<std::string> values;  // as written (paths of path keys made absolute)
+  bool replicate = false;           // averaged over (a seed), not compared
+  long line = 0;
+};
+
+struct SweepSpec {
+  std::string path;   // the sweep file
+  std::string base;   // the base config (absolute)
+  std::vector<SweepAxis> axes;
+};
+
+/// Reads a sweep file: `[sweep]` with `base = PATH` (relative to the sweep file) and optionally
+/// `replicates = key,key` (default: the axes whose key ends in "seed"); `[axes]` with one line
+/// per axis, `section.key = v1 | v2 | ...`. ConfigErrors name the file and line.
+SweepSpec read_sweep_spec(const std::string& path);
+
+/// One step of one or more grid points, identified by the MD5 of the config sections it reads.
+struct SweepStep {
+  std::string kind;   // simulate, train, attribute, evaluate
+  std::string hash;   // 12 hex digits
+  std::string config; // resolved config text (of the first point that uses it)
+  std::string data, model, scores;  // hashes of the steps it reads (empty when none)
+};
+
+struct SweepPoint {
+  std::string id;                   // p0001, ... in grid order (the last axis varies fastest)
+  std::vector<std::string> values;  // per axis
+  std::string config;               // the point's resolved config (`liftbench run`'s sections)
+  std::string data, model, scores, evaluate;  // its steps' hashes
+};
+
+struct SweepPlan {
+  SweepSpec spec;
+  std::vector<SweepPoint> points;
+  std::vector<SweepStep> steps;  // distinct steps, by kind (simulate, train, attribute, evaluate), first use
+};
+
+/// Expands the grid, resolves and validates every point's config (ConfigError
+/// "SWEEP: grid point pNNNN (key=value, ...): <the config's own message>") and groups the steps.
+SweepPlan plan_sweep(const SweepSpec& spec);
+
+/// Writes the workflow into `dir`: Snakefile, sweep.json, axes.tsv, points.tsv, points/<id>.ini,
+/// steps/<kind>/<hash>.ini. A file whose content is unchanged is not rewritten (Snakemake
+/// decides what to rerun from modification times). `liftbench` is the executable the rules run.
+void write_workflow(const SweepPlan& plan, const std::string& dir, const std::string& liftbench, int job_threads);
+
+}  // namespace lb::cli
