@@ -161,7 +161,7 @@ int cmd_sweep(int argc, const char* const* argv) {
 
   std::vector<std::string> args{snakemake, "--snakefile", out + "/Snakefile", "--directory", out,
                                 "--cores", n_cores > 0 ? std::to_string(n_cores) : std::string("all"),
-                                "--nolock", "--rerun-incomplete", "--quiet", quiet ? "all" : "rules"};
+                                "--nolock", "--rerun-incomplete", "--scheduler", "greedy", "--quiet", quiet ? "all" : "rules"};
   for (auto& a : split_ws(snakemake_args)) args.push_back(std::move(a));
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = run_and_wait(args);
