@@ -221,8 +221,9 @@ MetricsTable read_metrics(const std::string& path) {
   MetricsTable m;
   std::set<std::string> seen;
   for (const auto& r : t.rows) {
+    const double n = to_double(r[c_n]);  // empty (NaN) on the model's rows: 0, not a NaN cast to long
     MetricsTable::Row row{r[c_method], r[c_ref], r[c_motif], r[c_metric], r[c_tier], to_int(r[c_task]),
-                          to_double(r[c_value]), static_cast<long>(to_double(r[c_n]))};
+                          to_double(r[c_value]), std::isfinite(n) ? static_cast<long>(n) : 0L};
     if (row.metric.starts_with("test_")) continue;  // the model's rows: shown from metrics.json
     if (seen.insert(row.method).second) m.methods.push_back(row.method);
     m.rows.push_back(std::move(row));

@@ -2,28 +2,33 @@
 # Configures and builds liftbench (Release, Ninja) into ./build. Extra arguments go to cmake's
 # configure step, e.g. scripts/build.sh -DLB_BUILD_BENCH=ON.
 #
-# scripts/build.sh --sanitize [cmake args] builds the same targets with AddressSanitizer and
-# UndefinedBehaviorSanitizer (-fno-sanitize-recover=all: the first report aborts the process) at
-# -O1 with assertions on, into ./build-asan; `ctest --test-dir build-asan` then runs the whole
-# suite under both (docs/reliability.md has the figures).
+# scripts/build.sh --sanitize [--configure-only] [cmake args] builds the tests and the libFuzzer
+# harnesses in one tree, ./build-asan, with clang-14, AddressSanitizer and
+# UndefinedBehaviorSanitizer (-fno-sanitize-recover=all: the first report aborts the process) and
+# libFuzzer's coverage (fuzz/flags.cmake), at -O1 with assertions on; `ctest --test-dir
+# build-asan` then runs the whole suite under both and scripts/fuzz.sh runs the harnesses
+# (docs/reliability.md has the figures). --configure-only stops after cmake's configure step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 dir=build
 config=(-DCMAKE_BUILD_TYPE=Release)
+configure_only=0
 if [ "${1:-}" = "--sanitize" ]; then
   shift
   dir=build-asan
-  san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  # RelWithDebInfo without -DNDEBUG (LB_ASSERT's checks run too); -g1: line tables for the reports
-  # without the cost of full debug information.
-  config=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
-          "-DCMAKE_CXX_FLAGS=$san" "-DCMAKE_EXE_LINKER_FLAGS=$san" "-DCMAKE_SHARED_LINKER_FLAGS=$san")
+  if [ "${1:-}" = "--configure-only" ]; then configure_only=1; shift; fi
+  cxx="${LB_FUZZ_CXX:-clang++-14}"
+  command -v "$cxx" >/dev/null 2>&1 || { echo "build.sh: $cxx not found (scripts/setup.sh installs clang-14)" >&2; exit 1; }
+  # RelWithDebInfo without -DNDEBUG (LB_ASSERT's checks run too); line tables only for the reports
+  # without the cost of full debug information. LB_BUILD_FUZZ adds the sanitizers to every target.
+  config=(-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+          "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DLB_BUILD_FUZZ=ON)
 fi
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   cmake -S . -B "$dir" "${generator[@]}" "${config[@]}" "$@"
 elif [ $# -gt 0 ]; then
   cmake -S . -B "$dir" "$@"
 fi
-cmake --build "$dir" -j "$(nproc)"
+[ "$configure_only" -eq 1 ] || cmake --build "$dir" -j "$(nproc)"

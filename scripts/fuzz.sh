@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses (fuzz/, option LB_BUILD_FUZZ) with clang-14, ASan and UBSan into
-# ./build-fuzz, replays every saved input in fuzz/regressions/<harness>/, then fuzzes each
+# Builds the libFuzzer harnesses (fuzz/, option LB_BUILD_FUZZ) with clang-14, ASan and UBSan in
+# ./build-asan (the sanitizer tree of scripts/build.sh --sanitize, which holds the tests too),
+# replays every saved input in fuzz/regressions/<harness>/, then fuzzes each
 # harness for a bounded time from its seeds (fuzz/corpus/<harness>/) with its dictionary
 # (fuzz/dict/<harness>.dict). Exits 1 when any harness fails; the failing input is saved in
-# build-fuzz/artifacts/<harness>/ and the log in build-fuzz/logs/<harness>.log.
+# build-asan/artifacts/<harness>/ and the log in build-asan/logs/<harness>.log.
 #
 #   scripts/fuzz.sh [-t SECONDS] [-j JOBS] [--build-only] [HARNESS...]
 #
@@ -12,7 +13,7 @@
 # The fuzzer's random seed is 1 unless $LB_FUZZ_SEED says otherwise (0: a new seed each run), so
 # that CI explores the same inputs every time and a change fails it only for what the change did;
 # longer runs by hand with LB_FUZZ_SEED=0 look further.
-# New inputs that reach new code go to build-fuzz/corpus/<harness>/, never into fuzz/.
+# New inputs that reach new code go to build-asan/corpus/<harness>/, never into fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${LB_FUZZ_SECONDS:-20}"
@@ -35,16 +36,8 @@ for h in "${selected[@]}"; do
   [ -f "fuzz/fuzz_$h.cpp" ] || { echo "fuzz.sh: no harness '$h'; expected one of ${all[*]}" >&2; exit 2; }
 done
 
-cxx="${LB_FUZZ_CXX:-clang++-14}"
-command -v "$cxx" >/dev/null 2>&1 || { echo "fuzz.sh: $cxx not found (scripts/setup.sh installs clang-14)" >&2; exit 1; }
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-if [ ! -f build-fuzz/CMakeCache.txt ]; then
-  # -O1 with assertions on (no NDEBUG: LB_ASSERT's checks run too), line tables only for the reports.
-  cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DLB_BUILD_FUZZ=ON -DLB_BUILD_TESTS=OFF
-fi
-cmake --build build-fuzz -j "$(nproc)" --target $(printf 'fuzz_%s ' "${selected[@]}")
+[ -f build-asan/CMakeCache.txt ] || scripts/build.sh --sanitize --configure-only
+cmake --build build-asan -j "$(nproc)" --target $(printf 'fuzz_%s ' "${selected[@]}")
 [ "$build_only" -eq 0 ] || exit 0
 
 # Scratch files of the harnesses (one folder per process inside) in memory when possible.
@@ -53,14 +46,14 @@ base=/dev/shm
 scratch="$(mktemp -d "$base/liftbench-fuzz-run.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 export TMPDIR="$scratch" OMP_NUM_THREADS=1
-mkdir -p build-fuzz/logs
+mkdir -p build-asan/logs
 flags=(-malloc_limit_mb=2048 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -seed="${LB_FUZZ_SEED:-1}")
 
-# One harness: its regressions, then $seconds of fuzzing. Writes build-fuzz/logs/<h>.result as
+# One harness: its regressions, then $seconds of fuzzing. Writes build-asan/logs/<h>.result as
 # "<h> <regressions> <runs> <corpus> <status>".
 run_one() {
-  local h="$1" bin="build-fuzz/fuzz/fuzz_$1" log="build-fuzz/logs/$1.log"
-  local arts="build-fuzz/artifacts/$h/" corpus="build-fuzz/corpus/$h" status=ok runs=0 regs=0
+  local h="$1" bin="build-asan/fuzz/fuzz_$1" log="build-asan/logs/$1.log"
+  local arts="build-asan/artifacts/$h/" corpus="build-asan/corpus/$h" status=ok runs=0 regs=0
   mkdir -p "$arts" "$corpus"
   : >"$log"
   local inputs=()
@@ -80,13 +73,13 @@ run_one() {
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   fi
-  echo "$h $regs ${runs:-0} $(find "$corpus" -type f | wc -l) $status" >"build-fuzz/logs/$h.result"
+  echo "$h $regs ${runs:-0} $(find "$corpus" -type f | wc -l) $status" >"build-asan/logs/$h.result"
 }
 
 echo "fuzz: ${#selected[@]} harnesses, ${seconds} s each, $jobs at a time"
 running=0
 for h in "${selected[@]}"; do
-  rm -f "build-fuzz/logs/$h.result"
+  rm -f "build-asan/logs/$h.result"
   run_one "$h" &
   running=$((running + 1))
   if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
@@ -96,15 +89,15 @@ wait || true
 passed=0 failed=0 total_runs=0
 printf '%-14s %11s %12s %8s  %s\n' harness regressions executions corpus result
 for h in "${selected[@]}"; do
-  read -r name regs runs corpus status <"build-fuzz/logs/$h.result" || { name=$h regs=? runs=0 corpus=? status=FAILED; }
+  read -r name regs runs corpus status <"build-asan/logs/$h.result" || { name=$h regs=? runs=0 corpus=? status=FAILED; }
   printf '%-14s %11s %12s %8s  %s\n' "$name" "$regs" "$runs" "$corpus" "$status"
   total_runs=$((total_runs + runs))
   if [ "$status" = ok ]; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
-    echo "---- build-fuzz/logs/$h.log (end)"; tail -n 40 "build-fuzz/logs/$h.log"
-    ls build-fuzz/artifacts/"$h"/ 2>/dev/null | sed "s|^|  saved input: build-fuzz/artifacts/$h/|"
+    echo "---- build-asan/logs/$h.log (end)"; tail -n 40 "build-asan/logs/$h.log"
+    ls build-asan/artifacts/"$h"/ 2>/dev/null | sed "s|^|  saved input: build-asan/artifacts/$h/|"
   fi
 done
 echo "fuzz: $total_runs executions in all"
