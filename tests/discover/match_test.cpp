@@ -194,23 +194,27 @@ TEST_F(MatchDbTest, EmbeddedMotifGivesItsOffset) {
 TEST(MatchNullTest, RandomMotifsGiveNearlyUniformPValues) {
   const auto db = random_db(21, 60, 6, 20);
   const auto queries = random_db(22, 300, 6, 16);
-  const auto r = match_motifs(queries, db, MatchConfig{});
-  std::int64_t n = 0, below_01 = 0, below_05 = 0, raw_below_01 = 0;
-  for (const auto& qr : r)
-    for (const auto& m : qr.by_target) {
-      ++n;
-      below_01 += m.p < 0.1;
-      below_05 += m.p < 0.5;
-      raw_below_01 += m.p_alignment < 0.1;
-    }
-  const double f01 = static_cast<double>(below_01) / static_cast<double>(n),
-               f05 = static_cast<double>(below_05) / static_cast<double>(n),
-               raw01 = static_cast<double>(raw_below_01) / static_cast<double>(n);
-  std::printf("share p < 0.1: %.4f, p < 0.5: %.4f; uncorrected p < 0.1: %.4f (n = %lld)\n", f01, f05, raw01,
-              static_cast<long long>(n));
-  EXPECT_NEAR(f01, 0.1, 0.03);
-  EXPECT_NEAR(f05, 0.5, 0.1);
-  EXPECT_GT(raw01, 0.5);  // the wrong null fails the same check
+  for (const auto dist : {ColumnSimilarity::Pearson, ColumnSimilarity::NegEuclidean}) {
+    MatchConfig cfg;
+    cfg.similarity = dist;
+    const auto r = match_motifs(queries, db, cfg);
+    std::int64_t n = 0, below_01 = 0, below_05 = 0, raw_below_01 = 0;
+    for (const auto& qr : r)
+      for (const auto& m : qr.by_target) {
+        ++n;
+        below_01 += m.p < 0.1;
+        below_05 += m.p < 0.5;
+        raw_below_01 += m.p_alignment < 0.1;
+      }
+    const double f01 = static_cast<double>(below_01) / static_cast<double>(n),
+                 f05 = static_cast<double>(below_05) / static_cast<double>(n),
+                 raw01 = static_cast<double>(raw_below_01) / static_cast<double>(n);
+    std::printf("%s: share p < 0.1: %.4f, p < 0.5: %.4f; uncorrected p < 0.1: %.4f (n = %lld)\n",
+                similarity_name(dist).c_str(), f01, f05, raw01, static_cast<long long>(n));
+    EXPECT_NEAR(f01, 0.1, 0.03) << similarity_name(dist);
+    EXPECT_NEAR(f05, 0.5, 0.1) << similarity_name(dist);
+    EXPECT_GT(raw01, 0.5) << similarity_name(dist);  // the wrong null fails the same check
+  }
 }
 
 TEST(MatchNullTest, QValuesAreMonotoneInP) {
