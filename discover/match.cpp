@@ -26,8 +26,8 @@ std::string similarity_name(ColumnSimilarity s) { return s == ColumnSimilarity::
 void validate(const MatchConfig& cfg) {
   if (cfg.min_overlap < 1)
     throw ConfigError(fmt::format("--min-overlap: out of range; expected an integer >= 1, got {}", cfg.min_overlap));
-  if (cfg.bins < 10 || cfg.bins > 10000)
-    throw ConfigError(fmt::format("--bins: out of range; expected an integer in [10, 10000], got {}", cfg.bins));
+  if (cfg.bins < 10 || cfg.bins > 1000)
+    throw ConfigError(fmt::format("--bins: out of range; expected an integer in [10, 1000], got {}", cfg.bins));
 }
 
 double column_score(ColumnSimilarity s, const Column& x, const Column& y) {
@@ -153,24 +153,40 @@ std::vector<QueryMatches> match_motifs(std::span<const io::MemeMotif> queries, s
               k, static_cast<double>(count[static_cast<std::size_t>(k)]) / static_cast<double>(n_pool));
     }
 
-    // The runs of query columns [a, b) that some alignment overlaps.
-    const auto W1 = static_cast<std::size_t>(W) + 1;
-    std::vector<char> needed(W1 * W1, 0);
-    std::vector<int> max_b(static_cast<std::size_t>(W), -1);
-    const auto offsets = [&](int wt, auto&& f) {
-      const int m = std::min({cfg.min_overlap, W, wt});
-      for (int o = -(W - m); o <= wt - m; ++o) {
-        const int a = std::max(0, -o), b = std::min(W, wt - o);
-        if (b - a >= m) f(o, a, b);
-      }
+    // Every alignment (target order, then strand + before -, then offset ascending) with its
+    // binned and raw sums; grouped by the run of query columns [a, b) it overlaps.
+    struct Alignment {
+      int target, strand, offset, a, b;
+      std::int64_t s_bin;
+      double s_raw, p;
     };
-    for (const auto& t : targets)
-      offsets(static_cast<int>(t.probs.size()), [&](int, int a, int b) {
-        needed[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)] = 1;
-        max_b[static_cast<std::size_t>(a)] = std::max(max_b[static_cast<std::size_t>(a)], b);
-      });
-    // Upper tails P(S >= s) of the convolved nulls of the needed runs.
-    std::vector<std::vector<double>> tail(W1 * W1);
+    std::vector<Alignment> al;
+    const auto W1 = static_cast<std::size_t>(W) + 1;
+    std::vector<std::vector<std::size_t>> by_run(W1 * W1);
+    std::vector<int> max_b(static_cast<std::size_t>(W), -1);
+    for (std::size_t ti = 0; ti < targets.size(); ++ti) {
+      const int wt = static_cast<int>(targets[ti].probs.size());
+      const int m = std::min({cfg.min_overlap, W, wt});
+      for (int strand = 0; strand < 2; ++strand) {
+        const std::size_t base = col_start[2 * ti + static_cast<std::size_t>(strand)];
+        for (int o = -(W - m); o <= wt - m; ++o) {
+          const int a = std::max(0, -o), b = std::min(W, wt - o);
+          if (b - a < m) continue;
+          Alignment x{static_cast<int>(ti), strand, o, a, b, 0, 0.0, 1.0};
+          for (int j = a; j < b; ++j) {
+            const std::size_t at = static_cast<std::size_t>(j) * n_pool + base + static_cast<std::size_t>(j + o);
+            x.s_bin += bin[at];
+            x.s_raw += raw[at];
+          }
+          by_run[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)].push_back(al.size());
+          max_b[static_cast<std::size_t>(a)] = std::max(max_b[static_cast<std::size_t>(a)], b);
+          al.push_back(x);
+        }
+      }
+    }
+    // p-values: the upper tail P(S >= s) of the convolved null of each run, built by extending
+    // runs one column at a time and read while the run is current (memory O(W x bins)).
+    std::vector<double> tail;
     for (int a = 0; a < W; ++a) {
       if (max_b[static_cast<std::size_t>(a)] < 0) continue;
       std::vector<double> pmf{1.0};
@@ -178,52 +194,39 @@ std::vector<QueryMatches> match_motifs(std::span<const io::MemeMotif> queries, s
         std::vector<double> next(pmf.size() + static_cast<std::size_t>(B), 0.0);
         for (std::size_t s = 0; s < pmf.size(); ++s) {
           if (pmf[s] == 0) continue;
-          for (const auto& [k, pk] : null[static_cast<std::size_t>(b - 1)]) next[s + static_cast<std::size_t>(k)] += pmf[s] * pk;
+          for (const auto& [k, pk] : null[static_cast<std::size_t>(b - 1)])
+            next[s + static_cast<std::size_t>(k)] += pmf[s] * pk;
         }
         pmf = std::move(next);
-        if (needed[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)]) {
-          std::vector<double> t(pmf.size() + 1, 0.0);
-          for (std::size_t s = pmf.size(); s-- > 0;) t[s] = t[s + 1] + pmf[s];
-          tail[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)] = std::move(t);
-        }
+        const auto& run = by_run[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)];
+        if (run.empty()) continue;
+        tail.assign(pmf.size() + 1, 0.0);
+        for (std::size_t s = pmf.size(); s-- > 0;) tail[s] = tail[s + 1] + pmf[s];
+        for (const std::size_t k : run) al[k].p = tail[static_cast<std::size_t>(al[k].s_bin)];
       }
     }
 
     QueryMatches qr;
     qr.by_target.resize(targets.size());
     for (std::size_t ti = 0; ti < targets.size(); ++ti) {
-      Match best;
-      best.query = static_cast<int>(qi);
-      best.target = static_cast<int>(ti);
-      best.p_alignment = std::numeric_limits<double>::infinity();
-      const int wt = static_cast<int>(targets[ti].probs.size());
-      int n_align = 0;
-      for (int strand = 0; strand < 2; ++strand) {
-        const std::size_t base = col_start[2 * ti + static_cast<std::size_t>(strand)];
-        offsets(wt, [&](int o, int a, int b) {
-          ++n_align;
-          std::int64_t s_bin = 0;
-          double s_raw = 0;
-          for (int j = a; j < b; ++j) {
-            const std::size_t at = static_cast<std::size_t>(j) * n_pool + base + static_cast<std::size_t>(j + o);
-            s_bin += bin[at];
-            s_raw += raw[at];
-          }
-          const auto& t = tail[static_cast<std::size_t>(a) * W1 + static_cast<std::size_t>(b)];
-          const double p = t[static_cast<std::size_t>(s_bin)];
-          if (p < best.p_alignment || (p == best.p_alignment && s_raw > best.score)) {
-            best.p_alignment = p;
-            best.score = s_raw;
-            best.offset = o;
-            best.strand = strand == 0 ? '+' : '-';
-            best.overlap = b - a;
-          }
-        });
+      qr.by_target[ti].query = static_cast<int>(qi);
+      qr.by_target[ti].target = static_cast<int>(ti);
+      qr.by_target[ti].p_alignment = std::numeric_limits<double>::infinity();
+    }
+    for (const auto& x : al) {  // in order, so that ties keep the first (strand +, smaller offset)
+      Match& best = qr.by_target[static_cast<std::size_t>(x.target)];
+      ++best.n_alignments;
+      if (x.p < best.p_alignment || (x.p == best.p_alignment && x.s_raw > best.score)) {
+        best.p_alignment = x.p;
+        best.score = x.s_raw;
+        best.offset = x.offset;
+        best.strand = x.strand == 0 ? '+' : '-';
+        best.overlap = x.b - x.a;
       }
-      best.n_alignments = n_align;
-      best.p = sidak(best.p_alignment, n_align);
+    }
+    for (auto& best : qr.by_target) {
+      best.p = sidak(best.p_alignment, best.n_alignments);
       best.e = best.p * n_targets;
-      qr.by_target[ti] = best;
     }
     std::vector<double> ps;
     for (const auto& m : qr.by_target) ps.push_back(m.p);

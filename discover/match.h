@@ -42,7 +42,7 @@ struct MatchConfig {
 ColumnSimilarity parse_similarity(const std::string& name);
 std::string similarity_name(ColumnSimilarity s);
 
-/// --min-overlap >= 1, --bins in [10, 10000]: ConfigError naming the option.
+/// --min-overlap >= 1, --bins in [10, 1000]: ConfigError naming the option.
 void validate(const MatchConfig& cfg);
 
 /// One column score (unbinned).

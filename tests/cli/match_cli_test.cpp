@@ -123,7 +123,7 @@ TEST(CliMatchTest, ErrorsAreOneLineAndLeaveNothing) {
                "--thresh: out of range; expected a q-value in [0, 1], got 1.5");
   expect_error("--query " + q + " --db " + q + " --thresh x", "--thresh: bad value; expected a number, got 'x'");
   expect_error("--query " + q + " --db " + q + " --bins 5",
-               "--bins: out of range; expected an integer in [10, 10000], got 5");
+               "--bins: out of range; expected an integer in [10, 1000], got 5");
   expect_error("--db " + q, "--query: missing query motif file; expected --query FILE, got nothing");
   expect_error("--query " + q, "--db: missing motif database; expected --db FILE, got nothing");
   const auto r = run_liftbench("match --query " + q + " --db " + q);

@@ -96,7 +96,7 @@ TEST(MatchTest, ReverseComplementConsensusAndOptionSpellings) {
   EXPECT_THROW_MSG(validate(cfg), ConfigError, "--min-overlap: out of range; expected an integer >= 1, got 0");
   cfg.min_overlap = 5;
   cfg.bins = 9;
-  EXPECT_THROW_MSG(validate(cfg), ConfigError, "--bins: out of range; expected an integer in [10, 10000], got 9");
+  EXPECT_THROW_MSG(validate(cfg), ConfigError, "--bins: out of range; expected an integer in [10, 1000], got 9");
   const std::vector<io::MemeMotif> none;
   EXPECT_THROW_MSG(match_motifs(random_db(1, 1, 5, 5), none, MatchConfig{}, "db.meme: "), InputError,
                    "db.meme: no target motifs; expected at least one motif in the database, got none");
