@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/text_io.h"
 
 namespace lb::io {
@@ -145,6 +146,11 @@ MemeFile read_meme(const std::string& path) {
         w = detail::parse_int64(*wf);
         if (!w || *w < 1) throw input_error(path, ln, "bad w=", "a positive integer", quote_token(*wf));
       }
+      if (const auto nf = matrix_field(t, "nsites=")) {
+        // MEME writes nsites as an integer, other tools as a real; kept when a whole number.
+        const auto v = detail::parse_double(*nf);
+        if (v && *v >= 0 && *v == std::floor(*v) && *v < 1e15) m.nsites = static_cast<long>(*v);
+      }
       // Rows: exactly w lines when w= is given, else every following line that starts with a number.
       bool more = false;
       while ((more = in.next(line))) {
@@ -195,6 +201,32 @@ const MemeMotif& find_motif(const MemeFile& file, const std::string& name, const
     names += (names.empty() ? "" : ", ") + q.substr(1, q.size() - 2);
   }
   throw InputError(fmt::format("{}no motif named {}; expected one of {}", where(path), quote_token(name, 80), names));
+}
+
+void write_meme(const std::string& path, const MemeFile& file) {
+  std::string out = fmt::format("MEME version 4\n\nALPHABET= ACGT\n\nstrands: {}\n\nBackground letter frequencies\n",
+                                file.strands);
+  out += fmt::format("A {:.6f} C {:.6f} G {:.6f} T {:.6f}\n", file.background[0], file.background[1],
+                     file.background[2], file.background[3]);
+  std::unordered_map<std::string, int> seen;
+  for (const MemeMotif& m : file.motifs) {
+    LB_CHECK(!m.name.empty() && m.name.find_first_of(" \t\r\n") == std::string::npos, "motif name '{}'", m.name);
+    LB_CHECK(seen.emplace(m.name, 1).second, "duplicate motif name '{}'", m.name);
+    LB_CHECK(!m.probs.empty(), "motif '{}' has no rows", m.name);
+    out += fmt::format("\nMOTIF {}{}{}\nletter-probability matrix: alength= 4 w= {}{} E= 0\n", m.name,
+                       m.alt_name.empty() ? "" : " ", m.alt_name, m.probs.size(),
+                       m.nsites >= 0 ? fmt::format(" nsites= {}", m.nsites) : std::string());
+    for (const auto& row : m.probs) {
+      double sum = 0;
+      for (const double v : row) {
+        LB_CHECK(v >= 0 && std::isfinite(v), "motif '{}': probability {}", m.name, v);
+        sum += v;
+      }
+      LB_CHECK(sum > 0, "motif '{}': a row summing to 0", m.name);
+      out += fmt::format(" {:.6f} {:.6f} {:.6f} {:.6f}\n", row[0] / sum, row[1] / sum, row[2] / sum, row[3] / sum);
+    }
+  }
+  write_file_atomic(path, out);
 }
 
 }  // namespace lb::io

@@ -1,4 +1,4 @@
-// The MEME minimal motif format (version 4): reading only.
+// The MEME minimal motif format (version 4): reading and writing.
 #pragma once
 
 #include <array>
@@ -12,6 +12,7 @@ struct MemeMotif {
   std::string alt_name;
   std::vector<std::array<double, 4>> probs;      // w rows, columns A, C, G, T as in the file
   long line = 0;                                 // line of the MOTIF header
+  long nsites = -1;                              // nsites= (-1: absent or not a whole number)
 };
 
 struct MemeFile {
@@ -31,5 +32,13 @@ MemeFile read_meme(const std::string& path);
 
 /// Motif by name, or InputError "path: no motif named 'X'; expected one of A, B".
 const MemeMotif& find_motif(const MemeFile& file, const std::string& name, const std::string& path);
+
+/// Writes `file` atomically in the MEME minimal format, version 4 (docs/discovery.md "Motifs"):
+/// "MEME version 4", "ALPHABET= ACGT", "strands: + -" (the file's strands), the background
+/// frequencies, then per motif "MOTIF name [alt_name]" and "letter-probability matrix: alength= 4
+/// w= W [nsites= n] E= 0" with one row of four probabilities (6 decimals) per position. Each row
+/// is rescaled to sum to 1 first; LB_CHECK: names unique and free of whitespace, rows of
+/// non-negative numbers with a positive sum, at least one row per motif.
+void write_meme(const std::string& path, const MemeFile& file);
 
 }  // namespace lb::io

@@ -2,12 +2,15 @@
 #include "io/meme.h"
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "testing/helpers.h"
 
 namespace lb::io {
 namespace {
 
 using lb::testing::TempDir;
+using lb::testing::list_dir;
+using lb::testing::read_text;
 using lb::testing::write_text;
 
 const std::string kMotifs = LB_SOURCE_DIR "/configs/motifs/tal1_gata1.meme";
@@ -107,6 +110,57 @@ TEST(MemeTest, MotifNameBytesAreEscapedInMessages) {
   f.motifs.push_back({"a\x1b[2J", "", {{0.25, 0.25, 0.25, 0.25}}, 1});
   EXPECT_THROW_MSG(find_motif(f, "b\x07", "m.meme"), InputError,
                    "m.meme: no motif named 'b\\x07'; expected one of a\\x1b[2J");
+}
+
+// write_meme: the exact text, read back by read_meme (names, alt names, nsites, rows rescaled
+// to sum to 1), and the project's own file survives a read-write-read round trip.
+TEST(MemeWriteTest, ExactTextAndRoundTrip) {
+  TempDir tmp;
+  MemeFile f;
+  f.background = {0.3, 0.2, 0.2, 0.3};
+  MemeMotif a;
+  a.name = "pos_1";
+  a.alt_name = "GATAAG";
+  a.nsites = 120;
+  a.probs = {{1, 0, 0, 0}, {0.2, 0.2, 0.2, 0.4}, {2, 1, 1, 0}};  // the last rescaled to 0.5 0.25 0.25 0
+  MemeMotif b;
+  b.name = "neg_1";
+  b.probs = {{0.25, 0.25, 0.25, 0.25}};
+  f.motifs = {a, b};
+  write_meme(tmp.file("m.meme"), f);
+  EXPECT_EQ(read_text(tmp.file("m.meme")),
+            "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\nBackground letter frequencies\n"
+            "A 0.300000 C 0.200000 G 0.200000 T 0.300000\n\n"
+            "MOTIF pos_1 GATAAG\nletter-probability matrix: alength= 4 w= 3 nsites= 120 E= 0\n"
+            " 1.000000 0.000000 0.000000 0.000000\n 0.200000 0.200000 0.200000 0.400000\n"
+            " 0.500000 0.250000 0.250000 0.000000\n\n"
+            "MOTIF neg_1\nletter-probability matrix: alength= 4 w= 1 E= 0\n 0.250000 0.250000 0.250000 0.250000\n");
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"m.meme"}));  // no temporary left
+  const MemeFile r = read_meme(tmp.file("m.meme"));
+  EXPECT_EQ(r.background, f.background);
+  ASSERT_EQ(r.motifs.size(), 2u);
+  EXPECT_EQ(r.motifs[0].name, "pos_1");
+  EXPECT_EQ(r.motifs[0].alt_name, "GATAAG");
+  EXPECT_EQ(r.motifs[0].nsites, 120);
+  EXPECT_EQ(r.motifs[1].nsites, -1);
+  EXPECT_EQ(r.motifs[0].probs[2], (std::array<double, 4>{0.5, 0.25, 0.25, 0.0}));
+  EXPECT_EQ(r.motifs[1].probs, b.probs);
+
+  const MemeFile project = read_meme(kMotifs);
+  write_meme(tmp.file("p.meme"), project);
+  const MemeFile again = read_meme(tmp.file("p.meme"));
+  ASSERT_EQ(again.motifs.size(), project.motifs.size());
+  for (std::size_t k = 0; k < project.motifs.size(); ++k) {
+    EXPECT_EQ(again.motifs[k].name, project.motifs[k].name);
+    EXPECT_EQ(again.motifs[k].nsites, 20);  // the project file's nsites= 20
+    ASSERT_EQ(again.motifs[k].probs.size(), project.motifs[k].probs.size());
+    for (std::size_t p = 0; p < project.motifs[k].probs.size(); ++p)
+      for (std::size_t c = 0; c < 4; ++c) {
+        double sum = 0;
+        for (const double v : project.motifs[k].probs[p]) sum += v;
+        EXPECT_NEAR(again.motifs[k].probs[p][c], project.motifs[k].probs[p][c] / sum, 5e-7);
+      }
+  }
 }
 
 }  // namespace
