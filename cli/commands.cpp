@@ -40,6 +40,8 @@ constexpr Command kCommands[] = {
      cmd_sweep, true},
     {"aggregate", "a sweep's metrics across runs: means, intervals and paired method comparisons over seeds",
      cmd_aggregate, true},
+    {"discover", "motifs of one method and task of a scores file: seqlets clustered (Leiden) into CWMs and PWMs -> MEME",
+     cmd_discover, true},
     {"match", "TOMTOM-like matching of motifs against a motif database (MEME, JASPAR, HOMER) -> TSV with q-values",
      cmd_match, true},
     {"modisco-inputs", "one method of a scores file -> ohe.npy and task<T>.hyp.npy for TF-MoDISco-lite's 'modisco motifs'",

@@ -32,6 +32,7 @@ int cmd_seal(int argc, const char* const* argv);
 int cmd_seqlets(int argc, const char* const* argv);
 int cmd_sweep(int argc, const char* const* argv);
 int cmd_aggregate(int argc, const char* const* argv);
+int cmd_discover(int argc, const char* const* argv);
 int cmd_match(int argc, const char* const* argv);
 int cmd_modisco_inputs(int argc, const char* const* argv);
 int cmd_import(int argc, const char* const* argv);

@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libhts-dev libfmt-dev zlib1g-dev libzip-dev
   googletest libgtest-dev libbenchmark-dev
   samtools bedtools
+  libigraph-dev  # Leiden clustering of seqlets into motifs (discover/cluster.cpp)
   python3-numpy  # reads scores.npz and model.npz in the interop tests
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import and export (model/onnx.cpp): the ONNX protobuf schema
   python3-onnx  # onnx.checker on exported models in tests/model/onnx_test.cpp
