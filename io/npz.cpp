@@ -407,14 +407,17 @@ std::vector<std::string> NpyArray::to_strings(std::string_view where) const {
 
 // --- .npy ---
 
-std::string encode_npy(const NpyArray& a) {
-  const auto t = parse_dtype(a.dtype);
-  LB_CHECK(t.has_value(), "encode_npy: unsupported dtype '{}'", a.dtype);
-  for (const auto d : a.shape) LB_CHECK(d >= 0, "encode_npy: negative dimension in shape {}", a.shape_str());
-  LB_CHECK(a.bytes.size() == static_cast<std::size_t>(a.size()) * t->itemsize,
-           "encode_npy: {} bytes for shape {} of '{}'", a.bytes.size(), a.shape_str(), a.dtype);
+std::size_t npy_itemsize(const std::string& dtype) {
+  const auto t = parse_dtype(dtype);
+  LB_CHECK(t.has_value(), "npy_itemsize: unsupported dtype '{}'", dtype);
+  return t->itemsize;
+}
+
+std::string npy_header(const std::string& dtype, const std::vector<std::int64_t>& shape) {
+  const auto t = parse_dtype(dtype);
+  LB_CHECK(t.has_value(), "npy_header: unsupported dtype '{}'", dtype);
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                 canonical_dtype(a.dtype, *t), shape_repr(a.shape));
+                                 canonical_dtype(dtype, *t), shape_repr(shape));
   // Version 1.0 has a 2-byte header length; 2.0 (4 bytes) only when that overflows.
   const bool v2 = 10 + dict.size() + kAlign >= 65536;
   const std::size_t prefix = v2 ? 12 : 10;
@@ -427,11 +430,33 @@ std::string encode_npy(const NpyArray& a) {
   const auto hlen = static_cast<std::uint32_t>(dict.size());
   for (std::size_t k = 0; k < (v2 ? 4u : 2u); ++k) out += static_cast<char>((hlen >> (8 * k)) & 0xff);
   out += dict;
+  return out;
+}
+
+std::string encode_npy(const NpyArray& a) {
+  const std::size_t itemsize = npy_itemsize(a.dtype);
+  for (const auto d : a.shape) LB_CHECK(d >= 0, "encode_npy: negative dimension in shape {}", a.shape_str());
+  LB_CHECK(a.bytes.size() == static_cast<std::size_t>(a.size()) * itemsize,
+           "encode_npy: {} bytes for shape {} of '{}'", a.bytes.size(), a.shape_str(), a.dtype);
+  std::string out = npy_header(a.dtype, a.shape);
   out.append(a.bytes.data(), a.bytes.size());
   return out;
 }
 
+namespace {
+NpyArray decode_npy_impl(std::string_view bytes, std::string_view where, bool copy, std::size_t* data_offset);
+}  // namespace
+
 NpyArray decode_npy(std::string_view bytes, std::string_view where) {
+  return decode_npy_impl(bytes, where, true, nullptr);
+}
+
+NpyArray decode_npy_header(std::string_view bytes, std::string_view where, std::size_t* data_offset) {
+  return decode_npy_impl(bytes, where, false, data_offset);
+}
+
+namespace {
+NpyArray decode_npy_impl(std::string_view bytes, std::string_view where, bool copy, std::size_t* data_offset) {
   if (bytes.substr(0, kMagic.size()) != kMagic)
     throw input_error(where, 0, "not a .npy array", fmt::format("the magic string {}", show_bytes(kMagic)),
                       bytes.empty() ? std::string("an empty member") : show_bytes(bytes.substr(0, 8)));
@@ -483,9 +508,11 @@ NpyArray decode_npy(std::string_view bytes, std::string_view where) {
   if (have != need)
     throw input_error(where, 0, "data size disagrees with the header",
                       fmt::format("{} bytes for shape {} of '{}'", need, a.shape_str(), a.dtype), fmt::format("{} bytes", have));
-  a.bytes.assign(bytes.data() + prefix + hlen, bytes.data() + bytes.size());
+  if (copy) a.bytes.assign(bytes.data() + prefix + hlen, bytes.data() + bytes.size());
+  if (data_offset) *data_offset = prefix + hlen;
   return a;
 }
+}  // namespace
 
 // --- .npz ---
 

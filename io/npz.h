@@ -40,11 +40,20 @@ struct NpyArray {
 /// An archive: member names (without ".npy") in order.
 using NpzArchive = std::vector<std::pair<std::string, NpyArray>>;
 
+/// Bytes per element of a dtype this file reads and writes (LB_CHECK on any other).
+std::size_t npy_itemsize(const std::string& dtype);
+/// The .npy header (magic, version, padded dict) of an array of `dtype` and `shape`: the bytes
+/// encode_npy writes before the data.
+std::string npy_header(const std::string& dtype, const std::vector<std::int64_t>& shape);
+
 /// The .npy encoding of one array (format version 1.0, or 2.0 when the header needs it).
 std::string encode_npy(const NpyArray& a);
 /// Parses .npy bytes; InputError "where: ...; expected ..., got ..." on a bad magic, version,
 /// header, dtype, fortran_order=True, or a size that disagrees with the shape.
 NpyArray decode_npy(std::string_view bytes, std::string_view where);
+/// The same checks without copying the data: dtype and shape (bytes left empty), and in
+/// *data_offset where the data starts in `bytes`.
+NpyArray decode_npy_header(std::string_view bytes, std::string_view where, std::size_t* data_offset);
 
 /// Writes an .npz atomically (stored, or deflated when compress = true, like savez_compressed).
 /// Member times are fixed (1980-01-01, as numpy writes them), so equal arrays give equal bytes.

@@ -11,6 +11,8 @@ packages=(
   samtools bedtools
   libigraph-dev  # Leiden clustering of seqlets into motifs (discover/cluster.cpp)
   python3-numpy  # reads scores.npz and model.npz in the interop tests
+  libbigwig-dev  # bigWig tracks of attribution scores (io/tracks.cpp)
+  python3-pybigwig  # reads the bigWig tracks back in tests/cli/genome_cli_test.cpp
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import and export (model/onnx.cpp): the ONNX protobuf schema
   python3-onnx  # onnx.checker on exported models in tests/model/onnx_test.cpp
   snakemake  # runs sweeps' workflows (liftbench sweep, tests/cli/sweep_test.cpp)
