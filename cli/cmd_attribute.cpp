@@ -1,5 +1,6 @@
 // `liftbench attribute`: attribution scores of a trained model for a dataset split or a FASTA
 // file, every method of attribution.methods, written as scores.npz (docs/cli.md).
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -15,9 +16,11 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
+#include "core/text.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
 #include "io/npz.h"
+#include "io/npz_stream.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
 
@@ -34,12 +37,128 @@ struct Sequences {
   std::string source;  // for the log
 };
 
+
+// True when a layer has the gradient rule (a max pool): DeepLIFT's sums need not add up then.
+bool has_max_pool(const model::Network& net) {
+  for (int i = 0; i < net.n_layers(); ++i)
+    if (net.layer(i).attr_role() == model::AttrRole::Gradient) return true;
+  return false;
+}
+
+// --genome/--regions: regions flow through in chunks of `chunk` (read, attribute every method,
+// append to the archive), so memory is bounded by the chunk whatever the region count; the
+// archive is a streamed .npz (io/npz_stream.h) renamed into place at the end. Each region's
+// shuffle stream is its index in the BED file, so results do not depend on the chunk size.
+void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& method_list, std::span<const int> tasks,
+                      const attr::AttributionConfig& cfg, int chunk, const std::string& out) {
+  const int L = in.len, T = static_cast<int>(tasks.size());
+  const auto N = static_cast<std::int64_t>(in.windows.size());
+  std::vector<std::string> ids, chroms;
+  std::vector<std::int64_t> starts;
+  for (const auto& w : in.windows) {
+    ids.push_back(w.id);
+    chroms.push_back(w.chrom);
+    starts.push_back(w.start);
+  }
+  std::unique_ptr<io::NpzStreamWriter> writer;
+  std::vector<std::size_t> member_of;  // chunk archive member -> writer member (after the first chunk)
+  struct Stats {
+    double secs = 0, max_abs = 0, max_rel = 0;
+    int n_refs = 0;
+    std::int64_t worst_region = -1;  // within the shard
+    int worst_task = -1, worst_reference = -1;
+  };
+  std::vector<Stats> stats(method_list.size());
+  std::int64_t n_missing = 0;
+  Progress progress("attribute", "regions", N);
+  const auto t_start = std::chrono::steady_clock::now();
+  for (std::int64_t first = 0; first < N; first += chunk) {
+    const int n = static_cast<int>(std::min<std::int64_t>(chunk, N - first));
+    const Mat x = genome_one_hot(in, static_cast<std::size_t>(first), n, &n_missing);
+    std::vector<std::uint64_t> streams(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j) streams[static_cast<std::size_t>(j)] = static_cast<std::uint64_t>(in.first_index + first + j);
+    std::vector<attr::ScoredMethod> scored;
+    for (std::size_t k = 0; k < method_list.size(); ++k) {
+      const auto t0 = std::chrono::steady_clock::now();
+      attr::MethodResult res = attr::run_method(method_list[k], in.net, x, n, tasks, cfg, streams);
+      stats[k].secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      stats[k].max_abs = std::max(stats[k].max_abs, res.max_abs_delta);
+      if (res.worst_sequence >= 0 && (stats[k].worst_region < 0 || res.max_rel_delta > stats[k].max_rel)) {
+        stats[k].worst_region = first + res.worst_sequence;
+        stats[k].worst_task = res.worst_task;
+        stats[k].worst_reference = res.worst_reference;
+      }
+      stats[k].max_rel = std::max(stats[k].max_rel, res.max_rel_delta);
+      stats[k].n_refs = res.n_references;
+      scored.push_back({method_list[k].name, std::move(res)});
+    }
+    const std::vector<std::string> chunk_ids(ids.begin() + first, ids.begin() + first + n);
+    io::NpzArchive part = attr::scores_archive(chunk_ids, x, in.net.input_shape(), tasks, scored);
+    if (!writer) {
+      // The layout from the first chunk: every member's dtype, its first axis N.
+      std::vector<io::NpzStreamWriter::Member> members;
+      for (const auto& [name, a] : part) {
+        if (name == "ids") {
+          members.push_back({name, io::NpyArray::from_strings({N}, ids).dtype, {N}});
+          continue;
+        }
+        std::vector<std::int64_t> shape = a.shape;
+        if (name != "tasks") shape[0] = N;
+        members.push_back({name, a.dtype, shape});
+      }
+      members.push_back({"chrom", io::NpyArray::from_strings({N}, chroms).dtype, {N}});
+      members.push_back({"start", "<i8", {N}});
+      writer = std::make_unique<io::NpzStreamWriter>(out, std::move(members));
+    }
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      const auto& [name, a] = part[i];
+      if (name == "ids" || name == "tasks") continue;
+      writer->append(i, std::string_view(a.bytes.data(), a.bytes.size()));
+    }
+    progress.update(first + n);
+  }
+  // The string and coordinate members are written whole (a few bytes a region).
+  const auto put = [&](const std::string& name, const io::NpyArray& a) {
+    writer->append(writer->index(name), std::string_view(a.bytes.data(), a.bytes.size()));
+  };
+  put("ids", io::NpyArray::from_strings({N}, ids));
+  put("tasks", io::NpyArray::from_i64({T}, std::vector<std::int64_t>(tasks.begin(), tasks.end())));
+  put("chrom", io::NpyArray::from_strings({N}, chroms));
+  put("start", io::NpyArray::from_i64({N}, starts));
+  writer->finish();
+  progress.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  for (std::size_t k = 0; k < method_list.size(); ++k) {
+    const auto& m = method_list[k];
+    std::string line = fmt::format("{}: {:.3f} s, {:.0f} sequence-tasks/s", m.name, stats[k].secs,
+                                   static_cast<double>(N) * T / std::max(stats[k].secs, 1e-9));
+    if (attr::has_delta(m))
+      line += fmt::format(", max |{}| {:.3g} (relative {:.3g})",
+                          m.kind == attr::Method::Kind::Deeplift ? "summation-to-delta error" : "completeness error",
+                          stats[k].max_abs, stats[k].max_rel);
+    log_info("attribute", "{}", line);
+    // As for --data: DeepLIFT's sums must match the logit differences (docs/attribution.md).
+    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && !has_max_pool(in.net) &&
+        stats[k].max_rel > cfg.delta_warn)
+      log_warn("attribute",
+               "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
+               "region '{}', task {}, reference {}); the contributions do not add up to the logit difference",
+               m.name, stats[k].max_rel, cfg.delta_warn, ids[static_cast<std::size_t>(stats[k].worst_region)],
+               tasks[static_cast<std::size_t>(stats[k].worst_task)], stats[k].worst_reference);
+  }
+  log_info("attribute", "{} regions of {} bases in {:.3f} s ({:.0f} regions/s), {} N bases (N, ambiguity codes, "
+           "outside the chromosome), {} regions clipped at a chromosome end",
+           N, L, secs, static_cast<double>(N) / std::max(secs, 1e-9), n_missing, in.n_clipped);
+}
+
 }  // namespace
 
 int cmd_attribute(int argc, const char* const* argv) {
   RunConfig run;
-  std::string model_path, data_dir, fasta, out, methods, split_name = "test", threads = "0";
+  std::string model_path, data_dir, fasta, out, methods, split_name = "test", threads = "0", chunk_flag = "1000";
   bool quiet = false, compress = false;
+  GenomeFlags gflags;
+  std::string tracks, track_format = "bigwig,bedgraph";
   OptionSet opts("attribute");
   opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
                 "FILE");
@@ -47,6 +166,16 @@ int cmd_attribute(int argc, const char* const* argv) {
   opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
   opts.add_flag("fasta", &fasta, "attribute the sequences of this FASTA file instead (each of the model's input length)",
                 "FILE");
+  add_genome_flags(opts, gflags);
+  opts.add_flag("tracks", &tracks,
+                "with --regions: also write per method and task the per-base contribution as <method>.task<k>.bw and "
+                ".bedGraph into this directory (overlapping regions averaged)",
+                "DIR");
+  opts.add_flag("track-format", &track_format, "with --tracks: bigwig, bedgraph or both (comma-separated)", "LIST");
+  opts.add_flag("chunk", &chunk_flag,
+                "with --regions: regions read, attributed and written at a time (memory grows with it, not with "
+                "the region count)",
+                "N");
   opts.add_flag("methods", &methods, "shorthand for --attribution.methods", "LIST");
   opts.add_flag("out,o", &out,
                 "scores file to write (e.g. scores.npz); beside it <stem>.config.ini, the resolved configuration", "FILE");
@@ -61,16 +190,42 @@ int cmd_attribute(int argc, const char* const* argv) {
   }
   set_log_quiet(quiet);
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
-  if (data_dir.empty() && fasta.empty())
-    throw ConfigError("--data: missing sequences; expected --data DIR or --fasta FILE, got nothing");
+  const int n_sources = !data_dir.empty() + !fasta.empty() + !gflags.genome.empty();
+  if (gflags.genome.empty() && !gflags.regions.empty())
+    throw ConfigError("--regions: needs a genome; expected --genome FILE with --regions, got nothing");
+  if (n_sources == 0)
+    throw ConfigError(
+        "--data: missing sequences; expected --data DIR, --fasta FILE or --genome FILE --regions FILE, got nothing");
   if (!data_dir.empty() && !fasta.empty())
     throw ConfigError(fmt::format("--fasta: two sources of sequences; expected either --data DIR or --fasta FILE, got "
                                   "both --data {} and --fasta {}",
                                   quote_token(data_dir), quote_token(fasta)));
+  if (n_sources > 1)
+    throw ConfigError(fmt::format("--genome: two sources of sequences; expected one of --data, --fasta or --genome, "
+                                  "got --genome {} and {}",
+                                  quote_token(gflags.genome), data_dir.empty() ? "--fasta" : "--data"));
+  int chunk = 0;
+  {
+    const char* end = chunk_flag.data() + chunk_flag.size();
+    const auto [p, ec] = std::from_chars(chunk_flag.data(), end, chunk);
+    if (chunk_flag.empty() || ec != std::errc() || p != end || chunk < 1)
+      throw ConfigError(fmt::format("--chunk: bad value; expected an integer >= 1, got {}", quote_token(chunk_flag)));
+  }
+  if (!tracks.empty() && gflags.genome.empty())
+    throw ConfigError("--tracks: needs genome coordinates; expected --genome FILE --regions FILE with --tracks, got "
+                      "neither");
+  const io::TrackFormats formats = parse_track_formats(track_format);
+  if (!gflags.genome.empty() && compress)
+    throw ConfigError("--compress: not with --genome; expected a stored archive (written as it goes), got --compress");
   if (out.empty()) throw ConfigError("--out: missing scores file; expected -o FILE, got nothing");
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}};
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--genome", gflags.genome},
+                                {"--regions", gflags.regions}};
+    if (!gflags.genome.empty()) {
+      inputs.push_back({"--genome", gflags.genome + ".fai"});
+      inputs.push_back({"--genome", gflags.genome + ".gzi"});
+    }
     if (!data_dir.empty())
       for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
     refuse_output_over_input({{"--out", out},
@@ -84,6 +239,28 @@ int cmd_attribute(int argc, const char* const* argv) {
   attr::validate(run.attribution);
   apply_threads(threads);
   const model::ModelConfig* model_cfg = opts.config_file().empty() ? nullptr : &run.model;
+
+  if (!gflags.genome.empty()) {
+    const GenomeInput in = read_genome_input(gflags, model_path, model_cfg);
+    const auto method_list = attr::parse_methods(run.attribution.methods, in.net, run.attribution);
+    const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, in.net.n_outputs());
+    log_info("attribute", "{} regions of {} ({} bases each, from {}), {} tasks, {} methods, {} threads, chunks of {}",
+             in.windows.size(), show_path(gflags.regions), in.len, show_path(gflags.genome), tasks.size(),
+             method_list.size(), lb::threads(), chunk);
+    const auto parent = std::filesystem::path(out).parent_path();
+    if (!parent.empty()) io::ensure_output_dir(parent.string());
+    const std::string stem = output_stem(out);
+    io::remove_stale_marker(stem + ".manifest.tsv");
+    io::remove_stale_marker(stem + ".config.ini");
+    attribute_genome(in, method_list, tasks, run.attribution, chunk, out);
+    if (!tracks.empty()) write_genome_tracks(out, gflags.genome, tracks, formats);
+    io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
+    const std::string base = std::filesystem::path(stem).filename().string();
+    io::write_manifest(stem + ".manifest.tsv",
+                       std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".config.ini"});
+    log_info("attribute", "wrote {} and {}.{{config.ini,manifest.tsv}}", out, stem);
+    return 0;
+  }
 
   Sequences seqs;
   model::Network net;

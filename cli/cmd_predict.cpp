@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
+#include "io/text_io.h"
 #include "io/tsv.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
@@ -69,6 +71,54 @@ std::vector<std::string> prediction_row(const std::string& id, const std::string
   return r;
 }
 
+// --genome/--regions: predictions region by region in chunks, written as they come (to a hidden
+// temporary renamed at the end, or to stdout): a BED4+ table `#chrom start end id task0 ...`,
+// the window's coordinates clipped to the chromosome (padding with N is not part of the genome).
+int predict_genome(const GenomeInput& in, int chunk, const std::string& out) {
+  const auto N = static_cast<std::int64_t>(in.windows.size());
+  std::vector<std::string> header{"#chrom", "start", "end"};
+  for (const auto& h : prediction_header(in.net, false)) header.push_back(h);
+  std::unique_ptr<io::AtomicFile> file;
+  if (out != "-") {
+    const auto parent = std::filesystem::path(out).parent_path();
+    if (!parent.empty()) io::ensure_output_dir(parent.string());
+    file = std::make_unique<io::AtomicFile>(out);
+  }
+  const auto emit = [&](const std::string& text) {
+    if (file) file->write(text);
+    else io::detail::write_stdout(text);
+  };
+  emit(io::format_tsv(header, {}));
+  std::int64_t n_missing = 0;
+  Progress progress("predict", "regions", N);
+  for (std::int64_t first = 0; first < N; first += chunk) {
+    const int n = static_cast<int>(std::min<std::int64_t>(chunk, N - first));
+    const Mat x = genome_one_hot(in, static_cast<std::size_t>(first), n, &n_missing);
+    const Mat logits = model::predict_logits(in.net, x, in.net.input_shape(), n);
+    std::vector<std::vector<std::string>> rows;
+    for (int j = 0; j < n; ++j) {
+      const io::Window& w = in.windows[static_cast<std::size_t>(first + j)];
+      const std::int64_t len = in.genome->length(w.chrom);
+      std::vector<std::string> r{w.chrom, std::to_string(std::clamp<std::int64_t>(w.start, 0, len)),
+                                 std::to_string(std::clamp<std::int64_t>(w.start + in.len, 0, len))};
+      for (auto& v : prediction_row(w.id, {}, logits, j, in.net.output_kind())) r.push_back(std::move(v));
+      rows.push_back(std::move(r));
+    }
+    std::string text;
+    for (const auto& r : rows) {
+      for (std::size_t c = 0; c < r.size(); ++c) (text += c ? "\t" : "") += r[c];
+      text += '\n';
+    }
+    emit(text);
+    progress.update(first + n);
+  }
+  progress.finish();
+  if (file) file->commit();
+  log_info("predict", "{} regions ({} N bases, {} regions clipped at a chromosome end) -> {}", N, n_missing,
+           in.n_clipped, out == "-" ? "stdout" : out);
+  return 0;
+}
+
 int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string& model_path,
                   const std::string& mnist_dir, const std::string& mnist_valid, std::optional<sim::Split> split,
                   const std::string& split_name, const std::string& out) {
@@ -118,8 +168,9 @@ int predict_mnist(const RunConfig& run, const OptionSet& opts, const std::string
 int cmd_predict(int argc, const char* const* argv) {
   RunConfig run;
   std::string model_path, data_dir, fasta, mnist_dir, out = "-", split_name = "test", threads = "0";
-  std::string mnist_valid = std::to_string(model::kMnistValidDefault);
+  std::string mnist_valid = std::to_string(model::kMnistValidDefault), chunk_flag = "1000";
   bool quiet = false;
+  GenomeFlags gflags;
   OptionSet opts("predict");
   opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
                 "FILE");
@@ -132,6 +183,8 @@ int cmd_predict(int argc, const char* const* argv) {
                 "instead of --data: directory of the MNIST IDX files; ids are train-<i> / t10k-<i> (index in "
                 "the file), with a label column",
                 "DIR");
+  add_genome_flags(opts, gflags);
+  opts.add_flag("chunk", &chunk_flag, "with --regions: regions read and predicted at a time", "N");
   opts.add_flag("mnist-valid", &mnist_valid, "with --mnist: the last N training images form the valid split", "N");
   opts.add_flag("split", &split_name, "sequences to predict: train, valid, test or all", "NAME");
   opts.add_flag("out,o", &out,
@@ -155,13 +208,34 @@ int cmd_predict(int argc, const char* const* argv) {
     throw ConfigError(fmt::format("--fasta: two sources of sequences; expected one of --data, --fasta or --mnist, got "
                                   "--fasta {} and {}",
                                   quote_token(fasta), data_dir.empty() ? "--mnist" : "--data"));
-  if (mnist_dir.empty() && data_dir.empty() && fasta.empty())
-    throw ConfigError("--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR), got nothing");
+  if (!gflags.genome.empty() && (!data_dir.empty() || !mnist_dir.empty() || !fasta.empty()))
+    throw ConfigError(fmt::format("--genome: two sources of sequences; expected one of --data, --fasta, --mnist or "
+                                  "--genome, got --genome {} and {}",
+                                  quote_token(gflags.genome),
+                                  !data_dir.empty() ? "--data" : !fasta.empty() ? "--fasta" : "--mnist"));
+  if (gflags.genome.empty() && !gflags.regions.empty())
+    throw ConfigError("--regions: needs a genome; expected --genome FILE with --regions, got nothing");
+  int chunk = 0;
+  {
+    const char* end = chunk_flag.data() + chunk_flag.size();
+    const auto [p, ec] = std::from_chars(chunk_flag.data(), end, chunk);
+    if (chunk_flag.empty() || ec != std::errc() || p != end || chunk < 1)
+      throw ConfigError(fmt::format("--chunk: bad value; expected an integer >= 1, got {}", quote_token(chunk_flag)));
+  }
+  if (mnist_dir.empty() && data_dir.empty() && fasta.empty() && gflags.genome.empty())
+    throw ConfigError(
+        "--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR, --genome FILE), got "
+        "nothing");
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}};
-    if (fasta.empty())
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--genome", gflags.genome},
+                                {"--regions", gflags.regions}};
+    if (!gflags.genome.empty()) {
+      inputs.push_back({"--genome", gflags.genome + ".fai"});
+      inputs.push_back({"--genome", gflags.genome + ".gzi"});
+    }
+    if (fasta.empty() && gflags.genome.empty())
       for (auto& f : data_dir.empty() ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir))
         inputs.push_back(std::move(f));
     refuse_output_over_input({{"--out", out}}, inputs);
@@ -170,6 +244,7 @@ int cmd_predict(int argc, const char* const* argv) {
   apply_threads(threads);
   if (!mnist_dir.empty()) return predict_mnist(run, opts, model_path, mnist_dir, mnist_valid, split, split_name, out);
   const model::ModelConfig* model_cfg = opts.config_file().empty() ? nullptr : &run.model;
+  if (!gflags.genome.empty()) return predict_genome(read_genome_input(gflags, model_path, model_cfg), chunk, out);
   if (!fasta.empty()) {
     const FastaInput in = read_fasta_input(fasta, model_path, model_cfg);
     const Mat logits = model::predict_logits(in.net, in.x, in.net.input_shape(), in.n);

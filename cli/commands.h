@@ -37,6 +37,8 @@ int cmd_match(int argc, const char* const* argv);
 int cmd_modisco_inputs(int argc, const char* const* argv);
 int cmd_import(int argc, const char* const* argv);
 int cmd_export(int argc, const char* const* argv);
+int cmd_tracks(int argc, const char* const* argv);
+int cmd_merge(int argc, const char* const* argv);
 int cmd_version(int argc, const char* const* argv);
 
 /// The usage text printed by `liftbench` with no arguments.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/options.h"
 #include "core/alphabet.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -64,6 +65,119 @@ FastaInput read_fasta_input(const std::string& fasta, const std::string& model_p
   out.n = static_cast<int>(records.size());
   out.len = in.w;
   return out;
+}
+
+}  // namespace lb::cli
+
+namespace lb::cli {
+
+void add_genome_flags(OptionSet& opts, GenomeFlags& f) {
+  opts.add_flag("genome", &f.genome,
+                "instead of --data: a reference genome, indexed FASTA, plain or bgzip (the .fai/.gzi index is built "
+                "beside it when missing); with --regions",
+                "FILE");
+  opts.add_flag("regions", &f.regions,
+                "with --genome: BED3+ or narrowPeak regions, each recentred and resized to the model's input length; "
+                "ids from the BED name or chrom:start-end",
+                "FILE");
+  opts.add_flag("center", &f.center, "with --regions: centre each window on the region's middle or its narrowPeak summit",
+                "middle|summit");
+  opts.add_flag("chrom-ends", &f.chrom_ends,
+                "with --regions, a window or region past a chromosome end: pad with N, shift the window inside, or "
+                "error",
+                "pad|shift|error");
+  opts.add_flag("shard", &f.shard,
+                "with --regions: only the i-th of n contiguous slices of the regions (1 <= i <= n); 'liftbench "
+                "merge' joins the shards' outputs",
+                "i/n");
+  opts.add_flag("length", &f.length,
+                "with --regions: the model's input length, for a weights-only model (-c); a self-describing model "
+                "knows its own",
+                "N");
+}
+
+GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg) {
+  if (flags.regions.empty())
+    throw ConfigError("--regions: missing regions; expected --regions FILE (BED) with --genome, got nothing");
+  io::Center center;
+  if (!io::parse_center(flags.center, center))
+    throw ConfigError(
+        fmt::format("--center: unknown centre; expected middle or summit, got {}", quote_token(flags.center)));
+  io::ChromEnds ends;
+  if (!io::parse_chrom_ends(flags.chrom_ends, ends))
+    throw ConfigError(fmt::format("--chrom-ends: unknown rule; expected pad, shift or error, got {}",
+                                  quote_token(flags.chrom_ends)));
+  int length = 0;
+  if (!flags.length.empty()) {
+    const char* end = flags.length.data() + flags.length.size();
+    const auto [p, ec] = std::from_chars(flags.length.data(), end, length);
+    if (ec != std::errc() || p != end || length < 1)
+      throw ConfigError(fmt::format("--length: bad value; expected an integer >= 1, got {}", quote_token(flags.length)));
+  }
+  GenomeInput out;
+  if (model::is_self_describing(model_path)) {
+    out.net = model::load_model(model_path, cfg);
+  } else {
+    if (length == 0)
+      throw input_error(model_path, 0, "the model's input length is not set (a weights-only file)",
+                        "--length N with --genome", "nothing");
+    const model::Shape shape{kNumBases, 1, length};
+    out.net = model::load_model(model_path, cfg, &shape);
+  }
+  const model::Shape in = out.net.input_shape();
+  if (in.c != kNumBases || in.h != 1)
+    throw InputError(fmt::format("{}the model's input is {}; expected one-hot DNA (4xL) for --genome, got {}",
+                                 where(model_path), in.str(), in.str()));
+  if (length != 0 && length != in.w)
+    throw ConfigError(fmt::format("--length: differs from the model's input length; expected {} (or no --length), got {}",
+                                  in.w, length));
+  if (!flags.shard.empty()) parse_shard(flags.shard, out.shard, out.n_shards);
+  out.len = in.w;
+  out.genome = std::make_unique<io::Genome>(flags.genome);
+  const auto regions = io::read_regions(flags.regions);
+  // Every line is checked (a bad one stops every shard alike); the shard keeps its slice.
+  const auto N = static_cast<std::int64_t>(regions.size());
+  out.n_regions = N;
+  out.first_index = (out.shard - 1) * N / out.n_shards;
+  const std::int64_t last = out.shard * N / out.n_shards;
+  out.windows.reserve(static_cast<std::size_t>(last - out.first_index));
+  for (std::int64_t i = 0; i < N; ++i) {
+    const auto& r = regions[static_cast<std::size_t>(i)];
+    io::Window w = io::region_window(r, flags.regions, *out.genome, center, out.len, ends);
+    if (i < out.first_index || i >= last) continue;
+    out.windows.push_back(std::move(w));
+    if (r.end > out.genome->length(r.chrom)) ++out.n_clipped;
+  }
+  if (out.windows.empty())
+    throw ConfigError(fmt::format("--shard: shard {} of {} has no regions; expected at most {} shards for the {} "
+                                  "regions of {}, got {}",
+                                  out.shard, out.n_shards, N, N, quote_token(flags.regions, 80), out.n_shards));
+  return out;
+}
+
+void parse_shard(const std::string& value, int& i, int& n) {
+  const std::size_t slash = value.find('/');
+  bool ok = slash != std::string::npos;
+  if (ok) {
+    const char* a = value.data();
+    const auto r1 = std::from_chars(a, a + slash, i);
+    const auto r2 = std::from_chars(a + slash + 1, a + value.size(), n);
+    ok = r1.ec == std::errc() && r1.ptr == a + slash && r2.ec == std::errc() && r2.ptr == a + value.size() && n >= 1 &&
+         i >= 1 && i <= n;
+  }
+  if (!ok)
+    throw ConfigError(fmt::format("--shard: bad value; expected i/n with 1 <= i <= n (e.g. 2/8), got {}",
+                                  quote_token(value)));
+}
+
+Mat genome_one_hot(const GenomeInput& in, std::size_t first, int n, std::int64_t* n_missing) {
+  std::vector<std::uint8_t> codes;
+  codes.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(in.len));
+  for (int j = 0; j < n; ++j) *n_missing += io::window_codes(*in.genome, in.windows[first + static_cast<std::size_t>(j)], in.len, codes);
+  Mat x = Mat::Zero(kNumBases, static_cast<Eigen::Index>(codes.size()));
+  for (std::size_t p = 0; p < codes.size(); ++p)
+    if (codes[p] < kNumBases) x(codes[p], static_cast<Eigen::Index>(p)) = 1.0f;
+  return x;
 }
 
 }  // namespace lb::cli

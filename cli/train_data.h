@@ -2,11 +2,14 @@
 // --fasta (sequences of a FASTA file for a model on one-hot DNA).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/genome.h"
+#include "io/tracks.h"
 #include "model/network.h"
 #include "sim/dataset.h"
 
@@ -32,5 +35,45 @@ struct FastaInput {
   int n = 0, len = 0;
 };
 FastaInput read_fasta_input(const std::string& fasta, const std::string& model_path, const model::ModelConfig* cfg);
+
+/// The flags --genome, --regions, --center, --chrom-ends, --length of predict and attribute
+/// (docs/genomes.md), registered on an OptionSet by add_genome_flags.
+struct GenomeFlags {
+  std::string genome, regions, center = "middle", chrom_ends = "pad", length, shard;
+};
+class OptionSet;
+void add_genome_flags(OptionSet& opts, GenomeFlags& flags);
+
+/// Every region of --regions resolved to its window on --genome for the model of `model_path`,
+/// loaded here. All lines are checked before any work: a bad one stops with "regions:line: ...".
+/// The model must take one-hot DNA; its input length is its own (a self-describing model; a
+/// different --length is a ConfigError) or --length (a weights-only model with -c; without
+/// --length an InputError naming the model file).
+struct GenomeInput {
+  model::Network net;
+  std::unique_ptr<io::Genome> genome;
+  std::vector<io::Window> windows;  // the shard's regions (all without --shard)
+  std::int64_t first_index = 0;     // index in the BED file of windows[0] (its shuffle stream)
+  std::int64_t n_regions = 0;       // regions in the BED file
+  int shard = 1, n_shards = 1;
+  int len = 0;
+  int n_clipped = 0;  // regions whose end passed the chromosome end (clipped)
+};
+GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg);
+
+/// `--shard i/n` (1 <= i <= n): the regions [floor((i-1)N/n), floor(iN/n)) of N, contiguous, so
+/// that shards 1..n in order are the whole file (liftbench merge). ConfigError otherwise.
+void parse_shard(const std::string& value, int& i, int& n);
+
+/// One-hot (4 x n*len) of windows [first, first + n) of `in`; adds the number of N columns
+/// (N, ambiguity codes, outside the chromosome) to *n_missing.
+Mat genome_one_hot(const GenomeInput& in, std::size_t first, int n, std::int64_t* n_missing);
+
+/// --format / --track-format: "bigwig", "bedgraph" or both, comma-separated; ConfigError otherwise.
+io::TrackFormats parse_track_formats(const std::string& value);
+/// The tracks of a genome scores archive into `dir` (created): io::write_tracks with the
+/// chromosome sizes of `genome`; logs the count and the time. Returns the files.
+std::vector<std::string> write_genome_tracks(const std::string& scores, const std::string& genome, const std::string& dir,
+                                             const io::TrackFormats& formats);
 
 }  // namespace lb::cli

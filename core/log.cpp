@@ -22,7 +22,7 @@ bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 Progress::Progress(std::string where, std::string label, std::int64_t total)
     : where_(std::move(where)), label_(std::move(label)), total_(total),
-      active_(stderr_is_terminal() && !g_quiet), last_() {}
+      active_(stderr_is_terminal() && !g_quiet), last_(), start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { finish(); }
 
@@ -32,7 +32,15 @@ void Progress::update(std::int64_t done) {
   if (done < total_ && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
   const double pct = total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0;
-  fmt::print(stderr, "\r[M::{}] {} {}/{} ({:.0f}%)\x1b[K", where_, label_, done, total_, pct);
+  // The rate and the ETA since construction.
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  std::string rate;
+  if (secs > 0.5 && done > 0) {
+    const double per_s = static_cast<double>(done) / secs;
+    const auto eta = static_cast<long>(static_cast<double>(total_ - done) / per_s + 0.5);
+    rate = fmt::format(", {:.1f}/s, ETA {}:{:02d}:{:02d}", per_s, eta / 3600, eta / 60 % 60, eta % 60);
+  }
+  fmt::print(stderr, "\r[M::{}] {} {}/{} ({:.0f}%){}\x1b[K", where_, label_, done, total_, pct, rate);
   std::fflush(stderr);
 }
 

@@ -28,8 +28,9 @@ void log_warn(std::string_view where, fmt::format_string<Args...> f, Args&&... a
 /// True when stderr is a terminal (progress displays only then).
 bool stderr_is_terminal();
 
-/// A one-line progress display `[M::where] label 1234/8000 (15%)`, redrawn in place at most
-/// ten times a second, and only when stderr is a terminal; finish() clears the line.
+/// A one-line progress display `[M::where] label 1234/8000 (15%), 52.1/s, ETA 0:02:31` (the rate
+/// since construction, shown after half a second), redrawn in place at most ten times a second,
+/// and only when stderr is a terminal; finish() clears the line.
 class Progress {
  public:
   Progress(std::string where, std::string label, std::int64_t total);
@@ -41,7 +42,7 @@ class Progress {
   std::string where_, label_;
   std::int64_t total_;
   bool active_;
-  std::chrono::steady_clock::time_point last_;
+  std::chrono::steady_clock::time_point last_, start_;
 };
 
 }  // namespace lb

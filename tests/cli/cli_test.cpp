@@ -456,7 +456,7 @@ TEST(CliTest, PredictBadArguments) {
                        "and --data",
                        tmp.file("out"));
   expect_fails_cleanly("predict --model m.npz -o " + tmp.file("out/p.tsv"),
-                       "--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR), got nothing",
+                       "--data: missing dataset directory; expected --data DIR (or --fasta FILE, --mnist DIR, --genome FILE), got nothing",
                        tmp.file("out"));
 }
 
@@ -562,7 +562,9 @@ TEST(CliTest, AttributeBadArguments) {
   expect_fails_cleanly("attribute -c " + kSmoke + data + out,
                        "--model: missing model file; expected --model FILE, got nothing", tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + out,
-                       "--data: missing sequences; expected --data DIR or --fasta FILE, got nothing", tmp.file("out"));
+                       "--data: missing sequences; expected --data DIR, --fasta FILE or --genome FILE --regions FILE, "
+                       "got nothing",
+                       tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + data,
                        "--out: missing scores file; expected -o FILE, got nothing", tmp.file("out"));
   expect_fails_cleanly("attribute -c " + kSmoke + model + data + out + " --methods grad,deeplift:rescal",
