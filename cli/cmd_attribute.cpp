@@ -241,7 +241,11 @@ int cmd_attribute(int argc, const char* const* argv) {
   const model::ModelConfig* model_cfg = opts.config_file().empty() ? nullptr : &run.model;
 
   if (!gflags.genome.empty()) {
-    const GenomeInput in = read_genome_input(gflags, model_path, model_cfg);
+    const GenomeInput in = read_genome_input(gflags, model_path, model_cfg, run.attribution.chunk);
+    // The streamed chunk is a multiple of attribution.chunk, so the engine's batches are those of
+    // an in-memory run over the same regions and the scores equal it bit for bit.
+    const int align = run.attribution.chunk;
+    if (chunk % align != 0) chunk += align - chunk % align;
     const auto method_list = attr::parse_methods(run.attribution.methods, in.net, run.attribution);
     const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, in.net.n_outputs());
     log_info("attribute", "{} regions of {} ({} bases each, from {}), {} tasks, {} methods, {} threads, chunks of {}",

@@ -96,7 +96,8 @@ void add_genome_flags(OptionSet& opts, GenomeFlags& f) {
                 "N");
 }
 
-GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg) {
+GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg,
+                              int align) {
   if (flags.regions.empty())
     throw ConfigError("--regions: missing regions; expected --regions FILE (BED) with --genome, got nothing");
   io::Center center;
@@ -138,8 +139,9 @@ GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model
   // Every line is checked (a bad one stops every shard alike); the shard keeps its slice.
   const auto N = static_cast<std::int64_t>(regions.size());
   out.n_regions = N;
-  out.first_index = (out.shard - 1) * N / out.n_shards;
-  const std::int64_t last = out.shard * N / out.n_shards;
+  const std::int64_t blocks = (N + align - 1) / align;
+  out.first_index = (out.shard - 1) * blocks / out.n_shards * align;
+  const std::int64_t last = std::min<std::int64_t>(N, out.shard * blocks / out.n_shards * align);
   out.windows.reserve(static_cast<std::size_t>(last - out.first_index));
   for (std::int64_t i = 0; i < N; ++i) {
     const auto& r = regions[static_cast<std::size_t>(i)];
@@ -150,8 +152,9 @@ GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model
   }
   if (out.windows.empty())
     throw ConfigError(fmt::format("--shard: shard {} of {} has no regions; expected at most {} shards for the {} "
-                                  "regions of {}, got {}",
-                                  out.shard, out.n_shards, N, N, quote_token(flags.regions, 80), out.n_shards));
+                                  "regions of {} in blocks of {}, got {}",
+                                  out.shard, out.n_shards, blocks, N, quote_token(flags.regions, 80), align,
+                                  out.n_shards));
   return out;
 }
 

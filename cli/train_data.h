@@ -59,10 +59,15 @@ struct GenomeInput {
   int len = 0;
   int n_clipped = 0;  // regions whose end passed the chromosome end (clipped)
 };
-GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg);
+/// `align`: shard boundaries fall on multiples of it (attribute passes attribution.chunk, so a
+/// shard's engine batches are those of the single run and its scores equal the single run's
+/// bit for bit).
+GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg,
+                              int align = 1);
 
-/// `--shard i/n` (1 <= i <= n): the regions [floor((i-1)N/n), floor(iN/n)) of N, contiguous, so
-/// that shards 1..n in order are the whole file (liftbench merge). ConfigError otherwise.
+/// `--shard i/n` (1 <= i <= n): with B = ceil(N/align) blocks of `align` regions, the regions
+/// [floor((i-1)B/n) align, min(N, floor(iB/n) align)), contiguous, so that shards 1..n in order
+/// are the whole file (liftbench merge). ConfigError otherwise.
 void parse_shard(const std::string& value, int& i, int& n);
 
 /// One-hot (4 x n*len) of windows [first, first + n) of `in`; adds the number of N columns

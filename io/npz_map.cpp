@@ -119,6 +119,10 @@ NpzMap::~NpzMap() {
   if (map_) ::munmap(map_, size_);
 }
 
+void NpzMap::release() const {
+  if (map_) ::madvise(map_, size_, MADV_DONTNEED);
+}
+
 const NpzMap::Member* NpzMap::find(const std::string& name) const {
   for (const auto& m : members_)
     if (m.name == name) return &m;

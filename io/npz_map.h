@@ -33,6 +33,10 @@ class NpzMap {
   const Member* find(const std::string& name) const;
   /// The member named `name` or InputError "path: missing array 'name'; expected ..., got ...".
   const Member& get(const std::string& name, const std::string& expected) const;
+  /// Drops the pages read so far from this process's memory (madvise MADV_DONTNEED; they stay in
+  /// the page cache and are read again on the next access), so that a pass over an archive
+  /// larger than memory keeps a small resident set. The data pointers stay valid.
+  void release() const;
 
  private:
   std::string path_;

@@ -179,7 +179,11 @@ std::vector<std::string> write_tracks(const NpzMap& scores, const std::vector<Ch
         count.erase(count.begin(), count.begin() + static_cast<std::ptrdiff_t>(n));
         buf_start += static_cast<std::int64_t>(n);
       };
+      std::size_t n_done = 0;
       for (const std::size_t i : order) {
+        // Every 4096 windows the archive's pages read so far leave the resident set (a
+        // genome-wide archive is larger than memory; the page cache keeps them at hand).
+        if (++n_done % 4096 == 0) scores.release();
         const std::int64_t len = chroms[ci[i]].length;
         const std::int64_t ws = std::max<std::int64_t>(start[i], 0), we = std::min<std::int64_t>(start[i] + L, len);
         if (ci[i] != cur_chrom || ws > buf_start + static_cast<std::int64_t>(sum.size())) {
@@ -204,6 +208,7 @@ std::vector<std::string> write_tracks(const NpzMap& scores, const std::vector<Ch
         }
       }
       flush_before(INT64_MAX);
+      scores.release();
       for (auto& p : out.commit()) written.push_back(std::move(p));
     }
   }

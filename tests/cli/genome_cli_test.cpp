@@ -125,7 +125,7 @@ TEST(GenomeCliTest, RegionScoresEqualTheSameSequencesAsFasta) {
                     " --chunk 7 --threads 2 -o " + tmp.file("g/scores.npz"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("[M::attribute] 40 regions of " + tmp.file("peaks.bed") + " (200 bases each, from " +
-                       tmp.file("genome.fa") + "), 3 tasks, 3 methods, 2 threads, chunks of 7"),
+                       tmp.file("genome.fa") + "), 3 tasks, 3 methods, 2 threads, chunks of 8"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find(" 0 N bases (N, ambiguity codes, outside the chromosome), 0 regions clipped"), std::string::npos)
@@ -377,10 +377,10 @@ TEST(GenomeCliTest, ShardsMergeToTheSingleRun) {
   EXPECT_EQ(list_dir(tmp.file("merged")), list_dir(tmp.file("one")));
   for (const auto& f : list_dir(tmp.file("one")))
     EXPECT_EQ(read_text(tmp.file("merged/" + f)), read_text(tmp.file("one/" + f))) << f;
-  // The shards hold 13, 13 and 14 regions.
+  // The shards hold whole blocks of attribution.chunk = 8 regions: 8, 16 and 16.
   const auto py = run_command("/usr/bin/python3 -c \"import sys, numpy as np; print([len(np.load(f)['ids']) for f in "
                               "sys.argv[1:]])\" " + tmp.file("s1.npz") + " " + tmp.file("s2.npz") + " " + tmp.file("s3.npz"));
-  EXPECT_EQ(py.out, "[13, 13, 14]\n") << py.err;
+  EXPECT_EQ(py.out, "[8, 16, 16]\n") << py.err;
 }
 
 TEST(GenomeCliTest, MergeAndTracksBadInputs) {
@@ -401,8 +401,8 @@ TEST(GenomeCliTest, MergeAndTracksBadInputs) {
             "liftbench: error: --shard: bad value; expected i/n with 1 <= i <= n (e.g. 2/8), got '3/2'\n");
   r = run_liftbench(base + " --methods grad --shard 1/41 -o " + tmp.file("out/c.npz"));
   EXPECT_EQ(r.err.substr(r.err.rfind("liftbench: error: ")),
-            "liftbench: error: --shard: shard 1 of 41 has no regions; expected at most 40 shards for the 40 regions "
-            "of '" + tmp.file("peaks.bed") + "', got 41\n");
+            "liftbench: error: --shard: shard 1 of 41 has no regions; expected at most 5 shards for the 40 regions "
+            "of '" + tmp.file("peaks.bed") + "' in blocks of 8, got 41\n");
   // Tracks need genome coordinates: an archive of --fasta has none.
   ASSERT_EQ(run_liftbench("attribute -q -c " + kSmoke + " --model " + smoke().model + " --methods grad --fasta " +
                           tmp.file("peaks.fa") + " -o " + tmp.file("f.npz")).exit_code, 0);
