@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
+#include "cli/discover_run.h"
 #include "discover/motifs.h"
 #include "discover/seqlets.h"
 #include "io/atomic_file.h"
@@ -63,7 +64,7 @@ int cmd_discover(int argc, const char* const* argv) {
                                        min_s = "0.03", max_s = "0.2", coarse_s = "30", graph_s = "15",
                                        overlap_s = "0.7", res_s = "1", runs_s = "50", trim_s = "0.3",
                                        margin_s = "2", cover_s = "0.2", merge_s = "0.7", support_s = "20",
-                                       seed_s = "1", threads = "0";
+                                       seed_s = "1", threads = "0", motif_file, data_dir;
   bool quiet = false;
   OptionSet opts("discover");
   opts.add_flag("scores", &scores_path, "scores file written by 'liftbench attribute' (with <method>.hypothetical)",
@@ -89,6 +90,10 @@ int cmd_discover(int argc, const char* const* argv) {
   opts.add_flag("merge-threshold", &merge_s, "merge two motifs at least this similar, in [-1, 1]", "S");
   opts.add_flag("min-support", &support_s, "drop motifs of fewer seqlets", "N");
   opts.add_flag("seed", &seed_s, "seed of Leiden's runs", "S");
+  opts.add_flag("motifs", &motif_file,
+                "match the discovered motifs against this motif file (MEME, JASPAR, HOMER) -> matches.tsv", "FILE");
+  opts.add_flag("data", &data_dir,
+                "with --motifs: score the discovery against this dataset's driver sites -> discovery.tsv", "DIR");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_flag("out,o", &out,
                 "directory to write: seqlets.bed, discovered.meme, motifs.tsv, motif_seqlets.tsv, cwm.npz, "
@@ -125,92 +130,13 @@ int cmd_discover(int argc, const char* const* argv) {
   mcfg.seed = parse_u64("--seed", seed_s);
   discover::validate(mcfg);
   apply_threads(threads);
-  refuse_output_over_input({{"--out", out}}, {{"--scores", scores_path}});
+  if (!data_dir.empty() && motif_file.empty())
+    throw ConfigError("--data: needs --motifs; expected the motif file the dataset's motifs come from, got nothing");
+  refuse_output_over_input({{"--out", out}}, {{"--scores", scores_path}, {"--motifs", motif_file}, {"--data", data_dir}});
 
-  const discover::DiscoveryScores x =
-      discover::read_discovery_scores(io::read_npz(scores_path), scores_path, method, task);
-  const auto n = static_cast<int>(x.scores.ids.size());
-  const std::string at = fmt::format("{}array '{}' ", where(scores_path), method);
-  const discover::SeqletResult sr =
-      discover::find_seqlets(x.scores.per_base, n, x.scores.seq_len, scfg, at + fmt::format("task {}: ", task));
-  const discover::MotifResult mr = discover::discover_motifs(x, sr.seqlets, mcfg, at);
-  if (mr.motifs.empty())
-    throw InputError(fmt::format("{}task {}: no motif reached the support; expected a cluster of at least {} seqlets "
-                                 "(--min-support), got {} positive and {} negative clusters, each smaller",
-                                 at, task, mcfg.min_support, mr.clusters_pos, mr.clusters_neg));
-
-  // Names by sign and rank; the tables.
-  std::vector<std::string> names;
-  int rank[2] = {0, 0};
-  for (const auto& m : mr.motifs) names.push_back(fmt::format("{}_{}", m.sign > 0 ? "pos" : "neg", ++rank[m.sign > 0 ? 0 : 1]));
-  io::MemeFile meme;
-  std::vector<std::vector<std::string>> motif_rows, member_rows;
-  io::NpzArchive cwm;
-  cwm.emplace_back("names", io::NpyArray::from_strings({static_cast<std::int64_t>(names.size())}, names));
-  for (std::size_t k = 0; k < mr.motifs.size(); ++k) {
-    const discover::Motif& m = mr.motifs[k];
-    io::MemeMotif mm;
-    mm.name = names[k];
-    mm.alt_name = m.consensus;
-    mm.nsites = static_cast<long>(m.members.size());
-    for (const auto& row : m.pwm) mm.probs.push_back({row[0], row[1], row[2], row[3]});
-    meme.motifs.push_back(std::move(mm));
-    const double of_sign = static_cast<double>(m.sign > 0 ? mr.n_pos : mr.n_neg);
-    motif_rows.push_back({names[k], m.sign > 0 ? "pos" : "neg", std::to_string(m.members.size()),
-                          std::to_string(m.cwm.size()), m.consensus, fmt::format("{:.6g}", m.total_abs),
-                          fmt::format("{:.4f}", static_cast<double>(m.members.size()) / of_sign)});
-    for (const auto& s : m.members) {
-      const discover::Seqlet& q = sr.seqlets[static_cast<std::size_t>(s.seqlet)];
-      member_rows.push_back({names[k], fmt::format("seqlet_{}", s.seqlet + 1), x.scores.ids[static_cast<std::size_t>(q.seq)],
-                             std::to_string(q.start), std::to_string(q.end), s.strand > 0 ? "+" : "-",
-                             std::to_string(s.offset)});
-    }
-    const auto W = static_cast<std::int64_t>(m.cwm.size());
-    for (const auto& [suffix, rows] : {std::pair{".cwm", &m.cwm}, {".hyp_cwm", &m.hyp_cwm}, {".pwm", &m.pwm}}) {
-      std::vector<float> flat;
-      for (const auto& r : *rows) flat.insert(flat.end(), r.begin(), r.end());
-      cwm.emplace_back(names[k] + suffix, io::NpyArray::from_f32({W, 4}, flat));
-    }
-  }
-  std::string ini = fmt::format("# liftbench {} discover: resolved options\n\n[discover]\n", build::kVersion);
-  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"scores", scores_path}, {"method", method}, {"task", std::to_string(task)},
-           {"window", std::to_string(scfg.window)}, {"flank", std::to_string(scfg.flank)},
-           {"fdr", fmt::format("{}", scfg.fdr)}, {"min_passing", fmt::format("{}", scfg.min_passing)},
-           {"max_passing", fmt::format("{}", scfg.max_passing)},
-           {"coarse_neighbors", std::to_string(mcfg.coarse_neighbors)},
-           {"graph_neighbors", std::to_string(mcfg.graph_neighbors)},
-           {"min_overlap", fmt::format("{}", mcfg.min_overlap)}, {"resolution", fmt::format("{}", mcfg.resolution)},
-           {"leiden_runs", std::to_string(mcfg.leiden_runs)},
-           {"trim_threshold", fmt::format("{}", mcfg.trim_threshold)},
-           {"trim_margin", std::to_string(mcfg.trim_margin)}, {"min_coverage", fmt::format("{}", mcfg.min_coverage)},
-           {"merge_threshold", fmt::format("{}", mcfg.merge_threshold)},
-           {"min_support", std::to_string(mcfg.min_support)}, {"seed", std::to_string(mcfg.seed)}})
-    ini += fmt::format("{} = {}\n", k, v);
-
-  io::ensure_output_dir(out);
-  const std::string marker = out + "/discover.config.ini";
-  io::remove_stale_marker(marker);
-  io::write_bed(out + "/seqlets.bed", discover::seqlet_bed(sr.seqlets, x.scores.ids));
-  io::write_meme(out + "/discovered.meme", meme);
-  io::write_tsv(out + "/motifs.tsv", {"motif", "sign", "support", "width", "consensus", "total_abs_cwm", "share"},
-                motif_rows);
-  io::write_tsv(out + "/motif_seqlets.tsv", {"motif", "seqlet", "seq_id", "start", "end", "strand", "offset"},
-                member_rows);
-  io::write_npz(out + "/cwm.npz", cwm);
-  io::write_file_atomic(marker, ini);
-
-  std::string summary;
-  for (std::size_t k = 0; k < mr.motifs.size(); ++k)
-    summary += fmt::format("{}{} {} ({})", k ? ", " : "", names[k], mr.motifs[k].consensus, mr.motifs[k].members.size());
-  log_info("discover",
-           "{} task {}: {} seqlets ({} positive, {} negative); Leiden clusters {} positive (modularity {:.3f}), {} "
-           "negative (modularity {:.3f}){}; {} motifs: {} -> {}",
-           method, task, sr.seqlets.size(), mr.n_pos, mr.n_neg, mr.clusters_pos, mr.quality_pos, mr.clusters_neg,
-           mr.quality_neg,
-           mr.skipped.empty() ? std::string()
-                              : fmt::format("; not clustered: {}", fmt::join(mr.skipped, ", ")),
-           mr.motifs.size(), summary, out);
+  DiscoverJob job{.scores_path = scores_path, .method = method, .task = task, .seqlets = scfg, .motifs = mcfg,
+                  .motif_file = motif_file, .data_dir = data_dir, .out = out};
+  run_discover(job);
   return 0;
 }
 

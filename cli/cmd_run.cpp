@@ -1,13 +1,16 @@
 // `liftbench run`: the whole benchmark into one directory (simulate, train, attribute with the
 // paper's methods, evaluate, report), reusing every step whose outputs exist for the same config.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/discover_run.h"
 #include "cli/options.h"
 #include "cli/sections.h"
 #include "cli/train_data.h"
@@ -16,6 +19,9 @@
 #include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
+#include "io/tsv.h"
+#include "sim/dataset.h"
+#include "sim/scenario.h"
 
 namespace lb::cli {
 
@@ -73,6 +79,37 @@ void run_command(int (*cmd)(int, const char* const*), const std::vector<std::str
   if (rc != 0) throw Error(fmt::format("liftbench {} exited with status {}", args.front(), rc));
 }
 
+/// The discover step (docs/discovery.md, "The benchmark"): for each method of eval.discover_methods
+/// and each task, discovery into OUT/discover/<method>/task<t>/, matched to the scenario's motif
+/// file and scored against the planted drivers; every row in OUT/discovery.tsv. A task where
+/// discovery finds too little (too few seqlets, no motif with the support) counts as nothing
+/// found, with a warning, rather than stopping the run.
+void discover_step(const RunConfig& run, const std::vector<std::string>& methods, const std::string& data,
+                   const std::string& scores, const std::string& out, const std::string& resolved) {
+  io::remove_stale_marker(out + "/discover.manifest.tsv");
+  const sim::Dataset ds = sim::read_dataset_dir(data);
+  const std::string motif_path =
+      run.sim.scenario.empty() ? run.sim.motifs_file : sim::read_scenario(run.sim.scenario).motifs_path;
+  DiscoveryRows rows;
+  for (const auto& m : methods)
+    for (int t = 0; t < ds.n_tasks(); ++t) {
+      DiscoverJob job{.scores_path = scores, .method = m, .task = t, .seqlets = {}, .motifs = {},
+                      .motif_file = motif_path, .data_dir = data,
+                      .out = fmt::format("{}/discover/{}/task{}", out, method_dir_name(m), t)};
+      DiscoveryRows r;
+      try {
+        r = run_discover(job);
+      } catch (const InputError& e) {
+        log_warn("run", "discover: {} task {}: {}; counted as nothing discovered", m, t, e.what());
+        r = failed_discovery_rows(job);
+      }
+      rows.insert(rows.end(), r.begin(), r.end());
+    }
+  io::write_tsv(out + "/discovery.tsv", kDiscoveryHeader, rows);
+  io::write_file_atomic(out + "/discover.config.ini", resolved);
+  io::write_manifest(out + "/discover.manifest.tsv", std::vector<std::string>{"discovery.tsv", "discover.config.ini"});
+}
+
 }  // namespace
 
 int cmd_run(int argc, const char* const* argv) {
@@ -101,6 +138,19 @@ int cmd_run(int argc, const char* const* argv) {
   model::validate(run.train);
   attr::validate(run.attribution);
   eval::validate(run.eval);
+  const std::vector<std::string> discover_methods = eval::discover_method_list(run.eval);
+  {
+    std::vector<std::string> attributed;
+    std::stringstream ss(run.attribution.methods);
+    for (std::string m; std::getline(ss, m, ',');) {
+      const auto b = m.find_first_not_of(" \t"), e = m.find_last_not_of(" \t");
+      if (b != std::string::npos) attributed.push_back(m.substr(b, e - b + 1));
+    }
+    for (const auto& m : discover_methods)
+      if (std::find(attributed.begin(), attributed.end(), m) == attributed.end())
+        throw ConfigError(with_config_location(fmt::format(
+            "eval.discover_methods: '{}' is not attributed; expected methods of attribution.methods, got '{}'", m, m)));
+  }
   apply_threads(threads);
   io::ensure_output_dir(out);
 
@@ -155,6 +205,13 @@ int cmd_run(int argc, const char* const* argv) {
                         run_command(cmd_sanity, with({"sanity", "--model", model, "--data", data, "-o", out}, true));
                       },
                       out + "/sanity.manifest.tsv"});
+
+  // Motif discovery (eval.discover_methods): after the evaluation, before the report, which shows it.
+  if (!discover_methods.empty())
+    steps.insert(steps.end() - 1,
+                 Step{"discover", out + "/discover.config.ini", {out + "/discovery.tsv"},
+                      [&] { discover_step(run, discover_methods, data, scores, out, resolved); },
+                      out + "/discover.manifest.tsv"});
 
   const auto t_run = std::chrono::steady_clock::now();
   bool rerun_rest = false;

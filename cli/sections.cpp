@@ -111,6 +111,9 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
   o.add("eval", "bootstrap_resamples", &c.bootstrap_resamples,
         "role metrics (role_metrics.tsv, method_differences.tsv): bootstrap resamples over sequences");
   o.add("eval", "bootstrap_seed", &c.bootstrap_seed, "seed of the bootstrap (resample r draws from stream r)");
+  o.add("eval", "discover_methods", &c.discover_methods,
+        "liftbench run: methods (of attribution.methods, with hypothetical scores) whose motifs are discovered per "
+        "task and scored against the planted drivers (discovery.tsv); empty: no discovery step");
 }
 
 void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {

@@ -149,7 +149,9 @@ SeqletResult find_seqlets(std::span<const double> per_base, int n_seqs, int seq_
   };
   r.n_passing = count_passing();
 
-  // Floor and cap: one threshold on |S - m| for both sides, the k-th largest deviation.
+  // Floor and cap: t = the k-th largest deviation |S - m| over both sides. The floor only
+  // loosens (each side takes the smaller of its threshold and t), the cap only tightens (the
+  // larger): a side the FDR rule already holds strictly is not opened by the other side's excess.
   const auto floor_n = static_cast<std::int64_t>(std::ceil(cfg.min_passing * static_cast<double>(r.n_windows)));
   const auto cap_n = static_cast<std::int64_t>(std::floor(cfg.max_passing * static_cast<double>(r.n_windows)));
   if (r.n_passing < floor_n || r.n_passing > cap_n) {
@@ -160,7 +162,13 @@ SeqletResult find_seqlets(std::span<const double> per_base, int n_seqs, int seq_
     all.insert(all.end(), neg.begin(), neg.end());
     double t = kInf;
     if (k >= 1 && !all.empty()) t = kth_largest(all, std::min<std::size_t>(static_cast<std::size_t>(k), all.size()));
-    r.threshold_pos = r.threshold_neg = t;
+    if (r.limit == "floor") {
+      r.threshold_pos = std::min(r.threshold_pos, t);
+      r.threshold_neg = std::min(r.threshold_neg, t);
+    } else {
+      r.threshold_pos = std::max(r.threshold_pos, t);
+      r.threshold_neg = std::max(r.threshold_neg, t);
+    }
     r.n_passing = count_passing();
   }
 

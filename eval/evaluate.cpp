@@ -10,7 +10,26 @@
 
 namespace lb::eval {
 
+std::vector<std::string> discover_method_list(const EvalConfig& cfg) {
+  std::vector<std::string> out;
+  if (cfg.discover_methods.find_first_not_of(" \t") == std::string::npos) return out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = cfg.discover_methods.find(',', start);
+    std::string m = cfg.discover_methods.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto b = m.find_first_not_of(" \t"), e = m.find_last_not_of(" \t");
+    out.push_back(b == std::string::npos ? std::string() : m.substr(b, e - b + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 void validate(const EvalConfig& cfg) {
+  for (const auto& m : discover_method_list(cfg))
+    if (m.empty())
+      throw ConfigError(fmt::format("eval.discover_methods: empty method; expected comma-separated method names, got {}",
+                                    quote_token(cfg.discover_methods)));
   sim::validate_background(sim::Background{cfg.background}, "eval.background");
   validate(BootstrapConfig{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95});
   if (!(cfg.pseudocount >= 0 && cfg.pseudocount < 1))

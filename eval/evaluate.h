@@ -33,7 +33,11 @@ struct EvalConfig {
   std::string scan_mode = "exclusive";                    // exclusive | deeplift_compatible
   int bootstrap_resamples = 1000;                         // role metrics: bootstrap resamples over sequences
   std::uint64_t bootstrap_seed = 1;                       // resample r draws from Rng(seed, r)
+  std::string discover_methods;                           // `liftbench run`: methods whose motifs are discovered ("" = none)
 };
+
+/// eval.discover_methods as a list (comma-separated, blanks trimmed; empty for "").
+std::vector<std::string> discover_method_list(const EvalConfig& cfg);
 
 /// Throws ConfigError naming the key:
 ///   eval.background: (sim::validate_background's text)
@@ -41,6 +45,7 @@ struct EvalConfig {
 ///   eval.strands: unknown value; expected forward or both, got 'x'
 ///   eval.top_hits: too small; expected top_hits >= 1, got 0
 ///   eval.scan_mode: unknown value; expected exclusive or deeplift_compatible, got 'x'
+///   eval.discover_methods: empty method; expected comma-separated method names, got 'a,,b'
 void validate(const EvalConfig& cfg);
 
 /// One method of a scores file, reduced to per-base scores.

@@ -329,7 +329,9 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   if (!any_group)
     figures += "<p class=\"note\">No method was run with more than one reference (e.g. deeplift:genomics and "
                "deeplift:genomics@dinuc_shuffle).</p>\n";
-  nav.insert(nav.end(), {{"logos", "logos"}, {"tables", "tables"}, {"config", "config"}});
+  nav.insert(nav.end(), {{"logos", "logos"}, {"tables", "tables"}});
+  if (std::filesystem::exists(outdir + "/discovery.tsv")) nav.emplace_back("discovery", "discovery");
+  nav.emplace_back("config", "config");
 
   // Header facts.
   std::string info_facts;
@@ -418,6 +420,7 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   h += figures;
   h += logos_section(in, ds, info);
   h += tables_section(mt, info);
+  h += discovery_section(outdir + "/discovery.tsv");
   h += "<h2 id=\"config\">Configuration and versions</h2>\n<dl class=\"info\">";
   h += fmt::format("<dt>liftbench</dt><dd>{}</dd><dt>compiler</dt><dd>{} ({})</dd><dt>charts</dt><dd>{}</dd>",
                    build::kVersion, html_escape(build::kCompiler), html_escape(build::kBuildType),

@@ -157,6 +157,10 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
 
 /// The metric tables of metrics.tsv (one per metric; per-tier tables folded).
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
+/// The motif-discovery table of discovery.tsv (`liftbench run` with eval.discover_methods): per
+/// method and task, the planted drivers recovered, seqlet precision and recall, motifs and
+/// unmatched ones; "" when the file does not exist.
+std::string discovery_section(const std::string& path);
 
 // ---- logos (report_logos.cpp) -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "eval/html.h"
 #include "eval/report_parts.h"
+#include "io/tsv.h"
 #include "sim/scenario.h"
 
 namespace lb::eval::report {
@@ -376,6 +378,66 @@ std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info) {
     if (!tiers.empty()) out += "<details><summary>by number of instances</summary>\n" + tiers + "</details>\n";
   }
   return out;
+}
+
+std::string discovery_section(const std::string& path) {
+  if (!std::filesystem::exists(path)) return "";
+  const io::TsvTable t = io::read_tsv(path);
+  const int cm = t.column("method", path), ct = t.column("task", path), cmo = t.column("motif", path),
+            cme = t.column("metric", path), cv = t.column("value", path);
+  // (method, task) in order of appearance; per planted motif its recovery; the task's summary.
+  struct Cell {
+    std::vector<std::string> motifs;
+    std::map<std::string, std::map<std::string, std::string>> by_motif;  // motif -> metric -> value
+    std::map<std::string, std::string> summary;
+  };
+  std::vector<std::pair<std::string, std::string>> order;
+  std::map<std::pair<std::string, std::string>, Cell> cells;
+  for (const auto& r : t.rows) {
+    const auto key = std::make_pair(r[cm], r[ct]);
+    auto [it, added] = cells.try_emplace(key);
+    if (added) order.push_back(key);
+    Cell& c = it->second;
+    if (r[cmo] == "-") {
+      c.summary[r[cme]] = r[cv];
+    } else {
+      if (!c.by_motif.count(r[cmo])) c.motifs.push_back(r[cmo]);
+      c.by_motif[r[cmo]][r[cme]] = r[cv];
+    }
+  }
+  auto num = [](const std::string& v, const char* f) {
+    const double d = to_double(v);
+    return std::isfinite(d) ? fmt::format(fmt::runtime(f), d) : std::string("–");
+  };
+  std::string out =
+      "<h2 id=\"discovery\">Motif discovery</h2>\n<p class=\"note\">Motifs discovered from each method's "
+      "hypothetical scores (seqlets clustered with Leiden, matched to the scenario's motif file; docs/discovery.md). "
+      "A planted driver motif is recovered when a positive discovered motif matches it with q &lt; 0.05 (its q, "
+      "similarity and seqlets shown); seqlet precision and recall are against the planted driver sites; unmatched "
+      "motifs match no motif of the file. From discovery.tsv.</p>\n<table>\n<tr><th>method</th><th>task</th>"
+      "<th>planted drivers recovered</th><th>seqlet precision</th><th>seqlet recall</th><th>motifs</th>"
+      "<th>unmatched (largest share)</th></tr>\n";
+  for (const auto& key : order) {
+    const Cell& c = cells[key];
+    std::string rec;
+    for (const auto& m : c.motifs) {
+      const auto& v = c.by_motif.at(m);
+      const bool found = v.count("recovered") && v.at("recovered") == "1";
+      rec += fmt::format("{}<span style=\"color:{}\">{} {}</span>", rec.empty() ? "" : "<br>", found ? "#060" : "#888",
+                         html_escape(m),
+                         found ? fmt::format("&#10003; q {}, similarity {}, {} seqlets",
+                                             num(v.count("recovery_q") ? v.at("recovery_q") : "", "{:.2g}"),
+                                             num(v.count("recovery_similarity") ? v.at("recovery_similarity") : "", "{:.2f}"),
+                                             html_escape(v.count("recovery_support") ? v.at("recovery_support") : "0"))
+                               : std::string("&#10007; not found"));
+    }
+    auto sv = [&](const char* k) { return c.summary.count(k) ? c.summary.at(k) : std::string(); };
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td></tr>\n",
+                       html_escape(key.first), html_escape(key.second), rec.empty() ? "–" : rec,
+                       num(sv("seqlet_precision"), "{:.3f}"), num(sv("seqlet_recall"), "{:.3f}"), html_escape(sv("motifs")),
+                       html_escape(sv("unmatched_motifs")), num(sv("unmatched_max_share"), "{:.3f}"));
+  }
+  return out + "</table>\n";
 }
 
 }  // namespace lb::eval::report

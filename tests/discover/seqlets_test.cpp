@@ -283,6 +283,23 @@ TEST(SeqletTest, CapLimitsPassingWindows) {
   EXPECT_EQ(r.threshold_pos, r.threshold_neg);
 }
 
+// The cap only tightens: strong positive blocks in half the sequences push the positive side over the
+// cap, while the negative side is noise the FDR rule passes nowhere (threshold +inf). The common
+// cap threshold must not open the negative side. (Checked to fail with both sides set to the cap's
+// threshold, as before 2026-11-28: negative noise windows then pass and become seqlets.)
+TEST(SeqletTest, CapOnlyTightensASide) {
+  auto x = noise(kN, kL);
+  for (int i = 0; i < kN; i += 2) plant(x, kL, i, 10 * (i % 7), 10 * (i % 7) + 14, 1.0);
+  SeqletConfig cfg = no_floor();
+  cfg.max_passing = 0.05;
+  const SeqletResult r = find_seqlets(x, kN, kL, cfg);
+  EXPECT_EQ(r.limit, "cap");
+  EXPECT_GT(r.threshold_pos, r.fdr_threshold_pos);
+  EXPECT_EQ(r.threshold_neg, r.fdr_threshold_neg);
+  EXPECT_LE(r.n_passing, static_cast<std::int64_t>(std::floor(0.05 * static_cast<double>(r.n_windows))));
+  for (const auto& sq : r.seqlets) EXPECT_GT(sq.sign, 0) << "negative seqlet at " << sq.seq << ":" << sq.start;
+}
+
 std::vector<std::tuple<int, int, int, int, double>> as_tuples(const std::vector<Seqlet>& v) {
   std::vector<std::tuple<int, int, int, int, double>> out;
   for (const auto& s : v) out.emplace_back(s.seq, s.start, s.end, s.sign, s.score);

@@ -1,0 +1,75 @@
+// The discovery benchmark (issue 12, step 4; docs/discovery.md, "The benchmark"): how well the
+// motifs discovered from one method's attributions recover the truth a simulation planted.
+//
+// For one task: the planted driver instances (sites whose role for the task is `driver`) are
+// the truth. A positive seqlet hits a site when they overlap by at least half the site's width;
+// seqlet precision is the share of positive seqlets that hit a driver site, recall the share of
+// driver sites hit by a positive seqlet. A planted driver motif M is recovered when some
+// positive discovered motif matches M with q < `q_max` (the matching's q-value over the motif
+// file); its similarity is the best such match's score. A discovered motif (of either sign) is
+// unmatched when no motif of the file matches it with q < `q_max`; the largest share of the
+// task's seqlets held by an unmatched motif says how much junk was called a motif.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lb::discover {
+
+/// A seqlet's extent in one sequence, with its sign.
+struct SeqletSpan {
+  int seq = 0;
+  int start = 0, end = 0;
+  int sign = 1;
+};
+
+/// A planted instance of a motif, by sequence index (the same indices as the seqlets').
+struct PlantedSite {
+  int seq = 0;
+  int start = 0, end = 0;
+  std::string motif;
+};
+
+/// One discovered motif with its matches to every motif of the file.
+struct DiscoveredMotif {
+  std::string name;
+  int sign = 1;
+  int support = 0;  // seqlets in the motif
+  struct Match {
+    std::string target;
+    double q = 1, score = 0;
+  };
+  std::vector<Match> matches;
+};
+
+struct MotifRecovery {
+  std::string motif;     // the planted driver motif
+  int sites = 0;         // its driver sites
+  bool found = false;
+  std::string by;        // the discovered motif that matches it best ("" when not found)
+  double q = 1, score = 0;
+  int support = 0;       // seqlets of the positive motifs matching it with q < q_max
+};
+
+struct DiscoveryScore {
+  std::vector<MotifRecovery> recovery;  // per planted driver motif, in order of first site
+  int seqlets = 0;         // positive seqlets
+  int seqlet_hits = 0;     // of which hit a driver site
+  double precision = 0;    // seqlet_hits / seqlets (NaN without seqlets)
+  int sites = 0;           // driver sites
+  int sites_hit = 0;
+  double recall = 0;       // sites_hit / sites (NaN without sites)
+  int motifs = 0;          // discovered motifs, both signs
+  int unmatched = 0;       // ... matching no motif of the file with q < q_max
+  double unmatched_max_share = 0;  // largest support of an unmatched motif / the task's seqlets (0 if none)
+};
+
+/// Overlap of [a0, a1) and [b0, b1) in bases (0 when disjoint).
+int overlap(int a0, int a1, int b0, int b1);
+
+/// Scores one task's discovery. `seqlets`: all of the task's seqlets (both signs; precision and
+/// recall use the positive ones); `drivers`: the task's driver sites.
+DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std::vector<PlantedSite>& drivers,
+                               const std::vector<DiscoveredMotif>& motifs, double q_max = 0.05);
+
+}  // namespace lb::discover
