@@ -28,37 +28,6 @@
 
 namespace lb::cli {
 
-namespace {
-
-int parse_int(const std::string& option, const std::string& value) {
-  int v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end)
-    throw ConfigError(fmt::format("{}: bad value; expected an integer, got {}", option, quote_token(value)));
-  return v;
-}
-
-std::uint64_t parse_u64(const std::string& option, const std::string& value) {
-  std::uint64_t v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end)
-    throw ConfigError(fmt::format("{}: bad value; expected a non-negative integer, got {}", option, quote_token(value)));
-  return v;
-}
-
-double parse_number(const std::string& option, const std::string& value) {
-  double v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end || !std::isfinite(v))
-    throw ConfigError(fmt::format("{}: bad value; expected a number, got {}", option, quote_token(value)));
-  return v;
-}
-
-}  // namespace
-
 int cmd_discover(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s = "0", window_s = "21", flank_s = "5", fdr_s = "0.2",
                                        min_s = "0.03", max_s = "0.2", coarse_s = "30", graph_s = "15",
@@ -109,25 +78,25 @@ int cmd_discover(int argc, const char* const* argv) {
   if (method.empty()) throw ConfigError("--method: missing method; expected --method NAME, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   discover::SeqletConfig scfg;
-  const int task = parse_int("--task", task_s);
-  scfg.window = parse_int("--window", window_s);
-  scfg.flank = parse_int("--flank", flank_s);
-  scfg.fdr = parse_number("--fdr", fdr_s);
-  scfg.min_passing = parse_number("--min-passing", min_s);
-  scfg.max_passing = parse_number("--max-passing", max_s);
+  const int task = flag_int("--task", task_s);
+  scfg.window = flag_int("--window", window_s);
+  scfg.flank = flag_int("--flank", flank_s);
+  scfg.fdr = flag_number("--fdr", fdr_s);
+  scfg.min_passing = flag_number("--min-passing", min_s);
+  scfg.max_passing = flag_number("--max-passing", max_s);
   discover::validate(scfg);
   discover::MotifConfig mcfg;
-  mcfg.coarse_neighbors = parse_int("--coarse-neighbors", coarse_s);
-  mcfg.graph_neighbors = parse_int("--graph-neighbors", graph_s);
-  mcfg.min_overlap = parse_number("--min-overlap", overlap_s);
-  mcfg.resolution = parse_number("--resolution", res_s);
-  mcfg.leiden_runs = parse_int("--leiden-runs", runs_s);
-  mcfg.trim_threshold = parse_number("--trim-threshold", trim_s);
-  mcfg.trim_margin = parse_int("--trim-margin", margin_s);
-  mcfg.min_coverage = parse_number("--min-coverage", cover_s);
-  mcfg.merge_threshold = parse_number("--merge-threshold", merge_s);
-  mcfg.min_support = parse_int("--min-support", support_s);
-  mcfg.seed = parse_u64("--seed", seed_s);
+  mcfg.coarse_neighbors = flag_int("--coarse-neighbors", coarse_s);
+  mcfg.graph_neighbors = flag_int("--graph-neighbors", graph_s);
+  mcfg.min_overlap = flag_number("--min-overlap", overlap_s);
+  mcfg.resolution = flag_number("--resolution", res_s);
+  mcfg.leiden_runs = flag_int("--leiden-runs", runs_s);
+  mcfg.trim_threshold = flag_number("--trim-threshold", trim_s);
+  mcfg.trim_margin = flag_int("--trim-margin", margin_s);
+  mcfg.min_coverage = flag_number("--min-coverage", cover_s);
+  mcfg.merge_threshold = flag_number("--merge-threshold", merge_s);
+  mcfg.min_support = flag_int("--min-support", support_s);
+  mcfg.seed = flag_u64("--seed", seed_s);
   discover::validate(mcfg);
   apply_threads(threads);
   if (!data_dir.empty() && motif_file.empty())

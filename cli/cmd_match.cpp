@@ -18,28 +18,6 @@
 
 namespace lb::cli {
 
-namespace {
-
-int parse_int(const std::string& option, const std::string& value) {
-  int v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end)
-    throw ConfigError(fmt::format("{}: bad value; expected an integer, got {}", option, quote_token(value)));
-  return v;
-}
-
-double parse_number(const std::string& option, const std::string& value) {
-  double v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end || !std::isfinite(v))
-    throw ConfigError(fmt::format("{}: bad value; expected a number, got {}", option, quote_token(value)));
-  return v;
-}
-
-}  // namespace
-
 int cmd_match(int argc, const char* const* argv) {
   std::string query_path, db_path, out, dist = "pearson", overlap_s = "5", thresh_s = "0.5", bins_s = "100";
   bool quiet = false;
@@ -63,10 +41,10 @@ int cmd_match(int argc, const char* const* argv) {
   if (out.empty()) throw ConfigError("--out: missing output file; expected -o FILE, got nothing");
   discover::MatchConfig cfg;
   cfg.similarity = discover::parse_similarity(dist);
-  cfg.min_overlap = parse_int("--min-overlap", overlap_s);
-  cfg.bins = parse_int("--bins", bins_s);
+  cfg.min_overlap = flag_int("--min-overlap", overlap_s);
+  cfg.bins = flag_int("--bins", bins_s);
   discover::validate(cfg);
-  const double thresh = parse_number("--thresh", thresh_s);
+  const double thresh = flag_number("--thresh", thresh_s);
   if (thresh < 0 || thresh > 1)
     throw ConfigError(fmt::format("--thresh: out of range; expected a q-value in [0, 1], got {}", thresh_s));
   require_file_output("--out", out);

@@ -18,28 +18,6 @@
 
 namespace lb::cli {
 
-namespace {
-
-int parse_int(const std::string& option, const std::string& value) {
-  int v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end)
-    throw ConfigError(fmt::format("{}: bad value; expected an integer, got {}", option, quote_token(value)));
-  return v;
-}
-
-double parse_number(const std::string& option, const std::string& value) {
-  double v = 0;
-  const char* end = value.data() + value.size();
-  auto [p, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || p != end || !std::isfinite(v))
-    throw ConfigError(fmt::format("{}: bad value; expected a number, got {}", option, quote_token(value)));
-  return v;
-}
-
-}  // namespace
-
 int cmd_seqlets(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s = "0", window_s = "21", flank_s = "5", fdr_s = "0.2",
                                        min_s = "0.03", max_s = "0.2";
@@ -64,12 +42,12 @@ int cmd_seqlets(int argc, const char* const* argv) {
   if (method.empty()) throw ConfigError("--method: missing method; expected --method NAME, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output file; expected -o FILE, got nothing");
   discover::SeqletConfig cfg;
-  const int task = parse_int("--task", task_s);
-  cfg.window = parse_int("--window", window_s);
-  cfg.flank = parse_int("--flank", flank_s);
-  cfg.fdr = parse_number("--fdr", fdr_s);
-  cfg.min_passing = parse_number("--min-passing", min_s);
-  cfg.max_passing = parse_number("--max-passing", max_s);
+  const int task = flag_int("--task", task_s);
+  cfg.window = flag_int("--window", window_s);
+  cfg.flank = flag_int("--flank", flank_s);
+  cfg.fdr = flag_number("--fdr", fdr_s);
+  cfg.min_passing = flag_number("--min-passing", min_s);
+  cfg.max_passing = flag_number("--max-passing", max_s);
   discover::validate(cfg);
   require_file_output("--out", out);
   refuse_output_over_input({{"--out", out}}, {{"--scores", scores_path}});

@@ -206,6 +206,33 @@ std::vector<std::string> OptionSet::keys() const {
   return out;
 }
 
+int flag_int(const std::string& option, const std::string& value) {
+  int v = 0;
+  const char* end = value.data() + value.size();
+  auto [p, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || p != end)
+    throw ConfigError(fmt::format("{}: bad value; expected an integer, got {}", option, quote_token(value)));
+  return v;
+}
+
+std::uint64_t flag_u64(const std::string& option, const std::string& value) {
+  std::uint64_t v = 0;
+  const char* end = value.data() + value.size();
+  auto [p, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || p != end)
+    throw ConfigError(fmt::format("{}: bad value; expected a non-negative integer, got {}", option, quote_token(value)));
+  return v;
+}
+
+double flag_number(const std::string& option, const std::string& value) {
+  double v = 0;
+  const char* end = value.data() + value.size();
+  auto [p, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || p != end || !std::isfinite(v))
+    throw ConfigError(fmt::format("{}: bad value; expected a number, got {}", option, quote_token(value)));
+  return v;
+}
+
 bool OptionSet::is_path(const std::string& key) const {
   for (const auto& k : keys_)
     if (k.section + "." + k.name == key) return k.is_path;

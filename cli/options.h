@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -117,6 +118,12 @@ using io::parse_ini;
 /// the file:line that key's value came from in the most recent OptionSet::parse() in front
 /// ("run.ini:3: sim.n_seqs: ..."); unchanged when the value came from a flag or the default.
 std::string with_config_location(std::string_view message);
+
+/// A command flag's value as an int, an unsigned 64-bit integer or a finite number; ConfigError
+/// "--flag: bad value; expected an integer, got 'x'" (resp. "a non-negative integer", "a number").
+int flag_int(const std::string& option, const std::string& value);
+std::uint64_t flag_u64(const std::string& option, const std::string& value);
+double flag_number(const std::string& option, const std::string& value);
 
 /// Levenshtein distance, for "did you mean" suggestions.
 int edit_distance(const std::string& a, const std::string& b);
