@@ -104,6 +104,14 @@ void rename_file(const std::string& from, const std::string& to) {
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  // The rename at the end replaces whatever `path` names: never a device (as root, `-o /dev/null`
+  // would replace /dev/null), a FIFO or a socket.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    throw IoError(fmt::format("{}not a regular file; expected a file to write or a new name, got a {}", where(path_),
+                              S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device"
+                              : S_ISFIFO(st.st_mode)                     ? "FIFO"
+                                                                         : "socket"));
   remove_stale_temps(path_);
   temp_ = temp_prefix_for(path_) + "XXXXXX";
   const int fd = ::mkostemp(temp_.data(), O_CLOEXEC);  // O_CREAT|O_EXCL: never an existing name

@@ -78,6 +78,21 @@ TEST(AtomicFileTest, OutputHasTheUsualPermissions) {
   EXPECT_EQ(static_cast<unsigned>(perms) & 0777u, 0666u & ~static_cast<unsigned>(mask)) << "umask " << mask;
 }
 
+// A device, FIFO or socket at the output name is refused before anything is written: the rename
+// would replace it (as root, `-o /dev/null` would replace /dev/null). Checked on a FIFO, which the
+// test can make and remove safely.
+TEST(AtomicFileTest, ANonRegularFileIsNotReplaced) {
+  TempDir d;
+  const std::string fifo = d.file("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THROW_MSG(write_file_atomic(fifo, "x"), IoError,
+                   fifo + ": not a regular file; expected a file to write or a new name, got a FIFO");
+  struct stat st {};
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(lb::testing::list_dir(d.path()), std::vector<std::string>{"pipe"});  // no temporary left
+}
+
 TEST(AtomicFileTest, DestroyWithoutCommitLeavesNoFile) {
   TempDir dir;
   {
