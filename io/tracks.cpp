@@ -159,7 +159,9 @@ std::vector<std::string> write_tracks(const NpzMap& scores, const std::vector<Ch
       throw input_error(path, 0, fmt::format("methods '{}' and '{}' share the track name '{}'", it->second, m.name, stem),
                         "method names that differ after replacing characters outside [A-Za-z0-9._-] with '_'",
                         "a clash");
-    const auto* values = reinterpret_cast<const float*>(m.data);
+    // The member's bytes sit wherever the zip put them: read each float with memcpy, never through
+    // a float pointer that may be misaligned.
+    const char* values = m.data;
     for (std::int64_t t = 0; t < T; ++t) {
       TrackWriter out(fmt::format("{}/{}.task{}", dir, stem, tasks[static_cast<std::size_t>(t)]), chroms, formats);
       // Sweep: sums and counts over the covered span [buf_start, buf_start + sum.size()).
@@ -198,11 +200,15 @@ std::vector<std::string> write_tracks(const NpzMap& scores, const std::vector<Ch
           sum.resize(static_cast<std::size_t>(we - buf_start), 0.0);
           count.resize(sum.size(), 0);
         }
-        const float* v = values + (static_cast<std::int64_t>(i) * T + t) * C * L;
+        const char* v = values + (static_cast<std::int64_t>(i) * T + t) * C * L * 4;
         for (std::int64_t g = ws; g < we; ++g) {
           const std::int64_t p = g - start[i];
           double s = 0;
-          for (std::int64_t c = 0; c < C; ++c) s += v[c * L + p];
+          for (std::int64_t c = 0; c < C; ++c) {
+            float f;
+            std::memcpy(&f, v + (c * L + p) * 4, sizeof f);
+            s += f;
+          }
           sum[static_cast<std::size_t>(g - buf_start)] += s;
           ++count[static_cast<std::size_t>(g - buf_start)];
         }
