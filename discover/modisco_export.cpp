@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "discover/seqlets.h"
 #include "io/atomic_file.h"
 
 namespace lb::discover {
@@ -48,41 +49,19 @@ ModiscoExport run(const io::NpzArchive& archive, const std::string& path, const 
   const std::int64_t T = hyp->shape[1];
 
   // Task values: the `tasks` array when present, else the axis.
-  std::vector<std::int64_t> tasks;
-  bool has_tasks = false;
-  for (const auto& [name, a] : archive)
-    if (name == "tasks") {
-      has_tasks = true;
-      tasks = a.to_i64(fmt::format("{}array 'tasks'", where(path)));
-    }
-  if (has_tasks) {
-    if (static_cast<std::int64_t>(tasks.size()) != T)
-      throw InputError(fmt::format("{}array 'tasks': wrong length; expected {} (the task axis of '{}'), got {}",
-                                   where(path), T, hyp_name, tasks.size()));
-    for (const auto t : tasks)
-      if (t < 0 || t > std::numeric_limits<int>::max())
-        throw InputError(fmt::format("{}array 'tasks': task {} out of range; expected a model output >= 0, got {}",
-                                     where(path), t, t));
-  } else {
-    for (std::int64_t t = 0; t < T; ++t) tasks.push_back(t);
-  }
+  std::vector<std::int64_t> tasks = task_values(archive, path, T, hyp_name);
+  for (const auto t : tasks)
+    if (t < 0 || t > std::numeric_limits<int>::max())
+      throw InputError(fmt::format("{}array 'tasks': task {} out of range; expected a model output >= 0, got {}",
+                                   where(path), t, t));
   std::vector<std::int64_t> axes;
   if (task) {
-    const auto it = std::find(tasks.begin(), tasks.end(), static_cast<std::int64_t>(*task));
-    if (it == tasks.end()) {
-      if (has_tasks) {
-        std::string listed;
-        for (std::size_t k = 0; k < tasks.size(); ++k) listed += fmt::format("{}{}", k ? ", " : "", tasks[k]);
-        throw ConfigError(fmt::format(
-            "--task: task {} was not attributed; expected one of {} (the file's 'tasks'), got {}", *task, listed, *task));
-      }
-      throw ConfigError(fmt::format("--task: out of range; expected a task in [0, {}] ('{}' has {} task{}), got {}",
-                                    T - 1, hyp_name, T, T == 1 ? "" : "s", *task));
-    }
-    axes.push_back(it - tasks.begin());
+    axes.push_back(task_axis(tasks, T, hyp_name, *task));
   } else {
     for (std::int64_t t = 0; t < T; ++t) axes.push_back(t);
   }
+  if (tasks.empty())
+    for (std::int64_t t = 0; t < T; ++t) tasks.push_back(t);
 
   ModiscoExport ex;
   ex.ohe_path = modisco_ohe_path(dir);

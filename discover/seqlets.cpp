@@ -208,6 +208,36 @@ SeqletResult find_seqlets(std::span<const double> per_base, int n_seqs, int seq_
   return r;
 }
 
+std::vector<std::int64_t> task_values(const io::NpzArchive& archive, const std::string& path, std::int64_t T,
+                                      const std::string& array) {
+  std::vector<std::int64_t> tasks;
+  for (const auto& [name, a] : archive)
+    if (name == "tasks") {
+      tasks = a.to_i64(fmt::format("{}array 'tasks'", where(path)));
+      if (static_cast<std::int64_t>(tasks.size()) != T)
+        throw InputError(fmt::format("{}array 'tasks': wrong length; expected {} (the task axis of '{}'), got {}",
+                                     where(path), T, array, tasks.size()));
+    }
+  return tasks;
+}
+
+int task_axis(const std::vector<std::int64_t>& values, std::int64_t T, const std::string& array, int task) {
+  if (!values.empty()) {
+    const auto it = std::find(values.begin(), values.end(), static_cast<std::int64_t>(task));
+    if (it == values.end()) {
+      std::string listed;
+      for (std::size_t k = 0; k < values.size(); ++k) listed += fmt::format("{}{}", k ? ", " : "", values[k]);
+      throw ConfigError(fmt::format("--task: task {} was not attributed; expected one of {} (the file's 'tasks'), got {}",
+                                    task, listed, task));
+    }
+    return static_cast<int>(it - values.begin());
+  }
+  if (task < 0 || task >= T)
+    throw ConfigError(fmt::format("--task: out of range; expected a task in [0, {}] ('{}' has {} task{}), got {}",
+                                  T - 1, array, T, T == 1 ? "" : "s", task));
+  return task;
+}
+
 TaskScores read_task_scores(const io::NpzArchive& archive, const std::string& path, const std::string& method,
                             int task) {
   TaskScores ts;
@@ -240,31 +270,7 @@ TaskScores read_task_scores(const io::NpzArchive& archive, const std::string& pa
   const std::int64_t T = arr.shape[1];
 
   // The task: a value of `tasks` when the file has it, else an index on the task axis.
-  std::vector<std::int64_t> tasks;
-  bool has_tasks = false;
-  for (const auto& [name, a] : archive)
-    if (name == "tasks") {
-      has_tasks = true;
-      tasks = a.to_i64(fmt::format("{}array 'tasks'", where(path)));
-    }
-  if (has_tasks) {
-    if (static_cast<std::int64_t>(tasks.size()) != T)
-      throw InputError(fmt::format("{}array 'tasks': wrong length; expected {} (the task axis of '{}'), got {}",
-                                   where(path), T, method, tasks.size()));
-    const auto it = std::find(tasks.begin(), tasks.end(), static_cast<std::int64_t>(task));
-    if (it == tasks.end()) {
-      std::string listed;
-      for (std::size_t k = 0; k < tasks.size(); ++k) listed += fmt::format("{}{}", k ? ", " : "", tasks[k]);
-      throw ConfigError(fmt::format("--task: task {} was not attributed; expected one of {} (the file's 'tasks'), got {}",
-                                    task, listed, task));
-    }
-    ts.axis = static_cast<int>(it - tasks.begin());
-  } else {
-    if (task < 0 || task >= T)
-      throw ConfigError(fmt::format("--task: out of range; expected a task in [0, {}] ('{}' has {} task{}), got {}",
-                                    T - 1, method, T, T == 1 ? "" : "s", task));
-    ts.axis = task;
-  }
+  ts.axis = task_axis(task_values(archive, path, T, method), T, method, task);
   ts.task = task;
 
   const std::vector<float> x = onehot.to_f32(fmt::format("{}array 'onehot'", where(path)));

@@ -91,6 +91,16 @@ struct SeqletResult {
 SeqletResult find_seqlets(std::span<const double> per_base, int n_seqs, int seq_len, const SeqletConfig& cfg,
                           std::string_view where = {});
 
+/// The archive's `tasks` array (int64, one value per task axis entry), or empty when it has none.
+/// InputError "<path>: array 'tasks': wrong length; expected T (the task axis of '<array>'), got n".
+std::vector<std::int64_t> task_values(const io::NpzArchive& archive, const std::string& path, std::int64_t T,
+                                      const std::string& array);
+/// The axis of model output `task` on the task axis of `array` (T entries): its position in
+/// `values` when the file has a `tasks` array, else `task` itself. ConfigError "--task: task 5 was
+/// not attributed; expected one of 0, 2 (the file's 'tasks'), got 5" or "--task: out of range;
+/// expected a task in [0, T-1] ('<array>' has T tasks), got 5".
+int task_axis(const std::vector<std::int64_t>& values, std::int64_t T, const std::string& array, int task);
+
 /// One task's per-base scores of one method of a scores archive (docs/attribution.md).
 struct TaskScores {
   std::vector<std::string> ids;
