@@ -16,9 +16,7 @@ std::vector<BedRecord> read_bed(const std::string& path) {
   std::vector<BedRecord> out;
   std::string_view line;
   while (in.next(line)) {
-    if (detail::trim(line).empty() || detail::starts_with(line, "#") || detail::starts_with(line, "track") ||
-        detail::starts_with(line, "browser"))
-      continue;
+    if (detail::is_bed_header(line)) continue;
     const long ln = in.line_number();
     const auto f = detail::split(line, '\t');
     if (f.size() < 6)

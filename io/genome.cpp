@@ -128,9 +128,7 @@ std::vector<GenomicRegion> read_regions(const std::string& path) {
   std::vector<GenomicRegion> out;
   std::string_view line;
   while (in.next(line)) {
-    if (detail::trim(line).empty() || detail::starts_with(line, "#") || detail::starts_with(line, "track") ||
-        detail::starts_with(line, "browser"))
-      continue;
+    if (detail::is_bed_header(line)) continue;
     const long ln = in.line_number();
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const auto f = detail::split(line, '\t');

@@ -83,6 +83,10 @@ std::string_view trim(std::string_view s) { return lb::trim(s); }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+bool is_bed_header(std::string_view line) {
+  return trim(line).empty() || starts_with(line, "#") || starts_with(line, "track") || starts_with(line, "browser");
+}
+
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }

@@ -44,6 +44,8 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 std::vector<std::string_view> split_ws(std::string_view s);
 std::string_view trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
+/// A BED line that holds no record: blank, a comment (#), or a `track` / `browser` line.
+bool is_bed_header(std::string_view line);
 bool ends_with(std::string_view s, std::string_view suffix);
 
 /// Whole-token parses (no leading/trailing junk, one optional sign); nullopt on failure or
