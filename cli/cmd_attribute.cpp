@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -153,42 +154,14 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
 
 }  // namespace
 
-int cmd_attribute(int argc, const char* const* argv) {
-  RunConfig run;
-  std::string model_path, data_dir, fasta, out, methods, split_name = "test", threads = "0", chunk_flag = "1000";
-  bool quiet = false, compress = false;
-  GenomeFlags gflags;
-  std::string tracks, track_format = "bigwig,bedgraph";
-  OptionSet opts("attribute");
-  opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
-                "FILE");
-  opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
-  opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
-  opts.add_flag("fasta", &fasta, "attribute the sequences of this FASTA file instead (each of the model's input length)",
-                "FILE");
-  add_genome_flags(opts, gflags);
-  opts.add_flag("tracks", &tracks,
-                "with --regions: also write per method and task the per-base contribution as <method>.task<k>.bw and "
-                ".bedGraph into this directory (overlapping regions averaged)",
-                "DIR");
-  opts.add_flag("track-format", &track_format, "with --tracks: bigwig, bedgraph or both (comma-separated)", "LIST");
-  opts.add_flag("chunk", &chunk_flag,
-                "with --regions: regions read, attributed and written at a time (memory grows with it, not with "
-                "the region count)",
-                "N");
-  opts.add_flag("methods", &methods, "shorthand for --attribution.methods", "LIST");
-  opts.add_flag("out,o", &out,
-                "scores file to write (e.g. scores.npz); beside it <stem>.config.ini, the resolved configuration", "FILE");
-  opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
-  opts.add_switch("compress", &compress, "deflate the arrays (like numpy.savez_compressed): smaller, slower to write");
-  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_all_options(opts, run);
-  opts.show_sections({"model", "attribution"});
-  if (!opts.parse(argc, argv)) {
-    fmt::print("{}", opts.help());
-    return 0;
-  }
-  set_log_quiet(quiet);
+void attribute_step(const AttributeJob& job) {
+  RunConfig run = job.run;
+  const std::string &model_path = job.model_path, &data_dir = job.data_dir, &fasta = job.fasta, &out = job.out,
+                    &methods = job.methods, &split_name = job.split_name, &threads = job.threads,
+                    &tracks = job.tracks, &track_format = job.track_format;
+  const GenomeFlags& gflags = job.genome;
+  const bool compress = job.compress;
+  const std::string& chunk_flag = job.chunk;
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   const int n_sources = !data_dir.empty() + !fasta.empty() + !gflags.genome.empty();
   if (gflags.genome.empty() && !gflags.regions.empty())
@@ -238,7 +211,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   model::validate(run.model);
   attr::validate(run.attribution);
   apply_threads(threads);
-  const model::ModelConfig* model_cfg = opts.config_file().empty() ? nullptr : &run.model;
+  const model::ModelConfig* model_cfg = job.model_from_config ? &run.model : nullptr;
 
   if (!gflags.genome.empty()) {
     const GenomeInput in = read_genome_input(gflags, model_path, model_cfg, run.attribution.chunk);
@@ -258,12 +231,12 @@ int cmd_attribute(int argc, const char* const* argv) {
     io::remove_stale_marker(stem + ".config.ini");
     attribute_genome(in, method_list, tasks, run.attribution, chunk, out);
     if (!tracks.empty()) write_genome_tracks(out, gflags.genome, tracks, formats);
-    io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
+    io::write_file_atomic(stem + ".config.ini", job.config_ini);
     const std::string base = std::filesystem::path(stem).filename().string();
     io::write_manifest(stem + ".manifest.tsv",
                        std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".config.ini"});
     log_info("attribute", "wrote {} and {}.{{config.ini,manifest.tsv}}", out, stem);
-    return 0;
+    return;
   }
 
   Sequences seqs;
@@ -358,11 +331,51 @@ int cmd_attribute(int argc, const char* const* argv) {
   io::remove_stale_marker(stem + ".manifest.tsv");
   io::remove_stale_marker(stem + ".config.ini");
   io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), compress);
-  io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
+  io::write_file_atomic(stem + ".config.ini", job.config_ini);
   const std::string base = std::filesystem::path(stem).filename().string();
   io::write_manifest(stem + ".manifest.tsv",
                      std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".config.ini"});
   log_info("attribute", "wrote {} and {}.{{config.ini,manifest.tsv}}", out, stem);
+}
+
+int cmd_attribute(int argc, const char* const* argv) {
+  AttributeJob job;
+  bool quiet = false;
+  OptionSet opts("attribute");
+  opts.add_flag("model", &job.model_path, "model file written by 'liftbench train' or 'import', an ONNX model (.onnx), or a weights-only .npz with -c",
+                "FILE");
+  opts.add_flag("data", &job.data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("split", &job.split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
+  opts.add_flag("fasta", &job.fasta, "attribute the sequences of this FASTA file instead (each of the model's input length)",
+                "FILE");
+  add_genome_flags(opts, job.genome);
+  opts.add_flag("tracks", &job.tracks,
+                "with --regions: also write per method and task the per-base contribution as <method>.task<k>.bw and "
+                ".bedGraph into this directory (overlapping regions averaged)",
+                "DIR");
+  opts.add_flag("track-format", &job.track_format, "with --tracks: bigwig, bedgraph or both (comma-separated)", "LIST");
+  opts.add_flag("chunk", &job.chunk,
+                "with --regions: regions read, attributed and written at a time (memory grows with it, not with "
+                "the region count)",
+                "N");
+  opts.add_flag("methods", &job.methods, "shorthand for --attribution.methods", "LIST");
+  opts.add_flag("out,o", &job.out,
+                "scores file to write (e.g. scores.npz); beside it <stem>.config.ini, the resolved configuration", "FILE");
+  opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
+  opts.add_switch("compress", &job.compress, "deflate the arrays (like numpy.savez_compressed): smaller, slower to write");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, job.run);
+  opts.show_sections(step_sections("attribute"));
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  // --methods is attribution.methods: the resolved configuration shows the list attributed.
+  if (!job.methods.empty()) job.run.attribution.methods = job.methods;
+  job.model_from_config = !opts.config_file().empty();
+  job.config_ini = opts.resolved_ini();
+  attribute_step(job);
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/paths.h"
+#include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/build_info.h"
 #include "core/error.h"
@@ -35,10 +37,14 @@ int cmd_discover(int argc, const char* const* argv) {
                                        margin_s = "2", cover_s = "0.2", merge_s = "0.7", support_s = "20",
                                        seed_s = "1", threads = "0", motif_file, data_dir;
   bool quiet = false;
+  RunConfig run;  // with -c and eval.discover_methods and no --method: the discover step of `run`
   OptionSet opts("discover");
   opts.add_flag("scores", &scores_path, "scores file written by 'liftbench attribute' (with <method>.hypothetical)",
                 "FILE");
-  opts.add_flag("method", &method, "the method's array in the scores file (its contributions)", "NAME");
+  opts.add_flag("method", &method,
+                "the method's array in the scores file (its contributions); without it and with -c CONFIG whose "
+                "eval.discover_methods lists methods: run's discover step (every listed method and task)",
+                "NAME");
   opts.add_flag("task", &task_s, "the model output (a value of the file's 'tasks' array, else an index)", "T");
   opts.add_flag("window", &window_s, "seqlets: width of the summed window", "W");
   opts.add_flag("flank", &flank_s, "seqlets: bases added on each side of a chosen window", "F");
@@ -69,13 +75,17 @@ int cmd_discover(int argc, const char* const* argv) {
                 "discover.config.ini",
                 "DIR");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, run);
+  opts.show_sections(step_sections("discover"));
   if (!opts.parse(argc, argv)) {
     fmt::print("{}", opts.help());
     return 0;
   }
   set_log_quiet(quiet);
   if (scores_path.empty()) throw ConfigError("--scores: missing scores file; expected --scores FILE, got nothing");
-  if (method.empty()) throw ConfigError("--method: missing method; expected --method NAME, got nothing");
+  // No --method and methods in eval.discover_methods: `run`'s discover step (every method, every task).
+  const bool step = method.empty() && !eval::discover_method_list(run.eval).empty();
+  if (method.empty() && !step) throw ConfigError("--method: missing method; expected --method NAME, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   discover::SeqletConfig scfg;
   const int task = flag_int("--task", task_s);
@@ -99,6 +109,22 @@ int cmd_discover(int argc, const char* const* argv) {
   mcfg.seed = flag_u64("--seed", seed_s);
   discover::validate(mcfg);
   apply_threads(threads);
+  if (step) {
+    eval::validate(run.eval);
+    if (data_dir.empty())
+      throw ConfigError("--data: missing dataset directory; expected --data DIR with eval.discover_methods, got nothing");
+    if (task_s != "0")
+      throw ConfigError(fmt::format("--task: not with eval.discover_methods; expected no --task (every task is "
+                                    "discovered), got {}",
+                                    quote_token(task_s)));
+    if (!motif_file.empty())
+      throw ConfigError(fmt::format("--motifs: not with eval.discover_methods; expected no --motifs (the scenario's "
+                                    "motif file, or sim.motifs, is used), got {}",
+                                    quote_token(motif_file)));
+    discover_step({.run = run, .data_dir = data_dir, .scores_path = scores_path, .out = out, .threads = threads,
+                   .config_ini = opts.resolved_ini(), .seqlets = scfg, .motifs = mcfg});
+    return 0;
+  }
   if (!data_dir.empty() && motif_file.empty())
     throw ConfigError("--data: needs --motifs; expected the motif file the dataset's motifs come from, got nothing");
   refuse_output_over_input({{"--out", out}}, {{"--scores", scores_path}, {"--motifs", motif_file}, {"--data", data_dir}});

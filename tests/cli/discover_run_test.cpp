@@ -33,7 +33,7 @@ TEST(DiscoverRunTest, RunWritesTheDiscoveryTableAndItsReportSection) {
       "run -c {} -o {} --attribution.methods grad_x_input,deeplift:rescale --eval.discover_methods deeplift:rescale",
       kSmoke, out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("[W::run] discover: deeplift:rescale task 0: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[W::discover] deeplift:rescale task 0: "), std::string::npos) << r.err;
   const auto t = io::read_tsv(out + "/discovery.tsv");
   EXPECT_EQ(t.header, (std::vector<std::string>{"method", "task", "motif", "metric", "value"}));
   int recovered_rows = 0, summary_rows = 0;
