@@ -39,6 +39,7 @@ const std::vector<StepKind>& step_kinds() {
       {"train", {"sim", "model", "train"}},
       {"attribute", {"sim", "model", "train", "attribution"}},
       {"evaluate", {"sim", "model", "train", "attribution", "eval"}},
+      {"discover", {"sim", "model", "train", "attribution", "eval"}},  // only with eval.discover_methods
   };
   return kinds;
 }
@@ -133,11 +134,25 @@ rule evaluate:
     log: "logs/evaluate/{h}.log"
     shell: "{LB:q} evaluate -c {input.cfg:q} --data {params.data:q} --scores {params.scores:q} --model-metrics {params.metrics:q} -o eval/{wildcards.h} --threads {threads} -q 2> {log:q}"
 
+rule discover:
+    input:
+        cfg="steps/discover/{h}.ini",
+        data=lambda w: "data/" + S["discover"][w.h]["data"] + "/manifest.tsv",
+        scores=lambda w: "scores/" + S["discover"][w.h]["scores"] + "/scores.manifest.tsv"
+    output: "discover/{h}/discover.manifest.tsv"
+    params:
+        data=lambda w: "data/" + S["discover"][w.h]["data"],
+        scores=lambda w: "scores/" + S["discover"][w.h]["scores"] + "/scores.npz"
+    threads: J
+    log: "logs/discover/{h}.log"
+    shell: "{LB:q} discover -c {input.cfg:q} --data {params.data:q} --scores {params.scores:q} -o discover/{wildcards.h} --threads {threads} -q 2> {log:q}"
+
 rule aggregate:
     input:
         "axes.tsv",
         "points.tsv",
-        expand("eval/{h}/evaluate.manifest.tsv", h=sorted(S["evaluate"]))
+        expand("eval/{h}/evaluate.manifest.tsv", h=sorted(S["evaluate"])),
+        expand("discover/{h}/discover.manifest.tsv", h=sorted(S["discover"]))
     output:
         "aggregate/runs.tsv",
         "aggregate/summary.tsv",
@@ -264,8 +279,10 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     }
     pt.config = pc.opts.resolved_ini();
     const auto entries = io::parse_ini(pt.config, pt.id);
-    std::string hashes[4];
+    std::string hashes[5];
+    const bool discovers = !eval::discover_method_list(pc.run.eval).empty();
     for (std::size_t k = 0; k < step_kinds().size(); ++k) {
+      if (std::string_view(step_kinds()[k].name) == "discover" && !discovers) continue;
       std::string text;
       for (const auto& e : entries) {
         const std::string section = e.key.substr(0, e.key.find('.'));
@@ -284,6 +301,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     pt.model = hashes[1];
     pt.scores = hashes[2];
     pt.evaluate = hashes[3];
+    pt.discover = hashes[4];
     plan.points.push_back(std::move(pt));
     for (std::size_t a = spec.axes.size(); a-- > 0;) {
       if (++idx[a] < spec.axes[a].values.size()) break;
@@ -297,8 +315,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
 
 void write_workflow(const SweepPlan& plan, const std::string& dir, const std::string& liftbench, int job_threads) {
   io::ensure_output_dir(dir);
-  for (const char* sub : {"points", "steps", "steps/simulate", "steps/train", "steps/attribute", "steps/evaluate", "logs"})
-    io::ensure_output_dir(dir + "/" + sub);
+  for (const char* sub : {"points", "steps", "logs"}) io::ensure_output_dir(dir + "/" + sub);
+  for (const auto& kind : step_kinds()) io::ensure_output_dir(fmt::format("{}/steps/{}", dir, kind.name));
   for (const auto& s : plan.steps) write_if_changed(fmt::format("{}/steps/{}/{}.ini", dir, s.kind, s.hash), s.config);
   for (const auto& p : plan.points) write_if_changed(fmt::format("{}/points/{}.ini", dir, p.id), p.config);
 
@@ -307,7 +325,7 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
   write_if_changed(dir + "/axes.tsv", io::format_tsv({"axis", "role"}, axes_rows));
   std::vector<std::string> header{"point"};
   for (const auto& a : plan.spec.axes) header.push_back(a.key);
-  for (const char* c : {"data", "model", "scores", "evaluate"}) header.push_back(c);
+  for (const char* c : {"data", "model", "scores", "evaluate", "discover"}) header.push_back(c);
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : plan.points) {
     std::vector<std::string> row{p.id};
@@ -316,6 +334,7 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
     row.push_back("models/" + p.model);
     row.push_back("scores/" + p.scores);
     row.push_back("eval/" + p.evaluate);
+    row.push_back(p.discover.empty() ? "-" : "discover/" + p.discover);
     rows.push_back(std::move(row));
   }
   write_if_changed(dir + "/points.tsv", io::format_tsv(header, rows));

@@ -30,7 +30,7 @@ SweepSpec read_sweep_spec(const std::string& path);
 
 /// One step of one or more grid points, identified by the MD5 of the config sections it reads.
 struct SweepStep {
-  std::string kind;   // simulate, train, attribute, evaluate
+  std::string kind;   // simulate, train, attribute, evaluate, discover
   std::string hash;   // 12 hex digits
   std::string config; // resolved config text (of the first point that uses it)
   std::string data, model, scores;  // hashes of the steps it reads (empty when none)
@@ -41,12 +41,13 @@ struct SweepPoint {
   std::vector<std::string> values;  // per axis
   std::string config;               // the point's resolved config (`liftbench run`'s sections)
   std::string data, model, scores, evaluate;  // its steps' hashes
+  std::string discover;  // its discover step's hash (that of evaluate); empty without eval.discover_methods
 };
 
 struct SweepPlan {
   SweepSpec spec;
   std::vector<SweepPoint> points;
-  std::vector<SweepStep> steps;  // distinct steps, by kind (simulate, train, attribute, evaluate), first use
+  std::vector<SweepStep> steps;  // distinct steps, by kind (simulate, train, attribute, evaluate, discover), first use
 };
 
 /// Expands the grid, resolves and validates every point's config (ConfigError

@@ -52,6 +52,13 @@ report::Better direction(const std::string& metric) {
   if (b != report::Better::Unknown) return b;
   if (metric == "fn_rate" || metric == "fp_rate") return report::Better::Lower;
   if (metric.starts_with("loc_") || metric == "spearman" || metric.starts_with("test_")) return report::Better::Higher;
+  // Motif discovery (discovery.tsv): recovering the planted drivers and their sites is better,
+  // motifs that match nothing worse; counts (seqlets, motifs, driver_sites) are not ranked.
+  if (metric == "recovered" || metric == "recovery_similarity" || metric == "seqlet_precision" ||
+      metric == "seqlet_recall")
+    return report::Better::Higher;
+  if (metric == "recovery_q" || metric == "unmatched_motifs" || metric == "unmatched_max_share")
+    return report::Better::Lower;
   return report::Better::Unknown;
 }
 
@@ -73,11 +80,16 @@ SweepTable read_sweep_table(const std::string& dir) {
   const int c_point = pts.column("point", points_path), c_eval = pts.column("evaluate", points_path);
   std::vector<int> c_keys;
   for (const auto& k : t.keys) c_keys.push_back(pts.column(k, points_path));
+  int c_disc = -1;  // optional: sweeps without a discover step, and those written before it
+  for (std::size_t c = 0; c < pts.header.size(); ++c)
+    if (pts.header[c] == "discover") c_disc = static_cast<int>(c);
   for (std::size_t r = 0; r < pts.rows.size(); ++r) {
     SweepPoint p;
     p.id = pts.rows[r][static_cast<std::size_t>(c_point)];
     for (const int c : c_keys) p.values.push_back(pts.rows[r][static_cast<std::size_t>(c)]);
     p.eval_dir = pts.rows[r][static_cast<std::size_t>(c_eval)];
+    if (c_disc >= 0 && pts.rows[r][static_cast<std::size_t>(c_disc)] != "-")
+      p.discover_dir = pts.rows[r][static_cast<std::size_t>(c_disc)];
     t.points.push_back(std::move(p));
   }
   if (t.points.empty()) throw InputError(fmt::format("{}: no grid points; expected at least one row", points_path));
@@ -110,6 +122,23 @@ std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable
     for (const auto& row : m.rows)
       out.push_back({p.id, condition, at(row, cm), at(row, cr), at(row, ct), at(row, cmo), at(row, cme), at(row, cti),
                      parse_value(at(row, cv))});
+    if (!p.discover_dir.empty()) {
+      // Discovery's rows carry no reference: the method's, from its rows of metrics.tsv.
+      std::map<std::string, std::string> reference;
+      for (const auto& row : m.rows) reference.try_emplace(at(row, cm), at(row, cr));
+      const std::string path = dir + "/" + p.discover_dir + "/discovery.tsv";
+      if (!fs::exists(path))
+        throw InputError(fmt::format("{}: point {} has no discovery; expected {} (run the sweep first)",
+                                     dir + "/points.tsv", p.id, path));
+      const io::TsvTable d = io::read_tsv(path);
+      const int dm = d.column("method", path), dt = d.column("task", path), dmo = d.column("motif", path),
+                dme = d.column("metric", path), dv = d.column("value", path);
+      for (const auto& row : d.rows) {
+        const auto ref = reference.find(at(row, dm));
+        out.push_back({p.id, condition, at(row, dm), ref == reference.end() ? "-" : ref->second, at(row, dt),
+                       at(row, dmo), at(row, dme), "all", parse_value(at(row, dv))});
+      }
+    }
     const std::string roles = eval_dir + "/role_metrics.tsv";
     if (!fs::exists(roles)) continue;
     const io::TsvTable rm = io::read_tsv(roles);

@@ -34,6 +34,7 @@ struct SweepPoint {
   std::string id;
   std::vector<std::string> values;
   std::string eval_dir;
+  std::string discover_dir;  // its discovery.tsv's directory; empty when the point discovers nothing
 };
 
 struct SweepTable {
@@ -43,7 +44,8 @@ struct SweepTable {
 };
 
 /// Reads DIR/axes.tsv (columns axis, role = condition|replicate) and DIR/points.tsv (columns
-/// point, one per axis in order, evaluate = the evaluation directory relative to DIR), as
+/// point, one per axis in order, evaluate = the evaluation directory relative to DIR, and
+/// optionally discover = the discovery directory or "-"), as
 /// `liftbench sweep` writes them. InputErrors name the file and line.
 SweepTable read_sweep_table(const std::string& dir);
 
@@ -51,8 +53,9 @@ SweepTable read_sweep_table(const std::string& dir);
 std::string condition_label(const SweepTable& t, const SweepPoint& p);
 
 /// Every metric of every point (metrics.tsv: all rows, the model's test_* rows under method
-/// "model"; role_metrics.tsv: motif "-", tier "all"). InputError naming the point when its
-/// evaluation is missing.
+/// "model"; role_metrics.tsv: motif "-", tier "all"; discovery.tsv, when the point has a discover
+/// step: tier "all", the reference of the method's metrics.tsv rows). InputError naming the point
+/// when its evaluation or its discovery is missing.
 std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable& t);
 
 struct AggregateConfig {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -64,6 +65,29 @@ TEST(SweepTest, SmokeGridSharesDatasets) {
   EXPECT_NE(plan.points[1].config.find("init_seed = 2"), std::string::npos);
   EXPECT_TRUE(plan.spec.axes[0].replicate);
   EXPECT_TRUE(plan.spec.axes[1].replicate);
+}
+
+TEST(SweepTest, DiscoverStepOnlyWhereMethodsAreListed) {
+  TempDir d;
+  const SweepPlan plan = plan_sweep(read_sweep_spec(
+      sweep_file(d, "[axes]\nsim.seed = 1 | 2\neval.discover_methods = deeplift:rescale\n")));
+  ASSERT_EQ(plan.points.size(), 2u);
+  std::map<std::string, int> kinds;
+  for (const auto& s : plan.steps) ++kinds[s.kind];
+  EXPECT_EQ(kinds["discover"], 2);
+  EXPECT_EQ(plan.points[0].discover, plan.points[0].evaluate);  // the sections of the evaluation
+  const SweepPlan none = plan_sweep(read_sweep_spec(kConfigs + "/sweeps/smoke.ini"));
+  for (const auto& s : none.steps) EXPECT_NE(s.kind, "discover");
+  EXPECT_EQ(none.points[0].discover, "");
+  write_workflow(plan, d.file("w"), "/bin/liftbench", 1);
+  const auto points = io::read_tsv(d.file("w/points.tsv"));
+  EXPECT_EQ(points.header.back(), "discover");
+  EXPECT_EQ(points.rows[1].back(), "discover/" + plan.points[1].evaluate);
+  EXPECT_TRUE(std::filesystem::exists(d.file("w/steps/discover/" + plan.points[1].evaluate + ".ini")));
+  EXPECT_NE(read_text(d.file("w/Snakefile")).find("rule discover:"), std::string::npos);
+  EXPECT_NE(read_text(d.file("w/sweep.json")).find("\"discover\": {"), std::string::npos);
+  write_workflow(none, d.file("n"), "/bin/liftbench", 1);
+  EXPECT_EQ(io::read_tsv(d.file("n/points.tsv")).rows[0].back(), "-");
 }
 
 TEST(SweepTest, StepsDependOnlyOnTheirSections) {
@@ -140,7 +164,7 @@ TEST(SweepTest, CommandErrorsAndNoRun) {
   ASSERT_EQ(run_liftbench("sweep -q --no-run -c " + s + " -o " + d.file("w")).exit_code, 0);
   EXPECT_EQ(std::filesystem::last_write_time(d.file("w") + "/points/p0001.ini"), t);
   const auto pts = io::read_tsv(d.file("w") + "/points.tsv");
-  EXPECT_EQ(pts.header, (std::vector<std::string>{"point", "sim.seed", "data", "model", "scores", "evaluate"}));
+  EXPECT_EQ(pts.header, (std::vector<std::string>{"point", "sim.seed", "data", "model", "scores", "evaluate", "discover"}));
 }
 
 // Starts `liftbench sweep` in a process group of its own; once `marker` exists, kills the whole
@@ -184,13 +208,21 @@ TEST(SweepTest, SmokeSweepRunsKilledAndResumesToTheSameAggregate) {
   TempDir d;
   const std::string s = sweep_file(
       d, "replicates = sim.seed, model.init_seed\n[axes]\nsim.seed = 7 | 8\nmodel.init_seed = 1 | 2\n"
-         "attribution.methods = grad_x_input,deeplift:rescale\n");
+         "attribution.methods = grad_x_input,deeplift:rescale\neval.discover_methods = deeplift:rescale\n");
   const std::string a = d.file("a"), b = d.file("b");
   auto r = run_liftbench("sweep -q -c " + s + " -o " + a + " --cores 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = io::read_tsv(a + "/aggregate/summary.tsv");
   ASSERT_FALSE(summary.rows.empty());
-  EXPECT_EQ(summary.rows[0][0], "attribution.methods=grad_x_input,deeplift:rescale");
+  EXPECT_EQ(summary.rows[0][0],
+            "attribution.methods=grad_x_input,deeplift:rescale; eval.discover_methods=deeplift:rescale");
+  // The discover step ran per point (in the evaluation's hash) and its rows reached the aggregate.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(a + "/discover"), std::filesystem::directory_iterator{}), 4);
+  std::map<std::string, int> discovery_runs;
+  for (const auto& row : summary.rows)
+    if (row[5] == "recovered" || row[5] == "seqlets") discovery_runs[row[5]] = std::stoi(row[7]);
+  EXPECT_EQ(discovery_runs["recovered"], 4);
+  EXPECT_EQ(discovery_runs["seqlets"], 4);
   EXPECT_EQ(summary.rows[0][7], "4");  // runs
   std::set<std::string> models;
   for (const auto& e : std::filesystem::directory_iterator(a + "/models")) models.insert(e.path().filename().string());

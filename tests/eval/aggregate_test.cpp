@@ -196,6 +196,53 @@ TEST(AggregateTest, WritesTablesFromASweepDirectory) {
   EXPECT_NE(html.find("lower is better"), std::string::npos);
 }
 
+// A point with a discover step: its discovery.tsv rows join the runs (tier all, the method's
+// reference from metrics.tsv), recovery is ranked higher-is-better, and a missing discovery
+// names the point. A point whose discover column is "-" has none.
+TEST(AggregateTest, ReadsDiscoveryOfPointsWithADiscoverStep) {
+  TempDir d;
+  write_text(d.path() + "/axes.tsv", "axis\trole\nsim.seed\treplicate\n");
+  write_text(d.path() + "/points.tsv",
+             "point\tsim.seed\tevaluate\tdiscover\n"
+             "p0001\t1\teval/e1\tdiscover/e1\np0002\t2\teval/e2\tdiscover/e2\np0003\t3\teval/e3\t-\n");
+  const std::string header = "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\n";
+  for (const char* e : {"e1", "e2", "e3"}) {
+    std::filesystem::create_directories(d.path() + "/eval/" + e);
+    write_text(d.path() + "/eval/" + e + "/metrics.tsv", header + "a@dinuc\tdinuc_shuffle\t0\tGATA\tfn_rate\tall\t0.1\t10\n");
+  }
+  const std::string dheader = "method\ttask\tmotif\tmetric\tvalue\n";
+  std::filesystem::create_directories(d.path() + "/discover/e1");
+  write_text(d.path() + "/discover/e1/discovery.tsv",
+             dheader + "a@dinuc\t0\tGATA\trecovered\t1\na@dinuc\t0\t-\tunmatched_max_share\t0.02\n");
+  EXPECT_THROW_MSG(write_aggregate(d.path(), {}), InputError,
+                   d.path() + "/points.tsv: point p0002 has no discovery; expected " + d.path() +
+                       "/discover/e2/discovery.tsv (run the sweep first)");
+  std::filesystem::create_directories(d.path() + "/discover/e2");
+  write_text(d.path() + "/discover/e2/discovery.tsv",
+             dheader + "a@dinuc\t0\tGATA\trecovered\t0\na@dinuc\t0\t-\tunmatched_max_share\tnan\n");
+  const SweepTable t = read_sweep_table(d.path());
+  EXPECT_EQ(t.points[0].discover_dir, "discover/e1");
+  EXPECT_EQ(t.points[2].discover_dir, "");
+  const auto rows = read_run_metrics(d.path(), t);
+  ASSERT_EQ(rows.size(), 7u);  // 3 fn_rate + 2 + 2 discovery rows
+  EXPECT_EQ(rows[1].point, "p0001");
+  EXPECT_EQ(rows[1].method, "a@dinuc");
+  EXPECT_EQ(rows[1].reference, "dinuc_shuffle");
+  EXPECT_EQ(rows[1].motif, "GATA");
+  EXPECT_EQ(rows[1].metric, "recovered");
+  EXPECT_EQ(rows[1].tier, "all");
+  EXPECT_EQ(rows[1].value, 1.0);
+  EXPECT_TRUE(std::isnan(rows[5].value));
+  EXPECT_EQ(write_aggregate(d.path(), {}), 3);
+  const auto summary = io::read_tsv(d.path() + "/aggregate/summary.tsv");
+  bool found = false;
+  for (const auto& r : summary.rows)
+    if (r[5] == "recovered") found = r[8] == "0.5";  // mean over the two points that discover
+  EXPECT_TRUE(found);
+  const std::string html = lb::testing::read_text(d.path() + "/aggregate/index.html");
+  EXPECT_NE(html.find("higher is better"), std::string::npos);
+}
+
 TEST(AggregateTest, MissingEvaluationNamesThePoint) {
   TempDir d;
   write_text(d.path() + "/axes.tsv", "axis\trole\nsim.seed\treplicate\n");
