@@ -63,18 +63,10 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std
   if (model) {
     for (std::size_t k = 0; k < kModelMetricNames.size(); ++k) {
       const auto& v = model->metric(k);
-      for (std::size_t t = 0; t < v.size(); ++t) {
-        MetricRow r;
-        r.method = "model";
-        r.reference = "-";
-        r.task = static_cast<int>(t);
-        r.motif = "-";
-        r.metric = kModelMetricNames[k];
-        r.tier = "all";
-        r.value = v[t];
-        r.n = -1;
-        ev.rows.push_back(std::move(r));
-      }
+      for (std::size_t t = 0; t < v.size(); ++t)
+        ev.rows.push_back(MetricRow{.method = "model", .reference = "-", .task = static_cast<int>(t), .motif = "-",
+                                    .metric = std::string(kModelMetricNames[k]), .tier = "all", .value = v[t],
+                                    .n = -1});
     }
   }
   return ev;
