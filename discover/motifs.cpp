@@ -522,14 +522,27 @@ MotifResult discover_motifs(const DiscoveryScores& x, const std::vector<Seqlet>&
     // graph_neighbors best (positive similarity only), symmetrised by union.
     const int K = std::min(cfg.coarse_neighbors, n - 1);
     const std::vector<std::vector<int>> cand = coarse_neighbours(embed(x, seqlets, idx), K);
+    // Each candidate pair once, lower index first (one orientation: the same bits from both
+    // ends), though both seqlets may propose it.
+    std::vector<std::pair<int, int>> pairs;
+    pairs.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(K));
+    for (int i = 0; i < n; ++i)
+      for (const int j : cand[static_cast<std::size_t>(i)]) pairs.emplace_back(std::min(i, j), std::max(i, j));
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    std::vector<double> fine(pairs.size());
+    parallel_for(static_cast<int>(pairs.size()), [&](int p) {
+      const auto [lo, hi] = pairs[static_cast<std::size_t>(p)];
+      fine[static_cast<std::size_t>(p)] =
+          fine_similarity(tracks[static_cast<std::size_t>(lo)], tracks[static_cast<std::size_t>(hi)], min_overlap).similarity;
+    });
     std::vector<std::vector<std::pair<float, int>>> best(static_cast<std::size_t>(n));
     parallel_for(n, [&](int i) {
       auto& b = best[static_cast<std::size_t>(i)];
       for (const int j : cand[static_cast<std::size_t>(i)]) {
-        const int lo = std::min(i, j), hi = std::max(i, j);  // one orientation: the same bits from both ends
-        const double s = fine_similarity(tracks[static_cast<std::size_t>(lo)], tracks[static_cast<std::size_t>(hi)],
-                                         min_overlap)
-                             .similarity;
+        const std::pair<int, int> key{std::min(i, j), std::max(i, j)};
+        const auto at = static_cast<std::size_t>(std::lower_bound(pairs.begin(), pairs.end(), key) - pairs.begin());
+        const double s = fine[at];
         if (s > 0) b.emplace_back(static_cast<float>(s), j);
       }
       keep_best(b, static_cast<std::size_t>(cfg.graph_neighbors));
