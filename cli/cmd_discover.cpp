@@ -68,7 +68,8 @@ int cmd_discover(int argc, const char* const* argv) {
   opts.add_flag("motifs", &motif_file,
                 "match the discovered motifs against this motif file (MEME, JASPAR, HOMER) -> matches.tsv", "FILE");
   opts.add_flag("data", &data_dir,
-                "with --motifs: score the discovery against this dataset's driver sites -> discovery.tsv", "DIR");
+                "with --motifs: score the discovery against this dataset's planted instances -> discovery.tsv, "
+                "motif_truth.tsv", "DIR");
   opts.add_flag("threads", &threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_flag("out,o", &out,
                 "directory to write: seqlets.bed, discovered.meme, motifs.tsv, motif_seqlets.tsv, cwm.npz, "

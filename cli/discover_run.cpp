@@ -1,6 +1,7 @@
 // One discovery into a directory, with matching and the benchmark's metrics (cli/discover_run.h).
 #include "cli/discover_run.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -14,6 +15,7 @@
 #include "discover/match.h"
 #include "io/atomic_file.h"
 #include "io/bed.h"
+#include "io/ini.h"
 #include "io/meme.h"
 #include "io/motif_file.h"
 #include "io/npz.h"
@@ -26,18 +28,19 @@ namespace {
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("nan"); }
 
-/// The driver sites of `task` in the sequences `ids` (by their index there).
+/// The driver sites of `task` in the sequences `ids` (by their index there); with `all`, every
+/// planted instance in them instead (any role).
 std::vector<discover::PlantedSite> driver_sites(const std::string& data_dir, const std::vector<std::string>& ids,
-                                                int task) {
+                                                int task, bool all = false) {
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   if (task < 0 || task >= ds.n_tasks())
     throw InputError(fmt::format("{}: task {} is not in the dataset; expected 0 to {}", data_dir, task, ds.n_tasks() - 1));
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < ids.size(); ++i) index[ids[i]] = static_cast<int>(i);
   std::vector<discover::PlantedSite> out;
-  if (ds.roles.empty()) return out;  // a dataset without roles.tsv names no drivers
+  if (ds.roles.empty() && !all) return out;  // a dataset without roles.tsv names no drivers
   for (std::size_t s = 0; s < ds.sites.size(); ++s) {
-    if (ds.role(s, task) != sim::Role::Driver) continue;
+    if (!all && ds.role(s, task) != sim::Role::Driver) continue;
     const auto& site = ds.sites[s];
     const auto it = index.find(ds.ids[static_cast<std::size_t>(site.seq)]);
     if (it == index.end()) continue;  // a sequence not attributed (another split)
@@ -46,7 +49,10 @@ std::vector<discover::PlantedSite> driver_sites(const std::string& data_dir, con
   return out;
 }
 
-DiscoveryRows discovery_rows(const std::string& method, int task, const discover::DiscoveryScore& s) {
+/// discovery.tsv's rows of one task. `status`: "motifs" when discovery gave motifs, else why it
+/// gave none ("too_few_seqlets", "no_motif_with_support", "too_few_windows").
+DiscoveryRows discovery_rows(const std::string& method, int task, const discover::DiscoveryScore& s,
+                             const std::string& status) {
   DiscoveryRows rows;
   const std::string t = std::to_string(task);
   for (const auto& r : s.recovery) {
@@ -56,12 +62,22 @@ DiscoveryRows discovery_rows(const std::string& method, int task, const discover
     rows.push_back({method, t, r.motif, "recovery_similarity", r.found ? num(r.score) : "nan"});
     rows.push_back({method, t, r.motif, "recovery_support", std::to_string(r.support)});
   }
+  rows.push_back({method, t, "-", "status", status});
   rows.push_back({method, t, "-", "seqlets", std::to_string(s.seqlets)});
+  rows.push_back({method, t, "-", "seqlets_negative", std::to_string(s.seqlets_negative)});
   rows.push_back({method, t, "-", "seqlet_precision", num(s.precision)});
   rows.push_back({method, t, "-", "seqlet_recall", num(s.recall)});
   rows.push_back({method, t, "-", "motifs", std::to_string(s.motifs)});
   rows.push_back({method, t, "-", "unmatched_motifs", std::to_string(s.unmatched)});
   rows.push_back({method, t, "-", "unmatched_max_share", num(s.unmatched_max_share)});
+  rows.push_back({method, t, "-", "unmatched_positive_motifs", std::to_string(s.unmatched_pos)});
+  rows.push_back({method, t, "-", "unmatched_positive_max_share", num(s.unmatched_pos_max_share)});
+  rows.push_back({method, t, "-", "unmatched_negative_motifs", std::to_string(s.unmatched_neg)});
+  rows.push_back({method, t, "-", "unmatched_negative_max_share", num(s.unmatched_neg_max_share)});
+  rows.push_back({method, t, "-", "off_task_motifs", std::to_string(s.off_task)});
+  rows.push_back({method, t, "-", "off_task_max_share", num(s.off_task_max_share)});
+  rows.push_back({method, t, "-", "off_site_match_motifs", std::to_string(s.off_site_matches)});
+  rows.push_back({method, t, "-", "off_site_match_max_share", num(s.off_site_match_max_share)});
   return rows;
 }
 
@@ -76,7 +92,25 @@ std::string method_dir_name(const std::string& method) {
 
 DiscoveryRows failed_discovery_rows(const DiscoverJob& job) {
   const auto ts = discover::read_task_scores(io::read_npz(job.scores_path), job.scores_path, job.method, job.task);
-  return discovery_rows(job.method, job.task, discover::score_discovery({}, driver_sites(job.data_dir, ts.ids, job.task), {}));
+  // The seqlets again (no randomness: the same as run_discover's), so the task reports what it
+  // had; the reason from their counts, by discover_motifs' rule.
+  std::vector<discover::SeqletSpan> spans;
+  std::string status;
+  try {
+    const discover::SeqletResult sr = discover::find_seqlets(ts.per_base, static_cast<int>(ts.ids.size()), ts.seq_len,
+                                                             job.seqlets);
+    std::size_t n_sign[2] = {0, 0};
+    for (const auto& s : sr.seqlets) {
+      spans.push_back({s.seq, s.start, s.end, s.sign});
+      ++n_sign[s.sign > 0 ? 0 : 1];
+    }
+    const auto need = static_cast<std::size_t>(std::max(2, job.motifs.min_support));
+    status = n_sign[0] < need && n_sign[1] < need ? "too_few_seqlets" : "no_motif_with_support";
+  } catch (const InputError&) {
+    status = "too_few_windows";  // fewer windows than the null needs: no seqlet at all
+  }
+  return discovery_rows(job.method, job.task,
+                        discover::score_discovery(spans, driver_sites(job.data_dir, ts.ids, job.task), {}), status);
 }
 
 DiscoveryRows run_discover(const DiscoverJob& job) {
@@ -140,12 +174,13 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
            {"trim_threshold", fmt::format("{}", mcfg.trim_threshold)},
            {"trim_margin", std::to_string(mcfg.trim_margin)}, {"min_coverage", fmt::format("{}", mcfg.min_coverage)},
            {"merge_threshold", fmt::format("{}", mcfg.merge_threshold)},
-           {"min_support", std::to_string(mcfg.min_support)}, {"seed", std::to_string(mcfg.seed)}})
-    ini += fmt::format("{} = {}\n", k, v);
+           {"min_support", std::to_string(mcfg.min_support)}, {"seed", std::to_string(mcfg.seed)},
+           {"motifs", job.motif_file}, {"data", job.data_dir}})
+    if (!v.empty()) ini += fmt::format("{} = {}\n", k, io::ini_value(v));
 
   // Matching against the motif file, and the benchmark against the dataset's driver sites.
   std::string matches;
-  DiscoveryRows rows;
+  DiscoveryRows rows, truth_rows;
   if (!job.motif_file.empty()) {
     const io::MemeFile db = io::read_motif_file(job.motif_file);
     const discover::MatchConfig match_cfg;
@@ -155,15 +190,23 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
       std::vector<discover::DiscoveredMotif> found;
       for (std::size_t k = 0; k < mr.motifs.size(); ++k) {
         discover::DiscoveredMotif d{.name = names[k], .sign = mr.motifs[k].sign,
-                                    .support = static_cast<int>(mr.motifs[k].members.size()), .matches = {}};
+                                    .support = static_cast<int>(mr.motifs[k].members.size()), .matches = {},
+                                    .seqlets = {}};
         for (const auto& m : qm[k].by_target)
           d.matches.push_back({db.motifs[static_cast<std::size_t>(m.target)].name, m.q, m.score});
+        for (const auto& s : mr.motifs[k].members) d.seqlets.push_back(s.seqlet);
         found.push_back(std::move(d));
       }
       std::vector<discover::SeqletSpan> spans;
       for (const auto& s : sr.seqlets) spans.push_back({s.seq, s.start, s.end, s.sign});
       const auto drivers = driver_sites(job.data_dir, x.scores.ids, job.task);
-      rows = discovery_rows(job.method, job.task, discover::score_discovery(spans, drivers, found));
+      const auto planted = driver_sites(job.data_dir, x.scores.ids, job.task, true);
+      const discover::DiscoveryScore score = discover::score_discovery(spans, drivers, found, 0.05, planted);
+      rows = discovery_rows(job.method, job.task, score, "motifs");
+      for (const auto& m : score.per_motif)
+        truth_rows.push_back({m.name, m.sign > 0 ? "pos" : "neg", std::to_string(m.support), m.kind,
+                              m.match.empty() ? "-" : m.match, m.match.empty() ? "nan" : num(m.q),
+                              m.match.empty() ? "nan" : num(m.score), num(m.on_match_sites), num(m.on_any_site)});
     }
   }
 
@@ -179,7 +222,12 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
                 member_rows);
   io::write_npz(out + "/cwm.npz", cwm);
   if (!job.motif_file.empty()) io::write_file_atomic(out + "/matches.tsv", matches);
-  if (!job.data_dir.empty()) io::write_tsv(out + "/discovery.tsv", kDiscoveryHeader, rows);
+  if (!job.data_dir.empty()) {
+    io::write_tsv(out + "/discovery.tsv", kDiscoveryHeader, rows);
+    io::write_tsv(out + "/motif_truth.tsv",
+                  {"motif", "sign", "support", "kind", "match", "q", "similarity", "on_match_sites", "on_any_site"},
+                  truth_rows);
+  }
   io::write_file_atomic(marker, ini);
 
   std::string summary;

@@ -30,8 +30,11 @@ inline const std::vector<std::string> kDiscoveryHeader{"method", "task", "motif"
 /// (empty without data_dir). Errors as `liftbench discover` documents them.
 DiscoveryRows run_discover(const DiscoverJob& job);
 
-/// The rows of a job whose discovery failed (too few seqlets, no motif reached the support):
-/// every driver motif not recovered, no seqlet, no motif (recall 0, precision nan).
+/// The rows of a job whose discovery fell short (run_discover threw "too few seqlets to cluster"
+/// or "no motif reached the support"): the task's real seqlets (found again, the same as
+/// run_discover's) with their precision and recall, no motif, every driver motif not recovered,
+/// and a `status` row saying why: too_few_seqlets (neither sign has max(2, min_support)
+/// seqlets), no_motif_with_support (otherwise), too_few_windows (no seqlet could be called).
 DiscoveryRows failed_discovery_rows(const DiscoverJob& job);
 
 /// A method name as a directory name: every character other than A-Z a-z 0-9 . _ + - becomes '_'.

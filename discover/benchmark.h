@@ -8,7 +8,9 @@
 // positive discovered motif matches M with q < `q_max` (the matching's q-value over the motif
 // file); its similarity is the best such match's score. A discovered motif (of either sign) is
 // unmatched when no motif of the file matches it with q < `q_max`; the largest share of the
-// task's seqlets held by an unmatched motif says how much junk was called a motif.
+// task's seqlets held by an unmatched motif says how much junk was called a motif (also by
+// sign). A positive motif that matches motifs of the file but none of the task's driver motifs
+// is off-task.
 #pragma once
 
 #include <string>
@@ -40,6 +42,18 @@ struct DiscoveredMotif {
     double q = 1, score = 0;
   };
   std::vector<Match> matches;
+  std::vector<int> seqlets;  // its seqlets (indices into score_discovery's `seqlets`); may be empty
+};
+
+/// What the truth says of one discovered motif (with `planted`, every planted instance).
+struct MotifTruth {
+  std::string name;
+  int sign = 1, support = 0;
+  std::string match;         // its best match with q < q_max (lowest q, then higher score); "" if none
+  double q = 1, score = 0;
+  double on_match_sites = 0; // share of its seqlets overlapping a planted instance of `match` (any role; NaN if unmatched or no seqlets)
+  double on_any_site = 0;    // share of its seqlets overlapping any planted instance (NaN without seqlets)
+  std::string kind;          // driver, off_task, negative_matched, unmatched_positive, unmatched_negative
 };
 
 struct MotifRecovery {
@@ -54,6 +68,7 @@ struct MotifRecovery {
 struct DiscoveryScore {
   std::vector<MotifRecovery> recovery;  // per planted driver motif, in order of first site
   int seqlets = 0;         // positive seqlets
+  int seqlets_negative = 0;  // negative seqlets (not in precision and recall: drivers raise the output)
   int seqlet_hits = 0;     // of which hit a driver site
   double precision = 0;    // seqlet_hits / seqlets (NaN without seqlets)
   int sites = 0;           // driver sites
@@ -62,14 +77,31 @@ struct DiscoveryScore {
   int motifs = 0;          // discovered motifs, both signs
   int unmatched = 0;       // ... matching no motif of the file with q < q_max
   double unmatched_max_share = 0;  // largest support of an unmatched motif / the task's seqlets (0 if none)
+  // The same by sign: a positive unmatched motif is a false driver (junk); a negative one is
+  // something the model counts against the task that the scenario did not plant.
+  int unmatched_pos = 0, unmatched_neg = 0;
+  double unmatched_pos_max_share = 0, unmatched_neg_max_share = 0;
+  // Positive motifs that match motifs of the file, but none of the task's drivers (a planted
+  // motif called a driver of a task it does not drive).
+  int off_task = 0;
+  double off_task_max_share = 0;
+  // Matched motifs whose seqlets mostly (more than half) miss the planted instances of the motif
+  // they match: a wrong match, or the motif found in chance occurrences the simulation did not
+  // plant (needs `planted`).
+  int off_site_matches = 0;
+  double off_site_match_max_share = 0;
+  std::vector<MotifTruth> per_motif;  // in the order of `motifs`
 };
 
 /// Overlap of [a0, a1) and [b0, b1) in bases (0 when disjoint).
 int overlap(int a0, int a1, int b0, int b1);
 
 /// Scores one task's discovery. `seqlets`: all of the task's seqlets (both signs; precision and
-/// recall use the positive ones); `drivers`: the task's driver sites.
+/// recall use the positive ones); `drivers`: the task's driver sites; `planted`: every planted
+/// instance of any role (for MotifTruth; a seqlet is on an instance when they overlap by at
+/// least half the instance's width, as for drivers).
 DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std::vector<PlantedSite>& drivers,
-                               const std::vector<DiscoveredMotif>& motifs, double q_max = 0.05);
+                               const std::vector<DiscoveredMotif>& motifs, double q_max = 0.05,
+                               const std::vector<PlantedSite>& planted = {});
 
 }  // namespace lb::discover

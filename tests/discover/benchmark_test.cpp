@@ -27,6 +27,7 @@ TEST(DiscoveryBenchmarkTest, PrecisionRecallByHand) {
   };
   const DiscoveryScore s = score_discovery(seqlets, sites, {});
   EXPECT_EQ(s.seqlets, 4);
+  EXPECT_EQ(s.seqlets_negative, 1);
   EXPECT_EQ(s.seqlet_hits, 2);
   EXPECT_DOUBLE_EQ(s.precision, 0.5);
   EXPECT_EQ(s.sites, 3);
@@ -47,10 +48,10 @@ TEST(DiscoveryBenchmarkTest, RecoveryAndUnmatchedMotifs) {
   const std::vector<PlantedSite> sites{{0, 10, 16, "GATA"}, {1, 30, 36, "TAL1"}};
   std::vector<SeqletSpan> seqlets(100, SeqletSpan{5, 0, 31, 1});
   std::vector<DiscoveredMotif> motifs{
-      {"pos_1", 1, 40, {{"GATA", 0.001, 8.5}, {"TAL1", 0.6, 2.0}}},
-      {"pos_2", 1, 10, {{"GATA", 0.01, 9.0}, {"TAL1", 0.9, 1.0}}},
-      {"pos_3", 1, 7, {{"GATA", 0.2, 3.0}, {"TAL1", 0.07, 4.0}}},   // matches nothing at q < 0.05
-      {"neg_1", -1, 3, {{"GATA", 0.5, 1.0}, {"TAL1", 0.01, 6.0}}},  // negative: cannot recover a driver
+      {"pos_1", 1, 40, {{"GATA", 0.001, 8.5}, {"TAL1", 0.6, 2.0}}, {}},
+      {"pos_2", 1, 10, {{"GATA", 0.01, 9.0}, {"TAL1", 0.9, 1.0}}, {}},
+      {"pos_3", 1, 7, {{"GATA", 0.2, 3.0}, {"TAL1", 0.07, 4.0}}, {}},   // matches nothing at q < 0.05
+      {"neg_1", -1, 3, {{"GATA", 0.5, 1.0}, {"TAL1", 0.01, 6.0}}, {}},  // negative: cannot recover a driver
   };
   const DiscoveryScore s = score_discovery(seqlets, sites, motifs);
   ASSERT_EQ(s.recovery.size(), 2u);
@@ -62,11 +63,82 @@ TEST(DiscoveryBenchmarkTest, RecoveryAndUnmatchedMotifs) {
   EXPECT_EQ(s.motifs, 4);
   EXPECT_EQ(s.unmatched, 1);
   EXPECT_DOUBLE_EQ(s.unmatched_max_share, 0.07);
+  EXPECT_EQ(s.unmatched_pos, 1);
+  EXPECT_DOUBLE_EQ(s.unmatched_pos_max_share, 0.07);
+  EXPECT_EQ(s.unmatched_neg, 0);  // neg_1 matches TAL1
+  EXPECT_EQ(s.off_task, 0);
   // A stricter threshold loses pos_2's and pos_1's matches in turn.
   const DiscoveryScore strict = score_discovery(seqlets, sites, motifs, 0.005);
   EXPECT_TRUE(strict.recovery[0].found);
   EXPECT_EQ(strict.recovery[0].support, 40);
   EXPECT_EQ(strict.unmatched, 3);
+}
+
+// Positive motifs matching only a planted motif that does not drive the task are off-task; an
+// unmatched negative motif is counted apart from the positive ones; shares are of all the task's
+// seqlets (both signs).
+TEST(DiscoveryBenchmarkTest, OffTaskAndUnmatchedBySign) {
+  const std::vector<PlantedSite> sites{{0, 10, 16, "GATA"}};  // TAL1 is in the file but drives nothing here
+  std::vector<SeqletSpan> seqlets(150, SeqletSpan{5, 0, 31, 1});
+  for (int i = 0; i < 50; ++i) seqlets[static_cast<std::size_t>(i)].sign = -1;
+  std::vector<DiscoveredMotif> motifs{
+      {"pos_1", 1, 80, {{"GATA", 0.001, 8.5}, {"TAL1", 0.6, 2.0}}, {}},
+      {"pos_2", 1, 12, {{"GATA", 0.3, 3.0}, {"TAL1", 0.001, 9.0}}, {}},   // off-task: TAL1 only
+      {"pos_3", 1, 6, {{"GATA", 0.2, 3.0}, {"TAL1", 0.2, 4.0}}, {}},      // unmatched, positive
+      {"neg_1", -1, 30, {{"GATA", 0.01, 7.0}, {"TAL1", 0.5, 1.0}}, {}},   // negative, matches GATA
+      {"neg_2", -1, 16, {{"GATA", 0.5, 1.0}, {"TAL1", 0.4, 2.0}}, {}},    // unmatched, negative
+      {"neg_3", -1, 4, {{"GATA", 0.5, 1.0}, {"TAL1", 0.4, 2.0}}, {}},     // unmatched, negative, smaller
+  };
+  const DiscoveryScore s = score_discovery(seqlets, sites, motifs);
+  EXPECT_EQ(s.seqlets, 100);
+  EXPECT_EQ(s.seqlets_negative, 50);
+  ASSERT_EQ(s.recovery.size(), 1u);
+  EXPECT_TRUE(s.recovery[0].found);
+  EXPECT_EQ(s.recovery[0].support, 80);
+  EXPECT_EQ(s.off_task, 1);
+  EXPECT_DOUBLE_EQ(s.off_task_max_share, 12.0 / 150);
+  EXPECT_EQ(s.unmatched, 3);
+  EXPECT_DOUBLE_EQ(s.unmatched_max_share, 16.0 / 150);
+  EXPECT_EQ(s.unmatched_pos, 1);
+  EXPECT_DOUBLE_EQ(s.unmatched_pos_max_share, 6.0 / 150);
+  EXPECT_EQ(s.unmatched_neg, 2);
+  EXPECT_DOUBLE_EQ(s.unmatched_neg_max_share, 16.0 / 150);
+}
+
+// Each motif's seqlets checked against every planted instance: a match whose seqlets mostly miss
+// the matched motif's planted instances is an off-site match, whatever its q.
+TEST(DiscoveryBenchmarkTest, MotifTruthFromPlantedInstances) {
+  const std::vector<PlantedSite> drivers{{0, 10, 16, "GATA"}, {1, 10, 16, "GATA"}};
+  const std::vector<PlantedSite> planted{{0, 10, 16, "GATA"}, {1, 10, 16, "GATA"}, {2, 40, 56, "TAL1"},
+                                         {3, 40, 56, "TAL1"}};
+  const std::vector<SeqletSpan> seqlets{
+      {0, 0, 31, 1},    // 0: on GATA (seq 0)
+      {1, 0, 31, 1},    // 1: on GATA (seq 1)
+      {2, 30, 61, -1},  // 2: on TAL1 (seq 2)
+      {3, 50, 81, -1},  // 3: 6 of TAL1's 16 bases: not on it
+      {4, 0, 31, -1},   // 4: no instance in sequence 4
+  };
+  std::vector<DiscoveredMotif> motifs{
+      {"pos_1", 1, 2, {{"GATA", 0.001, 8.0}, {"TAL1", 0.5, 1.0}}, {0, 1}},
+      {"neg_1", -1, 1, {{"GATA", 0.3, 1.0}, {"TAL1", 0.01, 5.0}}, {2}},     // a negative TAL1: on its instance
+      {"neg_2", -1, 2, {{"GATA", 0.02, 6.0}, {"TAL1", 0.04, 7.0}}, {3, 4}},  // best GATA (lower q); on none: false
+  };
+  const DiscoveryScore s = score_discovery(seqlets, drivers, motifs, 0.05, planted);
+  ASSERT_EQ(s.per_motif.size(), 3u);
+  EXPECT_EQ(s.per_motif[0].kind, "driver");
+  EXPECT_EQ(s.per_motif[0].match, "GATA");
+  EXPECT_DOUBLE_EQ(s.per_motif[0].on_match_sites, 1.0);
+  EXPECT_EQ(s.per_motif[1].kind, "negative_matched");
+  EXPECT_EQ(s.per_motif[1].match, "TAL1");
+  EXPECT_DOUBLE_EQ(s.per_motif[1].on_match_sites, 1.0);
+  EXPECT_EQ(s.per_motif[2].match, "GATA");
+  EXPECT_DOUBLE_EQ(s.per_motif[2].q, 0.02);
+  EXPECT_DOUBLE_EQ(s.per_motif[2].on_match_sites, 0.0);
+  EXPECT_DOUBLE_EQ(s.per_motif[2].on_any_site, 0.0);
+  EXPECT_EQ(s.off_site_matches, 1);
+  EXPECT_DOUBLE_EQ(s.off_site_match_max_share, 2.0 / 5);
+  // Without the planted instances nothing is called an off-site match.
+  EXPECT_EQ(score_discovery(seqlets, drivers, motifs).off_site_matches, 0);
 }
 
 }  // namespace
