@@ -32,19 +32,6 @@ std::string ring_path(double from_deg, double to_deg, double r_out_x, double r_o
   return d + "Z";
 }
 
-std::string glyph_defs() {
-  const std::string c = ring_path(40, 320, 0.5, 0.5, 0.31, 0.33);
-  const std::string g = ring_path(40, 360, 0.5, 0.5, 0.31, 0.33) + " M0.52 0.38 L1 0.38 L1 0.52 L0.52 0.52 Z";
-  return fmt::format(
-      "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
-      "<path id=\"lb-glyph-A\" fill-rule=\"evenodd\" d=\"M0 0 L0.4 1 L0.6 1 L1 0 L0.79 0 L0.69 0.27 L0.31 0.27 "
-      "L0.21 0 Z M0.37 0.43 L0.5 0.78 L0.63 0.43 Z\"/>"
-      "<path id=\"lb-glyph-C\" d=\"{}\"/><path id=\"lb-glyph-G\" d=\"{}\"/>"
-      "<path id=\"lb-glyph-T\" d=\"M0 1 L1 1 L1 0.85 L0.58 0.85 L0.58 0 L0.42 0 L0.42 0.85 L0 0.85 Z\"/>"
-      "</defs></svg>\n",
-      c, g);
-}
-
 constexpr std::string_view kBaseColours[4] = {"#109648", "#255c99", "#f7b32b", "#d62839"};  // A C G T
 
 struct LogoMethod {
@@ -100,6 +87,64 @@ std::string logo_svg(int row, int seq_len, int n_tasks, int task, const std::vec
 }
 
 }  // namespace
+
+std::string glyph_defs(std::string_view prefix) {
+  const std::string c = ring_path(40, 320, 0.5, 0.5, 0.31, 0.33);
+  const std::string g = ring_path(40, 360, 0.5, 0.5, 0.31, 0.33) + " M0.52 0.38 L1 0.38 L1 0.52 L0.52 0.52 Z";
+  return fmt::format(
+      "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
+      "<path id=\"{0}-A\" fill-rule=\"evenodd\" d=\"M0 0 L0.4 1 L0.6 1 L1 0 L0.79 0 L0.69 0.27 L0.31 0.27 "
+      "L0.21 0 Z M0.37 0.43 L0.5 0.78 L0.63 0.43 Z\"/>"
+      "<path id=\"{0}-C\" d=\"{1}\"/><path id=\"{0}-G\" d=\"{2}\"/>"
+      "<path id=\"{0}-T\" d=\"M0 1 L1 1 L1 0.85 L0.58 0.85 L0.58 0 L0.42 0 L0.42 0.85 L0 0.85 Z\"/>"
+      "</defs></svg>\n",
+      prefix, c, g);
+}
+
+std::string matrix_logo_svg(const std::vector<std::array<float, 4>>& heights, int first_column, int n_columns,
+                            double unit, std::string_view label, std::string_view prefix) {
+  constexpr double kCell = 14, kLabel = 200, kTop = 4;
+  double up = 0, down = 0;  // the tallest stacks, in units of `heights`
+  for (const auto& col : heights) {
+    double u = 0, d = 0;
+    for (const float v : col) (v > 0 ? u : d) += std::abs(v);
+    up = std::max(up, u);
+    down = std::max(down, d);
+  }
+  const double h_up = up * unit, h_down = down * unit;
+  const double width = kLabel + kCell * n_columns + 4, height = kTop + h_up + h_down + 4;
+  std::string svg = fmt::format(
+      "<svg class=\"logo\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"{2:.1f}\" class=\"track\">{3}</text>",
+      width, height, kTop + h_up + 4, html_escape(label));
+  const double base_y = kTop + h_up;
+  svg += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#999\" stroke-width=\"0.5\"/>",
+                     kLabel + kCell * first_column, kLabel + kCell * (first_column + static_cast<int>(heights.size())),
+                     base_y);
+  for (std::size_t j = 0; j < heights.size(); ++j) {
+    const double x = kLabel + kCell * (first_column + static_cast<double>(j));
+    // Positive letters stacked up from the line, the largest on top; negative ones down, the
+    // largest at the bottom, drawn upside down.
+    std::array<int, 4> order{0, 1, 2, 3};
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return std::abs(heights[j][static_cast<std::size_t>(a)]) < std::abs(heights[j][static_cast<std::size_t>(b)]); });
+    double y_up = base_y, y_down = base_y;
+    for (const int b : order) {
+      const double h = heights[j][static_cast<std::size_t>(b)] * unit;
+      if (std::abs(h) < 0.05) continue;
+      if (h > 0) {
+        svg += fmt::format("<use href=\"#{}-{}\" fill=\"{}\" transform=\"translate({:.1f},{:.2f}) scale({},{:.2f})\"/>",
+                           prefix, "ACGT"[b], kBaseColours[b], x, y_up, kCell, -h);
+        y_up -= h;
+      } else {
+        svg += fmt::format("<use href=\"#{}-{}\" fill=\"{}\" transform=\"translate({:.1f},{:.2f}) scale({},{:.2f})\"/>",
+                           prefix, "ACGT"[b], kBaseColours[b], x, y_down, kCell, -h);
+        y_down -= h;
+      }
+    }
+  }
+  return svg + "</svg>";
+}
 
 std::string_view key_colour(int key) {
   constexpr std::string_view kColours[] = {"#1f5fd6", "#1a9e3a", "#d6601f", "#8e3fb0", "#b8860b", "#c2185b",
@@ -207,7 +252,7 @@ std::string logos_section(const ReportInputs& in, const sim::Dataset* dsp, const
       "scaled to its own largest |score|. Planted motifs are boxed by motif: {}.{}</p>\n",
       html_escape(task_name), legend.empty() ? "none planted" : legend,
       info.paper ? " (Appendix H: GATA1 blue, TAL1 green.)" : "");
-  out += glyph_defs();
+  out += glyph_defs("lb-glyph");
   for (const int r : rows) {
     const auto& id = ids[static_cast<std::size_t>(r)];
     const auto it = ds_index.find(id);

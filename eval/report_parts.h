@@ -3,6 +3,7 @@
 // attribution logos (report_logos.cpp); report.cpp assembles the page.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
@@ -159,7 +160,10 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
 /// The motif-discovery table of discovery.tsv (`liftbench run` with eval.discover_methods): per
 /// method and task, the planted drivers recovered, seqlet precision and recall, motifs and
-/// unmatched ones; "" when the file does not exist.
+/// unmatched ones (why no motif came out, for a task without any); then, per method and task
+/// whose directory discover/<method>/task<t>/ is beside the file, each discovered motif's CWM
+/// logo above the logo of the motif of the file it best matches (q < 0.05), aligned; "" when
+/// the file does not exist.
 std::string discovery_section(const std::string& path);
 
 // ---- logos (report_logos.cpp) -----------------------------------------------------------------
@@ -170,5 +174,16 @@ std::string logos_section(const ReportInputs& in, const sim::Dataset* ds, const 
 
 /// A motif key's colour (key 0 blue, 1 green as the paper's GATA1 and TAL1, then others).
 std::string_view key_colour(int key);
+
+/// The hidden SVG definitions of the letters A, C, G, T as `<prefix>-A` ... (unit box, y up);
+/// once per page and prefix.
+std::string glyph_defs(std::string_view prefix);
+
+/// A motif logo as inline SVG: column j of `heights` (A, C, G, T) drawn at column
+/// `first_column + j` of `n_columns`, positive entries stacked up from a base line (largest on
+/// top), negative ones down (upside down), `unit` pixels per unit of height; `label` on the left.
+/// Letters use glyph_defs(prefix).
+std::string matrix_logo_svg(const std::vector<std::array<float, 4>>& heights, int first_column, int n_columns,
+                            double unit, std::string_view label, std::string_view prefix);
 
 }  // namespace lb::eval::report

@@ -3,6 +3,7 @@
 #include "eval/report.h"
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include <fmt/format.h>
@@ -570,6 +571,53 @@ TEST(ReportTest, AnyScenarioRendersInHeadlessChromium) {
   std::size_t n_canvas = 0;
   for (std::size_t p = 0; (p = dom.find("<canvas", p)) != std::string::npos; ++p) ++n_canvas;
   EXPECT_EQ(n_canvas, static_cast<std::size_t>(kOtherCharts));
+}
+
+// The discovery section from a hand-made run directory: the table (with why a task has no
+// motif), and each discovered motif's CWM logo above its best match's PWM logo, aligned by the
+// match's offset and drawn in the matched orientation.
+TEST(ReportTest, DiscoverySectionDrawsCwmLogosBesideTheMatchedMotif) {
+  TempDir d;
+  const std::string dir = d.file("discover/m/task0");
+  std::filesystem::create_directories(dir);
+  io::write_tsv(d.file("discovery.tsv"), {"method", "task", "motif", "metric", "value"},
+                {{"m", "0", "GATA", "driver_sites", "3"}, {"m", "0", "GATA", "recovered", "1"},
+                 {"m", "0", "GATA", "recovery_q", "0.001"}, {"m", "0", "-", "status", "motifs"},
+                 {"m", "0", "-", "seqlets", "40"}, {"m", "1", "-", "status", "too_few_seqlets"},
+                 {"m", "1", "-", "seqlets", "7"}});
+  // The file's motif: 3 columns, A / C / G certain; reverse complemented: C G T.
+  std::ofstream(d.file("db.meme")) << "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
+                                      "MOTIF GATA\nletter-probability matrix: alength= 4 w= 3 nsites= 1 E= 0\n"
+                                      "1 0 0 0\n0 1 0 0\n0 0 1 0\n";
+  std::ofstream(dir + "/discover.config.ini") << "[discover]\nmethod = m\ntask = 0\nmotifs = " << d.file("db.meme")
+                                              << "\n";
+  io::write_tsv(dir + "/motifs.tsv", {"motif", "sign", "support", "width", "consensus", "total_abs_cwm", "share"},
+                {{"pos_1", "pos", "40", "2", "GT", "1", "1"}});
+  // pos_1 is 2 columns, G then T (0.5 each); it matches GATA on '-' at offset 1: its column 0
+  // sits on the reversed target's column 1.
+  io::write_npz(dir + "/cwm.npz", {{"pos_1.cwm", io::NpyArray::from_f32({2, 4}, std::vector<float>{0, 0, 0.5f, 0, 0, 0, 0, 0.5f})}});
+  io::write_tsv(dir + "/matches.tsv",
+                {"Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap", "Query_consensus",
+                 "Target_consensus", "Orientation", "Similarity"},
+                {{"pos_1", "GATA", "1", "0.001", "0.001", "0.002", "2", "GT", "CGT", "-", "2"}});
+  const std::string html = report::discovery_section(d.file("discovery.tsv"));
+  EXPECT_NE(html.find("no motif: too few seqlets to cluster"), std::string::npos);
+  EXPECT_NE(html.find("best match GATA (q 0.002, strand -, offset 1)"), std::string::npos);
+  EXPECT_NE(html.find("id=\"lb-mglyph-A\""), std::string::npos);  // the letters' definitions, once
+  // CWM: G then T at columns 1 and 2 (the query starts at the offset), 40 px tall; the planted
+  // motif reversed and complemented (C, G, T) from column 0, 2 bits = 40 px.
+  const std::regex use("<use href=\"#lb-mglyph-([ACGT])\" fill=\"[^\"]+\" transform=\"translate\\(([0-9.]+),");
+  std::vector<std::pair<std::string, std::string>> letters;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), use); it != std::sregex_iterator(); ++it)
+    letters.emplace_back((*it)[1], (*it)[2]);
+  ASSERT_EQ(letters.size(), 5u) << html;
+  EXPECT_EQ(letters[0], std::make_pair(std::string("G"), std::string("214.0")));  // 200 + 14 x column 1
+  EXPECT_EQ(letters[1], std::make_pair(std::string("T"), std::string("228.0")));
+  EXPECT_EQ(letters[2], std::make_pair(std::string("C"), std::string("200.0")));
+  EXPECT_EQ(letters[3], std::make_pair(std::string("G"), std::string("214.0")));
+  EXPECT_EQ(letters[4], std::make_pair(std::string("T"), std::string("228.0")));
+  EXPECT_NE(html.find("scale(14,-40.00)"), std::string::npos);  // the CWM's tallest column: 40 px
+  EXPECT_EQ(report::discovery_section(d.file("absent.tsv")), "");
 }
 
 }  // namespace
