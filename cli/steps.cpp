@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
+#include "io/motif_file.h"
 #include "io/npz_map.h"
 #include "io/tsv.h"
 #include "sim/dataset.h"
@@ -64,6 +65,9 @@ void discover_step(const DiscoverStepJob& job) {
   }
   const std::string motif_path =
       run.sim.scenario.empty() ? run.sim.motifs_file : sim::read_scenario(run.sim.scenario).motifs_path;
+  // Every input read once before any discovery, so that an InputError inside a task's discovery
+  // is that task's shortfall (too few seqlets, no motif with the support), not a bad file.
+  (void)io::read_motif_file(motif_path);
   io::ensure_output_dir(job.out);
   io::remove_stale_marker(job.out + "/discover.manifest.tsv");
   io::remove_stale_marker(job.out + "/discover.config.ini");

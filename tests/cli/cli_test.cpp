@@ -1110,6 +1110,19 @@ TEST(CliRunTest, StepsOfRunEqualTheCommandsByHand) {
   // Discovery found GATA on task 1 (600 sequences), so the comparison covers real motifs too.
   EXPECT_NE(by_run.at("discovery.tsv").find("deeplift:rescale\t1\tGATA_disc1\trecovered\t1"), std::string::npos)
       << by_run.at("discovery.tsv");
+
+  // The discover step's inputs are checked before any task: a bad motif file or a method
+  // without its arrays is an error, not a task that discovered nothing.
+  const std::string empty = tmp.file("empty.meme"), c = tmp.file("c");
+  write_text(empty, "MEME version 4\n");
+  std::filesystem::create_directories(c);
+  const std::string step = "discover -c " + cfg + " --scores " + a + "/scores.npz --data " + a + "/data -o " + c;
+  expect_fails_cleanly(step + " --sim.motifs " + empty, empty + ": no motifs; expected at least one MOTIF, got none", c);
+  expect_fails_cleanly(step + " --eval.discover_methods grad",
+                       a + "/scores.npz: missing array 'grad.hypothetical'; expected the contributions and "
+                           "hypothetical contributions of every method of eval.discover_methods, got no "
+                           "'grad.hypothetical'",
+                       c);
 }
 
 TEST(CliRunTest, MissingOutIsAnError) {
