@@ -28,6 +28,7 @@
 // Summation-to-delta (appendix A) holds layer by layer, max pools excepted: every other step
 // keeps Σ Δ·m unchanged.
 #include "attribution/engine.h"
+#include "attribution/profile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -664,7 +665,10 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
   const Shape s0 = net.input_shape();
   const Index S = s0.spatial(), T = static_cast<Index>(tasks.size());
   model::Trace shared_trace;
-  if (r.shared) net.forward(r.values, 1, shared_trace);  // once for all samples
+  if (r.shared) {
+    StageTimer timer("forward (reference)");
+    net.forward(r.values, 1, shared_trace);  // once for all samples
+  }
   Mat out(s0.c, T * n * S);
   if (delta_logits) delta_logits->resize(T, n);
   const auto near_zero = static_cast<float>(opt.near_zero);
@@ -672,18 +676,24 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
     Chunk c;
     c.nc = nc;
     c.shared = r.shared;
+    StageTimer timer("forward (inputs)");
     net.forward(x.middleCols(i0 * S, nc * S), nc, c.tx);
     if (r.shared) {
       c.tr = &shared_trace;
     } else {
+      timer.next("forward (reference)");
       net.forward(ref_cols(r, i0, nc, S), nc, c.tr_own);
       c.tr = &c.tr_own;
     }
+    timer.next("multiplier scales (nonlinearities)");
     c.sp.resize(static_cast<std::size_t>(net.n_layers()));
     c.sn.resize(c.sp.size());
     for (int j = 0; j < net.n_layers(); ++j)
       if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, near_zero);
-    place(out, backward_chunk(net, plan, c, tasks), n, i0, nc, T, S);
+    timer.next("backward (all tasks)");
+    Mat m = backward_chunk(net, plan, c, tasks);
+    timer.next("place chunk results");
+    place(out, m, n, i0, nc, T, S);
     if (delta_logits) write_delta_logits(delta_logits, net.logits(c.tx), net.logits(*c.tr), r.shared, tasks, i0, nc);
   });
   return out;
@@ -696,11 +706,14 @@ namespace {
 Mat gradient_chunk(const model::Network& net, const Plan& plan, const Mat& xc, int nc, std::span<const int> tasks,
                    Chunk& c) {
   c.nc = nc;
+  StageTimer timer("forward (inputs)");
   net.forward(xc, nc, c.tx);
+  timer.next("multiplier scales (nonlinearities)");
   c.sp.resize(static_cast<std::size_t>(net.n_layers()));
   c.sn.resize(c.sp.size());
   for (int j = 0; j < net.n_layers(); ++j)
     if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, 0.0f);
+  timer.next("backward (all tasks)");
   return backward_chunk(net, plan, c, tasks);
 }
 }  // namespace
@@ -712,7 +725,9 @@ Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::sp
   Mat out(net.input_shape().c, T * n * S);
   for_chunks(n, [&](int i0, int nc) {
     Chunk c;
-    place(out, gradient_chunk(net, plan, x.middleCols(i0 * S, nc * S), nc, tasks, c), n, i0, nc, T, S);
+    Mat m = gradient_chunk(net, plan, x.middleCols(i0 * S, nc * S), nc, tasks, c);
+    StageTimer timer("place chunk results");
+    place(out, m, n, i0, nc, T, S);
   });
   return out;
 }
@@ -776,8 +791,12 @@ Mat integrated_gradients(const model::Network& net, const Mat& x, const Referenc
   Mat out(s0.c, T * n * S);
   if (delta_logits) delta_logits->resize(T, n);
   model::Trace shared_trace;
-  if (r.shared && delta_logits) net.forward(r.values, 1, shared_trace);
+  if (r.shared && delta_logits) {
+    StageTimer timer("forward (reference)");
+    net.forward(r.values, 1, shared_trace);
+  }
   for_chunks(n, [&](int i0, int nc) {
+    StageTimer timer("path points");
     const auto xc = x.middleCols(i0 * S, nc * S);
     Mat rc(s0.c, nc * S);
     if (r.shared)
@@ -790,13 +809,20 @@ Mat integrated_gradients(const model::Network& net, const Mat& x, const Referenc
     // Σ_k w_k ∇f(r + α_k (x - r)): the path integral of the gradient by quadrature, accumulated
     // in node order (fixed, so deterministic).
     for (std::size_t k = 0; k < alphas.size(); ++k) {
+      timer.next("path points");
       xa = rc + static_cast<float>(alphas[k]) * dxr;
-      acc += static_cast<float>(weights[k]) * gradient_chunk(net, plan, xa, nc, tasks, c);
+      timer.stop();
+      const Mat g = gradient_chunk(net, plan, xa, nc, tasks, c);
+      timer.next("quadrature sum");
+      acc += static_cast<float>(weights[k]) * g;
     }
+    timer.next("place chunk results");
     place(out, acc, n, i0, nc, T, S);
     if (delta_logits) {
       model::Trace tx, tr;
+      timer.next("forward (inputs)");
       net.forward(xc, nc, tx);
+      timer.next("forward (reference)");
       if (!r.shared) net.forward(rc, nc, tr);
       write_delta_logits(delta_logits, net.logits(tx), net.logits(r.shared ? shared_trace : tr), r.shared, tasks, i0,
                          nc);

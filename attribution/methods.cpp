@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "attribution/onehot.h"
+#include "attribution/profile.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -512,6 +513,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     const int s0 = c * chunk, m = std::min(chunk, n - s0);
     const Mat xc = x.middleCols(static_cast<Eigen::Index>(s0) * S, static_cast<Eigen::Index>(m) * S);
     std::vector<Reference> refs;
+    StageTimer timer("references (shuffles)");
     if (shuffled) {
       // Block s*K + j is reference j of chunk sample s, drawn from that sample's own stream.
       Mat shuffles(C, static_cast<Eigen::Index>(m) * n_refs * S);
@@ -523,6 +525,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     } else if (uses_reference) {
       refs.push_back(shared);
     }
+    timer.stop();
     const std::span<const std::uint64_t> chunk_streams = streams.subspan(static_cast<std::size_t>(s0), static_cast<std::size_t>(m));
     MethodResult r = run_with_references(method, *net, xc, m, tasks, cfg, refs, chunk_streams);
     if (method.revcomp_average) {
@@ -545,6 +548,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
         r.worst_reference = b.worst_reference;
       }
     }
+    timer.next("gather chunk results");
     if (res.references.size())  // block (s0 + s)*K + j = reference j of sample s0 + s
       for (int s = 0; s < m; ++s)
         for (int j = 0; j < n_refs; ++j) {
@@ -644,10 +648,13 @@ MethodResult run_with_references(const Method& method, const model::Network& net
       mult = integrated_gradients(net, x, r, n, tasks, method.ig_steps > 0 ? method.ig_steps : cfg.ig_steps, ig_rule,
                                   &dlogit);
     const Mat& mj = grad.size() ? grad : mult;
+    StageTimer timer("contributions (m x dx)");
     const Mat cj = contributions(mj, x, r, n, T, S);
     res.contributions += cj;
+    timer.next("hypothetical scores");
     if (hypothetical) res.hypothetical += hypothetical_contributions(mj, r, n, T, S);
     if (!delta) continue;
+    timer.next("summation check");
     // Checked per reference, before averaging: a bad reference cannot hide behind good ones.
     const Mat e = summation_error(cj, dlogit, n, S);
     res.delta += e;
@@ -665,6 +672,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
         }
       }
   }
+  StageTimer timer("average over references");
   if (refs.size() > 1) {
     const float inv = 1.0f / static_cast<float>(refs.size());
     res.contributions *= inv;
@@ -687,6 +695,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     res.worst_sequence = res.worst_task = res.worst_reference = -1;
     return res;
   }
+  timer.next("projection (observed base)");
   if (hypothetical) project_on_observed_base(res.contributions, x, n, T, S);
   return res;
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "attribution/methods.h"
+#include "attribution/profile.h"
 #include "attribution/scores_file.h"
 #include "cli/commands.h"
 #include "cli/paths.h"
@@ -38,6 +39,17 @@ struct Sequences {
   std::string source;  // for the log
 };
 
+
+// -v: the stages of `log` (CPU and wall seconds summed over chunks and threads), one line each.
+void log_stages(std::string_view what, const attr::StageLog& log) {
+  double cpu = 0, wall = 0;
+  for (const auto& e : log.entries()) {
+    log_info("attribute", "  {} stage {}: {:.4f} s CPU, {:.4f} s wall, {} sections", what, e.name, e.cpu, e.wall,
+             e.calls);
+    cpu += e.cpu, wall += e.wall;
+  }
+  log_info("attribute", "  {} stages in all: {:.4f} s CPU, {:.4f} s wall (summed over threads)", what, cpu, wall);
+}
 
 // True when a layer has the gradient rule (a max pool): DeepLIFT's sums need not add up then.
 bool has_max_pool(const model::Network& net) {
@@ -160,7 +172,7 @@ void attribute_step(const AttributeJob& job) {
                     &methods = job.methods, &split_name = job.split_name, &threads = job.threads,
                     &tracks = job.tracks, &track_format = job.track_format;
   const GenomeFlags& gflags = job.genome;
-  const bool compress = job.compress;
+  const bool compress = job.compress, verbose = job.verbose;
   const std::string& chunk_flag = job.chunk;
   if (model_path.empty()) throw ConfigError("--model: missing model file; expected --model FILE, got nothing");
   const int n_sources = !data_dir.empty() + !fasta.empty() + !gflags.genome.empty();
@@ -239,6 +251,10 @@ void attribute_step(const AttributeJob& job) {
     return;
   }
 
+  attr::StageLog io_stages;  // -v: reading and writing; each method has its own log
+  std::optional<attr::StageLogScope> io_scope;
+  if (verbose) io_scope.emplace(&io_stages);
+  attr::StageTimer io_timer("read (sequences and model)");
   Sequences seqs;
   model::Network net;
   if (!data_dir.empty()) {
@@ -268,6 +284,7 @@ void attribute_step(const AttributeJob& job) {
     seqs.source = fasta;
   }
 
+  io_timer.stop();
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
   std::string max_pool;  // the first layer with the gradient rule (a max pool), if any
   for (int i = 0; i < net.n_layers() && max_pool.empty(); ++i)
@@ -286,7 +303,10 @@ void attribute_step(const AttributeJob& job) {
   for (const auto& m : method_list) {
     const auto t0 = std::chrono::steady_clock::now();
     attr::MethodResult res;
+    attr::StageLog method_stages;
     {
+      std::optional<attr::StageLogScope> scope;
+      if (verbose) scope.emplace(&method_stages);
       Progress progress("attribute", m.name, seqs.n);
       res = attr::run_method(m, net, seqs.x, seqs.n, tasks, run.attribution, seqs.streams,
                              [&](int done) { progress.update(done); });
@@ -303,6 +323,7 @@ void attribute_step(const AttributeJob& job) {
                           m.kind == attr::Method::Kind::Deeplift ? "summation-to-delta error" : "completeness error",
                           res.max_abs_delta, res.max_rel_delta);
     log_info("attribute", "{}", line);
+    if (verbose) log_stages(m.name, method_stages);
     // DeepLIFT's sums must match the logit differences up to rounding; IG's error is its
     // quadrature error (reported above, expected to be larger). Across a max pool (deeplift's
     // gradient rule) they need not match at all: said once, not warned per method.
@@ -330,12 +351,18 @@ void attribute_step(const AttributeJob& job) {
   // The config marks a complete pair, and the manifest (written last) lists it with sizes and MD5s.
   io::remove_stale_marker(stem + ".manifest.tsv");
   io::remove_stale_marker(stem + ".config.ini");
-  io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), compress);
+  io_timer.next("archive layout (N, T, C, L)");
+  const io::NpzArchive archive = attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored);
+  io_timer.next("archive write");
+  io::write_npz(out, archive, compress);
+  io_timer.next("config and manifest");
   io::write_file_atomic(stem + ".config.ini", job.config_ini);
   const std::string base = std::filesystem::path(stem).filename().string();
   io::write_manifest(stem + ".manifest.tsv",
                      std::vector<std::string>{std::filesystem::path(out).filename().string(), base + ".config.ini"});
+  io_timer.stop();
   log_info("attribute", "wrote {} and {}.{{config.ini,manifest.tsv}}", out, stem);
+  if (verbose) log_stages("read and write", io_stages);
 }
 
 int cmd_attribute(int argc, const char* const* argv) {
@@ -364,6 +391,8 @@ int cmd_attribute(int argc, const char* const* argv) {
   opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
   opts.add_switch("compress", &job.compress, "deflate the arrays (like numpy.savez_compressed): smaller, slower to write");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
+  opts.add_switch("verbose,v", &job.verbose,
+                  "also log each stage's CPU and wall time (reading, every method's stages, the archive)");
   add_all_options(opts, job.run);
   opts.show_sections(step_sections("attribute"));
   if (!opts.parse(argc, argv)) {

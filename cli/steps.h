@@ -46,6 +46,7 @@ struct AttributeJob {
   GenomeFlags genome;
   std::string tracks, track_format = "bigwig,bedgraph", config_ini;
   bool compress = false;
+  bool verbose = false;  // -v: log each stage's CPU and wall time (attribution/profile.h)
   /// Build the model from run.model (a weights-only model file needs it); the command sets it
   /// when a config file was given (-c).
   bool model_from_config = false;
