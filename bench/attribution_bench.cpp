@@ -4,7 +4,8 @@
 // nothing: the model comes from --model, or is Glorot-initialised (said in the output; speed
 // barely depends on the weights, but ReLU patterns, and so RevealCancel's cost, a little do).
 //
-//   build/bench/attribution_bench [--model model.npz] [--threads 2] [--reps 2]
+//   build/bench/attribution_bench [--model model.npz] [--threads 2] [--reps 2] [--only m1,m2,...]
+// (--only: the rows whose method string is listed, e.g. deeplift:rescale,ig)
 #include <chrono>
 #include <cstring>
 #include <numeric>
@@ -52,8 +53,9 @@ Timed time_method(const attr::Method& m, const model::Network& net, const Mat& x
 
 int main(int argc, char** argv) {
   int n_threads = 2, reps = 2;
-  std::string model_path;
+  std::string model_path, only;
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--only")) only = "," + std::string(argv[i + 1]) + ",";
     if (!std::strcmp(argv[i], "--threads")) n_threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--reps")) reps = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--model")) model_path = argv[i + 1];
@@ -110,6 +112,7 @@ int main(int argc, char** argv) {
   };
   double rescale_s = 0, rc_s = 0, ism_s = 0, grad_s = 0, sg_s = 0, ig_s = 0, eg_s = 0, gc_s = 0, rcavg_s = 0;
   for (const auto& row : rows) {
+    if (!only.empty() && only.find("," + row.method + ",") == std::string::npos) continue;
     attr::AttributionConfig cfg;
     cfg.n_shuffles = row.n_shuffles;
     const attr::Method m = attr::parse_methods(row.method, net, cfg).front();
