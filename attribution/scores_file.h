@@ -35,4 +35,11 @@ struct ScoredMethod {
 io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input,
                               std::span<const int> tasks, std::span<const ScoredMethod> methods);
 
+/// The arrays of scores_archive() — the same names in the same order, dtypes, shapes and values —
+/// written to `path` as they are converted, a block of samples at a time, through the streamed
+/// writer (io/npz_stream.h: stored zip64 members, atomic, fsync'd): no copy of the archive is
+/// built in memory, and each value is converted once and written once. IoError naming `path`.
+void write_scores(const std::string& path, std::span<const std::string> ids, const Mat& x, const model::Shape& input,
+                  std::span<const int> tasks, std::span<const ScoredMethod> methods);
+
 }  // namespace lb::attr

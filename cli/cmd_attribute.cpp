@@ -351,10 +351,11 @@ void attribute_step(const AttributeJob& job) {
   // The config marks a complete pair, and the manifest (written last) lists it with sizes and MD5s.
   io::remove_stale_marker(stem + ".manifest.tsv");
   io::remove_stale_marker(stem + ".config.ini");
-  io_timer.next("archive layout (N, T, C, L)");
-  const io::NpzArchive archive = attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored);
-  io_timer.next("archive write");
-  io::write_npz(out, archive, compress);
+  io_timer.next("archive (layout and write)");
+  if (compress)
+    io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), true);
+  else  // converted and written a block at a time, without a copy of the archive in memory
+    attr::write_scores(out, seqs.ids, seqs.x, net.input_shape(), tasks, scored);
   io_timer.next("config and manifest");
   io::write_file_atomic(stem + ".config.ini", job.config_ini);
   const std::string base = std::filesystem::path(stem).filename().string();
