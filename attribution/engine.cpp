@@ -287,11 +287,17 @@ void nonlinearity_scales(const model::Network& net, const Plan& plan, Chunk& c, 
     fn.gradient_scale(x.data(), sp.data(), x.size());
     return;
   }
-  const Mat x0 = ref_at(c, a);
   if (rule == Rule::Rescale) {
-    fn.rescale_scale(x.data(), x0.data(), sp.data(), x.size(), near_zero);
+    if (c.shared) {  // sample by sample against the one reference: no broadcast copy
+      const Mat& r = c.tr->acts[static_cast<std::size_t>(a)];
+      for (int b = 0; b < c.nc; ++b)
+        fn.rescale_scale(x.data() + b * r.size(), r.data(), sp.data() + b * r.size(), r.size(), near_zero);
+    } else {
+      fn.rescale_scale(x.data(), c.tr->acts[static_cast<std::size_t>(a)].data(), sp.data(), x.size(), near_zero);
+    }
     return;
   }
+  const Mat x0 = ref_at(c, a);
   Mat dp, dn;
   PartsMemo memo;
   parts_at(net, c, a, dp, dn, memo);
@@ -659,42 +665,62 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
 Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n,
                          std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
                          Mat* delta_logits) {
+  std::vector<Mat> deltas;
+  std::vector<Mat> out = deeplift_multipliers(net, x, std::span<const Reference>(&r, 1), n, tasks, rules, opt,
+                                              delta_logits ? &deltas : nullptr);
+  if (delta_logits) *delta_logits = std::move(deltas[0]);
+  return std::move(out[0]);
+}
+
+std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
+                                      std::span<const int> tasks, const RuleAssignment& rules,
+                                      const DeepliftOptions& opt, std::vector<Mat>* delta_logits) {
   check_inputs(net, x, n, tasks);
-  check_reference(net, r, n);
+  LB_CHECK(!refs.empty(), "deeplift_multipliers: no reference");
+  for (const Reference& r : refs) check_reference(net, r, n);
   const Plan plan = make_plan(net, rules, true);
   const Shape s0 = net.input_shape();
   const Index S = s0.spatial(), T = static_cast<Index>(tasks.size());
-  model::Trace shared_trace;
-  if (r.shared) {
-    StageTimer timer("forward (reference)");
-    net.forward(r.values, 1, shared_trace);  // once for all samples
-  }
-  Mat out(s0.c, T * n * S);
-  if (delta_logits) delta_logits->resize(T, n);
+  const std::size_t K = refs.size();
+  std::vector<model::Trace> shared_traces(K);
+  for (std::size_t j = 0; j < K; ++j)
+    if (refs[j].shared) {
+      StageTimer timer("forward (reference)");
+      net.forward(refs[j].values, 1, shared_traces[j]);  // once for all samples
+    }
+  std::vector<Mat> out(K);
+  for (Mat& o : out) o.resize(s0.c, T * n * S);
+  if (delta_logits) delta_logits->assign(K, Mat(T, n));
   const auto near_zero = static_cast<float>(opt.near_zero);
   for_chunks(n, [&](int i0, int nc) {
     Chunk c;
     c.nc = nc;
-    c.shared = r.shared;
+    // The input's forward pass serves every reference: only the reference side, the scales and
+    // the backward pass are per reference.
     StageTimer timer("forward (inputs)");
     net.forward(x.middleCols(i0 * S, nc * S), nc, c.tx);
-    if (r.shared) {
-      c.tr = &shared_trace;
-    } else {
-      timer.next("forward (reference)");
-      net.forward(ref_cols(r, i0, nc, S), nc, c.tr_own);
-      c.tr = &c.tr_own;
-    }
-    timer.next("multiplier scales (nonlinearities)");
     c.sp.resize(static_cast<std::size_t>(net.n_layers()));
     c.sn.resize(c.sp.size());
-    for (int j = 0; j < net.n_layers(); ++j)
-      if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, near_zero);
-    timer.next("backward (all tasks)");
-    Mat m = backward_chunk(net, plan, c, tasks);
-    timer.next("place chunk results");
-    place(out, m, n, i0, nc, T, S);
-    if (delta_logits) write_delta_logits(delta_logits, net.logits(c.tx), net.logits(*c.tr), r.shared, tasks, i0, nc);
+    for (std::size_t j = 0; j < K; ++j) {
+      const Reference& r = refs[j];
+      c.shared = r.shared;
+      if (r.shared) {
+        c.tr = &shared_traces[j];
+      } else {
+        timer.next("forward (reference)");
+        net.forward(ref_cols(r, i0, nc, S), nc, c.tr_own);
+        c.tr = &c.tr_own;
+      }
+      timer.next("multiplier scales (nonlinearities)");
+      for (int l = 0; l < net.n_layers(); ++l)
+        if (nonlinearity(net.layer(l))) nonlinearity_scales(net, plan, c, l, near_zero);
+      timer.next("backward (all tasks)");
+      const Mat m = backward_chunk(net, plan, c, tasks);
+      timer.next("place chunk results");
+      place(out[j], m, n, i0, nc, T, S);
+      if (delta_logits)
+        write_delta_logits(&(*delta_logits)[j], net.logits(c.tx), net.logits(*c.tr), r.shared, tasks, i0, nc);
+    }
   });
   return out;
 }

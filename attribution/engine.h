@@ -85,6 +85,14 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
                          std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
                          Mat* delta_logits = nullptr);
 
+/// The same against several references at once, one result per reference (each equal, bit for
+/// bit, to the call with that reference alone): the forward pass of x is run once per chunk for
+/// all of them (Multiref-n: the shuffles of a sequence share its input). delta_logits, if given,
+/// gets one (T x n) matrix per reference.
+std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
+                                      std::span<const int> tasks, const RuleAssignment& rules,
+                                      const DeepliftOptions& opt, std::vector<Mat>* delta_logits = nullptr);
+
 /// Plain gradients of logits `tasks` at x (C x T*n*S); guided = GuidedBackprop at every nonlinearity.
 Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
                          bool guided = false);

@@ -639,11 +639,15 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     grad = gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedBackprop);
   else if (method.kind == Kind::SmoothGradXInput)
     grad = smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples, cfg.smoothgrad_noise, cfg.seed, streams);
+  // DeepLIFT against every reference in one call: the input's forward pass is shared.
+  std::vector<Mat> dl_mults, dl_deltas;
+  if (method.kind == Kind::Deeplift)
+    dl_mults = deeplift_multipliers(net, x, refs, n, tasks, method.rules, dl_opt, &dl_deltas);
   for (std::size_t j = 0; j < refs.size(); ++j) {
     const Reference& r = refs[j];
     Mat mult, dlogit;
     if (method.kind == Kind::Deeplift)
-      mult = deeplift_multipliers(net, x, r, n, tasks, method.rules, dl_opt, &dlogit);
+      mult = std::move(dl_mults[j]), dlogit = std::move(dl_deltas[j]);
     else if (method.kind == Kind::Ig || method.kind == Kind::ExpectedGradients)
       mult = integrated_gradients(net, x, r, n, tasks, method.ig_steps > 0 ? method.ig_steps : cfg.ig_steps, ig_rule,
                                   &dlogit);
