@@ -131,12 +131,17 @@ int main(int argc, char** argv) {
     if (row.method == "deeplift:rescale+rcavg") rcavg_s = t.seconds;
   }
   const double gemm = bench::eigen_gemm_gflops(50, 550, 180);
-  fmt::print("\nRevealCancel / Rescale cost        {:.2f}x\n", rc_s / rescale_s);
-  fmt::print("ISM sequences/s                    {:.0f}\n", n / ism_s);
-  fmt::print("SmoothGrad-25 / (25 x grad)        {:.2f}\n", sg_s / (25 * grad_s));
-  fmt::print("expected gradients-10 / (10 x IG)  {:.2f}\n", eg_s / (10 * ig_s));
-  fmt::print("Rescale+gc / Rescale               {:.2f}x\n", gc_s / rescale_s);
-  fmt::print("Rescale+rcavg / Rescale            {:.2f}x\n", rcavg_s / rescale_s);
+  fmt::print("\n");
+  // Ratios of rows that ran (--only may skip some).
+  const auto ratio = [](const char* label, double a, double b, const char* unit) {
+    if (a > 0 && b > 0) fmt::print("{:<35}{:.2f}{}\n", label, a / b, unit);
+  };
+  ratio("RevealCancel / Rescale cost", rc_s, rescale_s, "x");
+  if (ism_s > 0) fmt::print("ISM sequences/s                    {:.0f}\n", n / ism_s);
+  ratio("SmoothGrad-25 / (25 x grad)", sg_s, 25 * grad_s, "");
+  ratio("expected gradients-10 / (10 x IG)", eg_s, 10 * ig_s, "");
+  ratio("Rescale+gc / Rescale", gc_s, rescale_s, "x");
+  ratio("Rescale+rcavg / Rescale", rcavg_s, rescale_s, "x");
   fmt::print("Eigen GEMM 50x550x180, 1 thread    {:.1f} GFLOP/s\n", gemm);
   return 0;
 }
