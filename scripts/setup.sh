@@ -11,6 +11,7 @@ packages=(
   samtools bedtools
   libigraph-dev  # Leiden clustering of seqlets into motifs (discover/cluster.cpp)
   python3-numpy  # reads scores.npz and model.npz in the interop tests
+  python3-torch  # PyTorch side by side (bench/pytorch_side_by_side.py; its --check is a CTest test) and scripts/make_torch_fixtures.py
   libbigwig-dev  # bigWig tracks of attribution scores (io/tracks.cpp)
   python3-pybigwig  # reads the bigWig tracks back in tests/cli/genome_cli_test.cpp
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import and export (model/onnx.cpp): the ONNX protobuf schema
