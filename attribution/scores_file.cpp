@@ -21,6 +21,20 @@ std::vector<float> to_ntcs(const Mat& m, int n, int n_tasks, int spatial) {
 
 std::vector<float> to_ncs(const Mat& x, int n, int spatial) { return to_ntcs(x, n, 1, spatial); }
 
+namespace {
+
+/// An array's shape: the `lead` axes (samples, tasks, ...), then one sample's input, (C, W) for a
+/// sequence or (C, H, W) for an image.
+std::vector<std::int64_t> array_shape(std::initializer_list<std::int64_t> lead, const model::Shape& input) {
+  std::vector<std::int64_t> s(lead);
+  s.push_back(input.c);
+  if (input.h != 1) s.push_back(input.h);
+  s.push_back(input.w);
+  return s;
+}
+
+}  // namespace
+
 std::vector<float> to_nt(const Mat& delta) {
   // (T x n) column-major is already (n, T) in C order.
   return std::vector<float>(delta.data(), delta.data() + delta.size());
@@ -32,14 +46,7 @@ io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, co
   const auto n = static_cast<std::int64_t>(ids.size());
   const int S = input.spatial();
   const bool dna = input.c == 4 && input.h == 1;
-  std::vector<std::int64_t> sample_shape{input.c};
-  if (input.h != 1) sample_shape.push_back(input.h);
-  sample_shape.push_back(input.w);
-  auto shape = [&](std::initializer_list<std::int64_t> lead) {
-    std::vector<std::int64_t> s(lead);
-    s.insert(s.end(), sample_shape.begin(), sample_shape.end());
-    return s;
-  };
+  auto shape = [&](std::initializer_list<std::int64_t> lead) { return array_shape(lead, input); };
   io::NpzArchive a;
   a.emplace_back("ids", io::NpyArray::from_strings({n}, ids));
   a.emplace_back(dna ? "onehot" : "inputs", io::NpyArray::from_f32(shape({n}), to_ncs(x, static_cast<int>(n), S)));
@@ -95,14 +102,7 @@ void write_scores(const std::string& path, std::span<const std::string> ids, con
   const int N = static_cast<int>(n), S = input.spatial();
   const bool dna = input.c == 4 && input.h == 1;
   LB_CHECK(x.cols() == n * S, "write_scores: input has {} columns; expected N*S = {}", x.cols(), n * S);
-  std::vector<std::int64_t> sample_shape{input.c};
-  if (input.h != 1) sample_shape.push_back(input.h);
-  sample_shape.push_back(input.w);
-  auto shape = [&](std::initializer_list<std::int64_t> lead) {
-    std::vector<std::int64_t> s(lead);
-    s.insert(s.end(), sample_shape.begin(), sample_shape.end());
-    return s;
-  };
+  auto shape = [&](std::initializer_list<std::int64_t> lead) { return array_shape(lead, input); };
   // The members in scores_archive's order, each with how to produce a block of its samples.
   const io::NpyArray id_array = io::NpyArray::from_strings({n}, ids);
   const std::vector<std::int64_t> task_ids(tasks.begin(), tasks.end());
