@@ -60,8 +60,9 @@ void discover_step(const DiscoverStepJob& job) {
       for (const std::string& name : {m, m + ".hypothetical"})
         if (!scores.find(name))
           throw InputError(fmt::format("{}missing array '{}'; expected the contributions and hypothetical "
-                                       "contributions of every method of eval.discover_methods, got no '{}'",
-                                       where(job.scores_path), name, name));
+                                       "contributions of every method of eval.discover_methods, got an archive "
+                                       "without it",
+                                       where(job.scores_path), name));
   }
   const std::string motif_path =
       run.sim.scenario.empty() ? run.sim.motifs_file : sim::read_scenario(run.sim.scenario).motifs_path;

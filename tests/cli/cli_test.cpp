@@ -1120,8 +1120,8 @@ TEST(CliRunTest, StepsOfRunEqualTheCommandsByHand) {
   expect_fails_cleanly(step + " --sim.motifs " + empty, empty + ": no motifs; expected at least one MOTIF, got none", c);
   expect_fails_cleanly(step + " --eval.discover_methods grad",
                        a + "/scores.npz: missing array 'grad.hypothetical'; expected the contributions and "
-                           "hypothetical contributions of every method of eval.discover_methods, got no "
-                           "'grad.hypothetical'",
+                           "hypothetical contributions of every method of eval.discover_methods, got an "
+                           "archive without it",
                        c);
 }
 
