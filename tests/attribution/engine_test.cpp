@@ -14,9 +14,12 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/random_inputs.h"
 
 namespace lb::attr {
 namespace {
+
+using lb::testing::random_mat;
 
 using model::Network;
 using model::Shape;
@@ -49,14 +52,6 @@ Network dense_net(int in, std::vector<std::vector<std::vector<float>>> weights) 
 Mat col(std::vector<float> v) {
   Mat m(static_cast<Eigen::Index>(v.size()), 1);
   for (std::size_t i = 0; i < v.size(); ++i) m(static_cast<Eigen::Index>(i), 0) = v[i];
-  return m;
-}
-
-Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Rng rng(seed);
-  Mat m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = static_cast<float>(lo + (hi - lo) * rng.uniform());
   return m;
 }
 

@@ -15,19 +15,15 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/random_inputs.h"
 
 namespace lb::attr {
 namespace {
 
+using lb::testing::random_mat;
+
 using model::Network;
 using model::Shape;
-
-Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Rng rng(seed);
-  Mat m(r, c);
-  for (Eigen::Index j = 0; j < m.size(); ++j) m.data()[j] = static_cast<float>(lo + (hi - lo) * rng.uniform());
-  return m;
-}
 
 Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
   model::ModelConfig cfg;

@@ -15,9 +15,12 @@
 #include "model/layers.h"
 #include "sim/shuffle.h"
 #include "testing/helpers.h"
+#include "testing/random_inputs.h"
 
 namespace lb::attr {
 namespace {
+
+using lb::testing::random_one_hot;
 
 // The scores.npz layout: element (c, (t*n+i)*S + p) of the multiplier layout is element
 // [i][t][c][p] of the (n, T, C, S) C-order array.
@@ -86,14 +89,6 @@ model::Network small_net(std::uint64_t seed = 3, int len = 24) {
   model::Network net = model::Network::from_config(mc, model::Shape{4, 1, len});
   net.init(seed, model::InitScheme::PyTorch);
   return net;
-}
-
-Mat random_one_hot(int n, int len, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<std::vector<std::uint8_t>> codes(static_cast<std::size_t>(n));
-  for (auto& c : codes)
-    for (int l = 0; l < len; ++l) c.push_back(static_cast<std::uint8_t>(rng.below(4)));
-  return one_hot(codes);
 }
 
 TEST(MethodsTest, ParseMethodsNamesKindsAndReferences) {

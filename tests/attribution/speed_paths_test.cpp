@@ -20,27 +20,16 @@
 #include "io/npz.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/random_inputs.h"
 
 namespace lb::attr {
 namespace {
 
+using lb::testing::random_mat;
+using lb::testing::random_one_hot;
+
 using model::Network;
 using model::Shape;
-
-Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Rng rng(seed);
-  Mat m(r, c);
-  for (Eigen::Index j = 0; j < m.size(); ++j) m.data()[j] = static_cast<float>(lo + (hi - lo) * rng.uniform());
-  return m;
-}
-
-Mat random_one_hot(int n, int len, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<std::vector<std::uint8_t>> codes(static_cast<std::size_t>(n));
-  for (auto& c : codes)
-    for (int l = 0; l < len; ++l) c.push_back(static_cast<std::uint8_t>(rng.below(4)));
-  return one_hot(codes);
-}
 
 Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
   model::ModelConfig cfg;

@@ -14,20 +14,15 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/random_inputs.h"
 
 namespace lb::eval {
 namespace {
 
+using lb::testing::random_mat;
+
 using model::Network;
 using model::Shape;
-
-Mat random_mat(Eigen::Index r, Eigen::Index c, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Rng rng(seed);
-  Mat m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = static_cast<float>(lo + (hi - lo) * rng.uniform());
-  return m;
-}
 
 Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
   model::ModelConfig cfg;
