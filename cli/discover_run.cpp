@@ -28,23 +28,24 @@ namespace {
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("nan"); }
 
-/// The driver sites of `task` in the sequences `ids` (by their index there); with `all`, every
-/// planted instance in them instead (any role).
-std::vector<discover::PlantedSite> driver_sites(const std::string& data_dir, const std::vector<std::string>& ids,
-                                                int task, bool all = false) {
+/// What the scenario planted in the sequences `ids` (by their index there): the driver and the
+/// repressor sites of `task` and every planted instance (any role).
+discover::TaskTruth task_truth(const std::string& data_dir, const std::vector<std::string>& ids, int task) {
   const sim::Dataset ds = sim::read_dataset_dir(data_dir);
   if (task < 0 || task >= ds.n_tasks())
     throw InputError(fmt::format("{}: task {} is not in the dataset; expected 0 to {}", data_dir, task, ds.n_tasks() - 1));
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < ids.size(); ++i) index[ids[i]] = static_cast<int>(i);
-  std::vector<discover::PlantedSite> out;
-  if (ds.roles.empty() && !all) return out;  // a dataset without roles.tsv names no drivers
+  discover::TaskTruth out;
   for (std::size_t s = 0; s < ds.sites.size(); ++s) {
-    if (!all && ds.role(s, task) != sim::Role::Driver) continue;
     const auto& site = ds.sites[s];
     const auto it = index.find(ds.ids[static_cast<std::size_t>(site.seq)]);
     if (it == index.end()) continue;  // a sequence not attributed (another split)
-    out.push_back({it->second, static_cast<int>(site.start), static_cast<int>(site.end), site.motif});
+    const discover::PlantedSite p{it->second, static_cast<int>(site.start), static_cast<int>(site.end), site.motif};
+    out.planted.push_back(p);
+    if (ds.roles.empty()) continue;  // a dataset without roles.tsv names no drivers
+    if (ds.role(s, task) == sim::Role::Driver) out.drivers.push_back(p);
+    if (ds.role(s, task) == sim::Role::Repressor) out.repressors.push_back(p);
   }
   return out;
 }
@@ -62,11 +63,19 @@ DiscoveryRows discovery_rows(const std::string& method, int task, const discover
     rows.push_back({method, t, r.motif, "recovery_similarity", r.found ? num(r.score) : "nan"});
     rows.push_back({method, t, r.motif, "recovery_support", std::to_string(r.support)});
   }
+  for (const auto& r : s.repressor_recovery) {
+    rows.push_back({method, t, r.motif, "repressor_sites", std::to_string(r.sites)});
+    rows.push_back({method, t, r.motif, "repressor_recovered", r.found ? "1" : "0"});
+    rows.push_back({method, t, r.motif, "repressor_q", r.found ? num(r.q) : "nan"});
+    rows.push_back({method, t, r.motif, "repressor_similarity", r.found ? num(r.score) : "nan"});
+    rows.push_back({method, t, r.motif, "repressor_support", std::to_string(r.support)});
+  }
   rows.push_back({method, t, "-", "status", status});
   rows.push_back({method, t, "-", "seqlets", std::to_string(s.seqlets)});
   rows.push_back({method, t, "-", "seqlets_negative", std::to_string(s.seqlets_negative)});
   rows.push_back({method, t, "-", "seqlet_precision", num(s.precision)});
   rows.push_back({method, t, "-", "seqlet_recall", num(s.recall)});
+  if (s.repressor_sites > 0) rows.push_back({method, t, "-", "repressor_recall", num(s.repressor_recall)});
   rows.push_back({method, t, "-", "motifs", std::to_string(s.motifs)});
   rows.push_back({method, t, "-", "unmatched_motifs", std::to_string(s.unmatched)});
   rows.push_back({method, t, "-", "unmatched_max_share", num(s.unmatched_max_share)});
@@ -110,7 +119,7 @@ DiscoveryRows failed_discovery_rows(const DiscoverJob& job) {
     status = "too_few_windows";  // fewer windows than the null needs: no seqlet at all
   }
   return discovery_rows(job.method, job.task,
-                        discover::score_discovery(spans, driver_sites(job.data_dir, ts.ids, job.task), {}), status);
+                        discover::score_discovery(spans, task_truth(job.data_dir, ts.ids, job.task), {}), status);
 }
 
 DiscoveryRows run_discover(const DiscoverJob& job) {
@@ -199,9 +208,8 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
       }
       std::vector<discover::SeqletSpan> spans;
       for (const auto& s : sr.seqlets) spans.push_back({s.seq, s.start, s.end, s.sign});
-      const auto drivers = driver_sites(job.data_dir, x.scores.ids, job.task);
-      const auto planted = driver_sites(job.data_dir, x.scores.ids, job.task, true);
-      const discover::DiscoveryScore score = discover::score_discovery(spans, drivers, found, 0.05, planted);
+      const discover::DiscoveryScore score =
+          discover::score_discovery(spans, task_truth(job.data_dir, x.scores.ids, job.task), found);
       rows = discovery_rows(job.method, job.task, score, "motifs");
       for (const auto& m : score.per_motif)
         truth_rows.push_back({m.name, m.sign > 0 ? "pos" : "neg", std::to_string(m.support), m.kind,

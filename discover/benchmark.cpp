@@ -16,52 +16,93 @@ bool hits(const SeqletSpan& s, const PlantedSite& p) {
   return s.seq == p.seq && 2 * overlap(s.start, s.end, p.start, p.end) >= (p.end - p.start);
 }
 
-}  // namespace
+/// Sites by sequence, for the overlap tests.
+std::map<int, std::vector<std::size_t>> by_sequence(const std::vector<PlantedSite>& sites) {
+  std::map<int, std::vector<std::size_t>> out;
+  for (std::size_t i = 0; i < sites.size(); ++i) out[sites[i].seq].push_back(i);
+  return out;
+}
 
-DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std::vector<PlantedSite>& drivers,
-                               const std::vector<DiscoveredMotif>& motifs, double q_max,
-                               const std::vector<PlantedSite>& planted) {
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  DiscoveryScore out;
-  // Sites by sequence, for the overlap tests.
-  std::map<int, std::vector<std::size_t>> sites_of;
-  for (std::size_t i = 0; i < drivers.size(); ++i) sites_of[drivers[i].seq].push_back(i);
-  std::vector<char> site_hit(drivers.size(), 0);
+/// Marks in `site_hit` the sites hit by the seqlets of sign `sign`; returns how many of those
+/// seqlets hit at least one.
+int mark_hits(const std::vector<SeqletSpan>& seqlets, int sign, const std::vector<PlantedSite>& sites,
+              std::vector<char>& site_hit) {
+  const auto sites_of = by_sequence(sites);
+  site_hit.assign(sites.size(), 0);
+  int hitting = 0;
   for (const auto& s : seqlets) {
-    if (s.sign <= 0) {
-      ++out.seqlets_negative;
-      continue;
-    }
-    ++out.seqlets;
+    if ((s.sign > 0) != (sign > 0)) continue;
     bool any = false;
     if (auto it = sites_of.find(s.seq); it != sites_of.end())
       for (const std::size_t i : it->second)
-        if (hits(s, drivers[i])) {
+        if (hits(s, sites[i])) {
           any = true;
           site_hit[i] = 1;
         }
-    out.seqlet_hits += any;
+    hitting += any;
   }
-  out.sites = static_cast<int>(drivers.size());
-  for (const char h : site_hit) out.sites_hit += h;
-  out.precision = out.seqlets ? static_cast<double>(out.seqlet_hits) / out.seqlets : kNaN;
-  out.recall = out.sites ? static_cast<double>(out.sites_hit) / out.sites : kNaN;
+  return hitting;
+}
 
-  for (const auto& site : drivers) {
-    auto it = std::find_if(out.recovery.begin(), out.recovery.end(),
-                           [&](const MotifRecovery& r) { return r.motif == site.motif; });
-    if (it == out.recovery.end()) {
+/// One MotifRecovery per planted motif of `sites`, in order of first site, with its site count.
+std::vector<MotifRecovery> recoveries(const std::vector<PlantedSite>& sites) {
+  std::vector<MotifRecovery> out;
+  for (const auto& site : sites) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const MotifRecovery& r) { return r.motif == site.motif; });
+    if (it == out.end()) {
       MotifRecovery r;
       r.motif = site.motif;
-      out.recovery.push_back(std::move(r));
-      it = out.recovery.end() - 1;
+      out.push_back(std::move(r));
+      it = out.end() - 1;
     }
     ++it->sites;
   }
+  return out;
+}
+
+/// Credits discovered motif `m`'s match `x` to the planted motif of `list` it names; returns
+/// whether one did.
+bool credit(std::vector<MotifRecovery>& list, const DiscoveredMotif& m, const DiscoveredMotif::Match& x) {
+  bool any = false;
+  for (auto& r : list) {
+    if (r.motif != x.target) continue;
+    any = true;
+    r.support += m.support;
+    // The best: lowest q, then higher score, then the earlier motif.
+    if (!r.found || x.q < r.q || (x.q == r.q && x.score > r.score)) {
+      r.found = true;
+      r.by = m.name;
+      r.q = x.q;
+      r.score = x.score;
+    }
+  }
+  return any;
+}
+
+}  // namespace
+
+DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const TaskTruth& task,
+                               const std::vector<DiscoveredMotif>& motifs, double q_max) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<PlantedSite>& planted = task.planted;
+  DiscoveryScore out;
+  for (const auto& s : seqlets) (s.sign > 0 ? out.seqlets : out.seqlets_negative) += 1;
+  std::vector<char> site_hit;
+  out.seqlet_hits = mark_hits(seqlets, 1, task.drivers, site_hit);
+  out.sites = static_cast<int>(task.drivers.size());
+  for (const char h : site_hit) out.sites_hit += h;
+  out.precision = out.seqlets ? static_cast<double>(out.seqlet_hits) / out.seqlets : kNaN;
+  out.recall = out.sites ? static_cast<double>(out.sites_hit) / out.sites : kNaN;
+  mark_hits(seqlets, -1, task.repressors, site_hit);
+  out.repressor_sites = static_cast<int>(task.repressors.size());
+  for (const char h : site_hit) out.repressor_sites_hit += h;
+  out.repressor_recall = out.repressor_sites ? static_cast<double>(out.repressor_sites_hit) / out.repressor_sites : kNaN;
+  out.recovery = recoveries(task.drivers);
+  out.repressor_recovery = recoveries(task.repressors);
+
   const double total = static_cast<double>(seqlets.size());
   out.motifs = static_cast<int>(motifs.size());
-  std::map<int, std::vector<std::size_t>> planted_of;
-  for (std::size_t i = 0; i < planted.size(); ++i) planted_of[planted[i].seq].push_back(i);
+  const auto planted_of = by_sequence(planted);
   // Share of a motif's seqlets on a planted instance (of `motif`, or of any when empty).
   auto on_sites = [&](const DiscoveredMotif& m, const std::string& motif) {
     if (m.seqlets.empty()) return kNaN;
@@ -86,23 +127,14 @@ DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std
         truth.score = x.score;
       }
     if (!truth.match.empty()) truth.on_match_sites = on_sites(m, truth.match);
-    bool matched = false, driver = false;
+    bool matched = false, driver = false, repressor = false;
     for (const auto& x : m.matches) {
       if (!(x.q < q_max)) continue;
       matched = true;
-      if (m.sign <= 0) continue;
-      for (auto& r : out.recovery) {
-        if (r.motif != x.target) continue;
-        driver = true;
-        r.support += m.support;
-        // The best: lowest q, then higher score, then the earlier motif.
-        if (!r.found || x.q < r.q || (x.q == r.q && x.score > r.score)) {
-          r.found = true;
-          r.by = m.name;
-          r.q = x.q;
-          r.score = x.score;
-        }
-      }
+      if (m.sign > 0)
+        driver = credit(out.recovery, m, x) || driver;
+      else
+        repressor = credit(out.repressor_recovery, m, x) || repressor;
     }
     const double share = total > 0 ? m.support / total : 0.0;
     if (!matched) {
@@ -119,8 +151,9 @@ DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std
       ++out.off_task;
       out.off_task_max_share = std::max(out.off_task_max_share, share);
     }
-    truth.kind = !matched ? (m.sign > 0 ? "unmatched_positive" : "unmatched_negative")
-                          : m.sign > 0 ? (driver ? "driver" : "off_task") : "negative_matched";
+    truth.kind = !matched   ? (m.sign > 0 ? "unmatched_positive" : "unmatched_negative")
+                 : m.sign > 0 ? (driver ? "driver" : "off_task")
+                              : (repressor ? "repressor" : "negative_matched");
     if (matched && !planted.empty() && truth.on_match_sites < 0.5) {
       ++out.off_site_matches;
       out.off_site_match_max_share = std::max(out.off_site_match_max_share, share);

@@ -10,7 +10,9 @@
 // unmatched when no motif of the file matches it with q < `q_max`; the largest share of the
 // task's seqlets held by an unmatched motif says how much junk was called a motif (also by
 // sign). A positive motif that matches motifs of the file but none of the task's driver motifs
-// is off-task.
+// is off-task. A planted repressor motif (sites whose role for the task is `repressor`) is
+// recovered when some negative discovered motif matches it with q < `q_max`; repressor recall is
+// the share of repressor sites hit by a negative seqlet.
 #pragma once
 
 #include <string>
@@ -53,16 +55,23 @@ struct MotifTruth {
   double q = 1, score = 0;
   double on_match_sites = 0; // share of its seqlets overlapping a planted instance of `match` (any role; NaN if unmatched or no seqlets)
   double on_any_site = 0;    // share of its seqlets overlapping any planted instance (NaN without seqlets)
-  std::string kind;          // driver, off_task, negative_matched, unmatched_positive, unmatched_negative
+  std::string kind;          // driver, off_task, repressor, negative_matched, unmatched_positive, unmatched_negative
 };
 
 struct MotifRecovery {
-  std::string motif;     // the planted driver motif
-  int sites = 0;         // its driver sites
+  std::string motif;     // the planted driver (repressor) motif
+  int sites = 0;         // its driver (repressor) sites
   bool found = false;
   std::string by;        // the discovered motif that matches it best ("" when not found)
   double q = 1, score = 0;
-  int support = 0;       // seqlets of the positive motifs matching it with q < q_max
+  int support = 0;       // seqlets of the positive (negative) motifs matching it with q < q_max
+};
+
+/// The truth of one task: what the scenario planted in the attributed sequences.
+struct TaskTruth {
+  std::vector<PlantedSite> drivers;     // instances whose role for the task is `driver`
+  std::vector<PlantedSite> repressors;  // ... `repressor`
+  std::vector<PlantedSite> planted;     // every planted instance, any role (for MotifTruth)
 };
 
 struct DiscoveryScore {
@@ -90,6 +99,11 @@ struct DiscoveryScore {
   // plant (needs `planted`).
   int off_site_matches = 0;
   double off_site_match_max_share = 0;
+  // Planted repressors, found by the negative seqlets and motifs (empty without repressor sites).
+  std::vector<MotifRecovery> repressor_recovery;  // per planted repressor motif, in order of first site
+  int repressor_sites = 0;
+  int repressor_sites_hit = 0;  // ... hit by a negative seqlet
+  double repressor_recall = 0;  // repressor_sites_hit / repressor_sites (NaN without repressor sites)
   std::vector<MotifTruth> per_motif;  // in the order of `motifs`
 };
 
@@ -97,11 +111,11 @@ struct DiscoveryScore {
 int overlap(int a0, int a1, int b0, int b1);
 
 /// Scores one task's discovery. `seqlets`: all of the task's seqlets (both signs; precision and
-/// recall use the positive ones); `drivers`: the task's driver sites; `planted`: every planted
-/// instance of any role (for MotifTruth; a seqlet is on an instance when they overlap by at
-/// least half the instance's width, as for drivers).
-DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const std::vector<PlantedSite>& drivers,
-                               const std::vector<DiscoveredMotif>& motifs, double q_max = 0.05,
-                               const std::vector<PlantedSite>& planted = {});
+/// recall use the positive ones, repressor recall the negative ones); `task`: the task's driver
+/// and repressor sites and every planted instance of any role (for MotifTruth's shares and the
+/// off-site matches, not counted when `planted` is empty; a seqlet is on an instance when they
+/// overlap by at least half the instance's width, as for drivers).
+DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const TaskTruth& task,
+                               const std::vector<DiscoveredMotif>& motifs, double q_max = 0.05);
 
 }  // namespace lb::discover

@@ -52,15 +52,17 @@ report::Better direction(const std::string& metric) {
   if (b != report::Better::Unknown) return b;
   if (metric == "fn_rate" || metric == "fp_rate") return report::Better::Lower;
   if (metric.starts_with("loc_") || metric == "spearman" || metric.starts_with("test_")) return report::Better::Higher;
-  // Motif discovery (discovery.tsv): recovering the planted drivers and their sites is better;
-  // motifs that match nothing, match only non-drivers of the task (off_task) or match away from
-  // the planted instances (off_site_match) worse; counts (seqlets, motifs, driver_sites) and the
-  // text `status` (read as nan, so left out) are not ranked.
+  // Motif discovery (discovery.tsv): recovering the planted drivers and repressors and their
+  // sites is better; motifs that match nothing, match only non-drivers of the task (off_task) or
+  // match away from the planted instances (off_site_match) worse; counts (seqlets, motifs,
+  // driver_sites, repressor_sites, the supports) and the text `status` (read as nan, so left
+  // out) are not ranked.
   if (metric == "recovered" || metric == "recovery_similarity" || metric == "seqlet_precision" ||
-      metric == "seqlet_recall")
+      metric == "seqlet_recall" || metric == "repressor_recovered" || metric == "repressor_similarity" ||
+      metric == "repressor_recall")
     return report::Better::Higher;
-  if (metric == "recovery_q" || metric.starts_with("unmatched_") || metric.starts_with("off_task_") ||
-      metric.starts_with("off_site_match_"))
+  if (metric == "recovery_q" || metric == "repressor_q" || metric.starts_with("unmatched_") ||
+      metric.starts_with("off_task_") || metric.starts_with("off_site_match_"))
     return report::Better::Lower;
   return report::Better::Unknown;
 }

@@ -25,7 +25,7 @@ TEST(DiscoveryBenchmarkTest, PrecisionRecallByHand) {
       {2, 0, 31, 1},    // no site in sequence 2
       {0, 40, 71, -1},  // negative: not counted, though it covers site 2
   };
-  const DiscoveryScore s = score_discovery(seqlets, sites, {});
+  const DiscoveryScore s = score_discovery(seqlets, {sites}, {});
   EXPECT_EQ(s.seqlets, 4);
   EXPECT_EQ(s.seqlets_negative, 1);
   EXPECT_EQ(s.seqlet_hits, 2);
@@ -53,7 +53,7 @@ TEST(DiscoveryBenchmarkTest, RecoveryAndUnmatchedMotifs) {
       {"pos_3", 1, 7, {{"GATA", 0.2, 3.0}, {"TAL1", 0.07, 4.0}}, {}},   // matches nothing at q < 0.05
       {"neg_1", -1, 3, {{"GATA", 0.5, 1.0}, {"TAL1", 0.01, 6.0}}, {}},  // negative: cannot recover a driver
   };
-  const DiscoveryScore s = score_discovery(seqlets, sites, motifs);
+  const DiscoveryScore s = score_discovery(seqlets, {sites}, motifs);
   ASSERT_EQ(s.recovery.size(), 2u);
   EXPECT_TRUE(s.recovery[0].found);
   EXPECT_EQ(s.recovery[0].by, "pos_1");  // the lowest q, though pos_2 scores higher
@@ -68,7 +68,7 @@ TEST(DiscoveryBenchmarkTest, RecoveryAndUnmatchedMotifs) {
   EXPECT_EQ(s.unmatched_neg, 0);  // neg_1 matches TAL1
   EXPECT_EQ(s.off_task, 0);
   // A stricter threshold loses pos_2's and pos_1's matches in turn.
-  const DiscoveryScore strict = score_discovery(seqlets, sites, motifs, 0.005);
+  const DiscoveryScore strict = score_discovery(seqlets, {sites}, motifs, 0.005);
   EXPECT_TRUE(strict.recovery[0].found);
   EXPECT_EQ(strict.recovery[0].support, 40);
   EXPECT_EQ(strict.unmatched, 3);
@@ -89,7 +89,7 @@ TEST(DiscoveryBenchmarkTest, OffTaskAndUnmatchedBySign) {
       {"neg_2", -1, 16, {{"GATA", 0.5, 1.0}, {"TAL1", 0.4, 2.0}}, {}},    // unmatched, negative
       {"neg_3", -1, 4, {{"GATA", 0.5, 1.0}, {"TAL1", 0.4, 2.0}}, {}},     // unmatched, negative, smaller
   };
-  const DiscoveryScore s = score_discovery(seqlets, sites, motifs);
+  const DiscoveryScore s = score_discovery(seqlets, {sites}, motifs);
   EXPECT_EQ(s.seqlets, 100);
   EXPECT_EQ(s.seqlets_negative, 50);
   ASSERT_EQ(s.recovery.size(), 1u);
@@ -123,7 +123,7 @@ TEST(DiscoveryBenchmarkTest, MotifTruthFromPlantedInstances) {
       {"neg_1", -1, 1, {{"GATA", 0.3, 1.0}, {"TAL1", 0.01, 5.0}}, {2}},     // a negative TAL1: on its instance
       {"neg_2", -1, 2, {{"GATA", 0.02, 6.0}, {"TAL1", 0.04, 7.0}}, {3, 4}},  // best GATA (lower q); on none: false
   };
-  const DiscoveryScore s = score_discovery(seqlets, drivers, motifs, 0.05, planted);
+  const DiscoveryScore s = score_discovery(seqlets, {drivers, {}, planted}, motifs);
   ASSERT_EQ(s.per_motif.size(), 3u);
   EXPECT_EQ(s.per_motif[0].kind, "driver");
   EXPECT_EQ(s.per_motif[0].match, "GATA");
@@ -138,7 +138,46 @@ TEST(DiscoveryBenchmarkTest, MotifTruthFromPlantedInstances) {
   EXPECT_EQ(s.off_site_matches, 1);
   EXPECT_DOUBLE_EQ(s.off_site_match_max_share, 2.0 / 5);
   // Without the planted instances nothing is called an off-site match.
-  EXPECT_EQ(score_discovery(seqlets, drivers, motifs).off_site_matches, 0);
+  EXPECT_EQ(score_discovery(seqlets, {drivers}, motifs).off_site_matches, 0);
+}
+
+// A planted repressor is found by the negative side: recall over its sites by negative seqlets,
+// recovery by a negative motif matching it (a positive one matching it is off-task instead).
+TEST(DiscoveryBenchmarkTest, RepressorsByNegativeSeqletsAndMotifs) {
+  const std::vector<PlantedSite> drivers{{0, 10, 16, "GATA"}};
+  const std::vector<PlantedSite> repressors{{1, 40, 56, "TAL1"}, {2, 40, 56, "TAL1"}, {3, 40, 56, "TAL1"}};
+  const std::vector<SeqletSpan> seqlets{
+      {0, 0, 31, 1},    // 0: on GATA
+      {1, 30, 61, -1},  // 1: on TAL1 (seq 1)
+      {2, 30, 61, -1},  // 2: on TAL1 (seq 2)
+      {3, 30, 61, 1},   // 3: positive on TAL1 (seq 3): no repressor hit
+  };
+  const std::vector<DiscoveredMotif> motifs{
+      {"pos_1", 1, 1, {{"GATA", 0.001, 8.0}}, {0}},
+      {"pos_2", 1, 1, {{"TAL1", 0.002, 7.5}}, {3}},                        // a positive TAL1: off-task
+      {"neg_1", -1, 2, {{"GATA", 0.2, 1.0}, {"TAL1", 0.003, 6.0}}, {1, 2}},  // the repressor
+  };
+  const DiscoveryScore s = score_discovery(seqlets, {drivers, repressors, drivers}, motifs);
+  EXPECT_EQ(s.repressor_sites, 3);
+  EXPECT_EQ(s.repressor_sites_hit, 2);
+  EXPECT_DOUBLE_EQ(s.repressor_recall, 2.0 / 3);
+  ASSERT_EQ(s.repressor_recovery.size(), 1u);
+  EXPECT_EQ(s.repressor_recovery[0].motif, "TAL1");
+  EXPECT_EQ(s.repressor_recovery[0].sites, 3);
+  EXPECT_TRUE(s.repressor_recovery[0].found);
+  EXPECT_EQ(s.repressor_recovery[0].by, "neg_1");
+  EXPECT_DOUBLE_EQ(s.repressor_recovery[0].q, 0.003);
+  EXPECT_EQ(s.repressor_recovery[0].support, 2);
+  ASSERT_EQ(s.recovery.size(), 1u);  // TAL1 is no driver: pos_2 does not recover anything
+  EXPECT_EQ(s.recovery[0].support, 1);
+  EXPECT_EQ(s.off_task, 1);
+  EXPECT_EQ(s.per_motif[1].kind, "off_task");
+  EXPECT_EQ(s.per_motif[2].kind, "repressor");
+  // Without repressor sites: no recovery rows, recall undefined, the negative motif only matched.
+  const DiscoveryScore none = score_discovery(seqlets, {drivers}, motifs);
+  EXPECT_TRUE(none.repressor_recovery.empty());
+  EXPECT_TRUE(std::isnan(none.repressor_recall));
+  EXPECT_EQ(none.per_motif[2].kind, "negative_matched");
 }
 
 }  // namespace

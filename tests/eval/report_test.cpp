@@ -582,7 +582,10 @@ TEST(ReportTest, DiscoverySectionDrawsCwmLogosBesideTheMatchedMotif) {
   std::filesystem::create_directories(dir);
   io::write_tsv(d.file("discovery.tsv"), {"method", "task", "motif", "metric", "value"},
                 {{"m", "0", "GATA", "driver_sites", "3"}, {"m", "0", "GATA", "recovered", "1"},
-                 {"m", "0", "GATA", "recovery_q", "0.001"}, {"m", "0", "-", "status", "motifs"},
+                 {"m", "0", "GATA", "recovery_q", "0.001"}, {"m", "0", "TAL1", "repressor_sites", "2"},
+                 {"m", "0", "TAL1", "repressor_recovered", "1"}, {"m", "0", "TAL1", "repressor_q", "0.03"},
+                 {"m", "0", "TAL1", "repressor_similarity", "5.5"}, {"m", "0", "TAL1", "repressor_support", "9"},
+                 {"m", "0", "-", "status", "motifs"},
                  {"m", "0", "-", "seqlets", "40"}, {"m", "1", "-", "status", "too_few_seqlets"},
                  {"m", "1", "-", "seqlets", "7"}});
   // The file's motif: 3 columns, A / C / G certain; reverse complemented: C G T.
@@ -602,6 +605,11 @@ TEST(ReportTest, DiscoverySectionDrawsCwmLogosBesideTheMatchedMotif) {
                 {{"pos_1", "GATA", "1", "0.001", "0.001", "0.002", "2", "GT", "CGT", "-", "2"}});
   const std::string html = report::discovery_section(d.file("discovery.tsv"));
   EXPECT_NE(html.find("no motif: too few seqlets to cluster"), std::string::npos);
+  // A planted repressor's line, from its `repressor_*` rows, after the driver's.
+  EXPECT_NE(html.find("GATA &#10003; q 0.001, similarity –, 0 seqlets</span><br><span style=\"color:#060\">TAL1 "
+                      "(repressor, by a negative motif) &#10003; q 0.03, similarity 5.50, 9 seqlets"),
+            std::string::npos)
+      << html;
   EXPECT_NE(html.find("best match GATA (q 0.002, strand -, offset 1)"), std::string::npos);
   EXPECT_NE(html.find("id=\"lb-mglyph-A\""), std::string::npos);  // the letters' definitions, once
   // CWM: G then T at columns 1 and 2 (the query starts at the offset), 40 px tall; the planted
