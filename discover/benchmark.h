@@ -69,9 +69,9 @@ struct MotifRecovery {
 
 /// The truth of one task: what the scenario planted in the attributed sequences.
 struct TaskTruth {
-  std::vector<PlantedSite> drivers;     // instances whose role for the task is `driver`
-  std::vector<PlantedSite> repressors;  // ... `repressor`
-  std::vector<PlantedSite> planted;     // every planted instance, any role (for MotifTruth)
+  std::vector<PlantedSite> drivers{};     // instances whose role for the task is `driver`
+  std::vector<PlantedSite> repressors{};  // ... `repressor`
+  std::vector<PlantedSite> planted{};     // every planted instance, any role (for MotifTruth)
 };
 
 struct DiscoveryScore {
