@@ -553,35 +553,35 @@ std::string discovery_section(const std::string& path) {
       "<h2 id=\"discovery\">Motif discovery</h2>\n<p class=\"note\">Motifs discovered from each method's "
       "hypothetical scores (seqlets clustered with Leiden, matched to the scenario's motif file; docs/discovery.md). "
       "A planted driver motif is recovered when a positive discovered motif matches it with q &lt; 0.05 (its q, "
-      "similarity and seqlets shown), a planted repressor when a negative one does; seqlet precision and recall are of the positive seqlets against the planted "
-      "driver sites; unmatched motifs match no motif of the file (largest share of the task's seqlets held by one, "
-      "positive / negative); off-task ones are positive motifs matching only motifs that do not drive the task. "
+      "similarity and seqlets shown), a planted repressor when a negative one does; seqlet precision and recall "
+      "are of the positive seqlets against the planted driver sites; unmatched motifs match no motif of the file "
+      "(largest share of the task's seqlets held by one, positive / negative); off-task ones are positive motifs matching only motifs that do not drive the task. "
       "From discovery.tsv.</p>\n<table>\n<tr><th>method</th><th>task</th>"
-      "<th>planted drivers (repressors) recovered</th><th>seqlets (+ / −)</th><th>seqlet precision</th><th>seqlet recall</th>"
+      "<th>planted drivers (repressors) recovered</th><th>seqlets (+ / −)</th><th>seqlet precision</th>"
+      "<th>seqlet recall</th>"
       "<th>motifs</th><th>unmatched + (share)</th><th>unmatched − (share)</th><th>off-task (share)</th></tr>\n";
   for (const auto& key : order) {
     const Cell& c = cells[key];
     std::string rec;
     // One line per planted driver (metrics `recovered`, `recovery_*`) and per planted repressor
     // (`repressor_*`, found by a negative motif) of the task.
-    auto line = [&](const std::string& m, const std::map<std::string, std::string>& v, const std::string& p,
-                    const char* kind) {
-      const std::string rec_key = p.empty() ? "recovered" : p + "recovered";
-      if (!v.count(rec_key)) return;
-      auto get = [&](const std::string& k) { return v.count(k) ? v.at(k) : std::string(); };
-      const bool found = get(rec_key) == "1";
-      const std::string q = get(p.empty() ? "recovery_q" : p + "q");
-      const std::string sim = get(p.empty() ? "recovery_similarity" : p + "similarity");
-      const std::string sup = get(p.empty() ? "recovery_support" : p + "support");
+    auto line = [&](const std::string& m, const std::map<std::string, std::string>& v, const char* found_key,
+                    const char* q_key, const char* sim_key, const char* support_key, const char* kind) {
+      if (!v.count(found_key)) return;
+      auto get = [&](const char* k) { return v.count(k) ? v.at(k) : std::string(); };
+      const bool found = get(found_key) == "1";
+      const std::string support = get(support_key);
       rec += fmt::format("{}<span style=\"color:{}\">{}{} {}</span>", rec.empty() ? "" : "<br>", found ? "#060" : "#888",
                          html_escape(m), kind,
-                         found ? fmt::format("&#10003; q {}, similarity {}, {} seqlets", num(q, "{:.2g}"),
-                                             num(sim, "{:.2f}"), html_escape(sup.empty() ? "0" : sup))
+                         found ? fmt::format("&#10003; q {}, similarity {}, {} seqlets", num(get(q_key), "{:.2g}"),
+                                             num(get(sim_key), "{:.2f}"), html_escape(support.empty() ? "0" : support))
                                : std::string("&#10007; not found"));
     };
     for (const auto& m : c.motifs) {
-      line(m, c.by_motif.at(m), "", "");
-      line(m, c.by_motif.at(m), "repressor_", " (repressor, by a negative motif)");
+      const auto& v = c.by_motif.at(m);
+      line(m, v, "recovered", "recovery_q", "recovery_similarity", "recovery_support", "");
+      line(m, v, "repressor_recovered", "repressor_q", "repressor_similarity", "repressor_support",
+           " (repressor, by a negative motif)");
     }
     auto sv = [&](const char* k) { return c.summary.count(k) ? c.summary.at(k) : std::string(); };
     auto count_share = [&](const char* n, const char* share) {
