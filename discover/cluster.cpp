@@ -1,13 +1,20 @@
 // Leiden through igraph's C library. igraph reports errors through a handler that aborts by
 // default; it is replaced (for the duration of the call) by one that only records the error,
-// which is then thrown as lb::Error.
+// which is then thrown as lb::Error. igraph is not thread-safe (Debian builds it without
+// IGRAPH_THREAD_SAFE), so with two or more threads the runs are split between this process and
+// one forked child, which has its own copy of igraph's globals.
 #include "discover/cluster.h"
 
 #include <igraph.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace lb::discover {
 
@@ -75,30 +82,109 @@ Clustering leiden(const WeightedGraph& g, double resolution, int runs, std::uint
   RealVec w(static_cast<igraph_integer_t>(g.edges.size())), nw(g.n);
   for (std::size_t e = 0; e < g.edges.size(); ++e) VECTOR(w.v)[e] = g.weights[e];
   for (std::size_t i = 0; i < strength.size(); ++i) VECTOR(nw.v)[i] = strength[i];
-  IntVec membership(g.n);
-
-  bool have = false;
-  for (int r = 0; r < runs; ++r) {
-    check(igraph_rng_seed(igraph_rng_default(), static_cast<igraph_uint_t>(seed + static_cast<std::uint64_t>(r))),
-          "rng_seed");
-    igraph_integer_t nb = 0;
-    igraph_real_t quality = 0;
-    check(igraph_community_leiden(&graph.g, &w.v, &nw.v, resolution / (2 * m), 0.01, false, -1, &membership.v, &nb,
-                                  &quality),
-          "community_leiden");
-    if (have && !(quality > out.quality)) continue;
-    have = true;
-    out.quality = quality;
-    out.best_run = r;
-    // Renumber by lowest node so the labels do not depend on igraph's numbering.
-    std::vector<int> label(static_cast<std::size_t>(nb), -1);
-    int next = 0;
-    for (int i = 0; i < g.n; ++i) {
-      auto& l = label[static_cast<std::size_t>(VECTOR(membership.v)[i])];
-      if (l < 0) l = next++;
-      out.membership[static_cast<std::size_t>(i)] = l;
+  // Runs [r0, r1) into `best`: the first run of the highest quality among them.
+  auto run_range = [&](int r0, int r1, Clustering& best) {
+    IntVec membership(g.n);
+    bool have = false;
+    for (int r = r0; r < r1; ++r) {
+      check(igraph_rng_seed(igraph_rng_default(), static_cast<igraph_uint_t>(seed + static_cast<std::uint64_t>(r))),
+            "rng_seed");
+      igraph_integer_t nb = 0;
+      igraph_real_t quality = 0;
+      check(igraph_community_leiden(&graph.g, &w.v, &nw.v, resolution / (2 * m), 0.01, false, -1, &membership.v,
+                                    &nb, &quality),
+            "community_leiden");
+      if (have && !(quality > best.quality)) continue;
+      have = true;
+      best.quality = quality;
+      best.best_run = r;
+      // Renumber by lowest node so the labels do not depend on igraph's numbering.
+      std::vector<int> label(static_cast<std::size_t>(nb), -1);
+      int next = 0;
+      for (int i = 0; i < g.n; ++i) {
+        auto& l = label[static_cast<std::size_t>(VECTOR(membership.v)[i])];
+        if (l < 0) l = next++;
+        best.membership[static_cast<std::size_t>(i)] = l;
+      }
+      best.n_clusters = next;
     }
-    out.n_clusters = next;
+  };
+  const int split = runs >= 2 && lb::threads() >= 2 ? runs / 2 : runs;
+  if (split == runs) {
+    run_range(0, runs, out);
+    return out;
+  }
+  // The later runs in a forked child, which sends back its best: quality, run, clusters and
+  // the membership, through a pipe; the earlier ones here. The child's best replaces ours only
+  // when strictly better, so the kept run is the same as in one process.
+  int fd[2];
+  if (pipe(fd) != 0) throw Error(fmt::format("Leiden: pipe failed: {}", std::strerror(errno)));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fd[0]);
+    close(fd[1]);
+    throw Error(fmt::format("Leiden: fork failed: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {  // the child: no exceptions, no OpenMP, no exit handlers
+    close(fd[0]);
+    int status = 0;
+    try {
+      Clustering c;
+      c.membership.assign(static_cast<std::size_t>(g.n), 0);
+      run_range(split, runs, c);
+      std::string msg(sizeof(double) + 2 * sizeof(int) + c.membership.size() * sizeof(int), '\0');
+      char* p = msg.data();
+      std::memcpy(p, &c.quality, sizeof(double));
+      std::memcpy(p + sizeof(double), &c.best_run, sizeof(int));
+      std::memcpy(p + sizeof(double) + sizeof(int), &c.n_clusters, sizeof(int));
+      std::memcpy(p + sizeof(double) + 2 * sizeof(int), c.membership.data(), c.membership.size() * sizeof(int));
+      for (std::size_t done = 0; done < msg.size();) {
+        const ssize_t k = write(fd[1], msg.data() + done, msg.size() - done);
+        if (k <= 0 && errno != EINTR) {
+          status = 2;
+          break;
+        }
+        if (k > 0) done += static_cast<std::size_t>(k);
+      }
+    } catch (...) {
+      status = 1;
+    }
+    close(fd[1]);
+    _exit(status);
+  }
+  close(fd[1]);
+  std::string msg;
+  std::exception_ptr failed;
+  try {
+    run_range(0, split, out);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  char buf[65536];
+  for (;;) {  // read all the child sends (also after our own failure, so that it can finish)
+    const ssize_t k = read(fd[0], buf, sizeof buf);
+    if (k > 0)
+      msg.append(buf, static_cast<std::size_t>(k));
+    else if (k == 0 || errno != EINTR)
+      break;
+  }
+  close(fd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (failed) std::rethrow_exception(failed);
+  const std::size_t expected = sizeof(double) + 2 * sizeof(int) + static_cast<std::size_t>(g.n) * sizeof(int);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || msg.size() != expected)
+    throw Error(fmt::format("Leiden: the process running runs {} to {} failed (exit status {}, {} of {} bytes)", split,
+                            runs - 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1, msg.size(), expected));
+  double quality = 0;
+  std::memcpy(&quality, msg.data(), sizeof(double));
+  if (quality > out.quality) {
+    out.quality = quality;
+    std::memcpy(&out.best_run, msg.data() + sizeof(double), sizeof(int));
+    std::memcpy(&out.n_clusters, msg.data() + sizeof(double) + sizeof(int), sizeof(int));
+    std::memcpy(out.membership.data(), msg.data() + sizeof(double) + 2 * sizeof(int),
+                static_cast<std::size_t>(g.n) * sizeof(int));
   }
   return out;
 }

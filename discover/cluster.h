@@ -23,8 +23,10 @@ struct Clustering {
 /// Modularity-maximising Leiden (igraph_community_leiden with node weights = weighted degrees and
 /// resolution γ / (2m), m = total edge weight), `runs` times from singletons with igraph's
 /// default RNG seeded seed + r for run r, iterated until the partition no longer changes; the
-/// run of the highest quality is kept (ties: the earlier). Single-threaded; not re-entrant
-/// (igraph's RNG is global). A graph without edges gives singletons.
+/// run of the highest quality is kept (ties: the earlier). igraph is not thread-safe, so with
+/// lb::threads() >= 2 the later half of the runs goes to one forked child process (the result is
+/// the same as in one process); calls are serialised (igraph's RNG is global). lb::Error when
+/// igraph, the pipe, the fork or the child fails. A graph without edges gives singletons.
 Clustering leiden(const WeightedGraph& g, double resolution, int runs, std::uint64_t seed);
 
 }  // namespace lb::discover

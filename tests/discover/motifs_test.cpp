@@ -141,6 +141,38 @@ TEST(MotifClusterTest, LeidenSplitsTwoCliquesAndIsSeeded) {
   EXPECT_EQ(none.membership, (std::vector<int>{0, 1, 2}));
 }
 
+// With two threads the later half of the runs goes to a forked process: the kept run, its
+// quality and membership equal those of one process, whichever half it comes from.
+TEST(MotifClusterTest, LeidenRunsSplitAcrossAProcessEqualOneProcess) {
+  const int saved = lb::threads();
+  std::set<bool> from_child;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    // A noisy graph of 300 nodes (6 planted groups), where runs end in different partitions.
+    Rng rng(seed);
+    WeightedGraph g;
+    g.n = 300;
+    for (int i = 0; i < g.n; ++i)
+      for (int j = i + 1; j < g.n; ++j) {
+        const bool same = i % 6 == j % 6;
+        if (rng.uniform() < (same ? 0.08 : 0.03)) {
+          g.edges.emplace_back(i, j);
+          g.weights.push_back(0.1 + rng.uniform());
+        }
+      }
+    lb::set_threads(1);
+    const Clustering one = leiden(g, 1.0, 7, seed);
+    lb::set_threads(2);
+    const Clustering two = leiden(g, 1.0, 7, seed);
+    EXPECT_EQ(one.best_run, two.best_run) << "seed " << seed;
+    EXPECT_EQ(one.quality, two.quality) << "seed " << seed;
+    EXPECT_EQ(one.n_clusters, two.n_clusters) << "seed " << seed;
+    EXPECT_EQ(one.membership, two.membership) << "seed " << seed;
+    from_child.insert(one.best_run >= 7 / 2);
+  }
+  lb::set_threads(saved);
+  EXPECT_EQ(from_child.size(), 2u) << "every best run came from one half: the test does not reach both";
+}
+
 // ---- synthetic data with two planted motifs ----
 
 constexpr const char* kMotifA = "GATAAG";
