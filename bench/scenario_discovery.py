@@ -45,25 +45,19 @@ def read_discovery(path):
 
 def summarise(tasks):
     """One method's tasks -> the table's cells."""
-    planted, found, missed = 0, 0, []
-    repressors, repressors_found, repressor_recall = 0, 0, []
+    planted, found = collections.Counter(), collections.Counter()  # by role: driver, repressor
+    missed, repressor_recall = [], []
     precision, recall = [], []
     false_drivers, off_task = 0, 0
     false_share, off_share, negative_share = 0.0, 0.0, 0.0
     for t, cells in tasks.items():
         for (motif, metric), value in cells.items():
-            if metric == "recovered":
-                planted += 1
-                if value == "1":
-                    found += 1
-                else:
-                    missed.append(f"{t}:{motif}")
-            elif metric == "repressor_recovered":
-                repressors += 1
-                if value == "1":
-                    repressors_found += 1
-                else:
-                    missed.append(f"{t}:{motif} (repressor)")
+            role = {"recovered": "driver", "repressor_recovered": "repressor"}.get(metric)
+            if role:
+                planted[role] += 1
+                found[role] += value == "1"
+                if value != "1":
+                    missed.append(f"{t}:{motif}" + (" (repressor)" if role == "repressor" else ""))
         status = cells.get(("-", "status"), "")
         if status != "motifs":
             missed.append(f"(task {t}: {status})")
@@ -80,7 +74,8 @@ def summarise(tasks):
                              float(cells.get(("-", "unmatched_negative_max_share"), 0)))
     mean = lambda xs: f"{sum(xs) / len(xs):.2f}" if xs else "-"
     share = lambda n, s: f"{n} ({s:.1%})" if n else "0"
-    return [f"{found} / {planted}", f"{repressors_found} / {repressors}" if repressors else "-",
+    ratio = lambda role: f"{found[role]} / {planted[role]}" if planted[role] else "-"
+    return [ratio("driver"), ratio("repressor"),
             ", ".join(missed) or "-", mean(precision), mean(recall), mean(repressor_recall),
             share(false_drivers, false_share), share(off_task, off_share), f"{negative_share:.1%}"]
 

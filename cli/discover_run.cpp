@@ -2,6 +2,7 @@
 #include "cli/discover_run.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -56,20 +57,19 @@ DiscoveryRows discovery_rows(const std::string& method, int task, const discover
                              const std::string& status) {
   DiscoveryRows rows;
   const std::string t = std::to_string(task);
-  for (const auto& r : s.recovery) {
-    rows.push_back({method, t, r.motif, "driver_sites", std::to_string(r.sites)});
-    rows.push_back({method, t, r.motif, "recovered", r.found ? "1" : "0"});
-    rows.push_back({method, t, r.motif, "recovery_q", r.found ? num(r.q) : "nan"});
-    rows.push_back({method, t, r.motif, "recovery_similarity", r.found ? num(r.score) : "nan"});
-    rows.push_back({method, t, r.motif, "recovery_support", std::to_string(r.support)});
-  }
-  for (const auto& r : s.repressor_recovery) {
-    rows.push_back({method, t, r.motif, "repressor_sites", std::to_string(r.sites)});
-    rows.push_back({method, t, r.motif, "repressor_recovered", r.found ? "1" : "0"});
-    rows.push_back({method, t, r.motif, "repressor_q", r.found ? num(r.q) : "nan"});
-    rows.push_back({method, t, r.motif, "repressor_similarity", r.found ? num(r.score) : "nan"});
-    rows.push_back({method, t, r.motif, "repressor_support", std::to_string(r.support)});
-  }
+  // Per planted motif: sites, recovered, q, similarity, support, under the names of `metric`.
+  auto recovery_rows = [&](const std::vector<discover::MotifRecovery>& list, const std::array<const char*, 5>& metric) {
+    for (const auto& r : list) {
+      rows.push_back({method, t, r.motif, metric[0], std::to_string(r.sites)});
+      rows.push_back({method, t, r.motif, metric[1], r.found ? "1" : "0"});
+      rows.push_back({method, t, r.motif, metric[2], r.found ? num(r.q) : "nan"});
+      rows.push_back({method, t, r.motif, metric[3], r.found ? num(r.score) : "nan"});
+      rows.push_back({method, t, r.motif, metric[4], std::to_string(r.support)});
+    }
+  };
+  recovery_rows(s.recovery, {"driver_sites", "recovered", "recovery_q", "recovery_similarity", "recovery_support"});
+  recovery_rows(s.repressor_recovery,
+                {"repressor_sites", "repressor_recovered", "repressor_q", "repressor_similarity", "repressor_support"});
   rows.push_back({method, t, "-", "status", status});
   rows.push_back({method, t, "-", "seqlets", std::to_string(s.seqlets)});
   rows.push_back({method, t, "-", "seqlets_negative", std::to_string(s.seqlets_negative)});
