@@ -14,11 +14,13 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/networks.h"
 #include "testing/random_inputs.h"
 
 namespace lb::attr {
 namespace {
 
+using lb::testing::config_net;
 using lb::testing::random_mat;
 
 using model::Network;
@@ -55,13 +57,6 @@ Mat col(std::vector<float> v) {
   return m;
 }
 
-Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
-  model::ModelConfig cfg;
-  cfg.layers = layers;
-  Network net = Network::from_config(cfg, in);
-  net.init(seed);
-  return net;
-}
 
 const std::vector<int> kTask0{0};
 

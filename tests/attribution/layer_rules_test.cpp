@@ -15,6 +15,7 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/networks.h"
 #include "testing/random_inputs.h"
 
 namespace lb::attr {
@@ -26,10 +27,7 @@ using model::Network;
 using model::Shape;
 
 Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
-  model::ModelConfig cfg;
-  cfg.layers = layers;
-  Network net = Network::from_config(cfg, in);
-  net.init(seed);
+  Network net = lb::testing::config_net(layers, in, seed);
   // Batch norm starts as the identity (weight 1, running mean 0, variance 1): give it real
   // statistics so that its Linear rule is exercised.
   Rng rng(seed + 100);

@@ -20,6 +20,7 @@
 #include "io/npz.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/networks.h"
 #include "testing/random_inputs.h"
 
 namespace lb::attr {
@@ -31,12 +32,9 @@ using lb::testing::random_one_hot;
 using model::Network;
 using model::Shape;
 
-Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
-  model::ModelConfig cfg;
-  cfg.layers = layers;
-  Network net = Network::from_config(cfg, in);
-  net.init(seed, model::InitScheme::GlorotUniform);
-  return net;
+// The networks of these tests, Glorot-initialised.
+Network glorot_net(const std::string& layers, Shape in, std::uint64_t seed) {
+  return lb::testing::config_net(layers, in, seed, "sigmoid", model::InitScheme::GlorotUniform);
 }
 
 // A chain like the paper's (its factored conv-ReLU-pool fast path included), and two graphs:
@@ -82,7 +80,7 @@ bool same(const Mat& a, const Mat& b) {
 TEST(SpeedPathsTest, MultiReferenceEqualsOneCallPerReferenceBitForBit) {
   for (std::size_t ci = 0; ci < nets().size(); ++ci) {
     SCOPED_TRACE(nets()[ci]);
-    const Network net = config_net(nets()[ci], Shape{4, 1, kLen}, 3 + ci);
+    const Network net = glorot_net(nets()[ci], Shape{4, 1, kLen}, 3 + ci);
     const Mat x = random_one_hot(kN, kLen, 20 + ci);
     const auto refs = mixed_references(x, kN, kLen, 40 + ci);
     const auto tasks = some_tasks(net);
@@ -107,7 +105,7 @@ TEST(SpeedPathsTest, MultiReferenceSumsToDeltaForAnyThreadCount) {
   const int saved = threads();
   for (std::size_t ci = 0; ci < nets().size(); ++ci) {
     SCOPED_TRACE(nets()[ci]);
-    const Network net = config_net(nets()[ci], Shape{4, 1, kLen}, 7 + ci);
+    const Network net = glorot_net(nets()[ci], Shape{4, 1, kLen}, 7 + ci);
     const Mat x = random_one_hot(kN, kLen, 60 + ci);
     const auto refs = mixed_references(x, kN, kLen, 80 + ci);
     const auto tasks = some_tasks(net);
@@ -134,7 +132,7 @@ TEST(SpeedPathsTest, MultiReferenceSumsToDeltaForAnyThreadCount) {
 TEST(SpeedPathsTest, AllTasksInOnePassEqualOnePassPerTask) {
   for (std::size_t ci = 0; ci < nets().size(); ++ci) {
     SCOPED_TRACE(nets()[ci]);
-    const Network net = config_net(nets()[ci], Shape{4, 1, kLen}, 11 + ci);
+    const Network net = glorot_net(nets()[ci], Shape{4, 1, kLen}, 11 + ci);
     const Mat x = random_one_hot(kN, kLen, 90 + ci);
     const Reference bg = background_reference({0.3, 0.2, 0.2, 0.3}, kLen);
     const auto tasks = some_tasks(net);
@@ -161,7 +159,7 @@ TEST(SpeedPathsTest, AllTasksInOnePassEqualOnePassPerTask) {
 // one engine call) sums to delta and is the same for one thread and two. (That it is the mean of
 // single-reference engine calls: MethodsTest.MultirefAveragesSingleReferenceRuns.)
 TEST(SpeedPathsTest, ShuffledReferencesThroughRunMethod) {
-  const Network net = config_net(nets()[2], Shape{4, 1, kLen}, 5);
+  const Network net = glorot_net(nets()[2], Shape{4, 1, kLen}, 5);
   const Mat x = random_one_hot(kN, kLen, 7);
   AttributionConfig cfg;
   cfg.n_shuffles = 4;
@@ -223,7 +221,7 @@ TEST(SpeedPathsTest, StreamedScoresEqualTheArchive) {
 
 // Without a log, timers record nothing; with one, every chunk of every stage is counted once.
 TEST(SpeedPathsTest, StageLogCountsEveryChunk) {
-  const Network net = config_net(nets()[0], Shape{4, 1, kLen}, 2);
+  const Network net = glorot_net(nets()[0], Shape{4, 1, kLen}, 2);
   const Mat x = random_one_hot(kN, kLen, 3);
   const Reference bg = background_reference({0.3, 0.2, 0.2, 0.3}, kLen);
   const std::vector<int> tasks{0, 1, 2};

@@ -14,24 +14,18 @@
 #include "model/layers.h"
 #include "model/network.h"
 #include "testing/helpers.h"
+#include "testing/networks.h"
 #include "testing/random_inputs.h"
 
 namespace lb::eval {
 namespace {
 
+using lb::testing::config_net;
 using lb::testing::random_mat;
 
 using model::Network;
 using model::Shape;
 
-Network config_net(const std::string& layers, Shape in, std::uint64_t seed) {
-  model::ModelConfig cfg;
-  cfg.layers = layers;
-  cfg.output = "softmax";
-  Network net = Network::from_config(cfg, in);
-  net.init(seed);
-  return net;
-}
 
 // ---- pixels_to_erase on hand-made score maps.
 TEST(ErasureTest, PixelsToEraseRanksPositiveDifferencesWithTiesByIndex) {
@@ -126,7 +120,7 @@ const char* kMnistLike = "conv1=conv2d(4,3,3,2,2) relu conv2=conv2d(5,2,2,1,1) r
                          "fc1=dense(6) relu dropout(0.5) fc2=dense(10)";
 
 TEST(ErasureTest, RulesFollowTheLayerKinds) {
-  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 3);
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 3, "softmax");
   using attr::Rule;
   const auto methods = paper_erasure_methods();
   ASSERT_EQ(methods.size(), 10u);
@@ -149,7 +143,7 @@ TEST(ErasureTest, RulesFollowTheLayerKinds) {
 
 // Every method is a method string of the attribution registry against the zero reference.
 TEST(ErasureTest, MethodsAreRegistryMethodStrings) {
-  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 3);
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 3, "softmax");
   using K = attr::Method::Kind;
   const std::vector<std::pair<K, int>> expected{{K::AbsGrad, 0}, {K::GuidedGrad, 0}, {K::GuidedBackprop, 0},
                                                 {K::GradXInput, 0}, {K::Ig, 5}, {K::Ig, 10},
@@ -176,7 +170,7 @@ TEST(ErasureTest, MethodsAreRegistryMethodStrings) {
 }
 
 TEST(ErasureTest, Conv2dSoftmaxSummationToDeltaForEveryRule) {
-  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 11);
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 11, "softmax");
   const int n = 20, S = 81;
   const Mat x = random_mat(1, Eigen::Index{n} * S, 5, 0, 1);
   const attr::Reference r{Mat::Zero(1, S), true};
@@ -240,7 +234,7 @@ TEST(ErasureTest, Conv2dStrideTwoHandDerived) {
 // IG and every DeepLIFT variant. |gradient| and guided backprop are not linear in the output
 // multipliers (abs, max(m, 0)) and are left out.
 TEST(ErasureTest, MeanNormalisationKeepsScoreDifferences) {
-  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 13);
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 13, "softmax");
   const Network norm = attr::mean_normalize_softmax(net);
   const int n = 6, S = 81;
   const Mat x = random_mat(1, Eigen::Index{n} * S, 8, 0, 1);
@@ -262,7 +256,7 @@ TEST(ErasureTest, MeanNormalisationKeepsScoreDifferences) {
 // The page: one chart per pair, the summary rows, SVG maps per method; rendered by headless
 // Chromium (when installed) to "rendered <n> charts".
 TEST(ErasureTest, ReportPageHasChartsTableAndMapsAndRenders) {
-  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 17);
+  const Network net = config_net(kMnistLike, Shape{1, 9, 9}, 17, "softmax");
   ImageSet data;
   data.shape = Shape{1, 9, 9};
   data.images = random_mat(1, 40 * 81, 21, 0, 1);
