@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps")) reps = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--model")) model_path = argv[i + 1];
   }
+  keep_freed_memory();  // as the CLI does
   set_threads(n_threads);
 
   // The paper's dataset; its 800 test sequences.

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--n")) n = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--reps")) reps = std::stoi(argv[i + 1]);
   }
+  keep_freed_memory();  // as the CLI does
   set_threads(n_threads);
   const int len = 2114, out_len = 1000, filters = 64, blocks = 9;
   model::ModelConfig mcfg;

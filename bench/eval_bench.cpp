@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--sequences")) n = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--resamples")) b = std::stoi(argv[i + 1]);
   }
+  keep_freed_memory();  // as the CLI does
   set_threads(n_threads);
 
   // Per sequence: 1-3 instances, each a false negative with probability 0.1 (method a) or 0.15 (b);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "usage: mnist_attribution_bench --model model.npz [--mnist DIR] [--threads 2] [--reps 3] [--n 1000]\n");
     return 2;
   }
+  keep_freed_memory();  // as the CLI does
   set_threads(n_threads);
   const model::Network net = model::load_model(model_path);
   const model::Shape shape = net.input_shape();

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--threads")) n_threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--epochs")) epochs = std::stoi(argv[i + 1]);
   }
+  keep_freed_memory();  // as the CLI does
   set_threads(n_threads);
 
   // The paper's dataset: 8000 sequences, 6400 of them for training.

@@ -4,6 +4,10 @@
 
 #include <omp.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <exception>
 #include <vector>
 
@@ -16,6 +20,16 @@ int g_threads = 1;
 void set_threads(int n) { g_threads = n > 0 ? n : omp_get_num_procs(); }
 
 int threads() { return g_threads; }
+
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  // Blocks up to 32 MiB (the most glibc accepts) from the heap, not mmap, and the heap's free
+  // top never trimmed. Setting either also turns off glibc's dynamic mmap threshold, which would
+  // otherwise move with the sizes freed so far.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, -1);
+#endif
+}
 
 void parallel_for(int n, const std::function<void(int)>& f) {
   if (n <= 0) return;

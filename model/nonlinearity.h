@@ -83,11 +83,15 @@ class Elementwise final : public Nonlinearity {
                           Eigen::Index n, float near_zero) const override {
     for (Eigen::Index e = 0; e < n; ++e) {
       // m+ = Δy+/Δx+ = ½ sec(x0, Δx+) + ½ sec(x0 + Δx-, Δx+), and m- likewise.
+      // Both arms are computed and one is selected (no branch, so the loop vectorises where f's
+      // functions inline); the secant of an empty part is discarded.
       const float z0 = x0[e], z = x[e], up = dp[e], down = dn[e];
-      sp[e] = std::abs(up) >= near_zero ? 0.5f * (secant(z0, up) + secant(z0 + down, up))
-                                        : 0.5f * (fn_.df_right(z0) + fn_.df_right(z));
-      sn[e] = std::abs(down) >= near_zero ? 0.5f * (secant(z0, down) + secant(z0 + up, down))
-                                          : 0.5f * (fn_.df_left(z0) + fn_.df_left(z));
+      const float p_sec = 0.5f * (secant(z0, up) + secant(z0 + down, up));
+      const float p_lim = 0.5f * (fn_.df_right(z0) + fn_.df_right(z));
+      const float n_sec = 0.5f * (secant(z0, down) + secant(z0 + up, down));
+      const float n_lim = 0.5f * (fn_.df_left(z0) + fn_.df_left(z));
+      sp[e] = std::abs(up) >= near_zero ? p_sec : p_lim;
+      sn[e] = std::abs(down) >= near_zero ? n_sec : n_lim;
     }
   }
   double value(double z) const override { return fn_.f(z); }
@@ -135,15 +139,15 @@ struct ReluFn {
   float grad(float x, float dy) const { return x > 0.0f ? dy : 0.0f; }  // never -0 from 0 * dy
   // Exactly 1 or 0 when [v, v + h] lies on one side of the kink; the fraction of the segment
   // above 0 otherwise.
+  // Written without branches (the quotient computed always, selected where it applies) so that
+  // the loops over them vectorise.
   float secant(float v, float h) const {
-    const float w = v + h;
-    if (v >= 0.0f && w >= 0.0f) return 1.0f;
-    if (v <= 0.0f && w <= 0.0f) return 0.0f;
-    return (fwd(w) - fwd(v)) / h;
+    const float w = v + h, q = (fwd(w) - fwd(v)) / h;
+    return v >= 0.0f && w >= 0.0f ? 1.0f : v <= 0.0f && w <= 0.0f ? 0.0f : q;
   }
   float rescale(float x, float x0, float near_zero) const {
-    const float dx = x - x0, dy = fwd(x) - fwd(x0);
-    return std::abs(dx) >= near_zero ? dy / dx : df(x0);
+    const float dx = x - x0, q = (fwd(x) - fwd(x0)) / dx;
+    return std::abs(dx) >= near_zero ? q : df(x0);
   }
   std::string describe() const { return "ReLU()"; }
 };
