@@ -132,22 +132,24 @@ class Elementwise final : public Nonlinearity {
 /// f'+(z) = 1{z >= 0}, f'-(z) = 1{z > 0}.
 struct ReluFn {
   double f(double z) const { return z > 0 ? z : 0.0; }
-  float fwd(float z) const { return z > 0.0f ? z : z != z ? z : 0.0f; }  // NaN passes (as in PyTorch)
+  float fwd(float z) const { return (z > 0.0f) | (z != z) ? z : 0.0f; }  // NaN passes (as in PyTorch)
   float df(float z) const { return z > 0.0f ? 1.0f : 0.0f; }
   float df_right(float z) const { return z >= 0.0f ? 1.0f : 0.0f; }
   float df_left(float z) const { return z > 0.0f ? 1.0f : 0.0f; }
   float grad(float x, float dy) const { return x > 0.0f ? dy : 0.0f; }  // never -0 from 0 * dy
   // Exactly 1 or 0 when [v, v + h] lies on one side of the kink; the fraction of the segment
   // above 0 otherwise.
-  // Written without branches (the quotient computed always, selected where it applies) so that
-  // the loops over them vectorise.
+  // Written without branches so that the loops over them vectorise: every operand is computed
+  // (the quotient too, where it is not used) and then selected; & rather than && (a comparison
+  // may raise a floating-point flag, so the compiler may not evaluate a skipped one itself).
   float secant(float v, float h) const {
     const float w = v + h, q = (fwd(w) - fwd(v)) / h;
-    return v >= 0.0f && w >= 0.0f ? 1.0f : v <= 0.0f && w <= 0.0f ? 0.0f : q;
+    const bool above = (v >= 0.0f) & (w >= 0.0f), below = (v <= 0.0f) & (w <= 0.0f);
+    return above ? 1.0f : below ? 0.0f : q;
   }
   float rescale(float x, float x0, float near_zero) const {
-    const float dx = x - x0, q = (fwd(x) - fwd(x0)) / dx;
-    return std::abs(dx) >= near_zero ? q : df(x0);
+    const float dx = x - x0, q = (fwd(x) - fwd(x0)) / dx, limit = df(x0);
+    return std::abs(dx) >= near_zero ? q : limit;
   }
   std::string describe() const { return "ReLU()"; }
 };
