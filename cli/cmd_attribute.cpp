@@ -258,7 +258,7 @@ void attribute_step(const AttributeJob& job) {
   Sequences seqs;
   model::Network net;
   if (!data_dir.empty()) {
-    const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+    const sim::Dataset ds = sim::read_dataset_dir(data_dir, sim::DatasetParts::NoSites);
     model::SplitInput in = model::split_input(ds, split, data_dir);
     if (in.data.n == 0)
       throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0",

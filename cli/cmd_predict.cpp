@@ -256,7 +256,7 @@ int cmd_predict(int argc, const char* const* argv) {
     return 0;
   }
 
-  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+  const sim::Dataset ds = sim::read_dataset_dir(data_dir, sim::DatasetParts::NoSites);
   const model::SplitInput in = model::split_input(ds, split, data_dir);
   // With -c the file's architecture must match [model]; without, the file describes itself.
   const model::Network net = model::load_model(model_path, model_cfg, &in.data.shape);

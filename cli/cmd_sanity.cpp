@@ -46,7 +46,7 @@ void sanity_step(const SanityJob& job) {
   model::parse_init_scheme(run.model.init, scheme);  // validated above
   apply_threads(threads);
 
-  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+  const sim::Dataset ds = sim::read_dataset_dir(data_dir, sim::DatasetParts::NoSites);
   model::SplitInput in = model::split_input(ds, split, data_dir);
   if (in.data.n == 0)
     throw InputError(fmt::format("{}no sequences in the '{}' split; expected at least 1, got 0",

@@ -86,7 +86,7 @@ void train_step(const TrainJob& job) {
     train_data = std::move(m.train), valid_data = std::move(m.valid), test_data = std::move(m.test);
     n_outputs = model::kMnistClasses;
   } else {
-    const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+    const sim::Dataset ds = sim::read_dataset_dir(data_dir, sim::DatasetParts::NoSites);
     // Binary tasks train a sigmoid output (cross-entropy), real-valued ones a linear output (MSE):
     // one output kind per network, so not both kinds at once.
     const sim::TaskInfo* binary = nullptr;

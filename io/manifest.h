@@ -26,7 +26,9 @@ void write_manifest(const std::string& manifest_path, std::span<const std::strin
 ///   M:1: wrong header; expected 'file bytes md5', got '...'
 ///   M:2: no files; expected a row per file of the output, got a header only
 ///   M:4: bad row; expected a relative path, a byte count and 32 hex digits, got '...'
-/// `writer` names the command that writes it (e.g. "liftbench simulate").
-void verify_manifest(const std::string& manifest_path, const std::string& writer);
+/// `writer` names the command that writes it (e.g. "liftbench simulate"). Files named in
+/// `unread` (paths as in the manifest) are not checked: a reader that does not open them.
+void verify_manifest(const std::string& manifest_path, const std::string& writer,
+                     std::span<const std::string> unread = {});
 
 }  // namespace lb::io

@@ -216,16 +216,16 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
 namespace {
 
 // read_dataset_dir without the manifest check: every other check of the reader.
-Dataset read_dataset_files(const std::string& dir) {
+Dataset read_dataset_files(const std::string& dir, DatasetParts parts) {
   const std::string fa_path = dataset_fasta_path(dir);
   const std::string fa_name = std::filesystem::path(fa_path).filename().string();
   const std::string labels_path = dir + "/labels.tsv";
   const std::string bed_path = dir + "/motifs.bed";
 
   Dataset data;
-  const std::vector<io::FastaRecord> fasta = io::read_fasta(fa_path);
+  std::vector<io::FastaRecord> fasta = io::read_fasta(fa_path);
   std::unordered_map<std::string, int> index;
-  for (const io::FastaRecord& r : fasta) {
+  for (io::FastaRecord& r : fasta) {
     if (data.ids.empty()) data.seq_len = static_cast<int>(r.seq.size());
     if (r.seq.size() != static_cast<std::size_t>(data.seq_len)) {
       throw input_error(fa_path, r.line,
@@ -233,11 +233,10 @@ Dataset read_dataset_files(const std::string& dir) {
                         fmt::format("length {}", data.seq_len),
                         fmt::format("length {}", r.seq.size()));
     }
-    index.emplace(r.name, data.size());
-    data.ids.push_back(r.name);
-    std::string seq = r.seq;
-    for (char& c : seq) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    data.seqs.push_back(std::move(seq));
+    if (parts == DatasetParts::All) index.emplace(r.name, data.size());  // only motifs.bed looks ids up
+    for (char& c : r.seq) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    data.ids.push_back(std::move(r.name));
+    data.seqs.push_back(std::move(r.seq));
   }
 
   const io::TsvTable t = io::read_tsv(labels_path);
@@ -331,6 +330,8 @@ Dataset read_dataset_files(const std::string& dir) {
     for (std::size_t k = 0; k < M; ++k)
       data.counts.push_back(parse_int_field(row[first_key + k], labels_path, line, h[first_key + k], 0, 1 << 30));
   }
+
+  if (parts == DatasetParts::NoSites) return data;
 
   const std::vector<io::BedRecord> bed = io::read_bed(bed_path);
   std::vector<int> n_sites(fasta.size(), 0);
@@ -434,13 +435,16 @@ Dataset read_dataset_files(const std::string& dir) {
 
 }  // namespace
 
-Dataset read_dataset_dir(const std::string& dir) {
-  io::verify_manifest(dir + "/" + std::string(kDatasetManifest), "liftbench simulate");
-  return read_dataset_files(dir);
+Dataset read_dataset_dir(const std::string& dir, DatasetParts parts) {
+  const std::vector<std::string> unread = parts == DatasetParts::NoSites
+                                              ? std::vector<std::string>{"motifs.bed", "roles.tsv"}
+                                              : std::vector<std::string>{};
+  io::verify_manifest(dir + "/" + std::string(kDatasetManifest), "liftbench simulate", unread);
+  return read_dataset_files(dir, parts);
 }
 
 std::vector<std::string> seal_dataset_dir(const std::string& dir) {
-  read_dataset_files(dir);  // refuses, with the reader's message, a directory that would not read
+  read_dataset_files(dir, DatasetParts::All);  // refuses, with the reader's message, a directory that would not read
   std::vector<std::string> files;
   for (const char* name : {"sequences.fa", "sequences.fa.fai", "sequences.fa.gz", "sequences.fa.gz.fai",
                            "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed", "roles.tsv", "tasks.tsv", "classes.tsv",

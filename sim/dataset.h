@@ -129,7 +129,13 @@ void write_dataset_dir(const std::string& dir, const Dataset& data, std::string_
 /// counts equal to the sequence's lines in motifs.bed (per key when roles.tsv names them),
 /// roles.tsv lines matching motifs.bed's and known role names. Sequences are upper-cased;
 /// sites are sorted by (seq, start).
-Dataset read_dataset_dir(const std::string& dir);
+///
+/// `parts` = NoSites is for the commands that use only sequences, splits and labels (train,
+/// predict, attribute, sanity): motifs.bed and roles.tsv are then neither read nor checked, their
+/// manifest rows not hashed, and the result has no sites and no roles (the paper's dataset: 9 ms
+/// less of 8,000 sequences; docs/benchmarks.md).
+enum class DatasetParts : std::uint8_t { All, NoSites };
+Dataset read_dataset_dir(const std::string& dir, DatasetParts parts = DatasetParts::All);
 
 /// `liftbench seal`: for a dataset directory made by hand (or edited on purpose), reads it as
 /// read_dataset_dir does except for the manifest (so it refuses, with the reader's message, a

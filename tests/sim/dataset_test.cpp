@@ -165,6 +165,46 @@ TEST(DatasetDirTest, WriteThenReadRoundTrips) {
   expect_same_dataset(read_dataset_dir(dir), d);
 }
 
+TEST(DatasetDirTest, WithoutSitesReadsSequencesAndLabelsAndSkipsTheSiteFiles) {
+  TempDir tmp;
+  const std::string dir = tmp.file("ds");
+  const Dataset d = small_dataset();
+  write_dataset_dir(dir, d, "");
+  const Dataset all = read_dataset_dir(dir);
+  ASSERT_FALSE(all.sites.empty());
+  const auto same_but_sites = [&](const Dataset& x) {
+    EXPECT_EQ(x.ids, all.ids);
+    EXPECT_EQ(x.seqs, all.seqs);
+    EXPECT_EQ(x.splits, all.splits);
+    EXPECT_EQ(x.classes, all.classes);
+    EXPECT_EQ(x.class_names, all.class_names);
+    EXPECT_EQ(x.labels, all.labels);
+    EXPECT_EQ(x.counts, all.counts);
+    EXPECT_EQ(x.motif_keys, all.motif_keys);
+    EXPECT_EQ(x.seq_len, all.seq_len);
+    ASSERT_EQ(x.n_tasks(), all.n_tasks());
+    for (int t = 0; t < x.n_tasks(); ++t) EXPECT_EQ(x.tasks[t].kind, all.tasks[t].kind);
+    EXPECT_TRUE(x.sites.empty());
+    EXPECT_TRUE(x.roles.empty());
+  };
+  same_but_sites(read_dataset_dir(dir, DatasetParts::NoSites));
+  // The site files are neither read nor checked against the manifest...
+  write_text(dir + "/motifs.bed", "not a bed line\n");
+  std::filesystem::remove(dir + "/roles.tsv");
+  same_but_sites(read_dataset_dir(dir, DatasetParts::NoSites));
+  EXPECT_THROW(read_dataset_dir(dir), InputError);
+  // ... but the files it reads are.
+  const std::string labels = read_text(dir + "/labels.tsv");
+  std::string bytes;
+  for (const auto& r : io::read_tsv(dir + "/manifest.tsv").rows)
+    if (r[0] == "labels.tsv") bytes = fmt::format("{} bytes with md5 {}", r[1], r[2]);
+  write_text(dir + "/labels.tsv", labels + "\n");
+  EXPECT_THROW_MSG(read_dataset_dir(dir, DatasetParts::NoSites), InputError,
+                   fmt::format("{0}/manifest.tsv:4: 'labels.tsv' does not match; expected {1}, got {2} bytes (changed "
+                               "or half replaced after {0}/manifest.tsv was written: rerun liftbench simulate)",
+                               dir, bytes, labels.size() + 1));
+}
+
 TEST(DatasetDirTest, FileLinesHaveTheDocumentedColumns) {
   TempDir tmp;
   const Dataset d = small_dataset();
