@@ -124,16 +124,28 @@ void conv1d_transpose_factored(const model::Conv1d& l, const Mat& w, const Shape
                                Index T, const Mat& s, const Mat& g, Mat& dst) {
   const Index C = in.c, KC = Index{l.kernel()} * C, F = w.rows(), Lin = in.w, Lout = out.w,
               step = Index{l.stride()} * C;
-  dst.setZero(C, T * nc * Lin);
+  dst.resize(C, T * nc * Lin);  // every value written below: no zeroing pass
   const Mat wt = w.transpose();  // (KC x F)
   Mat wg(T * KC, F), d;
+  using VecMap = Eigen::Map<Vec>;
   for (int i = 0; i < nc; ++i) {
     for (Index t = 0; t < T; ++t) wg.middleRows(t * KC, KC).noalias() = wt * g.col(t * nc + i).asDiagonal();
     d.noalias() = wg * s.middleCols(Index{i} * Lout, Lout);  // (T*KC x Lout)
     for (Index t = 0; t < T; ++t) {
       float* db = dst.data() + (t * nc + i) * Lin * C;
-      for (Index p = 0; p < Lout; ++p)
-        Eigen::Map<Vec>(db + p * step, KC) += Eigen::Map<const Vec>(d.data() + p * T * KC + t * KC, KC);
+      // Windows in order: the part a window shares with earlier ones is added to, the part it is
+      // first to reach is set to 0 + value (as the sum from zero gives, -0 included), positions
+      // no window reaches are 0. `hi`: the end of what earlier windows reached.
+      Index hi = 0;
+      for (Index p = 0; p < Lout; ++p) {
+        const Index a = p * step, b = a + KC;
+        const float* src = d.data() + p * T * KC + t * KC;
+        if (a > hi) VecMap(db + hi, a - hi).setZero(), hi = a;
+        VecMap(db + a, hi - a) += Eigen::Map<const Vec>(src, hi - a);
+        VecMap(db + hi, b - hi) = Eigen::Map<const Vec>(src + (hi - a), b - hi).array() + 0.0f;
+        hi = b;
+      }
+      VecMap(db + hi, Lin * C - hi).setZero();
     }
   }
   (void)F;
