@@ -34,19 +34,20 @@ struct Timed {
   attr::MethodResult result;
 };
 
-// Best of `reps` timed runs after one untimed warm-up on a few sequences.
-Timed time_method(const attr::Method& m, const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
-                  const attr::AttributionConfig& cfg, int reps) {
+// One untimed warm-up on a few sequences.
+void warm_up(const attr::Method& m, const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
+             const attr::AttributionConfig& cfg) {
   const int warm = std::min(n, 64);
   attr::run_method(m, net, x.leftCols(static_cast<Eigen::Index>(warm) * x.cols() / n), warm, tasks, cfg);
-  Timed best{1e30, {}};
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto res = attr::run_method(m, net, x, n, tasks, cfg);
-    const double s = seconds_since(t0);
-    if (s < best.seconds) best = Timed{s, std::move(res)};
-  }
-  return best;
+}
+
+// One timed run, kept in `best` when faster.
+void time_method(const attr::Method& m, const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
+                 const attr::AttributionConfig& cfg, Timed& best) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto res = attr::run_method(m, net, x, n, tasks, cfg);
+  const double s = seconds_since(t0);
+  if (s < best.seconds) best = Timed{s, std::move(res)};
 }
 
 }  // namespace
@@ -111,13 +112,31 @@ int main(int argc, char** argv) {
       {"deeplift:rescale+gc (background)", "deeplift:rescale+gc"},
       {"deeplift:rescale+rcavg (background)", "deeplift:rescale+rcavg"},
   };
-  double rescale_s = 0, rc_s = 0, ism_s = 0, grad_s = 0, sg_s = 0, ig_s = 0, eg_s = 0, gc_s = 0, rcavg_s = 0;
+  // Best of `reps` runs of each method, the methods taking turns within each round: the machine's
+  // speed drifts (other tenants), and turns spread that drift over all methods, so their ratios
+  // (RevealCancel / Rescale) compare runs of the same minutes.
+  struct Selected {
+    const Row* row;
+    attr::AttributionConfig cfg;
+    attr::Method method;
+    Timed best{1e30, {}};
+  };
+  std::vector<Selected> sel;
   for (const auto& row : rows) {
     if (!only.empty() && only.find("," + row.method + ",") == std::string::npos) continue;
     attr::AttributionConfig cfg;
     cfg.n_shuffles = row.n_shuffles;
     const attr::Method m = attr::parse_methods(row.method, net, cfg).front();
-    const Timed t = time_method(m, net, x, n, tasks, cfg, reps);
+    sel.push_back({&row, cfg, m});
+  }
+  for (auto& s : sel) warm_up(s.method, net, x, n, tasks, s.cfg);
+  for (int r = 0; r < reps; ++r)
+    for (auto& s : sel) time_method(s.method, net, x, n, tasks, s.cfg, s.best);
+  double rescale_s = 0, rc_s = 0, ism_s = 0, grad_s = 0, sg_s = 0, ig_s = 0, eg_s = 0, gc_s = 0, rcavg_s = 0;
+  for (const auto& s : sel) {
+    const Row& row = *s.row;
+    const attr::Method& m = s.method;
+    const Timed& t = s.best;
     const double rate = static_cast<double>(n) * T / t.seconds;
     const std::string delta = attr::has_delta(m) ? fmt::format("{:.2e}", t.result.max_abs_delta) : "-";
     fmt::print("{:<40} {:>9.3f} {:>16.0f} {:>14}\n", row.label, t.seconds, rate, delta);
