@@ -31,8 +31,11 @@ std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) :
 
 /// What the scenario planted in the sequences `ids` (by their index there): the driver and the
 /// repressor sites of `task` and every planted instance (any role).
-discover::TaskTruth task_truth(const std::string& data_dir, const std::vector<std::string>& ids, int task) {
-  const sim::Dataset ds = sim::read_dataset_dir(data_dir);
+discover::TaskTruth task_truth(const DiscoverJob& job, const std::vector<std::string>& ids, int task) {
+  const std::string& data_dir = job.data_dir;
+  sim::Dataset read;
+  if (!job.data) read = sim::read_dataset_dir(data_dir);
+  const sim::Dataset& ds = job.data ? *job.data : read;
   if (task < 0 || task >= ds.n_tasks())
     throw InputError(fmt::format("{}: task {} is not in the dataset; expected 0 to {}", data_dir, task, ds.n_tasks() - 1));
   std::map<std::string, int> index;
@@ -90,6 +93,13 @@ DiscoveryRows discovery_rows(const std::string& method, int task, const discover
   return rows;
 }
 
+// The job's scores archive: the one it was given, or read into `read`.
+const io::NpzArchive& job_scores(const DiscoverJob& job, io::NpzArchive& read) {
+  if (job.scores) return *job.scores;
+  read = io::read_npz(job.scores_path);
+  return read;
+}
+
 }  // namespace
 
 std::string method_dir_name(const std::string& method) {
@@ -100,7 +110,8 @@ std::string method_dir_name(const std::string& method) {
 }
 
 DiscoveryRows failed_discovery_rows(const DiscoverJob& job) {
-  const auto ts = discover::read_task_scores(io::read_npz(job.scores_path), job.scores_path, job.method, job.task);
+  io::NpzArchive read;
+  const auto ts = discover::read_task_scores(job_scores(job, read), job.scores_path, job.method, job.task);
   // The seqlets again (no randomness: the same as run_discover's), so the task reports what it
   // had; the reason from their counts, by discover_motifs' rule.
   std::vector<discover::SeqletSpan> spans;
@@ -119,12 +130,13 @@ DiscoveryRows failed_discovery_rows(const DiscoverJob& job) {
     status = "too_few_windows";  // fewer windows than the null needs: no seqlet at all
   }
   return discovery_rows(job.method, job.task,
-                        discover::score_discovery(spans, task_truth(job.data_dir, ts.ids, job.task), {}), status);
+                        discover::score_discovery(spans, task_truth(job, ts.ids, job.task), {}), status);
 }
 
 DiscoveryRows run_discover(const DiscoverJob& job) {
+  io::NpzArchive read;
   const discover::DiscoveryScores x =
-      discover::read_discovery_scores(io::read_npz(job.scores_path), job.scores_path, job.method, job.task);
+      discover::read_discovery_scores(job_scores(job, read), job.scores_path, job.method, job.task);
   const auto n = static_cast<int>(x.scores.ids.size());
   const std::string at = fmt::format("{}array '{}' ", where(job.scores_path), job.method);
   const discover::SeqletConfig& scfg = job.seqlets;
@@ -209,7 +221,7 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
       std::vector<discover::SeqletSpan> spans;
       for (const auto& s : sr.seqlets) spans.push_back({s.seq, s.start, s.end, s.sign});
       const discover::DiscoveryScore score =
-          discover::score_discovery(spans, task_truth(job.data_dir, x.scores.ids, job.task), found);
+          discover::score_discovery(spans, task_truth(job, x.scores.ids, job.task), found);
       rows = discovery_rows(job.method, job.task, score, "motifs");
       for (const auto& m : score.per_motif)
         truth_rows.push_back({m.name, m.sign > 0 ? "pos" : "neg", std::to_string(m.support), m.kind,

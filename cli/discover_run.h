@@ -8,6 +8,8 @@
 
 #include "discover/motifs.h"
 #include "discover/seqlets.h"
+#include "io/npz.h"
+#include "sim/dataset.h"
 
 namespace lb::cli {
 
@@ -19,6 +21,10 @@ struct DiscoverJob {
   std::string motif_file;  // match the discovered motifs against it (matches.tsv); "" = no matching
   std::string data_dir;    // score them against this dataset's driver sites (discovery.tsv); needs motif_file
   std::string out;         // the directory to write
+  // Inputs already read, for a caller that runs many jobs on the same files (the run's discover
+  // step: every method and task of one scores file and dataset); null: read from the paths.
+  const io::NpzArchive* scores = nullptr;  // the archive at scores_path
+  const sim::Dataset* data = nullptr;      // the dataset at data_dir
 };
 
 /// Rows of discovery.tsv: method task motif metric value (docs/discovery.md, "The benchmark").

@@ -1,6 +1,7 @@
 // The steps' config sections and resolved configurations (cli/steps.h).
 #include "cli/steps.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -14,7 +15,7 @@
 #include "io/atomic_file.h"
 #include "io/manifest.h"
 #include "io/motif_file.h"
-#include "io/npz_map.h"
+#include "io/npz.h"
 #include "io/tsv.h"
 #include "sim/dataset.h"
 #include "sim/scenario.h"
@@ -52,13 +53,17 @@ void discover_step(const DiscoverStepJob& job) {
                             {"--out", job.out + "/discover.manifest.tsv"}},
                            {{"--scores", job.scores_path}, {"--data", job.data_dir}});
   apply_threads(job.threads);
+  // Both read once for every method and task (a job reads only its method's members).
   const sim::Dataset ds = sim::read_dataset_dir(job.data_dir);
+  const io::NpzArchive scores = io::read_npz(job.scores_path);
   {
     // A method missing from the scores file is a mistake to name now, not a task that found nothing.
-    const io::NpzMap scores(job.scores_path);
+    const auto has = [&](const std::string& name) {
+      return std::any_of(scores.begin(), scores.end(), [&](const auto& member) { return member.first == name; });
+    };
     for (const auto& m : methods)
       for (const std::string& name : {m, m + ".hypothetical"})
-        if (!scores.find(name))
+        if (!has(name))
           throw InputError(fmt::format("{}missing array '{}'; expected the contributions and hypothetical "
                                        "contributions of every method of eval.discover_methods, got an archive "
                                        "without it",
@@ -77,7 +82,8 @@ void discover_step(const DiscoverStepJob& job) {
     for (int t = 0; t < ds.n_tasks(); ++t) {
       DiscoverJob one{.scores_path = job.scores_path, .method = m, .task = t, .seqlets = job.seqlets, .motifs = job.motifs,
                       .motif_file = motif_path, .data_dir = job.data_dir,
-                      .out = fmt::format("{}/discover/{}/task{}", job.out, method_dir_name(m), t)};
+                      .out = fmt::format("{}/discover/{}/task{}", job.out, method_dir_name(m), t),
+                      .scores = &scores, .data = &ds};
       DiscoveryRows r;
       try {
         r = run_discover(one);
