@@ -11,8 +11,8 @@
 #include "io/version.h"
 
 int main(int argc, char** argv) {
-  lb::io::quiet_htslib();
-  lb::keep_freed_memory();  // the engine reuses its matrices' memory (core/parallel.h)  // our errors carry the message; HTSlib's own lines would double it
+  lb::io::quiet_htslib();    // our errors carry the message; HTSlib's own lines would double it
+  lb::keep_freed_memory();  // the engine reuses its matrices' memory (core/parallel.h)
   try {
     return lb::cli::run_main(argc, argv);
   } catch (const lb::Error& e) {

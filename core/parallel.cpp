@@ -4,12 +4,12 @@
 
 #include <omp.h>
 
+#include <exception>
+#include <vector>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-
-#include <exception>
-#include <vector>
 
 namespace lb {
 

@@ -444,7 +444,8 @@ Dataset read_dataset_dir(const std::string& dir, DatasetParts parts) {
 }
 
 std::vector<std::string> seal_dataset_dir(const std::string& dir) {
-  read_dataset_files(dir, DatasetParts::All);  // refuses, with the reader's message, a directory that would not read
+  // Refuses, with the reader's message, a directory that would not read.
+  read_dataset_files(dir, DatasetParts::All);
   std::vector<std::string> files;
   for (const char* name : {"sequences.fa", "sequences.fa.fai", "sequences.fa.gz", "sequences.fa.gz.fai",
                            "sequences.fa.gz.gzi", "labels.tsv", "motifs.bed", "roles.tsv", "tasks.tsv", "classes.tsv",
