@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "eval/bootstrap.h"
 #include "eval/html.h"
+#include "eval/metrics.h"
 #include "eval/report_parts.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
@@ -26,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("nan"); }
 

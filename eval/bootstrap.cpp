@@ -12,12 +12,12 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "eval/metrics.h"
 
 namespace lb::eval {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kChunk = 25;  // resamples per parallel work item (results do not depend on it)
 
 void check_sequences(long n) {

@@ -16,7 +16,7 @@ namespace lb::eval {
 
 namespace {
 
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
+std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 
 // A (h x w) map as SVG rects: red positive, blue negative, white 0, scaled by max |v| (or
 // grey levels 0..1 for an image). Cells of `cell` px.
@@ -158,7 +158,7 @@ ErasurePage render_erasure_report(const ErasureReportInputs& in) {
   bool first = true;
   for (const auto& r : *in.rows) {
     data += fmt::format("{}{{\"pair\":\"{}->{}\",\"method\":{},\"drop\":{}}}", first ? "" : ",", r.c0, r.ct,
-                        json_string(r.method), num(r.drop));
+                        json_string(r.method), json_num(r.drop));
     first = false;
   }
   data += "]}";

@@ -11,7 +11,6 @@
 namespace lb::eval {
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }
 
 std::vector<double> average_ranks(std::span<const double> x) {

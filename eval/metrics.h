@@ -2,10 +2,14 @@
 // the false-negative / false-positive rates (appendix G(b)). auROC and auPRC are core/metrics.h.
 #pragma once
 
+#include <limits>
 #include <span>
 #include <vector>
 
 namespace lb::eval {
+
+/// The evaluation's "no value" (a statistic of too few values, a missing cell).
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// 1-based ranks of `x` in increasing order, ties given the mean of their ranks
 /// (scipy.stats.rankdata's "average").

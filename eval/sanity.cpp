@@ -14,7 +14,6 @@ namespace lb::eval {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Salt of the re-initialisation seed ("sanity" in ASCII), so that sanity.seed = model.init_seed
 // does not re-create the network training started from.
 constexpr std::uint64_t kSalt = 0x73616e697479ULL;

@@ -15,13 +15,13 @@
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "eval/hits.h"
+#include "eval/metrics.h"
 #include "io/tsv.h"
 
 namespace lb::eval {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string shape_str(const std::vector<std::int64_t>& s) {
   std::string out = "(";
