@@ -16,8 +16,6 @@ namespace lb::eval {
 
 namespace {
 
-std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
-
 // A (h x w) map as SVG rects: red positive, blue negative, white 0, scaled by max |v| (or
 // grey levels 0..1 for an image). Cells of `cell` px.
 std::string svg_map(const Vec& v, int h, int w, bool image, const std::string& title, int cell = 5) {
@@ -158,7 +156,7 @@ ErasurePage render_erasure_report(const ErasureReportInputs& in) {
   bool first = true;
   for (const auto& r : *in.rows) {
     data += fmt::format("{}{{\"pair\":\"{}->{}\",\"method\":{},\"drop\":{}}}", first ? "" : ",", r.c0, r.ct,
-                        json_string(r.method), json_num(r.drop));
+                        json_string(r.method), json_number(r.drop));
     first = false;
   }
   data += "]}";

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "eval/evaluate.h"
+#include "eval/html.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
 
@@ -13,13 +14,8 @@ namespace lb::eval {
 
 namespace {
 
-std::string num(double v) {
+std::string tsv_num(double v) {
   if (std::isnan(v)) return "nan";
-  return fmt::format("{:.6g}", v);
-}
-
-std::string json_num(double v) {
-  if (!std::isfinite(v)) return "null";
   return fmt::format("{:.6g}", v);
 }
 
@@ -47,11 +43,11 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
   j += fmt::format("  \"version\": {},\n", json_str(version));
   j += fmt::format("  \"scan_mode\": {},\n", json_str(cfg.scan_mode));
   j += fmt::format("  \"strands\": {},\n", json_str(cfg.strands));
-  j += fmt::format("  \"log_odds_threshold\": {},\n", json_num(cfg.log_odds_threshold));
+  j += fmt::format("  \"log_odds_threshold\": {},\n", json_number(cfg.log_odds_threshold));
   j += fmt::format("  \"top_hits\": {},\n", cfg.top_hits);
-  j += fmt::format("  \"pseudocount\": {},\n", json_num(cfg.pseudocount));
-  j += fmt::format("  \"background\": [{}, {}, {}, {}],\n", json_num(cfg.background[0]), json_num(cfg.background[1]),
-                   json_num(cfg.background[2]), json_num(cfg.background[3]));
+  j += fmt::format("  \"pseudocount\": {},\n", json_number(cfg.pseudocount));
+  j += fmt::format("  \"background\": [{}, {}, {}, {}],\n", json_number(cfg.background[0]), json_number(cfg.background[1]),
+                   json_number(cfg.background[2]), json_number(cfg.background[3]));
   // Each motif key with its PWM name (the paper: {"gata": ..., "tal": ...}).
   j += "  \"motifs\": {";
   for (std::size_t i = 0; i < ev.motif_keys.size(); ++i)
@@ -68,7 +64,7 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
   if (model) {
     auto list = [](const std::vector<double>& v) {
       std::string s = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", json_num(v[i]));
+      for (std::size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", json_number(v[i]));
       return s + "]";
     };
     // The binary pair always (as before the real-valued tasks); R², Pearson r and MSE only when
@@ -86,7 +82,7 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
         "{}\n    {{\"method\": {}, \"reference\": {}, \"task\": {}, \"motif\": {}, \"metric\": {}, \"tier\": {}, "
         "\"value\": {}, \"n\": {}}}",
         i ? "," : "", json_str(r.method), json_str(r.reference), r.task, json_str(r.motif), json_str(r.metric),
-        json_str(r.tier), json_num(r.value), r.n < 0 ? std::string("null") : fmt::format("{}", r.n));
+        json_str(r.tier), json_number(r.value), r.n < 0 ? std::string("null") : fmt::format("{}", r.n));
   }
   j += "\n  ]\n}\n";
   return j;
@@ -99,20 +95,20 @@ void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::D
   std::vector<std::vector<std::string>> rows;
   rows.reserve(ev.rows.size());
   for (const MetricRow& r : ev.rows)
-    rows.push_back({r.method, r.reference, fmt::format("{}", r.task), r.motif, r.metric, r.tier, num(r.value),
+    rows.push_back({r.method, r.reference, fmt::format("{}", r.task), r.motif, r.metric, r.tier, tsv_num(r.value),
                     r.n < 0 ? std::string() : fmt::format("{}", r.n)});
   io::write_tsv(dir + "/metrics.tsv", std::vector<std::string>(kMetricsColumns.begin(), kMetricsColumns.end()), rows);
   io::write_file_atomic(dir + "/metrics.json", metrics_json(ev, scores, cfg, model, version));
   std::vector<std::vector<std::string>> role_rows;
   for (const RoleRow& r : ev.role_rows)
-    role_rows.push_back({r.method, r.reference, ds.tasks[static_cast<std::size_t>(r.task)].name, r.metric, num(r.value),
-                         num(r.lo), num(r.hi), fmt::format("{}", r.instances)});
+    role_rows.push_back({r.method, r.reference, ds.tasks[static_cast<std::size_t>(r.task)].name, r.metric, tsv_num(r.value),
+                         tsv_num(r.lo), tsv_num(r.hi), fmt::format("{}", r.instances)});
   io::write_tsv(dir + "/role_metrics.tsv",
                 {"method", "reference", "task", "metric", "value", "ci_lo", "ci_hi", "n"}, role_rows);
   std::vector<std::vector<std::string>> diff_rows;
   for (const DiffRow& d : ev.diffs)
-    diff_rows.push_back({ds.tasks[static_cast<std::size_t>(d.task)].name, d.metric, d.a, d.b, num(d.diff), num(d.lo),
-                         num(d.hi), num(d.p_value), d.excludes_zero ? "yes" : "no"});
+    diff_rows.push_back({ds.tasks[static_cast<std::size_t>(d.task)].name, d.metric, d.a, d.b, tsv_num(d.diff), tsv_num(d.lo),
+                         tsv_num(d.hi), tsv_num(d.p_value), d.excludes_zero ? "yes" : "no"});
   io::write_tsv(dir + "/method_differences.tsv",
                 {"task", "metric", "method_a", "method_b", "a_minus_b", "ci_lo", "ci_hi", "p_value", "real"}, diff_rows);
 
