@@ -27,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("nan"); }
 
 double parse_value(const std::string& s) {

@@ -46,8 +46,8 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
   j += fmt::format("  \"log_odds_threshold\": {},\n", json_number(cfg.log_odds_threshold));
   j += fmt::format("  \"top_hits\": {},\n", cfg.top_hits);
   j += fmt::format("  \"pseudocount\": {},\n", json_number(cfg.pseudocount));
-  j += fmt::format("  \"background\": [{}, {}, {}, {}],\n", json_number(cfg.background[0]), json_number(cfg.background[1]),
-                   json_number(cfg.background[2]), json_number(cfg.background[3]));
+  j += fmt::format("  \"background\": [{}, {}, {}, {}],\n", json_number(cfg.background[0]),
+                   json_number(cfg.background[1]), json_number(cfg.background[2]), json_number(cfg.background[3]));
   // Each motif key with its PWM name (the paper: {"gata": ..., "tal": ...}).
   j += "  \"motifs\": {";
   for (std::size_t i = 0; i < ev.motif_keys.size(); ++i)
@@ -101,14 +101,14 @@ void write_evaluation(const std::string& dir, const Evaluation& ev, const sim::D
   io::write_file_atomic(dir + "/metrics.json", metrics_json(ev, scores, cfg, model, version));
   std::vector<std::vector<std::string>> role_rows;
   for (const RoleRow& r : ev.role_rows)
-    role_rows.push_back({r.method, r.reference, ds.tasks[static_cast<std::size_t>(r.task)].name, r.metric, tsv_num(r.value),
-                         tsv_num(r.lo), tsv_num(r.hi), fmt::format("{}", r.instances)});
+    role_rows.push_back({r.method, r.reference, ds.tasks[static_cast<std::size_t>(r.task)].name, r.metric,
+                         tsv_num(r.value), tsv_num(r.lo), tsv_num(r.hi), fmt::format("{}", r.instances)});
   io::write_tsv(dir + "/role_metrics.tsv",
                 {"method", "reference", "task", "metric", "value", "ci_lo", "ci_hi", "n"}, role_rows);
   std::vector<std::vector<std::string>> diff_rows;
   for (const DiffRow& d : ev.diffs)
-    diff_rows.push_back({ds.tasks[static_cast<std::size_t>(d.task)].name, d.metric, d.a, d.b, tsv_num(d.diff), tsv_num(d.lo),
-                         tsv_num(d.hi), tsv_num(d.p_value), d.excludes_zero ? "yes" : "no"});
+    diff_rows.push_back({ds.tasks[static_cast<std::size_t>(d.task)].name, d.metric, d.a, d.b, tsv_num(d.diff),
+                         tsv_num(d.lo), tsv_num(d.hi), tsv_num(d.p_value), d.excludes_zero ? "yes" : "no"});
   io::write_tsv(dir + "/method_differences.tsv",
                 {"task", "metric", "method_a", "method_b", "a_minus_b", "ci_lo", "ci_hi", "p_value", "real"}, diff_rows);
 
