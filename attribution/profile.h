@@ -1,4 +1,4 @@
-// Per-stage timings of attribution (issue 16; `liftbench attribute -v`, docs/benchmarks.md):
+// Per-stage timings of attribution (`liftbench attribute -v`, docs/benchmarks/speed.md):
 // the CPU time and the wall time of each stage, summed over chunks and threads. Off unless a
 // StageLog is active (StageLogScope); a StageTimer then charges its scope to its stage, from any
 // thread, and costs two clock reads at each end. Stages are disjoint scopes, so their sums add

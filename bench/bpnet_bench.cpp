@@ -1,4 +1,4 @@
-// Speed on a BPNet-like graph (the "models people have"): a 64-filter stem, nine dilated
+// Speed on a BPNet-like graph (a model of the kind people use): a 64-filter stem, nine dilated
 // residual blocks (kernel 3, dilation 2..512), a profile head cropped to 1,000 positions and a
 // count head, on sequences of 2,114 bp; per method, sequence-tasks per second for the two count
 // outputs, and for the gradient and DeepLIFT Rescale the GFLOP/s their multiply-adds give

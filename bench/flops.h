@@ -1,5 +1,5 @@
 // Analytic FLOP counts of a network's forward and backward passes (multiply-add = 2 FLOPs),
-// the numerator of every GFLOP/s figure in docs/benchmarks.md.
+// the numerator of every GFLOP/s figure in docs/benchmarks/.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A synthetic genome and regions for the genome-scale benchmark of docs/benchmarks.md:
+"""A synthetic genome and regions for the genome-scale benchmark of docs/benchmarks/genomes.md:
 N_CHROMS chromosomes of CHROM_LEN random bases (the paper's background 0.3/0.2/0.2/0.3) in
 genome.fa, N regions of width 1 at random positions (sorted, so neighbours may overlap once
 resized) in regions.bed, and the same windows of LEN bases as FASTA records in windows.fa (the

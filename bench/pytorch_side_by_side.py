@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """liftbench side by side with PyTorch on the same model, the same sequences, in one run
-(issue 16, step 2; docs/benchmarks.md, "Side by side with PyTorch (issue 16)").
+(docs/benchmarks/speed.md, "Side by side with PyTorch").
 
     /usr/bin/python3 bench/pytorch_side_by_side.py [--run DIR] [--liftbench BIN] [--reps N]
     /usr/bin/python3 bench/pytorch_side_by_side.py --check [--liftbench BIN]

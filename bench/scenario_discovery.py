@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Which attribution methods let motif discovery find the planted truth, on every scenario
-(issue 12; docs/benchmarks.md, "Motif discovery on every scenario").
+(docs/benchmarks/discovery.md).
 
     /usr/bin/python3 bench/scenario_discovery.py [--out DIR] [--liftbench BIN] [--threads N]
                                                  [--methods M,M,...] [SCENARIO ...]

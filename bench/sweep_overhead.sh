@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the Snakemake workflow of `liftbench sweep` adds over running the same steps by hand
-# (docs/sweeps.md, docs/benchmarks.md "Sweeps"): runs a sweep with one core, then the same
+# (docs/sweeps.md, docs/benchmarks/sweeps.md): runs a sweep with one core, then the same
 # simulate / train / attribute / evaluate commands one after another in a second directory, and
 # prints both wall times and the difference per grid point. Alternates the two REPEAT times, since
 # the machine is shared.

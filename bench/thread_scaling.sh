@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 1 -> 2 thread scaling of training and attribution (docs/benchmarks.md "Threads"), on a shared
+# 1 -> 2 thread scaling of training and attribution (docs/benchmarks/speed.md "Threads"), on a shared
 # machine whose per-core speed drifts from minute to minute: runs the two benches with 1 and with
 # 2 threads alternately, ROUNDS times, and prints for each the best time of each thread count and
 # their ratio (the best of several alternating runs is the least disturbed one). Also runs two

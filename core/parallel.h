@@ -14,7 +14,7 @@ int threads();
 /// engine allocates and frees matrices of the same few sizes (0.1-2 MB) for every chunk of
 /// samples, and with glibc's defaults each such matrix comes from fresh pages (mmap or a grown
 /// heap) that the kernel must fault in and zero: 12% of RevealCancel's time, which this removes
-/// (docs/benchmarks.md). Memory then stays at the process's peak until exit. Called once at the
+/// (docs/benchmarks/speed.md). Memory then stays at the process's peak until exit. Called once at the
 /// start of the CLI and of the benchmarks; does nothing without glibc.
 void keep_freed_memory();
 

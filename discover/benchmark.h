@@ -1,5 +1,6 @@
-// The discovery benchmark (issue 12, step 4; docs/discovery.md, "The benchmark"): how well the
-// motifs discovered from one method's attributions recover the truth a simulation planted.
+// The discovery benchmark, the last step of motif discovery (docs/discovery.md, "The benchmark"):
+// how well the motifs discovered from one method's attributions recover the truth a simulation
+// planted.
 //
 // For one task: the planted driver instances (sites whose role for the task is `driver`) are
 // the truth. A positive seqlet hits a site when they overlap by at least half the site's width;

@@ -1,8 +1,8 @@
-// Motif matching (issue 12, step 3; docs/discovery.md, "Matching"): each query motif against a
-// database of target motifs, TOMTOM-like (Gupta, Stamatoyannopoulos, Bailey & Noble, Genome
-// Biology 2007). Columns are compared with a column similarity (Pearson correlation by default,
-// or negative Euclidean distance); every offset with at least the minimum overlap and both
-// strands of the target are tried; an alignment scores the sum of its column scores.
+// Motif matching, the third step of motif discovery (docs/discovery.md, "Matching"): each query
+// motif against a database of target motifs, TOMTOM-like (Gupta, Stamatoyannopoulos, Bailey &
+// Noble, Genome Biology 2007). Columns are compared with a column similarity (Pearson correlation
+// by default, or negative Euclidean distance); every offset with at least the minimum overlap and
+// both strands of the target are tried; an alignment scores the sum of its column scores.
 //
 // Null: the score of query column j against a random column is distributed as its scores
 // against every column of every target, both strands (the database's columns); scores are

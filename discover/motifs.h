@@ -1,6 +1,6 @@
-// Motifs (issue 12, step 2; docs/discovery.md "Motifs"): the seqlets of one method and task,
-// positive and negative apart, compared by a continuous Jaccard similarity of their
-// contribution and hypothetical-contribution windows (best offset and strand), joined in a
+// Motifs, the second step of motif discovery (docs/discovery.md "Motifs"): the seqlets of one
+// method and task, positive and negative apart, compared by a continuous Jaccard similarity of
+// their contribution and hypothetical-contribution windows (best offset and strand), joined in a
 // sparse k-nearest-neighbour graph, clustered with Leiden (discover/cluster.h), and each cluster
 // aligned into a contribution-weight matrix (CWM), a hypothetical CWM and a position probability
 // matrix (PWM), trimmed, merged with similar clusters and filtered by support.

@@ -1,6 +1,7 @@
-// Seqlets (issue 12, step 1; docs/discovery.md): windows of a task's per-base contribution scores
-// whose summed contribution stands out against a Laplace null, positive and negative apart,
-// chosen greedily without overlap and extended by flanks, as TF-MoDISco-lite does in spirit.
+// Seqlets, the first step of motif discovery (docs/discovery.md): windows of a task's per-base
+// contribution scores whose summed contribution stands out against a Laplace null, positive and
+// negative apart, chosen greedily without overlap and extended by flanks, as TF-MoDISco-lite does
+// in spirit.
 //
 // Rules: the per-base score is the contribution at the observed base (Σ_c contribution × one-hot);
 // every window of width w of every sequence is summed; the null is a Laplace distribution with

@@ -34,7 +34,7 @@ struct ErasureMethod {
   std::string spec;
 };
 
-/// The ten methods of issue 6 item 3, in this order, with their method strings (docs/cli.md):
+/// The paper's ten appendix E methods, in this order, with their method strings (docs/cli.md):
 /// abs_grad (abs_grad), guided_backprop (guided_grad), guided_backprop_x_input
 /// (guided_backprop@zeros), grad_x_input (grad_x_input@zeros), ig_5 (ig:5@zeros), ig_10
 /// (ig:10@zeros), deeplift_rescale (deeplift:rescale@zeros), deeplift_revealcancel

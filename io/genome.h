@@ -1,4 +1,4 @@
-// Regions of a reference genome (issue 13, docs/genomes.md): an indexed FASTA read through
+// Regions of a reference genome (docs/genomes.md): an indexed FASTA read through
 // HTSlib faidx (plain or bgzip; the index built when missing), BED3+ / narrowPeak regions, and
 // the fixed-length windows a model reads: recentred, resized, clipped or padded with N at the
 // chromosome ends.

@@ -1,9 +1,10 @@
-// An .npz written in pieces (issue 13, docs/genomes.md): the members' dtypes and final shapes are
-// declared up front, so the zip layout is known before any data; each member's bytes are then
-// appended in order, chunk by chunk, at their place in the file, with memory bounded by the
-// chunk whatever the final size. Members are stored (not deflated) with zip64 sizes, which
-// numpy.load (Python's zipfile) and libzip read. Until finish() the data lives in a hidden
-// temporary beside the output (io::AtomicFile): a killed run leaves no file that looks complete.
+// An .npz written in pieces (`attribute`'s scores archive; docs/genomes.md): the members' dtypes
+// and final shapes are declared up front, so the zip layout is known before any data; each
+// member's bytes are then appended in order, chunk by chunk, at their place in the file, with
+// memory bounded by the chunk whatever the final size. Members are stored (not deflated) with
+// zip64 sizes, which numpy.load (Python's zipfile) and libzip read. Until finish() the data lives
+// in a hidden temporary beside the output (io::AtomicFile): a killed run leaves no file that
+// looks complete.
 #pragma once
 
 #include <cstdint>

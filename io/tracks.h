@@ -1,4 +1,4 @@
-// Genome browser tracks of attribution scores (issue 13, docs/genomes.md): per method and task,
+// Genome browser tracks of attribution scores (docs/genomes.md): per method and task,
 // the per-base contribution (the sum over the four channels of the method's scores) in genome
 // coordinates, averaged where regions overlap, as bigWig (libBigWig) and bedGraph.
 #pragma once

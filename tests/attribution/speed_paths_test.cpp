@@ -1,9 +1,9 @@
-// The batched and streamed paths of the attribute command (issue 16) against the plain ones:
-// DeepLIFT against several references in one call (the input's forward pass shared) equals one
-// call per reference bit for bit, on chains and on graphs (residual adds, concatenated heads),
-// with shared and per-sample references, for any thread count, and sums to delta; all tasks in
-// one backward pass equal one pass per task; the streamed scores.npz holds exactly the arrays of
-// scores_archive(); stage timings are off without a log and count every chunk with one.
+// The batched and streamed paths of the attribute command (docs/benchmarks/speed.md) against the
+// plain ones: DeepLIFT against several references in one call (the input's forward pass shared)
+// equals one call per reference bit for bit, on chains and on graphs (residual adds, concatenated
+// heads), with shared and per-sample references, for any thread count, and sums to delta; all
+// tasks in one backward pass equal one pass per task; the streamed scores.npz holds exactly the
+// arrays of scores_archive(); stage timings are off without a log and count every chunk with one.
 #include <string>
 #include <vector>
 

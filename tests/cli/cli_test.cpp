@@ -374,8 +374,9 @@ TEST(CliTest, TrainBadHyperParameterNamesTheOption) {
                        "--threads: bad value; expected an integer >= 0 (0 = all cores), got 'two'", tmp.file("out"));
 }
 
-// Real-valued tasks (issue 10): a linear output trained with MSE, test R^2 / Pearson / MSE per
-// task, predictions as values; sigmoid refused for them, and binary and real-valued tasks together.
+// Real-valued tasks (docs/scenarios.md): a linear output trained with MSE, test R^2 / Pearson /
+// MSE per task, predictions as values; sigmoid refused for them, and binary and real-valued tasks
+// together.
 TEST(CliTest, TrainsRealValuedTasksWithALinearOutput) {
   TempDir tmp;
   const std::string scen = std::string(LB_SOURCE_DIR) + "/configs/scenarios/additive_vs_cooperative.ini";
@@ -1339,7 +1340,7 @@ TEST(CliTest, QuietSilencesEveryInformationLine) {
 }  // namespace
 }  // namespace lb
 
-// ---- outputs that would destroy inputs (issue 15 item 2) and checks before work ----------
+// ---- outputs that would destroy inputs and checks before work (docs/reliability.md) ----
 
 namespace lb {
 namespace {
@@ -1414,7 +1415,7 @@ TEST(CliPathsTest, AnOutputThatIsAnInputIsRefusedNamingBoth) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-// Issue 15 item 6: a simdata name with a space passed the reader, the existing dataset's
+// A simdata name with a space passed the reader, the existing dataset's
 // config.ini was removed, then 'io/fasta.cpp:49: check failed' fired. Now the input is refused
 // naming file:line before anything of the existing dataset is touched.
 TEST(CliPathsTest, BadSimdataNameLeavesTheExistingDatasetWhole) {
@@ -1435,7 +1436,7 @@ TEST(CliPathsTest, BadSimdataNameLeavesTheExistingDatasetWhole) {
   EXPECT_EQ(after.count("config.ini"), 1u);
 }
 
-// Issue 15 item 6: a range error of a value from the config file named the key only
+// A range error of a value from the config file named the key only
 // ("sim.n_seqs: too small; ..."); it now starts with the file:line the value came from. From
 // a flag it stays as it was.
 TEST(CliPathsTest, RangeErrorsFromAConfigFileNameFileAndLine) {
@@ -1450,7 +1451,7 @@ TEST(CliPathsTest, RangeErrorsFromAConfigFileNameFileAndLine) {
   EXPECT_FALSE(fs::exists(tmp.file("ds")));
 }
 
-// Issue 15 item 6: --methods '' ran the default methods (attribute: attribution.methods;
+// Before the fix --methods '' ran the default methods (attribute: attribution.methods;
 // mnist-erasure: all ten); an empty command flag is now an error.
 TEST(CliPathsTest, EmptyFlagValueIsAnError) {
   TempDir tmp;
@@ -1462,8 +1463,8 @@ TEST(CliPathsTest, EmptyFlagValueIsAnError) {
   EXPECT_TRUE(list_dir(tmp.path()).empty());
 }
 
-// Issue 15 item 6 says a failing run cleared every step's completion mark; at this commit
-// only the failing step's and later ones go (not reproduced here: this guards it). evaluate
+// A failing run must keep the completion marks of the steps before the failing one (it was
+// reported to clear them all; not reproduced, so this guards it). evaluate
 // fails on a directory where metrics.tsv goes; the next run reuses the three steps before it.
 TEST(CliPathsTest, FailingRunKeepsTheMarksOfTheStepsBefore) {
   TempDir tmp;
@@ -1480,7 +1481,7 @@ TEST(CliPathsTest, FailingRunKeepsTheMarksOfTheStepsBefore) {
   EXPECT_NE(r.err.find("[M::run] evaluate: running ("), std::string::npos) << r.err;
 }
 
-// Issue 15 item 6: train -o <existing directory> failed at the final rename, after training
+// Before the fix `train -o <existing directory>` failed at the final rename, after training
 // ("[M::train] epoch 1 ..." lines first); it is now refused before any work.
 TEST(CliPathsTest, TrainIntoADirectoryFailsBeforeTraining) {
   TempDir tmp;
@@ -1530,7 +1531,7 @@ TEST(CliPathsTest, CommandLinePathsInMessagesAreEscapedAndCapped) {
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
 }
 
-// Issue 15 item 6: predict -o new/dir/p.tsv failed with "cannot create: No such file or
+// Before the fix `predict -o new/dir/p.tsv` failed with "cannot create: No such file or
 // directory"; like every other command it now creates the output's folder.
 TEST(CliPathsTest, PredictCreatesTheOutputFolder) {
   TempDir tmp;

@@ -1,6 +1,7 @@
-// Fault tests (issue 15 item 7, docs/reliability.md): `run`, and simulate, train, attribute and
-// evaluate alone, killed with SIGKILL part-way resume to byte-identical outputs, and a full disk
-// fails cleanly, leaving nothing that a reader would take for a complete dataset.
+// Fault tests (docs/reliability.md, "Atomicity and durability of outputs"): `run`, and simulate,
+// train, attribute and evaluate alone, killed with SIGKILL part-way resume to byte-identical
+// outputs, and a full disk fails cleanly, leaving nothing that a reader would take for a complete
+// dataset.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>

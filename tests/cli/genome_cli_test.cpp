@@ -1,4 +1,4 @@
-// `predict` and `attribute` on regions of a reference genome (issue 13, docs/genomes.md): a small
+// `predict` and `attribute` on regions of a reference genome (docs/genomes.md): a small
 // genome built from the smoke dataset's test sequences (the peaks, with their planted motifs)
 // between random spacers on three chromosomes. The regions' scores equal those of the same
 // sequences given as --fasta, whatever the chunk size and thread count; samtools faidx reads the

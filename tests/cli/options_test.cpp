@@ -161,7 +161,7 @@ TEST(OptionsTest, ResolvedIniLoadsBackToTheSameValues) {
   EXPECT_EQ(q.opts.resolved_ini(), p.opts.resolved_ini());
 }
 
-// Issue 15 item 5: values that the INI dialect would cut or trim (" #", " ;", newlines,
+// Values that the INI dialect would cut or trim (" #", " ;", newlines,
 // leading or trailing blanks, quotes) are written quoted and read back unchanged. Before the
 // fix the path below came back as "<dir>/dir" (cut at " #").
 TEST(OptionsTest, ResolvedIniQuotesValuesThatNeedIt) {

@@ -38,7 +38,7 @@ TEST(ErrorTest, QuoteTokenCutsLongTokens) {
   EXPECT_EQ(quote_token(std::string(50, 'x'), 5), "'xxxxx...'");
 }
 
-// Issue 15 item 6: raw input bytes must not reach the terminal. Before the fix, quote_token
+// Raw input bytes must not reach the terminal. Before the fix, quote_token
 // copied control bytes (ESC, NUL, CR) as they were and could cut a UTF-8 character in two.
 TEST(ErrorTest, QuoteTokenEscapesNonPrintableBytes) {
   EXPECT_EQ(quote_token("seq_1 a-b.c/d"), "'seq_1 a-b.c/d'");  // ordinary text unchanged

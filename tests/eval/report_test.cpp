@@ -217,7 +217,7 @@ TEST(ReportTest, MissingContractColumnIsAnError) {
   EXPECT_THROW(render_report(dir.path(), fake_report_inputs(dir.path())), InputError);
 }
 
-// Issue 15 item 6: a bad \u escape in metrics.json was "internal error: stoul" (std::stoul's
+// A bad \u escape in metrics.json was "internal error: stoul" (std::stoul's
 // invalid_argument); it is an InputError naming the file and byte.
 TEST(ReportTest, BadUnicodeEscapeInMetricsJsonIsAnInputError) {
   TempDir dir;

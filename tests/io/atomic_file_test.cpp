@@ -31,7 +31,7 @@ TEST(AtomicFileTest, TempPathIsHiddenInTheSameDirectory) {
   EXPECT_EQ(temp_prefix_for("a.txt"), fmt::format(".a.txt.tmp.{}.", static_cast<long>(::getpid())));
 }
 
-// Issue 15 item 4: the temporary was `.<base>.tmp.<pid>.<counter>`, predictable; a symlink
+// The temporary was `.<base>.tmp.<pid>.<counter>`, predictable; a symlink
 // planted there made AtomicFile fail ("cannot create: File exists") and made the writers
 // that reopen the name (HTSlib, see FastaTest.PlantedSymlinksAtOldTemporaryNamesAreNotFollowed)
 // write through it. Now the name is random (mkstemp), so the planted names are left alone.
@@ -47,7 +47,7 @@ TEST(AtomicFileTest, PlantedSymlinksAtPredictableNamesDoNotStopOrRedirectTheWrit
   EXPECT_TRUE(std::filesystem::is_symlink(prefix + "0"));  // a live process's names: not ours to remove
 }
 
-// Issue 15 item 4: a killed run's temporaries stayed forever (failed before: all still there).
+// A killed run's temporaries stayed forever (failed before: all still there).
 // Those of a process that is gone are removed by the next write of the same output; a live
 // writer's (this process) and other outputs' are not.
 TEST(AtomicFileTest, StaleTemporariesOfADeadRunAreRemovedByTheNextWrite) {

@@ -102,7 +102,7 @@ TEST(BedTest, MalformedInputNamesFileAndLine) {
   check("chr1\t0\tten\ta\t1\t+", "bad end; expected an integer, got 'ten'");
   check("chr1\t10\t5\ta\t1\t+", "end before start; expected end >= start (10), got 5");
   check("chr1\t0\t10\ta\thigh\t+", "bad score; expected a finite number, got 'high'");
-  // issue 15 item 6: nan and inf were accepted before (parse_double took them)
+  // nan and inf were accepted before (parse_double took them)
   check("chr1\t0\t10\ta\tnan\t+", "bad score; expected a finite number, got 'nan'");
   check("chr1\t0\t10\ta\t-inf\t+", "bad score; expected a finite number, got '-inf'");
   check("chr1\t0\t10\ta\t+-1\t+", "bad score; expected a finite number, got '+-1'");

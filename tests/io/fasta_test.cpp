@@ -98,7 +98,7 @@ TEST(FastaTest, MalformedInputNamesFileAndLine) {
         ":2: unexpected character in sequence 'a' at column 3; expected one of ACGTN, got byte 0x01");
 }
 
-// Issue 15 item 1: one 1,000,000-character name among 1000 records made a 4 GB scores.npz
+// One 1,000,000-character name among 1000 records made a 4 GB scores.npz
 // (names are stored at the width of the longest). Names are capped at kMaxFastaNameLength;
 // before the fix the long name was read without complaint.
 TEST(FastaTest, OverlongNameIsAnInputError) {
@@ -209,7 +209,7 @@ TEST(FastaTest, IndexedPlainWriteIsSamtoolsLayout) {
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"out.fa", "out.fa.fai"}));
 }
 
-// Issue 15 item 4: the index temporaries had predictable names (`.<base>.tmp.<pid>.<counter>`)
+// The index temporaries had predictable names (`.<base>.tmp.<pid>.<counter>`)
 // that HTSlib opened without O_EXCL, so a symlink planted there made write_fasta_bgzf write
 // through it (the victim became BGZF bytes) and write_fasta_indexed fail with "File exists".
 // Every temporary is now made by mkstemp; the planted names and their target stay untouched.

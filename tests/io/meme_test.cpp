@@ -75,10 +75,10 @@ TEST(MemeTest, MalformedInputNamesFileAndLine) {
         ":7: wrong number of values in matrix row; expected 4 (alength= 4), got 3");
   check(head + m1 + "0.1 0.2 0.3 0.4\n0.1 abc 0.3 0.6\n", ":8: bad matrix value; expected a number, got 'abc'");
   check(head + m1 + "0.1 0.2 0.3 0.4\n\nMOTIF b\n", ":6: w= disagrees with the matrix; expected 2 rows, got 1");
-  // Issue 15 item 6: this pointed at the header (line 6), not at the row beyond w=.
+  // Before the fix this pointed at the header (line 6), not at the row beyond w=.
   check(head + m1 + "0.1 0.2 0.3 0.4\n0 0 0 1\n1 0 0 0\n",
         ":9: w= disagrees with the matrix; expected 2 rows (w= on line 6), got 3");
-  // Issue 15 item 6: a bad row was reported by sim::Pwm at the MOTIF line (5), not at its own.
+  // Before the fix a bad row was reported by sim::Pwm at the MOTIF line (5), not at its own.
   check(head + m1 + "0.1 0.2 0.3 0.4\n0.5 0.2 0.2 0.2\n",
         ":8: motif 'a' position 2: probabilities do not sum to 1; expected a sum of 1 within 1e-3, got 1.1");
   check(head + m1 + "0.1 0.2 0.3 0.4\n1.5 -0.5 0 0\n",

@@ -474,7 +474,7 @@ for k in z.files:
 print('times', sorted(set(i.date_time for i in zipfile.ZipFile(sys.argv[1]).infolist())))
 )";
 
-// Issue 15 item 1: declared sizes are checked against the bytes present and against numpy's
+// Declared sizes are checked against the bytes present and against numpy's
 // limits before anything is allocated. Before the fix: (2^62, 2^62, 0) passed (the overflowed
 // byte count times 0 is 0) and NpyArray::size() overflowed; '<U0' with 10^9 elements passed
 // with 0 data bytes (to_strings then asked for 10^9 strings, 32 GB); a deflated member whose

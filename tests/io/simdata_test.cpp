@@ -91,7 +91,7 @@ TEST(SimdataTest, MalformedInputNamesFileAndLine) {
   };
   check("name\tsequence\tembeddings\ttask1\n",
         ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', "
-        "got 'name\\tsequence\\tembeddings\\ttask1'");  // tabs shown escaped (quote_token, issue 15)
+        "got 'name\\tsequence\\tembeddings\\ttask1'");  // tabs shown escaped (quote_token)
   check("", ":1: not a simdata header; expected 'seqName<TAB>sequence<TAB>embeddings<TAB>task...', got an empty file");
   check(header + "s1\tACGT\t\t0\t1\n", ":2: wrong number of fields; expected 6, got 5");
   const std::string malformed =
@@ -111,7 +111,7 @@ TEST(SimdataTest, MalformedInputNamesFileAndLine) {
   check(header + "s1\tACGT\t\t0\t1\t0\ns2\tACGU\t\t0\t1\t0\n",
         ":3: unexpected character in sequence 's2' at position 4; expected one of ACGTN, got 'U'");
   check(header + "s1\t\t\t0\t1\t0\n", ":2: empty sequence 's1'; expected at least one base, got none");
-  // Issue 15 item 6: these names passed here and reached 'io/fasta.cpp:49: check failed' when
+  // Before the fix these names passed here and reached 'io/fasta.cpp:49: check failed' when
   // the dataset was written (after its old config.ini had been removed).
   const std::string bad_name = ":3: bad sequence name; expected one word without spaces or control characters, got ";
   check(header + "s0\tACGT\t\t0\t1\t0\ns 1\tACGT\t\t0\t1\t0\n", bad_name + "'s 1'");

@@ -6,7 +6,7 @@
 namespace lb::io::detail {
 namespace {
 
-// Issue 15 item 6: one optional sign, not two. Before the fix, "+-5" was -5 (the '+' was
+// One optional sign, not two. Before the fix, "+-5" was -5 (the '+' was
 // dropped, then from_chars read "-5"), and parse_double took "nan" and "inf" (a BED score of
 // nan was accepted).
 TEST(TextIoTest, ParseInt64TakesOneOptionalSign) {

@@ -396,7 +396,7 @@ TEST(ModelFileTest, ArchitectureMustMatchConfigAndInput) {
                                        "4x40 (architecture line 1)");
 }
 
-// Issue 15 item 1: a tiny file whose architecture declares a huge layer. The declared
+// A tiny file whose architecture declares a huge layer. The declared
 // parameters are checked against the arrays in the file before any layer is built, so the
 // answer is the one-line shape error, without allocating. Before the fix the network was
 // built first: Linear(in=8, out=100000000) allocated and zeroed 3.2 GB before the shape check
@@ -432,7 +432,7 @@ TEST(ModelFileTest, HugeDeclaredLayerIsRejectedBeforeAllocating) {
                                        "Linear(in=8, out=100000000), got no parameter arrays");
 }
 
-// Issue 15 item 1: parameter counts and shapes whose int products overflow are a clear error
+// Parameter counts and shapes whose int products overflow are a clear error
 // naming the architecture line (before: signed overflow in k*c / kh*kw*c and Shape::size, then
 // a negative-size allocation or a check failure).
 TEST(ModelFileTest, OverflowingArchitectureSizesAreInputErrors) {

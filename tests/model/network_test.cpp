@@ -146,7 +146,7 @@ TEST(NetworkTest, SpecErrors) {
   EXPECT_NO_THROW(validate(ModelConfig{}));
 }
 
-// Issue 15 item 1: a layer whose parameter count does not fit an int (Eigen sizes, the k*c and
+// A layer whose parameter count does not fit an int (Eigen sizes, the k*c and
 // kh*kw*c column counts) is a ConfigError before anything is allocated. Before the fix, the
 // Conv1d constructor asked for a 100000 x 2e9 matrix (std::bad_alloc, not ConfigError).
 TEST(NetworkTest, HugeLayersFromConfigAreConfigErrors) {

@@ -293,7 +293,7 @@ TEST(DatasetDirTest, SameSeedSameBytesOtherSeedDifferent) {
     EXPECT_NE(read_text(tmp.file("a/" + f)), read_text(tmp.file("c/" + f))) << f;
 }
 
-// Issue 15 item 3: a directory half replaced (new sequences beside old labels, as a kill
+// A directory half replaced (new sequences beside old labels, as a kill
 // between two files of simulate leaves it) or edited after it was written is refused, naming
 // the first file that does not match; a directory without its manifest (the kill came before
 // the last file) is refused too. Before manifests, both were read as if whole.
