@@ -22,32 +22,7 @@ namespace lb::attr {
 
 namespace {
 
-// The registry: every method kind, in the order the errors list them.
-constexpr MethodKindInfo kKinds[] = {
-    {"grad", Method::Kind::Grad, "", false, false, false, "", "the gradient of the logit"},
-    {"abs_grad", Method::Kind::AbsGrad, "", false, false, false, "",
-     "|gradient| where the input is nonzero, 0 where it is 0 (the saliency map of the paper's MNIST benchmark)"},
-    {"grad_x_input", Method::Kind::GradXInput, "", false, true, false, "", "gradient x (input - reference)"},
-    {"ig", Method::Kind::Ig, "<steps>", false, true, true, "",
-     "integrated gradients (attribution.ig_steps, or ig:<steps>; attribution.ig_rule)"},
-    {"guided_backprop", Method::Kind::GuidedBackprop, "", false, true, false, "",
-     "guided backprop x (input - reference)"},
-    {"guided_grad", Method::Kind::GuidedGrad, "", false, false, false, "", "the guided-backprop multipliers themselves"},
-    {"deeplift", Method::Kind::Deeplift, "<rules>", true, true, true, "", "DeepLIFT with rules: deeplift:<rules>"},
-    {"ism", Method::Kind::Ism, "", false, false, false, "", "in-silico mutagenesis"},
-    {"smoothgrad", Method::Kind::SmoothGrad, "", false, false, false, "",
-     "the gradient averaged over noisy copies (attribution.smoothgrad_samples, smoothgrad_noise)"},
-    {"smoothgrad_x_input", Method::Kind::SmoothGradXInput, "", false, true, false, "",
-     "SmoothGrad x (input - reference)"},
-    {"expected_gradients", Method::Kind::ExpectedGradients, "", false, true, true, "dinuc_shuffle",
-     "integrated gradients averaged over attribution.n_shuffles shuffled references"},
-};
-
-const MethodKindInfo* find_kind(std::string_view name) {
-  for (const auto& k : kKinds)
-    if (k.name == name) return &k;
-  return nullptr;
-}
+const MethodKindInfo* find_kind(std::string_view name);
 
 // The parts of a method string: kind[:arg] +modifiers @reference.
 struct MethodSyntax {
@@ -105,46 +80,25 @@ Method parse_one(std::string_view item, const model::Network* net, const Attribu
     throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
                                   quote_token(item), method_kind_list(), quote_token(item)));
   m.kind = info->kind;
-  if (m.kind == Method::Kind::Deeplift) {
-    if (syn.arg.empty())
-      throw ConfigError(fmt::format("attribution.methods: 'deeplift' needs rules; expected deeplift:<rules> with "
-                                    "rescale, revealcancel, genomics or layer=rule;..., got {}",
-                                    quote_token(item)));
-    if (net) {
-      // The explicit form separates its items with ';' inside the comma-separated method list.
-      std::string spec(syn.arg);
-      std::replace(spec.begin(), spec.end(), ';', ',');
-      m.rules = parse_rules(*net, spec);
-    }
-  } else if (m.kind == Method::Kind::Ig && syn.has_arg) {
-    // ig:<steps>: this method's own number of quadrature nodes instead of attribution.ig_steps.
-    const int min_steps = cfg.ig_rule == "trapezoid" ? 2 : 1;
-    int steps = 0;
-    const auto [p, ec] = std::from_chars(syn.arg.data(), syn.arg.data() + syn.arg.size(), steps);
-    if (syn.arg.empty() || ec != std::errc{} || p != syn.arg.data() + syn.arg.size() || steps < min_steps)
-      throw ConfigError(fmt::format("attribution.methods: bad step count in {}; expected ig:<steps> with an integer "
-                                    ">= {}, got {}",
-                                    quote_token(item), min_steps, quote_token(syn.arg)));
-    m.ig_steps = steps;
-  } else if (syn.has_arg) {
+  // What follows "name:" is the kind's to parse (a required argument's parser refuses an empty one).
+  if (syn.has_arg && !info->parse_argument)
     throw ConfigError(fmt::format("attribution.methods: unknown method {}; expected one of {}, got {}",
                                   quote_token(item), method_kind_list(), quote_token(item)));
-  }
+  if (syn.has_arg || info->argument_required) info->parse_argument(m, item, syn.arg, net, cfg);
   if (syn.has_reference && !info->uses_reference)
     throw ConfigError(fmt::format("attribution.methods: method '{}' takes no reference; expected '{}', got {}",
                                   info->name, info->name, quote_token(item)));
-  if (m.kind == Method::Kind::ExpectedGradients) {
-    if (!syn.has_reference) parse_reference(info->default_reference, m.reference);
-    if (m.reference != ReferenceKind::Shuffle && m.reference != ReferenceKind::DinucShuffle)
-      throw ConfigError(fmt::format("attribution.methods: expected_gradients averages over shuffled references; "
-                                    "expected @shuffle or @dinuc_shuffle, got {}",
-                                    quote_token(item)));
-  }
-  if (syn.gc && m.kind == Method::Kind::Ism)
+  if (!syn.has_reference && !info->default_reference.empty()) parse_reference(info->default_reference, m.reference);
+  if (info->needs_shuffled_reference && m.reference != ReferenceKind::Shuffle &&
+      m.reference != ReferenceKind::DinucShuffle)
+    throw ConfigError(fmt::format("attribution.methods: {} averages over shuffled references; expected @shuffle or "
+                                  "@dinuc_shuffle, got {}",
+                                  info->name, quote_token(item)));
+  if (syn.gc && !info->gradient_based)
     throw ConfigError(fmt::format("attribution.methods: +gc corrects gradients and hypothetical scores; expected a "
                                   "gradient-based method, got {}",
                                   quote_token(item)));
-  m.gradient_correction = syn.gc || (cfg.gradient_correction && m.kind != Method::Kind::Ism);
+  m.gradient_correction = syn.gc || (cfg.gradient_correction && info->gradient_based);
   m.revcomp_average = syn.rcavg || cfg.revcomp_average;
   return m;
 }
@@ -289,6 +243,166 @@ Mat smoothgrad_multipliers(const model::Network& net, const Mat& x, int n, std::
   return out;
 }
 
+// ---- The kinds: how each parses its argument and computes -----------------------------------
+
+// deeplift:<rules>: the explicit form separates its items with ';' inside the comma-separated
+// method list. Without a network only the syntax is checked (validate).
+void parse_deeplift_rules(Method& m, std::string_view item, std::string_view arg, const model::Network* net,
+                          const AttributionConfig& cfg) {
+  (void)cfg;
+  if (arg.empty())
+    throw ConfigError(fmt::format("attribution.methods: 'deeplift' needs rules; expected deeplift:<rules> with "
+                                  "rescale, revealcancel, genomics or layer=rule;..., got {}",
+                                  quote_token(item)));
+  if (!net) return;
+  std::string spec(arg);
+  std::replace(spec.begin(), spec.end(), ';', ',');
+  m.rules = parse_rules(*net, spec);
+}
+
+// ig:<steps>: this method's own number of quadrature nodes instead of attribution.ig_steps.
+void parse_ig_steps(Method& m, std::string_view item, std::string_view arg, const model::Network* net,
+                    const AttributionConfig& cfg) {
+  (void)net;
+  const int min_steps = cfg.ig_rule == "trapezoid" ? 2 : 1;
+  int steps = 0;
+  const auto [p, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), steps);
+  if (arg.empty() || ec != std::errc{} || p != arg.data() + arg.size() || steps < min_steps)
+    throw ConfigError(fmt::format("attribution.methods: bad step count in {}; expected ig:<steps> with an integer "
+                                  ">= {}, got {}",
+                                  quote_token(item), min_steps, quote_token(arg)));
+  m.ig_steps = steps;
+}
+
+// Maps of the kinds without a reference, into res.contributions; +gc centres the gradient over
+// the bases.
+Mat corrected(const MethodBatch& b, Mat g) {
+  if (b.method.gradient_correction) center_over_bases(g);
+  return g;
+}
+void map_grad(const MethodBatch& b, MethodResult& res) {
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, false));
+}
+void map_guided_grad(const MethodBatch& b, MethodResult& res) {
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, true));
+}
+// |gradient| where the input is nonzero, 0 where it is 0.
+void map_abs_grad(const MethodBatch& b, MethodResult& res) {
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, false));
+  const Eigen::Index block_cols = static_cast<Eigen::Index>(b.n) * b.net.input_shape().spatial();
+  for (Eigen::Index t = 0; t < static_cast<Eigen::Index>(b.tasks.size()); ++t) {
+    auto block = res.contributions.middleCols(t * block_cols, block_cols);
+    block = (b.x.array() != 0.0f).select(block.cwiseAbs(), 0.0f);
+  }
+}
+Mat smoothgrad_of(const MethodBatch& b) {
+  return smoothgrad_multipliers(b.net, b.x, b.n, b.tasks, b.cfg.smoothgrad_samples, b.cfg.smoothgrad_noise, b.cfg.seed,
+                                b.streams);
+}
+void map_smoothgrad(const MethodBatch& b, MethodResult& res) { res.contributions = corrected(b, smoothgrad_of(b)); }
+void map_ism(const MethodBatch& b, MethodResult& res) {
+  res.ism = in_silico_mutagenesis(b.net, b.x, b.n, b.tasks);
+  res.contributions = ism_contributions(res.ism, b.x, b.n, static_cast<int>(b.tasks.size()),
+                                        b.net.input_shape().spatial());
+}
+
+// Multipliers of the kinds with a reference.
+Multipliers mult_gradient(const MethodBatch& b) {
+  return {gradient_multipliers(b.net, b.x, b.n, b.tasks, false), {}, {}};
+}
+Multipliers mult_guided(const MethodBatch& b) { return {gradient_multipliers(b.net, b.x, b.n, b.tasks, true), {}, {}}; }
+Multipliers mult_smoothgrad(const MethodBatch& b) { return {smoothgrad_of(b), {}, {}}; }
+// DeepLIFT against every reference in one call: the input's forward pass is shared.
+Multipliers mult_deeplift(const MethodBatch& b) {
+  Multipliers out;
+  out.per_reference = deeplift_multipliers(b.net, b.x, b.refs, b.n, b.tasks, b.method.rules,
+                                           DeepliftOptions{b.cfg.near_zero}, &out.dlogit);
+  return out;
+}
+Multipliers mult_integrated_gradients(const MethodBatch& b) {
+  Multipliers out;
+  const int steps = b.method.ig_steps > 0 ? b.method.ig_steps : b.cfg.ig_steps;
+  for (const Reference& r : b.refs) {
+    Mat dlogit;
+    out.per_reference.push_back(integrated_gradients(b.net, b.x, r, b.n, b.tasks, steps, b.ig_rule, &dlogit));
+    out.dlogit.push_back(std::move(dlogit));
+  }
+  return out;
+}
+
+// The registry: every method kind, in the order the errors list them.
+using K = Method::Kind;
+const MethodKindInfo kKinds[] = {
+    {.name = "grad", .kind = K::Grad, .summary = "the gradient of the logit", .map = map_grad},
+    {.name = "abs_grad",
+     .kind = K::AbsGrad,
+     .summary = "|gradient| where the input is nonzero, 0 where it is 0 (the saliency map of the paper's MNIST "
+                "benchmark)",
+     .map = map_abs_grad},
+    {.name = "grad_x_input",
+     .kind = K::GradXInput,
+     .uses_reference = true,
+     .summary = "gradient x (input - reference)",
+     .multipliers = mult_gradient},
+    {.name = "ig",
+     .kind = K::Ig,
+     .argument = "<steps>",
+     .uses_reference = true,
+     .has_delta = true,
+     .summary = "integrated gradients (attribution.ig_steps, or ig:<steps>; attribution.ig_rule)",
+     .parse_argument = parse_ig_steps,
+     .multipliers = mult_integrated_gradients},
+    {.name = "guided_backprop",
+     .kind = K::GuidedBackprop,
+     .uses_reference = true,
+     .summary = "guided backprop x (input - reference)",
+     .multipliers = mult_guided},
+    {.name = "guided_grad",
+     .kind = K::GuidedGrad,
+     .summary = "the guided-backprop multipliers themselves",
+     .map = map_guided_grad},
+    {.name = "deeplift",
+     .kind = K::Deeplift,
+     .argument = "<rules>",
+     .argument_required = true,
+     .uses_reference = true,
+     .has_delta = true,
+     .exact_delta = true,
+     .summary = "DeepLIFT with rules: deeplift:<rules>",
+     .parse_argument = parse_deeplift_rules,
+     .multipliers = mult_deeplift},
+    {.name = "ism",
+     .kind = K::Ism,
+     .gradient_based = false,
+     .needs_one_hot = true,
+     .full_map = true,
+     .summary = "in-silico mutagenesis",
+     .map = map_ism},
+    {.name = "smoothgrad",
+     .kind = K::SmoothGrad,
+     .summary = "the gradient averaged over noisy copies (attribution.smoothgrad_samples, smoothgrad_noise)",
+     .map = map_smoothgrad},
+    {.name = "smoothgrad_x_input",
+     .kind = K::SmoothGradXInput,
+     .uses_reference = true,
+     .summary = "SmoothGrad x (input - reference)",
+     .multipliers = mult_smoothgrad},
+    {.name = "expected_gradients",
+     .kind = K::ExpectedGradients,
+     .uses_reference = true,
+     .has_delta = true,
+     .needs_shuffled_reference = true,
+     .default_reference = "dinuc_shuffle",
+     .summary = "integrated gradients averaged over attribution.n_shuffles shuffled references",
+     .multipliers = mult_integrated_gradients},
+};
+
+const MethodKindInfo* find_kind(std::string_view name) {
+  for (const auto& k : kKinds)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
 // Per-chunk worst error, reduced in chunk order afterwards (thread-count independent).
 struct Worst {
   double abs = 0, rel = 0;
@@ -385,6 +499,23 @@ bool has_delta(Method::Kind kind) { return method_kind_info(kind).has_delta; }
 bool has_delta(const Method& method) { return has_delta(method.kind) && !method.gradient_correction; }
 bool uses_reference(Method::Kind kind) { return method_kind_info(kind).uses_reference; }
 
+std::string_view delta_error_name(const Method& method) {
+  return method_kind_info(method.kind).exact_delta ? "summation-to-delta error" : "completeness error";
+}
+
+std::string gradient_rule_layer(const model::Network& net) {
+  for (int i = 0; i < net.n_layers(); ++i)
+    if (net.layer(i).attr_role() == model::AttrRole::Gradient)
+      return fmt::format("{} ({})", quote_token(net.layer(i).name()), net.layer(i).describe());
+  return {};
+}
+
+bool delta_violated(const Method& method, const model::Network& net, double max_rel_delta,
+                    const AttributionConfig& cfg) {
+  return method_kind_info(method.kind).exact_delta && has_delta(method) && gradient_rule_layer(net).empty() &&
+         max_rel_delta > cfg.delta_warn;
+}
+
 std::string method_reference_label(std::string_view name, std::string_view default_reference) {
   MethodSyntax syn;
   try {
@@ -438,7 +569,7 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
 MethodResult run_method(const Method& method, const model::Network& net_in, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg,
                         std::span<const std::uint64_t> streams, const ProgressFn& progress) {
-  using Kind = Method::Kind;
+  const MethodKindInfo& info = method_kind_info(method.kind);
   const model::Shape in = net_in.input_shape();
   const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
   LB_CHECK(n >= 0 && x.rows() == C && x.cols() == static_cast<Eigen::Index>(n) * S,
@@ -448,7 +579,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
            streams.size(), n);
   for (int t : tasks) LB_CHECK(t >= 0 && t < net_in.n_outputs(), "run_method: task {} of {} outputs", t, net_in.n_outputs());
   const bool one_hot = is_one_hot_input(net_in);
-  const bool uses_reference = attr::uses_reference(method.kind);
+  const bool uses_reference = info.uses_reference;
   if ((method.gradient_correction || method.revcomp_average) && !one_hot)
     throw ConfigError(fmt::format("attribution.methods: {} of {} needs one-hot DNA input (4 x L); expected a 4xL model "
                                   "input, got {}",
@@ -460,10 +591,10 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
                                   "input, got '{}' (method {})",
                                   reference_name(method.reference), in.str(), reference_name(method.reference),
                                   quote_token(method.name)));
-  if (method.kind == Kind::Ism && !one_hot)
-    throw ConfigError(fmt::format("attribution.methods: ism needs one-hot DNA input (4 x L); expected a 4xL model "
+  if (info.needs_one_hot && !one_hot)
+    throw ConfigError(fmt::format("attribution.methods: {} needs one-hot DNA input (4 x L); expected a 4xL model "
                                   "input, got {}",
-                                  in.str()));
+                                  info.name, in.str()));
   if (cfg.mean_normalize && net_in.output_kind() != model::OutputKind::Softmax)
     throw ConfigError("attribution.mean_normalize: centres the logits of a softmax model; expected model.output = "
                       "softmax, got sigmoid");
@@ -499,7 +630,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
   const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
   res.contributions = Mat::Zero(C, cols);
   if (one_hot && uses_reference) res.hypothetical = Mat::Zero(C, cols);
-  if (method.kind == Kind::Ism) res.ism = Mat::Zero(C, cols);
+  if (info.full_map) res.ism = Mat::Zero(C, cols);
   if (has_delta(method)) res.delta = Mat::Zero(T, n);
   if (cfg.store_references && uses_reference) res.references = Mat::Zero(C, static_cast<Eigen::Index>(n) * n_refs * S);
 
@@ -591,67 +722,40 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
 MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
                                  std::span<const int> tasks, const AttributionConfig& cfg,
                                  std::span<const Reference> refs, std::span<const std::uint64_t> streams) {
-  using Kind = Method::Kind;
+  const MethodKindInfo& info = method_kind_info(method.kind);
   const model::Shape in = net.input_shape();
   const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
-  const bool uses_reference = attr::uses_reference(method.kind);
-  LB_CHECK(uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
+  LB_CHECK(info.uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
            refs.size(), method.name);
-  const bool hypothetical = is_one_hot_input(net) && uses_reference;
-  const bool delta = has_delta(method.kind);  // computed with +gc too; dropped after the correction
-  const bool smooth = method.kind == Kind::SmoothGrad || method.kind == Kind::SmoothGradXInput;
+  const bool hypothetical = is_one_hot_input(net) && info.uses_reference;
+  const bool delta = info.has_delta;  // computed with +gc too; dropped after the correction
   std::vector<std::uint64_t> own_streams;
-  if (smooth && streams.empty()) {  // sample i of this batch draws from stream i
+  if (streams.empty()) {  // sample i of this batch draws from stream i
     for (int i = 0; i < n; ++i) own_streams.push_back(static_cast<std::uint64_t>(i));
     streams = own_streams;
   }
   IgRule ig_rule = IgRule::Midpoint;
   LB_CHECK(parse_ig_rule(cfg.ig_rule, ig_rule), "unknown attribution.ig_rule '{}' (validate() first)", cfg.ig_rule);
-  const DeepliftOptions dl_opt{cfg.near_zero};
+  const MethodBatch batch{method, net, x, n, tasks, cfg, refs, streams, ig_rule};
   const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
 
   MethodResult res;
   res.n_references = static_cast<int>(refs.size());
-  if (!uses_reference && method.kind != Kind::Ism) {  // the gradient-like maps: grad, abs_grad, guided_grad, smoothgrad
-    res.contributions = method.kind == Kind::SmoothGrad
-                            ? smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples, cfg.smoothgrad_noise,
-                                                     cfg.seed, streams)
-                            : gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedGrad);
-    if (method.gradient_correction) center_over_bases(res.contributions);
-    if (method.kind == Kind::AbsGrad)  // |gradient| where the input is nonzero, 0 where it is 0
-      for (int t = 0; t < T; ++t) {
-        auto block = res.contributions.middleCols(static_cast<Eigen::Index>(t) * n * S, static_cast<Eigen::Index>(n) * S);
-        block = (x.array() != 0.0f).select(block.cwiseAbs(), 0.0f);
-      }
-    return res;
-  }
-  if (method.kind == Kind::Ism) {
-    res.ism = in_silico_mutagenesis(net, x, n, tasks);
-    res.contributions = ism_contributions(res.ism, x, n, T, S);
+  if (!info.uses_reference) {  // the maps: grad, abs_grad, guided_grad, smoothgrad, ism
+    info.map(batch, res);
     return res;
   }
   res.contributions = Mat::Zero(C, cols);
   if (hypothetical) res.hypothetical = Mat::Zero(C, cols);
   if (delta) res.delta = Mat::Zero(T, n);
-  // Gradients do not depend on the reference: one backward pass serves every reference.
-  Mat grad;
-  if (method.kind == Kind::GradXInput || method.kind == Kind::GuidedBackprop)
-    grad = gradient_multipliers(net, x, n, tasks, method.kind == Kind::GuidedBackprop);
-  else if (method.kind == Kind::SmoothGradXInput)
-    grad = smoothgrad_multipliers(net, x, n, tasks, cfg.smoothgrad_samples, cfg.smoothgrad_noise, cfg.seed, streams);
-  // DeepLIFT against every reference in one call: the input's forward pass is shared.
-  std::vector<Mat> dl_mults, dl_deltas;
-  if (method.kind == Kind::Deeplift)
-    dl_mults = deeplift_multipliers(net, x, refs, n, tasks, method.rules, dl_opt, &dl_deltas);
+  Multipliers mult = info.multipliers(batch);
+  LB_CHECK(mult.shared.size() ? mult.per_reference.empty() : mult.per_reference.size() == refs.size(),
+           "method '{}': {} multiplier maps for {} references", method.name, mult.per_reference.size(), refs.size());
+  LB_CHECK(!delta || mult.dlogit.size() == refs.size(), "method '{}': {} logit differences for {} references",
+           method.name, mult.dlogit.size(), refs.size());
   for (std::size_t j = 0; j < refs.size(); ++j) {
     const Reference& r = refs[j];
-    Mat mult, dlogit;
-    if (method.kind == Kind::Deeplift)
-      mult = std::move(dl_mults[j]), dlogit = std::move(dl_deltas[j]);
-    else if (method.kind == Kind::Ig || method.kind == Kind::ExpectedGradients)
-      mult = integrated_gradients(net, x, r, n, tasks, method.ig_steps > 0 ? method.ig_steps : cfg.ig_steps, ig_rule,
-                                  &dlogit);
-    const Mat& mj = grad.size() ? grad : mult;
+    const Mat& mj = mult.shared.size() ? mult.shared : mult.per_reference[j];
     StageTimer timer("contributions (m x dx)");
     const Mat cj = contributions(mj, x, r, n, T, S);
     res.contributions += cj;
@@ -660,6 +764,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
     if (!delta) continue;
     timer.next("summation check");
     // Checked per reference, before averaging: a bad reference cannot hide behind good ones.
+    const Mat& dlogit = mult.dlogit[j];
     const Mat e = summation_error(cj, dlogit, n, S);
     res.delta += e;
     for (int s = 0; s < n; ++s)

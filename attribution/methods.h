@@ -73,28 +73,6 @@ struct Method {
   int ig_steps = 0;                  // Ig: the steps of "ig:<steps>"; 0: attribution.ig_steps
 };
 
-/// What every method kind is, in one table (the registry `attribute`, `evaluate`, `sanity` and
-/// the MNIST erasure benchmark all parse through): its name in method strings, what may follow
-/// "name:" (`argument`, e.g. "<rules>"; empty: nothing; required or optional), whether it takes
-/// a reference (and so has hypothetical contributions on one-hot input), whether it has the
-/// summation-to-delta / completeness property (a `.delta`), and the reference it uses when the
-/// method string names none (empty: attribution.reference).
-struct MethodKindInfo {
-  std::string_view name;
-  Method::Kind kind;
-  std::string_view argument;
-  bool argument_required;
-  bool uses_reference;
-  bool has_delta;
-  std::string_view default_reference;
-  std::string_view summary;  // one line, for --help and the docs
-};
-std::span<const MethodKindInfo> method_kinds();
-const MethodKindInfo& method_kind_info(Method::Kind kind);
-/// Every kind as written in a method list, from the table: "grad, abs_grad, grad_x_input,
-/// ig[:<steps>], ..., deeplift:<rules>, ..." (the "expected one of" of the errors).
-std::string method_kind_list();
-
 /// The reference label of a method string without parsing its rules ("none" for methods
 /// without a reference; the @reference if given; otherwise the kind's default or
 /// `default_reference`). For evaluate and the report, which see only array names.
@@ -160,6 +138,87 @@ struct MethodResult {
   int worst_task = -1;       // position in `tasks`
   int worst_reference = -1;
 };
+
+/// One batch as a method kind's function sees it (run_with_references): n samples x (C x n*S),
+/// the tasks, the references (none for methods without one) and one noise stream per sample.
+struct MethodBatch {
+  const Method& method;
+  const model::Network& net;
+  const Mat& x;
+  int n;
+  std::span<const int> tasks;
+  const AttributionConfig& cfg;
+  std::span<const Reference> refs;
+  std::span<const std::uint64_t> streams;  // n values
+  IgRule ig_rule;
+};
+
+/// The multipliers of a method with a reference, (C x T*n*S) each: one map for every reference
+/// (`shared`: gradients do not depend on the reference), or one per reference (`per_reference`),
+/// with each reference's logit differences (T x n) for the summation check when the kind has a
+/// `.delta`.
+struct Multipliers {
+  Mat shared;
+  std::vector<Mat> per_reference, dlogit;
+};
+
+/// What every method kind is, in one table, the only list of kinds (`attribute`, `evaluate`,
+/// `sanity` and the MNIST erasure benchmark all parse through it, and run_with_references runs
+/// a kind only through its row's function):
+///  - its name in method strings; what may follow "name:" (`argument`, e.g. "<rules>"; empty:
+///    nothing; required or optional) and the function that parses it into the Method;
+///  - whether it takes a reference (and so has hypothetical contributions on one-hot input) and
+///    the reference it uses when the method string names none (empty: attribution.reference),
+///    and whether that reference must be a shuffle;
+///  - whether it has the summation-to-delta / completeness property (a `.delta`), and whether
+///    that sum is exact up to rounding (DeepLIFT) or up to a quadrature error (IG);
+///  - whether +gc applies (gradient-based kinds) and whether it needs one-hot DNA input;
+///  - how it computes: `map` for kinds without a reference (the map itself into
+///    contributions, and for ism the full map), `multipliers` for kinds with one. Exactly one
+///    of the two is set, as uses_reference says (tested for every row).
+struct MethodKindInfo {
+  std::string_view name;
+  Method::Kind kind;
+  std::string_view argument = {};
+  bool argument_required = false;
+  bool uses_reference = false;
+  bool has_delta = false;
+  bool exact_delta = false;               // summation-to-delta exact up to float rounding
+  bool needs_shuffled_reference = false;  // averages over shuffled references only
+  bool gradient_based = true;             // +gc (gradient correction) applies
+  bool needs_one_hot = false;             // computes on one-hot DNA only
+  bool full_map = false;                  // also fills MethodResult::ism
+  std::string_view default_reference = {};
+  std::string_view summary = {};  // one line, for --help and the docs
+  /// The text after "name:" (the whole item for errors); net is null when validating without a
+  /// network. Null for kinds without an argument.
+  void (*parse_argument)(Method& m, std::string_view item, std::string_view arg, const model::Network* net,
+                         const AttributionConfig& cfg) = nullptr;
+  void (*map)(const MethodBatch& b, MethodResult& res) = nullptr;
+  Multipliers (*multipliers)(const MethodBatch& b) = nullptr;
+};
+std::span<const MethodKindInfo> method_kinds();
+const MethodKindInfo& method_kind_info(Method::Kind kind);
+/// Every kind as written in a method list, from the table: "grad, abs_grad, grad_x_input,
+/// ig[:<steps>], ..., deeplift:<rules>, ..." (the "expected one of" of the errors).
+std::string method_kind_list();
+
+/// "summation-to-delta error" for kinds whose sum is exact (DeepLIFT), "completeness error" for
+/// those whose sum holds up to a quadrature error (IG, expected gradients), as the logs and
+/// docs/attribution.md name them.
+std::string_view delta_error_name(const Method& method);
+
+/// The first layer with the gradient rule (role Gradient, such as a max pool), as
+/// "'<name>' (<description>)", or empty: across such a layer DeepLIFT passes its multipliers
+/// through the layer's gradient at the actual input (deeplift's max-pool rule), so its
+/// contributions need not add up to the logit difference.
+std::string gradient_rule_layer(const model::Network& net);
+
+/// Whether a method's summation-to-delta error is a defect to warn about on this network: the
+/// kind's sum is exact (DeepLIFT), the method keeps its `.delta` (no +gc) and no layer has the
+/// gradient rule; `max_rel_delta` above `cfg.delta_warn` then violates it.
+bool delta_violated(const Method& method, const model::Network& net, double max_rel_delta,
+                    const AttributionConfig& cfg);
 
 /// Called after each chunk with the number of sequences done so far (serialised, in any order).
 using ProgressFn = std::function<void(int done)>;

@@ -51,13 +51,6 @@ void log_stages(std::string_view what, const attr::StageLog& log) {
   log_info("attribute", "  {} stages in all: {:.4f} s CPU, {:.4f} s wall (summed over threads)", what, cpu, wall);
 }
 
-// True when a layer has the gradient rule (a max pool): DeepLIFT's sums need not add up then.
-bool has_max_pool(const model::Network& net) {
-  for (int i = 0; i < net.n_layers(); ++i)
-    if (net.layer(i).attr_role() == model::AttrRole::Gradient) return true;
-  return false;
-}
-
 // --genome/--regions: regions flow through in chunks of `chunk` (read, attribute every method,
 // append to the archive), so memory is bounded by the chunk whatever the region count; the
 // archive is a streamed .npz (io/npz_stream.h) renamed into place at the end. Each region's
@@ -147,12 +140,11 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
                                    static_cast<double>(N) * T / std::max(stats[k].secs, 1e-9));
     if (attr::has_delta(m))
       line += fmt::format(", max |{}| {:.3g} (relative {:.3g})",
-                          m.kind == attr::Method::Kind::Deeplift ? "summation-to-delta error" : "completeness error",
+                          attr::delta_error_name(m),
                           stats[k].max_abs, stats[k].max_rel);
     log_info("attribute", "{}", line);
     // As for --data: DeepLIFT's sums must match the logit differences (docs/attribution.md).
-    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && !has_max_pool(in.net) &&
-        stats[k].max_rel > cfg.delta_warn)
+    if (attr::delta_violated(m, in.net, stats[k].max_rel, cfg))
       log_warn("attribute",
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "region '{}', task {}, reference {}); the contributions do not add up to the logit difference",
@@ -286,10 +278,8 @@ void attribute_step(const AttributeJob& job) {
 
   io_timer.stop();
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
-  std::string max_pool;  // the first layer with the gradient rule (a max pool), if any
-  for (int i = 0; i < net.n_layers() && max_pool.empty(); ++i)
-    if (net.layer(i).attr_role() == model::AttrRole::Gradient) max_pool = net.layer(i).name();
-  bool said_max_pool = false;
+  const std::string gradient_layer = attr::gradient_rule_layer(net);  // e.g. a max pool
+  bool said_gradient_layer = false;
   const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
   const int T = static_cast<int>(tasks.size());
   log_info("attribute", "{} sequences of length {} ({}), {} tasks, {} methods, {} threads", seqs.n, seqs.len,
@@ -320,22 +310,23 @@ void attribute_step(const AttributeJob& job) {
                           res.n_references > 1 ? fmt::format(" x{}", res.n_references) : "");
     if (attr::has_delta(m))
       line += fmt::format(", max |{}| {:.3g} (relative {:.3g})",
-                          m.kind == attr::Method::Kind::Deeplift ? "summation-to-delta error" : "completeness error",
+                          attr::delta_error_name(m),
                           res.max_abs_delta, res.max_rel_delta);
     log_info("attribute", "{}", line);
     if (verbose) log_stages(m.name, method_stages);
     // DeepLIFT's sums must match the logit differences up to rounding; IG's error is its
-    // quadrature error (reported above, expected to be larger). Across a max pool (deeplift's
-    // gradient rule) they need not match at all: said once, not warned per method.
-    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && !max_pool.empty() && !said_max_pool) {
+    // quadrature error (reported above, expected to be larger). Across a layer with the gradient
+    // rule (a max pool) they need not match at all: said once, not warned per method.
+    if (attr::method_kind_info(m.kind).exact_delta && attr::has_delta(m) && !gradient_layer.empty() &&
+        !said_gradient_layer) {
       log_info("attribute",
-               "layer '{}' is a max pool: DeepLIFT passes its multipliers through the argmax of the actual input "
-               "(deeplift's rule), so contributions need not add up to the logit difference (docs/attribution.md)",
-               max_pool);
-      said_max_pool = true;
+               "layer {} has the gradient rule: DeepLIFT passes its multipliers through its gradient at the actual "
+               "input (deeplift's max-pool rule), so contributions need not add up to the logit difference "
+               "(docs/attribution.md)",
+               gradient_layer);
+      said_gradient_layer = true;
     }
-    if (m.kind == attr::Method::Kind::Deeplift && attr::has_delta(m) && max_pool.empty() &&
-        res.max_rel_delta > run.attribution.delta_warn)
+    if (attr::delta_violated(m, net, res.max_rel_delta, run.attribution))
       log_warn("attribute",
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "sequence '{}', task {}, reference {}); the contributions do not add up to the logit difference",

@@ -4,6 +4,7 @@
 #include "attribution/methods.h"
 
 #include <numeric>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -277,6 +278,25 @@ TEST(MethodsTest, EveryRegistryKindIsDocumented) {
     EXPECT_NE(cli_md.find(row), std::string::npos) << k.name << " missing from docs/cli.md";
     EXPECT_NE(method_kind_list().find(std::string(k.name)), std::string::npos) << k.name;
     EXPECT_EQ(&method_kind_info(k.kind), &k);
+  }
+}
+
+// Each row computes through exactly the function its reference calls for, parses an argument
+// only when it has one, and a delta is exact only where one is kept: nothing falls through to a
+// default computation.
+TEST(MethodsTest, EveryRegistryKindHasTheFunctionsItsRowPromises) {
+  std::set<Method::Kind> kinds;
+  for (const auto& k : method_kinds()) {
+    SCOPED_TRACE(std::string(k.name));
+    EXPECT_TRUE(kinds.insert(k.kind).second) << "two rows for one kind";
+    EXPECT_EQ(k.map != nullptr, !k.uses_reference);
+    EXPECT_EQ(k.multipliers != nullptr, k.uses_reference);
+    EXPECT_EQ(k.parse_argument != nullptr, !k.argument.empty());
+    EXPECT_FALSE(k.argument_required && k.argument.empty());
+    EXPECT_FALSE(k.exact_delta && !k.has_delta);
+    EXPECT_FALSE(k.full_map && k.uses_reference);
+    EXPECT_FALSE(k.needs_shuffled_reference && !k.uses_reference);
+    EXPECT_FALSE(k.summary.empty());
   }
 }
 
