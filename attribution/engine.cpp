@@ -95,20 +95,18 @@ int nonlinearity_above(const model::Network& net, int i) {
   return -1;
 }
 
-// The weighted layer (convolution or dense) below nonlinearity j through linear and transparent
+// The weighted layer (convolution or dense: Layer::weight_kind) below nonlinearity j through linear and transparent
 // layers (a batch norm between a convolution and its nonlinearity), or -1 (also below a merge):
 // what the layer groups and the genomics preset go by.
 int source_of(const model::Network& net, int j) {
   for (int a = first_in(net, j); a > 0; a = first_in(net, a - 1)) {
     const Layer& l = net.layer(a - 1);
-    if (dynamic_cast<const model::Conv1d*>(&l) || dynamic_cast<const model::Conv2d*>(&l) ||
-        dynamic_cast<const model::Dense*>(&l))
-      return a - 1;
+    if (l.weight_kind() != model::WeightKind::None) return a - 1;
     if (!is_linear(l) && !carries_parts(l)) return -1;
   }
   return -1;
 }
-bool is_dense(const Layer& l) { return dynamic_cast<const model::Dense*>(&l) != nullptr; }
+bool is_dense(const Layer& l) { return l.weight_kind() == model::WeightKind::Dense; }
 
 // Transposed conv1d of FACTORED multipliers m[f, p] = s_i[f, p] · g[f, t*nc + i] (block (t, i)):
 // what arrives at a conv output when only a ReLU (scale s, shared by all tasks) sits between it
@@ -611,8 +609,7 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
   // convolution, either, or a dense layer. A group may match no nonlinearity.
   int first_conv = -1;
   for (int i = 0; i < net.n_layers() && first_conv < 0; ++i)
-    if (dynamic_cast<const model::Conv1d*>(&net.layer(i)) || dynamic_cast<const model::Conv2d*>(&net.layer(i)))
-      first_conv = i;
+    if (net.layer(i).weight_kind() == model::WeightKind::Conv) first_conv = i;
   const auto in_group = [&](std::string_view group, int relu) {
     const int f = source_of(net, relu);
     if (f < 0) return false;

@@ -1,6 +1,8 @@
 // Layer basics: Shape printing and the default PyTorch-layout export/import of parameters.
 #include "model/layer.h"
 
+#include "model/onnx_builder.h"
+
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -53,6 +55,8 @@ void Merge::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, 
 // Index i runs over params() then buffers(). The default treats the internal matrix as PyTorch's tensor viewed as (shape[0], rest) in
 // C order: that is a row-major export of the (column-major) matrix. Right for Dense's
 // (out x in) weight and for every (F x 1) bias; conv layers override it for their weights.
+void Layer::export_onnx(OnnxBuilder& b) const { b.unsupported(); }
+
 std::vector<float> Layer::export_param(int i) const {
   auto ps = const_cast<Layer*>(this)->params();  // params() only hands out pointers
   for (auto& b : const_cast<Layer*>(this)->buffers()) ps.push_back(b);

@@ -82,6 +82,13 @@ enum class AttrRole {
   Merge,
 };
 
+/// The weighted layers that DeepLIFT's layer groups and rule presets go by (docs/attribution.md):
+/// a convolution ([conv], [first_conv], [later_conv]) or a dense layer ([dense]). Every layer
+/// says which it is; the engine has no list of layer types.
+enum class WeightKind { None, Conv, Dense };
+
+class OnnxBuilder;  // model/onnx_builder.h
+
 /// How a forward pass runs. Dropout draws its mask for sample i of the batch from
 /// Rng(dropout_seed, first_sample + i), so masks do not depend on how a batch is split.
 struct ForwardMode {
@@ -107,6 +114,8 @@ class Layer {
   /// The layer's name (PyTorch parameter prefix: "conv1" gives "conv1.weight").
   const std::string& name() const { return name_; }
   virtual AttrRole attr_role() const = 0;
+  /// A weighted layer of a rule group (convolution or dense), or None (the default).
+  virtual WeightKind weight_kind() const { return WeightKind::None; }
   /// One architecture line: "Conv1d(in=4, out=50, kernel=11, stride=1)". Parsed back by
   /// parse_layer() in model/network.h.
   virtual std::string describe() const = 0;
@@ -148,6 +157,14 @@ class Layer {
   /// PyTorch's default initialisation (kaiming_uniform_(a=sqrt(5)) for weights, U(-1/sqrt(fan_in),
   /// 1/sqrt(fan_in)) for biases), drawn from rng in PyTorch's element order.
   virtual void init(Rng& rng) { (void)rng; }
+  /// Appends the layer's ONNX form to the exported graph (model/onnx_builder.h). The default
+  /// refuses: InputError "<path>: layer '<name>' is <describe()>, which has no ONNX form; ...".
+  virtual void export_onnx(OnnxBuilder& b) const;
+  /// The number of spatial axes the layer's ONNX tensors must have: 1 for (N, C, L) layers
+  /// (Conv1d, the 1-D pools, Crop1d), 2 for (N, C, H, W) ones (Conv2d), 0 for layers of any rank.
+  /// The exported graph's input gets the largest rank any layer needs.
+  virtual int onnx_spatial_axes() const { return 0; }
+
   /// Parameter i (params() then buffers()) as a flat C-order array in PyTorch layout, and back.
   virtual std::vector<float> export_param(int i) const;
   virtual void import_param(int i, std::span<const float> torch_order);

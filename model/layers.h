@@ -20,6 +20,9 @@ class Conv1d : public Layer {
   Conv1d(std::string name, int in_channels, int out_channels, int kernel, int stride = 1, int pad_left = 0,
          int pad_right = 0, int dilation = 1);
   AttrRole attr_role() const override { return AttrRole::Linear; }
+  WeightKind weight_kind() const override { return WeightKind::Conv; }
+  void export_onnx(OnnxBuilder& b) const override;
+  int onnx_spatial_axes() const override { return 1; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -62,6 +65,9 @@ class Conv2d : public Layer {
   Conv2d(std::string name, int in_channels, int out_channels, int kernel_h, int kernel_w, int stride_h,
          int stride_w);
   AttrRole attr_role() const override { return AttrRole::Linear; }
+  WeightKind weight_kind() const override { return WeightKind::Conv; }
+  void export_onnx(OnnxBuilder& b) const override;
+  int onnx_spatial_axes() const override { return 2; }
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -94,6 +100,8 @@ class Dense : public Layer {
  public:
   Dense(std::string name, int in_features, int out_features);
   AttrRole attr_role() const override { return AttrRole::Linear; }
+  WeightKind weight_kind() const override { return WeightKind::Dense; }
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -123,6 +131,7 @@ class GlobalAvgPool : public Layer {
  public:
   explicit GlobalAvgPool(std::string name) : Layer(std::move(name)) {}
   AttrRole attr_role() const override { return AttrRole::Transparent; }
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override { return "GlobalAvgPool()"; }
   Shape output_shape(const Shape& in) const override { return Shape{in.c, 1, 1}; }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -136,6 +145,7 @@ class Flatten : public Layer {
  public:
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
   AttrRole attr_role() const override { return AttrRole::Transparent; }
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override { return "Flatten()"; }
   Shape output_shape(const Shape& in) const override;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -150,6 +160,7 @@ class Dropout : public Layer {
  public:
   Dropout(std::string name, double p);
   AttrRole attr_role() const override { return AttrRole::Transparent; }
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override;
   Shape output_shape(const Shape& in) const override { return in; }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override;
@@ -166,6 +177,7 @@ class Dropout : public Layer {
 class Add : public Merge {
  public:
   using Merge::Merge;
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override { return "Add()"; }
   Shape merge_shape(std::span<const Shape> ins) const override;
   void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const override;
@@ -178,6 +190,7 @@ class Add : public Merge {
 class Concat : public Merge {
  public:
   using Merge::Merge;
+  void export_onnx(OnnxBuilder& b) const override;
   std::string describe() const override { return "Concat()"; }
   Shape merge_shape(std::span<const Shape> ins) const override;
   void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const override;

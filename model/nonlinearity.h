@@ -14,6 +14,7 @@
 #include <string>
 
 #include "model/layer.h"
+#include "model/onnx_builder.h"
 
 namespace lb::model {
 
@@ -48,12 +49,20 @@ class Nonlinearity : public Layer {
 ///   float grad(float x, float dy) const;      (backward; default: df(x) * dy)
 ///   float secant(float v, float h) const;     ((f(v + h) - f(v))/h without cancellation)
 ///   float rescale(float x, float x0, float near_zero) const;
+/// and, for a nonlinearity with an ONNX form, `void export_onnx(OnnxBuilder& b) const` (its
+/// nodes, model/onnx_builder.h); without one, export refuses the layer.
 template <class F>
 class Elementwise final : public Nonlinearity {
  public:
   Elementwise(std::string name, F fn = {}) : Nonlinearity(std::move(name)), fn_(fn) {}
   const F& fn() const { return fn_; }
   std::string describe() const override { return fn_.describe(); }
+  void export_onnx(OnnxBuilder& b) const override {
+    if constexpr (requires { fn_.export_onnx(b); })
+      fn_.export_onnx(b);
+    else
+      b.unsupported();
+  }
 
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override {
     (void)in, (void)n, (void)aux, (void)mode;
@@ -152,6 +161,7 @@ struct ReluFn {
     return std::abs(dx) >= near_zero ? q : limit;
   }
   std::string describe() const { return "ReLU()"; }
+  void export_onnx(OnnxBuilder& b) const { b.node("Relu", b.layer().name(), {b.current()}, b.output_name()); }
 };
 
 using ReLU = Elementwise<ReluFn>;

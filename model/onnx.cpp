@@ -1,10 +1,10 @@
-// ONNX import and export (model/onnx.h). The importer walks the graph's nodes in their
+// ONNX import (model/onnx.h). The importer walks the graph's nodes in their
 // (topological) order and keeps, for every tensor name, what it is: a constant (initializer,
 // Constant node, or the result of shape arithmetic on constants), an activation (the network
 // input or a layer's output, with its ONNX dimensions after the batch), or a step of a pattern
 // that becomes one layer (a Pad waiting for its Conv, a GELU decomposition half way, a final
 // Softmax). Layers are described in the architecture spelling (model/registry.h) and built
-// through parse_layer, so this file names no layer class; export parses describe() back.
+// through parse_layer, so this file names no layer class. Export is model/onnx_export.cpp.
 //
 // The network may be a graph: a residual Add of two activations and a Concat of activations
 // along the channels become the Add and Concat layers, each layer lists the activations it reads.
@@ -32,7 +32,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/build_info.h"
 #include "core/error.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
@@ -43,7 +42,6 @@ namespace lb::model {
 namespace {
 
 constexpr int kMinOpset = 11, kMaxOpset = 17;
-constexpr int kExportOpset = 13, kExportIrVersion = 7;  // onnx 1.12 (Debian 12) reads IR 8 at most
 // The batch size in shape arithmetic: Shape(x)[0] of an activation.
 constexpr std::int64_t kBatch = std::numeric_limits<std::int64_t>::min();
 // Elements of a tensor computed at import (shape arithmetic, ConstantOfShape): shapes and pads
@@ -1606,274 +1604,6 @@ Network Importer::run() {
   return finish(g);
 }
 
-// ---- The exporter -------------------------------------------------------------------------------
-
-// Builds the graph layer by layer from each layer's architecture description (LayerArgs).
-class Exporter {
- public:
-  Exporter(const std::string& path, const Network& net) : path_(path), net_(net) {}
-  void run(onnx::ModelProto& m);
-
- private:
-  onnx::NodeProto* add_node(std::string_view op, std::string name, std::vector<std::string> inputs, std::string output) {
-    onnx::NodeProto* n = graph_->add_node();
-    n->set_op_type(std::string(op));
-    n->set_name(std::move(name));
-    for (auto& in : inputs) n->add_input(std::move(in));
-    n->add_output(output);
-    cur_ = std::move(output);
-    return n;
-  }
-  static void set_ints(onnx::NodeProto* n, const char* name, std::initializer_list<std::int64_t> values) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (const auto v : values) a->add_ints(v);
-  }
-  static void set_int(onnx::NodeProto* n, const char* name, std::int64_t value) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(value);
-  }
-  static void set_float(onnx::NodeProto* n, const char* name, double value) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(static_cast<float>(value));
-  }
-  // A Constant node holding a float scalar or an int64 vector; returns its output name.
-  std::string constant(const std::string& name, std::optional<float> scalar, std::vector<std::int64_t> ints = {}) {
-    onnx::NodeProto* n = graph_->add_node();
-    n->set_op_type("Constant");
-    n->set_name(name);
-    n->add_output(name);
-    auto* a = n->add_attribute();
-    a->set_name("value");
-    a->set_type(onnx::AttributeProto::TENSOR);
-    onnx::TensorProto* t = a->mutable_t();
-    if (scalar) {
-      t->set_data_type(onnx::TensorProto::FLOAT);
-      t->add_float_data(*scalar);
-    } else {
-      t->set_data_type(onnx::TensorProto::INT64);
-      t->add_dims(static_cast<std::int64_t>(ints.size()));
-      for (const auto v : ints) t->add_int64_data(v);
-    }
-    return name;
-  }
-  // The layer's parameters and buffers as initializers "<layer>.<suffix>"; returns their names.
-  std::vector<std::string> initializers(int k) {
-    Layer& layer = const_cast<Network&>(net_).layer(k);  // params() hands out pointers; read only
-    std::vector<Param> ps = layer.params();
-    for (auto& b : layer.buffers()) ps.push_back(b);
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      onnx::TensorProto* t = graph_->add_initializer();
-      t->set_name(layer.name() + "." + ps[i].name);
-      t->set_data_type(onnx::TensorProto::FLOAT);
-      for (const auto d : ps[i].torch_shape) t->add_dims(d);
-      const std::vector<float> v = layer.export_param(static_cast<int>(i));
-      t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
-      names.push_back(t->name());
-    }
-    return names;
-  }
-  // Flattens to (N, F) when the tensor still has spatial axes (a Linear after a length-1 conv).
-  void flatten_if_needed(const std::string& name) {
-    if (rank_ == 2) return;
-    set_int(add_node("Flatten", name + "/flatten", {cur_}, name + "/flattened"), "axis", 1);
-    rank_ = 2;
-  }
-  [[noreturn]] void unsupported(const Layer& l) const {
-    throw InputError(fmt::format("{}layer {} is {}, which has no ONNX form; expected a network of Conv1d, Conv2d, Linear, "
-                                 "BatchNorm1d, pools, Flatten, Crop1d, Dropout and elementwise layers, got {}",
-                                 where(path_), quote_token(l.name()), quote_token(l.describe(), 80), quote_token(l.describe(), 80)));
-  }
-  void layer(int k);
-
-  const std::string& path_;
-  const Network& net_;
-  onnx::GraphProto* graph_ = nullptr;
-  std::string cur_ = "input";  // the tensor the layer reads, then the one it writes
-  int rank_ = 3;               // its ONNX rank
-  std::vector<std::string> names_;  // per activation: its tensor's name
-  std::vector<int> ranks_;          // per activation: its ONNX rank
-};
-
-void Exporter::layer(int k) {
-  const Layer& l = net_.layer(k);
-  const std::string desc = l.describe();
-  const LayerArgs a = LayerArgs::parse(desc, true);
-  const std::string_view kind = a.kind();
-  const std::string& name = l.name();
-  const std::string out = name + "/output";
-  const Shape in = net_.shape(k);
-  const auto int_key = [&](std::string_view key, int fallback) {
-    if (!a.has(key)) return fallback;
-    int v = 0;
-    LB_CHECK(parse_positive(a.value(key), v), "export: {} of '{}'", key, desc);
-    return v;
-  };
-  const auto real_key = [&](std::string_view key) {
-    const std::string v(a.value(key));
-    return std::strtod(v.c_str(), nullptr);
-  };
-  static const std::map<std::string_view, std::string_view> kElementwise = {
-      {"ReLU", "Relu"}, {"Sigmoid", "Sigmoid"}, {"Tanh", "Tanh"}, {"Softplus", "Softplus"}, {"Exp", "Exp"}};
-  if (kind == "Conv1d") {
-    int left = 0, right = 0;
-    if (a.has("padding")) {
-      std::vector<std::string_view> parts;
-      const std::string_view v = a.value("padding");
-      LB_CHECK(v.size() > 2 && split_top(v.substr(1, v.size() - 2), ',', parts) && parts.size() == 2, "export: '{}'", desc);
-      left = parts[0] == "0" ? 0 : (parse_positive(parts[0], left), left);
-      right = parts[1] == "0" ? 0 : (parse_positive(parts[1], right), right);
-    }
-    const auto w = initializers(k);
-    onnx::NodeProto* n = add_node("Conv", name, {cur_, w[0], w[1]}, out);
-    set_ints(n, "kernel_shape", {int_key("kernel", 1)});
-    set_ints(n, "strides", {int_key("stride", 1)});
-    set_ints(n, "pads", {left, right});
-    set_ints(n, "dilations", {int_key("dilation", 1)});
-    set_int(n, "group", 1);
-  } else if (kind == "Conv2d") {
-    const auto kernel = a.positive_tuple("kernel", 2), stride = a.positive_tuple("stride", 2);
-    const auto w = initializers(k);
-    onnx::NodeProto* n = add_node("Conv", name, {cur_, w[0], w[1]}, out);
-    set_ints(n, "kernel_shape", {kernel[0], kernel[1]});
-    set_ints(n, "strides", {stride[0], stride[1]});
-    set_ints(n, "pads", {0, 0, 0, 0});
-    set_ints(n, "dilations", {1, 1});
-    set_int(n, "group", 1);
-  } else if (kind == "Linear") {
-    flatten_if_needed(name);
-    const auto w = initializers(k);
-    set_int(add_node("Gemm", name, {cur_, w[0], w[1]}, out), "transB", 1);
-  } else if (kind == "BatchNorm1d") {
-    const auto w = initializers(k);
-    onnx::NodeProto* n = add_node("BatchNormalization", name, {cur_, w[0], w[1], w[2], w[3]}, out);
-    set_float(n, "epsilon", real_key("eps"));
-    set_float(n, "momentum", 1.0 - real_key("momentum"));
-  } else if (const auto it = kElementwise.find(kind); it != kElementwise.end()) {
-    add_node(it->second, name, {cur_}, out);
-  } else if (kind == "ELU") {
-    set_float(add_node("Elu", name, {cur_}, out), "alpha", a.has("alpha") ? real_key("alpha") : 1.0);
-  } else if (kind == "GELU") {
-    // torch's decomposition, which import folds back: x * (erf(x / sqrt(2)) + 1) * 0.5.
-    const std::string x = cur_;
-    add_node("Div", name + "/div", {x, constant(name + "/sqrt2", static_cast<float>(std::sqrt(2.0)))}, name + "/scaled");
-    add_node("Erf", name + "/erf", {cur_}, name + "/erf_out");
-    add_node("Add", name + "/add", {cur_, constant(name + "/one", 1.0f)}, name + "/plus_one");
-    add_node("Mul", name + "/mul", {x, cur_}, name + "/product");
-    add_node("Mul", name, {cur_, constant(name + "/half", 0.5f)}, out);
-  } else if (kind == "MaxPool1d" || kind == "AvgPool1d") {
-    const int p = int_key("padding", 0);
-    onnx::NodeProto* n = add_node(kind == "MaxPool1d" ? "MaxPool" : "AveragePool", name, {cur_}, out);
-    set_ints(n, "kernel_shape", {int_key("kernel", 1)});
-    set_ints(n, "strides", {int_key("stride", 1)});
-    set_ints(n, "pads", {p, p});
-  } else if (kind == "GlobalAvgPool" || kind == "GlobalMaxPool") {
-    if (rank_ == 2) {
-      add_node("Identity", name, {cur_}, out);  // already one value per channel
-    } else {
-      onnx::NodeProto* n = add_node(kind == "GlobalAvgPool" ? "ReduceMean" : "ReduceMax", name, {cur_}, out);
-      if (rank_ == 4) set_ints(n, "axes", {2, 3});
-      else set_ints(n, "axes", {2});
-      set_int(n, "keepdims", 0);
-      rank_ = 2;
-    }
-  } else if (kind == "Flatten") {
-    set_int(add_node("Flatten", name, {cur_}, out), "axis", 1);
-    rank_ = 2;
-  } else if (kind == "Dropout") {
-    return;  // the identity at inference
-  } else if (kind == "Add" || kind == "Concat") {
-    // Inputs of one liftbench shape may differ in ONNX rank only when flat ((N, C, 1) after a
-    // length-1 conv, (N, C) after a dense layer): those are flattened to (N, C) first.
-    const std::vector<int>& ins = net_.inputs(k);
-    bool differ = false;
-    for (const int i : ins) differ = differ || ranks_[static_cast<std::size_t>(i)] != ranks_[static_cast<std::size_t>(ins[0])];
-    std::vector<std::string> names;
-    for (std::size_t j = 0; j < ins.size(); ++j) {
-      const auto i = static_cast<std::size_t>(ins[j]);
-      std::string in_name = names_[i];
-      if (differ && ranks_[i] > 2) {
-        const std::string flat = fmt::format("{}/flat{}", name, j);
-        set_int(add_node("Flatten", fmt::format("{}/flatten{}", name, j), {in_name}, flat), "axis", 1);
-        in_name = flat;
-      }
-      names.push_back(in_name);
-    }
-    onnx::NodeProto* n = add_node(kind, name, names, out);
-    if (kind == "Concat") set_int(n, "axis", 1);
-    rank_ = differ ? 2 : ranks_[static_cast<std::size_t>(ins[0])];
-  } else if (kind == "Crop1d") {
-    const int left = int_key("left", 0), right = int_key("right", 0);
-    add_node("Slice", name,
-             {cur_, constant(name + "/starts", std::nullopt, {left}), constant(name + "/ends", std::nullopt, {in.w - right}),
-              constant(name + "/axes", std::nullopt, {2})},
-             out);
-  } else {
-    unsupported(l);
-  }
-}
-
-void Exporter::run(onnx::ModelProto& m) {
-  m.set_ir_version(kExportIrVersion);
-  m.set_producer_name("liftbench");
-  m.set_producer_version(build::kVersion);
-  auto* opset = m.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kExportOpset);
-  graph_ = m.mutable_graph();
-  graph_->set_name("liftbench");
-
-  // The input's rank: (N, C, H, W) for 2-D models, (N, C, L) for 1-D ones, (N, C) for a flat
-  // input that only dense and elementwise layers read (a flat input before a 1-D layer is (N, C, 1)).
-  const Shape in = net_.input_shape();
-  bool two_d = in.h > 1, one_d = in.w > 1;
-  for (int k = 0; k < net_.n_layers(); ++k) {
-    const std::string desc = net_.layer(k).describe();
-    const std::string_view kind = LayerArgs::parse(desc, true).kind();
-    two_d = two_d || kind == "Conv2d";
-    one_d = one_d || kind == "Conv1d" || kind == "MaxPool1d" || kind == "AvgPool1d" || kind == "Crop1d";
-  }
-  rank_ = two_d ? 4 : one_d ? 3 : 2;
-  const auto tensor_info = [](onnx::ValueInfoProto* v, const std::string& name, std::initializer_list<int> dims) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    auto* shape = t->mutable_shape();
-    shape->add_dim()->set_dim_param("N");
-    for (const int d : dims) shape->add_dim()->set_dim_value(d);
-  };
-  if (rank_ == 4) tensor_info(graph_->add_input(), "input", {in.c, in.h, in.w});
-  else if (rank_ == 3) tensor_info(graph_->add_input(), "input", {in.c, in.w});
-  else tensor_info(graph_->add_input(), "input", {in.c});
-
-  names_.assign(static_cast<std::size_t>(net_.n_layers()) + 1, "input");
-  ranks_.assign(names_.size(), rank_);
-  for (int k = 0; k < net_.n_layers(); ++k) {
-    const auto first = static_cast<std::size_t>(net_.inputs(k)[0]);
-    cur_ = names_[first];
-    rank_ = ranks_[first];
-    layer(k);
-    names_[static_cast<std::size_t>(k) + 1] = cur_;
-    ranks_[static_cast<std::size_t>(k) + 1] = rank_;
-  }
-  // The output: what liftbench predict reports (probabilities for sigmoid and softmax networks).
-  cur_ = names_.back();
-  rank_ = ranks_.back();
-  flatten_if_needed("output");
-  const int last = graph_->node_size() - 1;
-  if (net_.output_kind() == OutputKind::Sigmoid) add_node("Sigmoid", "output_sigmoid", {cur_}, "output");
-  else if (net_.output_kind() == OutputKind::Softmax) set_int(add_node("Softmax", "output_softmax", {cur_}, "output"), "axis", 1);
-  else if (last >= 0 && graph_->node(last).output(0) == cur_ && cur_ != "input") graph_->mutable_node(last)->set_output(0, "output");
-  else add_node("Identity", "output", {cur_}, "output");  // a final Dropout: its input may feed other layers too
-  tensor_info(graph_->add_output(), "output", {net_.n_outputs()});
-}
-
 }  // namespace
 
 bool is_onnx_path(const std::string& path) {
@@ -1888,14 +1618,6 @@ bool is_onnx_path(const std::string& path) {
 
 Network import_onnx(const std::string& path, std::optional<OutputKind> output) {
   return Importer(path, output).run();
-}
-
-void export_onnx(const std::string& path, const Network& net) {
-  onnx::ModelProto m;
-  Exporter(path, net).run(m);
-  std::string bytes;
-  LB_CHECK(m.SerializeToString(&bytes), "export: protobuf cannot serialize the model for {}", path);
-  io::write_file_atomic(path, bytes);
 }
 
 std::string onnx_supported_ops() {

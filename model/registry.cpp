@@ -245,6 +245,12 @@ const LayerType* find_arch_type(std::string_view name) {
   return it == m.end() ? nullptr : &it->second;
 }
 
+std::vector<const LayerType*> layer_types() {
+  std::vector<const LayerType*> out;
+  for (const auto& [name, type] : registry().by_arch) out.push_back(&type);
+  return out;
+}
+
 std::string config_type_names() { return names_of(registry().by_config); }
 std::string arch_type_names() { return names_of(registry().by_arch); }
 

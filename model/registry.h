@@ -101,6 +101,9 @@ bool register_layer_type(const LayerType& type);
 /// The type with this config / architecture name, or nullptr.
 const LayerType* find_config_type(std::string_view name);
 const LayerType* find_arch_type(std::string_view name);
+/// Every registered type, ordered by architecture name (the tests that cover every type loop
+/// over it).
+std::vector<const LayerType*> layer_types();
 /// "conv1d, conv2d, ...": every config (or architecture) name, sorted, for error messages.
 std::string config_type_names();
 std::string arch_type_names();

@@ -25,6 +25,7 @@ struct SigmoidFn {
   float df_right(float z) const { return df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return "Sigmoid()"; }
+  void export_onnx(OnnxBuilder& b) const { b.node("Sigmoid", b.layer().name(), {b.current()}, b.output_name()); }
 };
 
 // tanh; f' = 1 - tanh².
@@ -37,6 +38,7 @@ struct TanhFn {
   float df_right(float z) const { return df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return "Tanh()"; }
+  void export_onnx(OnnxBuilder& b) const { b.node("Tanh", b.layer().name(), {b.current()}, b.output_name()); }
 };
 
 // softplus(z) = log(1 + e^z), computed as max(z, 0) + log1p(e^-|z|) (PyTorch's default beta = 1;
@@ -47,6 +49,7 @@ struct SoftplusFn {
   float df_right(float z) const { return df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return "Softplus()"; }
+  void export_onnx(OnnxBuilder& b) const { b.node("Softplus", b.layer().name(), {b.current()}, b.output_name()); }
 };
 
 // ELU: z for z > 0, alpha (e^z - 1) otherwise. f' = 1 above 0, alpha e^z at and below 0 (PyTorch's
@@ -58,6 +61,9 @@ struct EluFn {
   float df_right(float z) const { return z >= 0.0f ? 1.0f : df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return fmt::format("ELU(alpha={})", alpha); }
+  void export_onnx(OnnxBuilder& b) const {
+    b.node("Elu", b.layer().name(), {b.current()}, b.output_name(), {OnnxAttr::f("alpha", alpha)});
+  }
 };
 
 // GELU, the exact form (PyTorch's default approximate='none'): z Φ(z), Φ the standard normal
@@ -72,6 +78,15 @@ struct GeluFn {
   float df_right(float z) const { return df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return "GELU()"; }
+  // torch's decomposition, which import folds back: x * (erf(x / sqrt(2)) + 1) * 0.5.
+  void export_onnx(OnnxBuilder& b) const {
+    const std::string name = b.layer().name(), x = b.current();
+    b.node("Div", name + "/div", {x, b.constant(name + "/sqrt2", static_cast<float>(std::sqrt(2.0)))}, name + "/scaled");
+    b.node("Erf", name + "/erf", {b.current()}, name + "/erf_out");
+    b.node("Add", name + "/add", {b.current(), b.constant(name + "/one", 1.0f)}, name + "/plus_one");
+    b.node("Mul", name + "/mul", {x, b.current()}, name + "/product");
+    b.node("Mul", name, {b.current(), b.constant(name + "/half", 0.5f)}, b.output_name());
+  }
 };
 
 // exp; f' = exp (count heads of BPNet-like models predict log counts through it).
@@ -81,6 +96,7 @@ struct ExpFn {
   float df_right(float z) const { return df(z); }
   float df_left(float z) const { return df(z); }
   std::string describe() const { return "Exp()"; }
+  void export_onnx(OnnxBuilder& b) const { b.node("Exp", b.layer().name(), {b.current()}, b.output_name()); }
 };
 
 using Sigmoid = Elementwise<SigmoidFn>;

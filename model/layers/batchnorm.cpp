@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "model/layer.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -33,6 +34,12 @@ class BatchNorm1d : public Layer {
   }
   AttrRole attr_role() const override { return AttrRole::Diagonal; }
   Vec channel_scale() const override { return scale(); }
+  // ONNX's momentum weighs the running statistic, PyTorch's the batch's.
+  void export_onnx(OnnxBuilder& b) const override {
+    const auto w = b.initializers();
+    b.node("BatchNormalization", name(), {b.current(), w[0], w[1], w[2], w[3]}, b.output_name(),
+           {OnnxAttr::f("epsilon", eps_), OnnxAttr::f("momentum", 1.0 - momentum_)});
+  }
   std::string describe() const override {
     return fmt::format("BatchNorm1d(channels={}, eps={}, momentum={})", c_, eps_, momentum_);
   }

@@ -19,6 +19,7 @@
 #include <cmath>
 
 #include "model/layers.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 #include "core/text.h"
 
@@ -252,6 +253,15 @@ void Conv1d::import_param(int i, std::span<const float> torch_order) {
       for (int k = 0; k < k_; ++k) weight_(f, k * c_ + c) = torch_order[j++];
 }
 
+
+// ---- ONNX: Conv with the padding and dilation as they are
+
+void Conv1d::export_onnx(OnnxBuilder& b) const {
+  const auto w = b.initializers();
+  b.node("Conv", name(), {b.current(), w[0], w[1]}, b.output_name(),
+         {OnnxAttr::list("kernel_shape", {k_}), OnnxAttr::list("strides", {stride_}), OnnxAttr::list("pads", {pl_, pr_}),
+          OnnxAttr::list("dilations", {dil_}), OnnxAttr::i("group", 1)});
+}
 
 // ---- Registration: conv1d(out,kernel[,stride][,padding=...][,dilation=d]) / Conv1d(...)
 

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "model/layers.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -201,6 +202,15 @@ void Conv2d::import_param(int i, std::span<const float> torch_order) {
         for (int kx = 0; kx < kw_; ++kx) weight_(f, (ky * kw_ + kx) * c_ + c) = torch_order[j++];
 }
 
+
+// ---- ONNX: Conv without padding
+
+void Conv2d::export_onnx(OnnxBuilder& b) const {
+  const auto w = b.initializers();
+  b.node("Conv", name(), {b.current(), w[0], w[1]}, b.output_name(),
+         {OnnxAttr::list("kernel_shape", {kh_, kw_}), OnnxAttr::list("strides", {sh_, sw_}),
+          OnnxAttr::list("pads", {0, 0, 0, 0}), OnnxAttr::list("dilations", {1, 1}), OnnxAttr::i("group", 1)});
+}
 
 // ---- Registration: conv2d(out,k), conv2d(out,kh,kw) or conv2d(out,kh,kw,sh,sw) / Conv2d(...)
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "model/layer.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -19,6 +20,16 @@ class Crop1d : public Layer {
   }
   AttrRole attr_role() const override { return AttrRole::Transparent; }
   std::string describe() const override { return fmt::format("Crop1d(left={}, right={})", left_, right_); }
+  // Slice of positions [left, L - right) on the length axis.
+  void export_onnx(OnnxBuilder& b) const override {
+    const std::string& n = name();
+    b.node("Slice", n,
+           {b.current(), b.constant(n + "/starts", std::vector<std::int64_t>{left_}),
+            b.constant(n + "/ends", std::vector<std::int64_t>{b.input_shape().w - right_}),
+            b.constant(n + "/axes", std::vector<std::int64_t>{2})},
+           b.output_name());
+  }
+  int onnx_spatial_axes() const override { return 1; }
   Shape output_shape(const Shape& in) const override {
     if (in.h != 1) throw layer_error(name(), "crop needs a 1-D input", "a (C x L) input", in.str());
     if (std::int64_t{left_} + right_ >= in.w)

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "model/layers.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -75,6 +76,14 @@ void Dense::init(Rng& rng) {
 std::vector<float> Dense::export_param(int i) const { return Layer::export_param(i); }
 void Dense::import_param(int i, std::span<const float> torch_order) { Layer::import_param(i, torch_order); }
 
+
+// ---- ONNX: Gemm with the weight transposed, after a Flatten when the input still has axes
+
+void Dense::export_onnx(OnnxBuilder& b) const {
+  b.flatten_if_needed(name());
+  const auto w = b.initializers();
+  b.node("Gemm", name(), {b.current(), w[0], w[1]}, b.output_name(), {OnnxAttr::i("transB", 1)});
+}
 
 // ---- Registration: dense(out) / Linear(in=, out=)
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/layers.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -80,6 +81,37 @@ void Concat::merge_backward(const Mat& dy, std::span<const Shape> ins, Index blo
     row += ins[k].c;
   }
 }
+
+// ---- ONNX: the Add or Concat node -------------------------------------------------------------
+
+namespace {
+
+// Inputs of one liftbench shape may differ in ONNX rank only when flat ((N, C, 1) after a
+// length-1 conv, (N, C) after a dense layer): those are flattened to (N, C) first.
+void export_merge(OnnxBuilder& b, std::string_view op, std::vector<OnnxAttr> attrs) {
+  const std::string& name = b.layer().name();
+  const std::vector<std::string> ins = b.inputs();
+  const std::vector<int> ranks = b.input_ranks();
+  bool differ = false;
+  for (const int r : ranks) differ = differ || r != ranks[0];
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < ins.size(); ++j) {
+    std::string in_name = ins[j];
+    if (differ && ranks[j] > 2) {
+      const std::string flat = fmt::format("{}/flat{}", name, j);
+      b.node("Flatten", fmt::format("{}/flatten{}", name, j), {in_name}, flat, {OnnxAttr::i("axis", 1)});
+      in_name = flat;
+    }
+    names.push_back(in_name);
+  }
+  b.node(op, name, names, b.output_name(), std::move(attrs));
+  b.set_rank(differ ? 2 : ranks[0]);
+}
+
+}  // namespace
+
+void Add::export_onnx(OnnxBuilder& b) const { export_merge(b, "Add", {}); }
+void Concat::export_onnx(OnnxBuilder& b) const { export_merge(b, "Concat", {OnnxAttr::i("axis", 1)}); }
 
 // ---- Registration -----------------------------------------------------------------------------
 

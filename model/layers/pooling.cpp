@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "model/layer.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -32,6 +33,13 @@ struct Window {
     return static_cast<int>(std::min<std::int64_t>(std::int64_t{l} * stride - padding + kernel, L));
   }
 };
+
+// MaxPool or AveragePool over the window, padded symmetrically.
+void export_pool(OnnxBuilder& b, std::string_view op, const Window& w) {
+  b.node(op, b.layer().name(), {b.current()}, b.output_name(),
+         {OnnxAttr::list("kernel_shape", {w.kernel}), OnnxAttr::list("strides", {w.stride}),
+          OnnxAttr::list("pads", {w.padding, w.padding})});
+}
 
 Shape pool_output(const Layer& l, const Window& w, const Shape& in) {
   if (in.h != 1) throw layer_error(l.name(), "a 1-D pool needs a 1-D input", "a (C x L) input", in.str());
@@ -69,6 +77,8 @@ class MaxPool1d : public Layer {
              "maxpool '{}': kernel={} stride={} padding={}", this->name(), kernel, stride, padding);
   }
   AttrRole attr_role() const override { return AttrRole::Gradient; }
+  void export_onnx(OnnxBuilder& b) const override { export_pool(b, "MaxPool", w_); }
+  int onnx_spatial_axes() const override { return 1; }
   std::string describe() const override {
     return w_.padding ? fmt::format("MaxPool1d(kernel={}, stride={}, padding={})", w_.kernel, w_.stride, w_.padding)
                       : fmt::format("MaxPool1d(kernel={}, stride={})", w_.kernel, w_.stride);
@@ -112,6 +122,8 @@ class AvgPool1d : public Layer {
   }
   AttrRole attr_role() const override { return AttrRole::Transparent; }
   std::string describe() const override { return fmt::format("AvgPool1d(kernel={}, stride={})", w_.kernel, w_.stride); }
+  void export_onnx(OnnxBuilder& b) const override { export_pool(b, "AveragePool", w_); }
+  int onnx_spatial_axes() const override { return 1; }
   Shape output_shape(const Shape& in) const override { return pool_output(*this, w_, in); }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override {
     (void)aux, (void)mode;
@@ -150,6 +162,7 @@ class GlobalMaxPool : public Layer {
   using Layer::Layer;
   AttrRole attr_role() const override { return AttrRole::Gradient; }
   std::string describe() const override { return "GlobalMaxPool()"; }
+  void export_onnx(OnnxBuilder& b) const override { export_global_pool(b, "ReduceMax"); }
   Shape output_shape(const Shape& in) const override { return Shape{in.c, 1, 1}; }
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const override {
     (void)aux, (void)mode;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/layers.h"
+#include "model/onnx_builder.h"
 #include "model/registry.h"
 
 namespace lb::model {
@@ -30,6 +31,8 @@ void GlobalAvgPool::backward(const Mat& x, const Mat& y, const Mat& aux, const M
   (void)x, (void)y, (void)aux, (void)grads;
   if (dx) transpose(dy, in, n, *dx, false);
 }
+
+void GlobalAvgPool::export_onnx(OnnxBuilder& b) const { export_global_pool(b, "ReduceMean"); }
 
 void GlobalAvgPool::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
   (void)abs;
@@ -60,6 +63,11 @@ void Flatten::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy
                        std::span<Mat> grads) const {
   (void)x, (void)y, (void)aux, (void)grads;
   if (dx) transpose(dy, in, n, *dx, false);
+}
+
+void Flatten::export_onnx(OnnxBuilder& b) const {
+  b.node("Flatten", name(), {b.current()}, b.output_name(), {OnnxAttr::i("axis", 1)});
+  b.set_rank(2);
 }
 
 void Flatten::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
@@ -123,6 +131,9 @@ void Dropout::backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy
     *dx = dy;
 }
 
+
+// The identity at inference: no node, the input passes through.
+void Dropout::export_onnx(OnnxBuilder& b) const { (void)b; }
 
 void Dropout::transpose(const Mat& m, const Shape& in, Eigen::Index blocks, Mat& dst, bool abs) const {
   (void)in, (void)blocks, (void)abs;
