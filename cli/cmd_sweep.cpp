@@ -139,7 +139,7 @@ int cmd_sweep(int argc, const char* const* argv) {
     snakemake = find_on_path("snakemake");
     if (snakemake.empty())
       throw ConfigError("snakemake: not found on PATH; expected Snakemake 7 (Debian: apt-get install snakemake, "
-                        "as scripts/setup.sh does), or --no-run to write the workflow only");
+                        "as scripts/setup.sh --tests does), or --no-run to write the workflow only");
   }
   io::ensure_output_dir(out);
   // One sweep at a time in a directory: a lock the kernel releases when the process dies (Snakemake's

@@ -114,9 +114,9 @@ TEST(CliTest, SimulateSmokeWritesTheDatasetDirectory) {
 }
 
 TEST(CliTest, ToolsReadTheDataset) {
-  // scripts/setup.sh installs both: a missing tool fails the test instead of hiding it.
+  // scripts/setup.sh --tests installs both: a missing tool fails the test instead of hiding it.
   ASSERT_EQ(std::system("command -v samtools >/dev/null 2>&1 && command -v bedtools >/dev/null 2>&1"), 0)
-      << "samtools or bedtools not found on PATH (scripts/setup.sh installs them)";
+      << "samtools or bedtools not found on PATH (scripts/setup.sh --tests installs them)";
   TempDir tmp;
   const std::string out = tmp.file("ds");
   ASSERT_EQ(run_liftbench("simulate -c " + kSmoke + " -o " + out).exit_code, 0);
@@ -503,7 +503,7 @@ TEST(CliTest, AttributeSmokeWritesScores) {
   EXPECT_NE(ini.find("n_shuffles = 3\n"), std::string::npos) << ini;
 
   const std::string py = numpy_python();
-  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh --tests installs python3-numpy)";
   const std::string script =
       "import numpy as np\n"
       "z = np.load('" + scores + "')\n"
@@ -995,16 +995,16 @@ TEST(CliRunTest, BatchNormMaxPoolNetworkRunsEndToEnd) {
       " --model.layers 'conv1=conv1d(8,11,padding=same) bn1=batchnorm relu maxpool(4) conv2=conv1d(8,5,dilation=2) "
       "gelu gmp fc1=dense(3)' --attribution.methods grad_x_input,deeplift:rescale,deeplift:genomics,ig,ism");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("[M::attribute] layer 'maxpool1' is a max pool: DeepLIFT passes its multipliers through the "
-                       "argmax of the actual input (deeplift's rule), so contributions need not add up to the logit "
-                       "difference (docs/attribution.md)"),
+  EXPECT_NE(r.err.find("[M::attribute] layer 'maxpool1' (MaxPool1d(kernel=4, stride=4)) has the gradient rule: "
+                       "DeepLIFT passes its multipliers through its gradient at the actual input (deeplift's max-pool "
+                       "rule), so contributions need not add up to the logit difference (docs/attribution.md)"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("SUMMATION-TO-DELTA VIOLATED"), std::string::npos) << r.err;
   EXPECT_TRUE(std::filesystem::exists(out + "/report/index.html"));
   const std::string metrics = read_text(out + "/metrics.tsv");
   EXPECT_NE(metrics.find("deeplift:genomics"), std::string::npos) << metrics;
-  // Debian's python3 (scripts/setup.sh installs python3-numpy there).
+  // Debian's python3 (scripts/setup.sh --tests installs python3-numpy there).
   const auto names = lb::testing::run_command(
       "/usr/bin/python3 -c \"import sys, numpy as np; print(sorted(np.load(sys.argv[1]).files))\" " + out + "/model.npz");
   ASSERT_EQ(names.exit_code, 0) << names.err;

@@ -151,7 +151,7 @@ TEST(SweepTest, CommandErrorsAndNoRun) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(error_line(r.err),
             "liftbench: error: snakemake: not found on PATH; expected Snakemake 7 (Debian: apt-get install snakemake, as "
-            "scripts/setup.sh does), or --no-run to write the workflow only\n");
+            "scripts/setup.sh --tests does), or --no-run to write the workflow only\n");
   EXPECT_FALSE(std::filesystem::exists(d.file("w")));
   // --no-run: the workflow only; a second run rewrites nothing (Snakemake reads modification times).
   r = run_liftbench("sweep -q --no-run -c " + s + " -o " + d.file("w"));

@@ -202,7 +202,7 @@ TEST(ModelFileTest, WeightsOnlyFileLoadsFromConfigAndMatchesNaive) {
 
 TEST(ModelFileTest, LoadsNumpySavezOfAStateDict) {
   const std::string py = numpy_python();
-  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh --tests installs python3-numpy)";
   TempDir dir;
   // The same pattern as pattern(), written the way a user saves a PyTorch state_dict:
   // np.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()}).
@@ -245,7 +245,7 @@ TEST(ModelFileTest, OlderFilesWithAnArchitectureArrayStillLoad) {
 
 TEST(ModelFileTest, NumpyReadsModelFile) {
   const std::string py = numpy_python();
-  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh installs python3-numpy)";
+  if (py.empty()) FAIL() << "no python3 with numpy (scripts/setup.sh --tests installs python3-numpy)";
   TempDir dir;
   Network net = Network::from_config(ModelConfig{}, kInput);
   net.init(5);

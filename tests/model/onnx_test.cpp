@@ -92,7 +92,7 @@ std::string onnx_python() {
 // onnx.checker with full_check (shape inference in strict mode) on a file; "ok" or the error.
 std::string onnx_check(const std::string& path) {
   const std::string py = onnx_python();
-  if (py.empty()) return "no python3 with onnx (scripts/setup.sh installs python3-onnx)";
+  if (py.empty()) return "no python3 with onnx (scripts/setup.sh --tests installs python3-onnx)";
   const auto r = run_command(py + " -c 'import onnx, sys; m = onnx.load(sys.argv[1]); "
                                   "onnx.checker.check_model(m, full_check=True); "
                                   "print(\"ok\", m.ir_version, m.opset_import[0].version)' " + path);

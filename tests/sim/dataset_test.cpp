@@ -556,10 +556,10 @@ TEST_F(SimdataTest, UnknownMotifNamesLine) {
 // motif's orientation: the sequence span (reverse-complemented on '-'), whose log-odds under
 // the motif's smoothed PWM are column 7. Debian 12's bedtools 2.30 read garbage from the old
 // bgzip sequences.fa.gz (exit 0); this test fails, never skips, without bedtools
-// (scripts/setup.sh installs it).
+// (scripts/setup.sh --tests installs it).
 TEST(DatasetToolsTest, BedtoolsGetfastaExtractsThePlantedStrings) {
   ASSERT_EQ(std::system("command -v bedtools >/dev/null 2>&1"), 0)
-      << "bedtools not found on PATH: this test needs it (scripts/setup.sh installs the Debian package)";
+      << "bedtools not found on PATH: this test needs it (scripts/setup.sh --tests installs the Debian package)";
   TempDir tmp;
   SimConfig cfg;
   cfg.n_seqs = 200;
