@@ -5,6 +5,9 @@
 // over the planted content (presence, strand, ordered spacing; and, or, not) or real-valued
 // targets (additive effects, pairwise interactions, Gaussian noise). The simulator plants the
 // content, computes every label from it, and gives each planted instance a role per task.
+// The expressions are sim/expression.h; the file reader and the fit check are in
+// scenario_read.cpp, the simulator in scenario_simulate.cpp, the paper's built-in scenario and
+// describe_task in scenario.cpp.
 #pragma once
 
 #include <array>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "sim/dataset.h"
+#include "sim/expression.h"
 #include "sim/pwm.h"
 
 namespace lb::sim {
@@ -47,15 +51,6 @@ struct ClassSpec {
   double weight = 0;
   std::vector<Placement> placements;
   long line = 0;
-};
-
-/// A node of a task's Boolean expression.
-struct Expr {
-  enum class Op { Has, Then, Not, And, Or } op = Op::Has;
-  int a = -1, b = -1;       // keys (Has: a; Then: a then b)
-  char strand = 0;          // Has: 0 any, '+' or '-' (relative to the sequence)
-  int gap_lo = 0, gap_hi = 0;  // Then: b.start - a.end in [gap_lo, gap_hi]
-  std::vector<Expr> kids;   // Not: 1; And / Or: 2+
 };
 
 struct TaskSpec {
@@ -97,22 +92,6 @@ Scenario read_scenario(const std::string& path);
 /// Checks that every class's placements fit a sequence of seq_len bases (widths, windows,
 /// spacings); ConfigError naming the scenario file, line and placement.
 void check_scenario_fits(const Scenario& s, int seq_len);
-
-/// Parses a task expression over the keys: `a & b`, `a | b`, `!a`, `(...)`, `gata+` (an instance
-/// on the + strand), `gata then tal at 6-10` (an instance of tal starting 6 to 10 bases after
-/// an instance of gata ends); words `and`, `or`, `not` also work. ConfigError naming `where`.
-Expr parse_expression(std::string_view text, const std::vector<std::string>& keys, const std::string& where);
-
-/// A planted instance as the task logic sees it.
-struct Instance {
-  int key;
-  std::int64_t start, end;
-  char strand;
-};
-
-/// The label of a binary task on a sequence's instances, and each instance's role (Driver,
-/// Context, Repressor, Irrelevant; docs/scenarios.md).
-bool evaluate_task(const Expr& e, const std::vector<Instance>& inst, std::vector<Role>* roles);
 
 /// Simulates the dataset of a scenario. Deterministic in cfg.seed and thread-count independent:
 /// Rng(seed, 0) shuffles the classes, stratified_split draws from its own stream, sequence i
