@@ -132,8 +132,10 @@ void collect_keys(const Expr& e, bool negated, std::set<int>& pos, std::set<int>
     case Expr::Op::Not:
       collect_keys(e.kids[0], !negated, pos, neg);
       return;
-    default:
+    case Expr::Op::And:
+    case Expr::Op::Or:
       for (const Expr& k : e.kids) collect_keys(k, negated, pos, neg);
+      return;
   }
 }
 
@@ -187,13 +189,15 @@ std::string expr_text(const Expr& e, const std::vector<std::string>& keys, bool 
                          e.gap_lo, e.gap_hi);
     case Expr::Op::Not:
       return fmt::format("!{}", expr_text(e.kids[0], keys, false));
-    default: {
+    case Expr::Op::And:
+    case Expr::Op::Or: {
       std::vector<std::string> parts;
       for (const Expr& k : e.kids) parts.push_back(expr_text(k, keys, false));
       const std::string j = fmt::format("{}", fmt::join(parts, e.op == Expr::Op::And ? " & " : " | "));
       return top ? j : "(" + j + ")";
     }
   }
+  return {};
 }
 
 }  // namespace
