@@ -93,6 +93,11 @@ Scenario read_scenario(const std::string& path);
 /// spacings); ConfigError naming the scenario file, line and placement.
 void check_scenario_fits(const Scenario& s, int seq_len);
 
+/// The room each of a class's placements keeps after its end for the placements anchored on it,
+/// directly or down a chain: the largest gap_hi + width + own room among its dependants (0 when
+/// it has none); `pwms` per key. In 64 bits: a gap may be as large as INT_MAX.
+std::vector<std::int64_t> anchor_reserves(const std::vector<Placement>& placements, const std::vector<Pwm>& pwms);
+
 /// Simulates the dataset of a scenario. Deterministic in cfg.seed and thread-count independent:
 /// Rng(seed, 0) shuffles the classes, stratified_split draws from its own stream, sequence i
 /// draws everything (background, counts, starts, strands, letters) from Rng(seed, 1 + i), and

@@ -317,7 +317,7 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
   for (const ClassSpec& c : s.classes) {
     for (const Placement& p : c.placements) check(p, "class." + c.name + ".place." + p.id);
     // An anchor and everything placed after it must fit: width + the chain's largest gaps and widths.
-    std::vector<int> reserve(c.placements.size(), 0);
+    const std::vector<std::int64_t> reserve = anchor_reserves(c.placements, s.pwms);
     for (std::size_t q = c.placements.size(); q-- > 0;) {
       const Placement& p = c.placements[q];
       const int w = s.pwms[static_cast<std::size_t>(p.key)].width();
@@ -338,11 +338,20 @@ void check_scenario_fits(const Scenario& s, int seq_len) {
                         "so that two fit after one anchor",
                         a.count.min, w),
             fmt::format("up to {} with gap {}-{}", p.count.max, p.gap_lo, p.gap_hi));
-      int& r = reserve[static_cast<std::size_t>(p.anchor)];
-      r = std::max(r, p.gap_hi + w + reserve[q]);
     }
   }
   for (const Placement& p : s.decoys) check(p, "scenario." + p.id);
+}
+
+std::vector<std::int64_t> anchor_reserves(const std::vector<Placement>& placements, const std::vector<Pwm>& pwms) {
+  std::vector<std::int64_t> reserve(placements.size(), 0);
+  for (std::size_t q = placements.size(); q-- > 0;) {
+    const Placement& p = placements[q];
+    if (p.anchor < 0) continue;
+    std::int64_t& r = reserve[static_cast<std::size_t>(p.anchor)];
+    r = std::max(r, std::int64_t{p.gap_hi} + pwms[static_cast<std::size_t>(p.key)].width() + reserve[q]);
+  }
+  return reserve;
 }
 
 }  // namespace lb::sim

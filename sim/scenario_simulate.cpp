@@ -52,22 +52,9 @@ bool overlaps(std::int64_t start, std::int64_t end, const Spans& occ) {
   return false;
 }
 
-// Room an anchor keeps after its end for the placements that follow it (their largest gap,
-// width and own reserve), so that a dependant always fits inside the sequence; per entry of
-// the plan.
-std::vector<int> anchor_reserves(const std::vector<Placement>& plan, const std::vector<Pwm>& pwms) {
-  std::vector<int> reserve(plan.size(), 0);
-  for (std::size_t q = plan.size(); q-- > 0;)
-    if (plan[q].anchor >= 0) {
-      int& r = reserve[static_cast<std::size_t>(plan[q].anchor)];
-      r = std::max(r, plan[q].gap_hi + pwms[static_cast<std::size_t>(plan[q].key)].width() + reserve[q]);
-    }
-  return reserve;
-}
-
 // What every sequence of one simulation shares: the smoothed PWMs of the keys on both strands,
 // and per class its plan (the class's placements in order, then the decoys) with the room each
-// anchor of the plan keeps.
+// anchor of the plan keeps after its end (anchor_reserves), so that a dependant always fits.
 struct Setup {
   Setup(const SimConfig& config, const Scenario& scenario)
       : cfg(config), s(scenario), bg{config.background}, n_keys(scenario.keys.size()), n_tasks(scenario.tasks.size()),
@@ -91,7 +78,7 @@ struct Setup {
   std::string file;                            // the scenario file as messages name it
   std::vector<Pwm> fwd, rev;                   // per key
   std::vector<std::vector<Placement>> plans;   // per class
-  std::vector<std::vector<int>> reserves;      // per class, per plan entry
+  std::vector<std::vector<std::int64_t>> reserves;  // per class, per plan entry
 };
 
 // The dataset's description: sequence length, tasks, class names and motif keys.
@@ -139,13 +126,13 @@ void draw_counts(const Setup& u, const std::vector<Placement>& plan, Rng& rng, s
 // A free placement's start: uniform over its window's starts (short of the room it keeps for its
 // dependants), redrawn while overlapping (the paper's placement); InputError when every attempt
 // overlaps.
-std::int64_t free_start(const Setup& u, const Placement& pl, int reserve, const std::string& seq_id, Rng& rng,
-                        const Planting& w) {
+std::int64_t free_start(const Setup& u, const Placement& pl, std::int64_t reserve, const std::string& seq_id,
+                        Rng& rng, const Planting& w) {
   const int L = u.cfg.seq_len;
   const Pwm& pwm = u.fwd[static_cast<std::size_t>(pl.key)];
   const int width = pwm.width();
-  const int lo = pl.window_hi >= 0 ? pl.window_lo : 0;
-  const int hi = std::min(pl.window_hi >= 0 ? pl.window_hi : L, L - reserve);
+  const std::int64_t lo = pl.window_hi >= 0 ? pl.window_lo : 0;
+  const std::int64_t hi = std::min<std::int64_t>(pl.window_hi >= 0 ? pl.window_hi : L, L - reserve);
   const auto n_starts = static_cast<std::uint64_t>(hi - width - lo + 1);
   for (int a = 0; a < u.cfg.max_placement_attempts; ++a) {
     const std::int64_t start = lo + static_cast<std::int64_t>(rng.below(n_starts));
@@ -165,7 +152,8 @@ bool anchored_start(const Setup& u, const Placement& pl, const MotifSite& anchor
                     std::int64_t& start) {
   const int width = u.fwd[static_cast<std::size_t>(pl.key)].width();
   for (int t = 0; t < u.cfg.max_placement_attempts; ++t) {
-    const int gap = pl.gap_lo + static_cast<int>(rng.below(static_cast<std::uint64_t>(pl.gap_hi - pl.gap_lo + 1)));
+    const std::int64_t n_gaps = std::int64_t{pl.gap_hi} - pl.gap_lo + 1;
+    const std::int64_t gap = pl.gap_lo + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n_gaps)));
     start = anchor.end + gap;
     if (start + width <= u.cfg.seq_len && !overlaps(start, start + width, w.occupied)) return true;
   }
@@ -200,8 +188,8 @@ void plant_instance(const Setup& u, const Placement& pl, std::size_t p, std::int
 
 // One pass over the plan from the background: every entry's instances in order. False when a
 // dependant found every gap blocked and the sequence may restart; InputError when it may not.
-bool plant_plan(const Setup& u, const std::vector<Placement>& plan, const std::vector<int>& reserve, int restart,
-                int seq, const std::string& seq_id, std::span<int> key_counts, Rng& rng, Planting& w) {
+bool plant_plan(const Setup& u, const std::vector<Placement>& plan, const std::vector<std::int64_t>& reserve,
+                int restart, int seq, const std::string& seq_id, std::span<int> key_counts, Rng& rng, Planting& w) {
   for (std::size_t p = 0; p < plan.size(); ++p) {
     const Placement& pl = plan[p];
     for (int k = 0; k < w.count[p]; ++k) {
@@ -235,7 +223,7 @@ bool plant_plan(const Setup& u, const std::vector<Placement>& plan, const std::v
 void plant_sequence(const Setup& u, int cls, int seq, const std::string& seq_id, std::span<int> key_counts, Rng& rng,
                     Planting& w) {
   const std::vector<Placement>& plan = u.plans[static_cast<std::size_t>(cls)];
-  const std::vector<int>& reserve = u.reserves[static_cast<std::size_t>(cls)];
+  const std::vector<std::int64_t>& reserve = u.reserves[static_cast<std::size_t>(cls)];
   draw_counts(u, plan, rng, w.count);
   w.background = w.codes;
   w.placed.resize(plan.size());

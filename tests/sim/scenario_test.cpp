@@ -305,6 +305,33 @@ TEST_F(ScenarioFileTest, PlacementsThatCannotFitAreConfigErrors) {
                        "[0, 200] at least 10 bases wide, got 0-8");
 }
 
+// A gap near INT_MAX overflowed 32-bit arithmetic twice: the room an anchor keeps for its
+// dependants (gap + width) wrapped negative, so the fit check passed, and the number of gaps of
+// 0-2147483647 wrapped to INT_MIN, so a dependant's gap came out negative and its letters were
+// written before the sequence (SIGSEGV). Both are 64-bit now: such a spacing is the fit check's
+// error, a chain of two large gaps included.
+TEST_F(ScenarioFileTest, GapsNearIntMaxAreConfigErrors) {
+  const std::string p = tmp_.file("s.scenario");
+  SimConfig cfg;
+  cfg.n_seqs = 24;
+  cfg.seq_len = 200;
+  auto simulate_body = [&](const std::string& placements) {
+    simulate_scenario(cfg, read_scenario(write("[class.c]\nweight = 1\nplace.g = gata count=1\n" + placements +
+                                               "[task.t]\nlabel = gata then tal at 6-10\n")));
+  };
+  EXPECT_THROW_MSG(simulate_body("place.t = tal count=1 after=g gap=0-2147483647\n"), ConfigError,
+                   p + ":7: class.c.place.g: spacing contradicts the sequence length; expected room for the motif (10 "
+                       "bases) and what follows it (2147483663 bases) inside 200 bases, got 2147483673 bases");
+  EXPECT_THROW_MSG(simulate_body("place.t = tal count=1 after=g gap=2147483600\n"), ConfigError,
+                   p + ":7: class.c.place.g: spacing contradicts the sequence length; expected room for the motif (10 "
+                       "bases) and what follows it (2147483616 bases) inside 200 bases, got 2147483626 bases");
+  EXPECT_THROW_MSG(simulate_body("place.t = tal count=1 after=g gap=2000000000\n"
+                                 "place.u = gata count=1 after=t gap=2000000000\n"),
+                   ConfigError,
+                   p + ":7: class.c.place.g: spacing contradicts the sequence length; expected room for the motif (10 "
+                       "bases) and what follows it (4000000026 bases) inside 200 bases, got 4000000036 bases");
+}
+
 // Shipped scenarios all read and simulate; their labels are not constant.
 TEST(ScenarioTest, ShippedScenariosSimulate) {
   for (const auto& e : std::filesystem::directory_iterator(kScenarios)) {
