@@ -32,7 +32,10 @@ using Spans = std::vector<std::pair<std::int64_t, std::int64_t>>;
 int draw_count(Rng& rng, const CountSpec& c, const Scenario& s, const Placement& p, int max_draws) {
   switch (c.kind) {
     case CountSpec::Kind::Fixed: return c.min;
-    case CountSpec::Kind::Uniform: return c.min + static_cast<int>(rng.below(static_cast<std::uint64_t>(c.max - c.min + 1)));
+    case CountSpec::Kind::Uniform: {
+      const std::int64_t n_counts = std::int64_t{c.max} - c.min + 1;  // up to 2^31: 0..INT_MAX
+      return c.min + static_cast<int>(rng.below(static_cast<std::uint64_t>(n_counts)));
+    }
     case CountSpec::Kind::Poisson:
       for (int d = 0; d < max_draws; ++d) {
         const int k = rng.poisson(c.mean);

@@ -332,6 +332,21 @@ TEST_F(ScenarioFileTest, GapsNearIntMaxAreConfigErrors) {
                        "bases) and what follows it (4000000026 bases) inside 200 bases, got 4000000036 bases");
 }
 
+// The number of counts of uniform(0,2147483647) wrapped to INT_MIN in 32 bits, and the drawn
+// count came out of range (a negative count planted nothing): it is counted in 64 bits, so the
+// count lies in [0, INT_MAX] and a sequence of 200 bases runs out of room.
+TEST_F(ScenarioFileTest, UniformCountsUpToIntMaxStayInRange) {
+  SimConfig cfg;
+  cfg.n_seqs = 1;
+  cfg.seq_len = 200;
+  EXPECT_THROW_MSG(simulate_scenario(cfg, read_scenario(write("[class.c]\nweight = 1\n"
+                                                              "place.g = gata count=uniform(0,2147483647)\n"
+                                                              "[task.t]\nlabel = gata\n"))),
+                   InputError,
+                   "sequence 'seq0000': cannot place motif 'GATA_disc1' (width 10) without overlap after 1000 attempts; "
+                   "expected free space for 10 bases, got 14 motifs already covering 140 of 200 bases");
+}
+
 // Shipped scenarios all read and simulate; their labels are not constant.
 TEST(ScenarioTest, ShippedScenariosSimulate) {
   for (const auto& e : std::filesystem::directory_iterator(kScenarios)) {
