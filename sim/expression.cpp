@@ -24,6 +24,7 @@ struct ExprParser {
   std::size_t i = 0;
   const std::vector<std::string>& keys;
   const std::string& where;
+  int depth = 0;  // '(', '!' and 'not' open around the current position
 
   [[noreturn]] void fail(std::string_view what, std::string_view expected) const {
     const std::string rest = i < s.size() ? std::string(s.substr(i)) : std::string("the end");
@@ -84,16 +85,29 @@ struct ExprParser {
   }
   Expr parse_or() { return parse_list(Expr::Op::Or, '|', "or", &ExprParser::parse_and); }
   Expr parse_and() { return parse_list(Expr::Op::And, '&', "and", &ExprParser::parse_unary); }
+  // One more level of nesting, opened at `at`; an error past kMaxExpressionDepth, before the
+  // recursion can exhaust the stack.
+  void enter(std::size_t at) {
+    if (++depth <= kMaxExpressionDepth) return;
+    i = at;
+    fail("expression nested too deeply", fmt::format("at most {} nested '(', '!' or 'not'", kMaxExpressionDepth));
+  }
   Expr parse_unary() {
+    skip();
+    const std::size_t at = i;
     if (eat('!') || (peek_word("not") && !word().empty())) {
+      enter(at);
       Expr n;
       n.op = Expr::Op::Not;
       n.kids.push_back(parse_unary());
+      --depth;
       return n;
     }
     if (eat('(')) {
+      enter(at);
       Expr e = parse_or();
       if (!eat(')')) fail("unbalanced parenthesis", "')'");
+      --depth;
       return e;
     }
     const std::string_view w = word();
@@ -118,6 +132,10 @@ struct ExprParser {
     return e;
   }
 };
+
+// collect_keys, eval and expr_text recurse once per node down the tree. A parsed tree is at most
+// about 2 x kMaxExpressionDepth deep (an or and an and node per parenthesis, a not node per
+// negation), so their stack use is bounded too.
 
 // The keys an expression mentions outside any negation (pos) and under one (neg).
 void collect_keys(const Expr& e, bool negated, std::set<int>& pos, std::set<int>& neg) {

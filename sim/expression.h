@@ -21,6 +21,10 @@ struct Expr {
   std::vector<Expr> kids;   // Not: 1; And / Or: 2+
 };
 
+/// How deep parentheses, `!` and `not` may nest in a task expression (the parser recurses once
+/// per level, and so do the functions that walk the parsed tree).
+inline constexpr int kMaxExpressionDepth = 100;
+
 /// Parses a task expression over the keys: `a & b`, `a | b`, `!a`, `(...)`, `gata+` (an instance
 /// on the + strand), `gata then tal at 6-10` (an instance of tal starting 6 to 10 bases after
 /// an instance of gata ends); words `and`, `or`, `not` also work. ConfigError naming `where`.

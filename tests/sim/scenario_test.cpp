@@ -103,6 +103,28 @@ TEST(ScenarioTest, ExpressionErrorsNameTheText) {
                    "w: unexpected text; expected '&', '|', ')' or the end, got 'gata tal' at 'tal'");
 }
 
+// The parser recurses once per '(', '!' or 'not': an expression nested 20,000 deep overflowed its
+// stack (SIGSEGV). Nesting stops at kMaxExpressionDepth (100) with an error at the first level too
+// many; 100 levels still parse and evaluate.
+TEST(ScenarioTest, ExpressionsNestAtMost100Deep) {
+  ASSERT_EQ(kMaxExpressionDepth, 100);
+  const auto nested = [](int depth) { return std::string(depth, '(') + "gata" + std::string(depth, ')'); };
+  EXPECT_TRUE(label_of(nested(100), {inst(0, 10)}));
+  EXPECT_TRUE(label_of(std::string(100, '!') + "gata", {inst(0, 10)}));
+  EXPECT_THROW_MSG(parse_expression(nested(101), kKeys, "w"), ConfigError,
+                   "w: expression nested too deeply; expected at most 100 nested '(', '!' or 'not', got "
+                   "'((((((((((((((((((((((((((((((((((((((((...' at '(gata)))))))))))))))))))))))))))))))))))...'");
+  EXPECT_THROW_MSG(parse_expression(std::string(20000, '!') + "gata", kKeys, "w"), ConfigError,
+                   "w: expression nested too deeply; expected at most 100 nested '(', '!' or 'not', got "
+                   "'!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!...' at '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!...'");
+  std::string mixed;
+  for (int k = 0; k < 33; ++k) mixed += "(! not ";  // 99 levels
+  mixed += "(not gata" + std::string(34, ')');      // the 100th and the 101st
+  EXPECT_THROW_MSG(parse_expression(mixed, kKeys, "w"), ConfigError,
+                   "w: expression nested too deeply; expected at most 100 nested '(', '!' or 'not', got "
+                   "'(! not (! not (! not (! not (! not (! no...' at 'not gata))))))))))))))))))))))))))))))))...'");
+}
+
 // A scenario file in a temporary directory next to a copy of the paper's motifs.
 class ScenarioFileTest : public ::testing::Test {
  protected:
@@ -345,6 +367,17 @@ TEST_F(ScenarioFileTest, UniformCountsUpToIntMaxStayInRange) {
                    InputError,
                    "sequence 'seq0000': cannot place motif 'GATA_disc1' (width 10) without overlap after 1000 attempts; "
                    "expected free space for 10 bases, got 14 motifs already covering 140 of 200 bases");
+}
+
+// A task expression nested 20,000 deep in a scenario file: the nesting error names the file,
+// line and key.
+TEST_F(ScenarioFileTest, DeeplyNestedTaskExpressionsAreConfigErrors) {
+  const std::string deep = std::string(20000, '(') + "gata" + std::string(20000, ')');
+  EXPECT_THROW_MSG(read_scenario(write("[class.c]\nweight = 1\n[task.t]\nlabel = " + deep + "\n")), ConfigError,
+                   tmp_.file("s.scenario") +
+                       ":8: task.t.label: expression nested too deeply; expected at most 100 nested '(', '!' or "
+                       "'not', got '((((((((((((((((((((((((((((((((((((((((...' at "
+                       "'((((((((((((((((((((((((((((((((((((((((...'");
 }
 
 // Shipped scenarios all read and simulate; their labels are not constant.
