@@ -194,6 +194,8 @@ std::string layer_name_hint(const std::string& node_name) {
 class Importer {
  public:
   Importer(std::string path, std::optional<OutputKind> output) : path_(std::move(path)), output_(output) {}
+  /// Reads the model from `bytes` instead of the file; `path` only names it in errors.
+  void set_bytes(std::string bytes) { bytes_ = std::move(bytes), has_bytes_ = true; }
   Network run();
 
  private:
@@ -258,6 +260,8 @@ class Importer {
   Network finish(const onnx::GraphProto& g);
 
   std::string path_;
+  std::string bytes_;
+  bool has_bytes_ = false;
   std::optional<OutputKind> output_;
   int opset_ = 0;
   std::int64_t fixed_batch_ = 0;  // the input's batch dimension when the file fixes it (0: symbolic)
@@ -271,10 +275,10 @@ class Importer {
 
 void Importer::read_model(onnx::ModelProto& m) const {
   std::error_code ec;
-  const std::uintmax_t bytes = std::filesystem::file_size(path_, ec);
+  const std::uintmax_t bytes = has_bytes_ ? bytes_.size() : std::filesystem::file_size(path_, ec);
   if (!ec && bytes > kMaxFileBytes)
     fail("file too large", "an ONNX model under 2 GiB (external data is not supported)", fmt::format("{} bytes", bytes));
-  const std::string data = io::read_file(path_);
+  const std::string data = has_bytes_ ? bytes_ : io::read_file(path_);
   if (data.empty()) fail("not an ONNX model", "a serialized ONNX ModelProto", "an empty file");
   if (!m.ParseFromString(data))
     fail("not an ONNX model", "a serialized ONNX ModelProto (protobuf)", "bytes protobuf cannot parse");
@@ -1618,6 +1622,12 @@ bool is_onnx_path(const std::string& path) {
 
 Network import_onnx(const std::string& path, std::optional<OutputKind> output) {
   return Importer(path, output).run();
+}
+
+Network import_onnx_bytes(const std::string& bytes, const std::string& name, std::optional<OutputKind> output) {
+  Importer importer(name, output);
+  importer.set_bytes(bytes);
+  return importer.run();
 }
 
 std::string onnx_supported_ops() {

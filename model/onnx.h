@@ -32,6 +32,10 @@ bool is_onnx_path(const std::string& path);
 /// opset outside 11-17, an unsupported node (with the list of supported ops), attributes the
 /// layer cannot represent, a missing initializer, a shape that cannot be resolved.
 Network import_onnx(const std::string& path, std::optional<OutputKind> output = std::nullopt);
+/// The same from a serialized ModelProto in memory (torch.onnx.export into a buffer); `name`
+/// stands for the file in errors.
+Network import_onnx_bytes(const std::string& bytes, const std::string& name,
+                          std::optional<OutputKind> output = std::nullopt);
 
 /// Writes `net` as an ONNX model atomically: opset 13, IR version 7, input "input" of shape
 /// (N, C, L) (N, C, H, W for 2-D inputs, (N, C) for flat ones) with a symbolic batch N, output

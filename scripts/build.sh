@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds liftbench (Release, Ninja) into ./build. A first `scripts/build.sh`
-# configures the tree without the tests (GoogleTest need not be installed) and builds the
-# `liftbench` command; `scripts/build.sh --tests` turns the tests on and builds them too, for
-# `ctest --test-dir build` (scripts/setup.sh --tests installs what they need). Extra arguments go
+# configures the tree without the tests and the Python package (GoogleTest and pybind11 need not
+# be installed) and builds the `liftbench` command; `scripts/build.sh --tests` turns both on and
+# builds them too, for `ctest --test-dir build` (scripts/setup.sh --tests installs what they need). Extra arguments go
 # to cmake's configure step, e.g. scripts/build.sh -DLB_BUILD_BENCH=ON.
 #
 # scripts/build.sh --sanitize [--configure-only] [cmake args] builds the tests and the libFuzzer
@@ -20,7 +20,7 @@ config=(-DCMAKE_BUILD_TYPE=Release)
 configure_only=0
 if [ "${1:-}" = "--tests" ]; then
   shift
-  set -- -DLB_BUILD_TESTS=ON "$@"
+  set -- -DLB_BUILD_TESTS=ON -DLB_BUILD_PYTHON=ON "$@"
 elif [ "${1:-}" = "--sanitize" ]; then
   shift
   dir=build-asan
@@ -30,7 +30,7 @@ elif [ "${1:-}" = "--sanitize" ]; then
   # RelWithDebInfo without -DNDEBUG (LB_ASSERT's checks run too); line tables only for the reports
   # without the cost of full debug information. LB_BUILD_FUZZ adds the sanitizers to every target.
   config=(-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-          "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DLB_BUILD_FUZZ=ON)
+          "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DLB_BUILD_FUZZ=ON -DLB_BUILD_PYTHON=OFF)
 elif [ ! -f "$dir/CMakeCache.txt" ]; then
   config+=(-DLB_BUILD_TESTS=OFF)
 fi

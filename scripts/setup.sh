@@ -32,6 +32,7 @@ if [ "$tests" -eq 1 ]; then
     snakemake  # runs sweeps' workflows (liftbench sweep, tests/cli/sweep_test.cpp)
     chromium  # renders the HTML report in tests/eval/report_test.cpp
     clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (scripts/fuzz.sh): compiler, runtimes, OpenMP
+    pybind11-dev python3-dev python3-pytest  # the Python package (python/) and its tests
   )
 fi
 
