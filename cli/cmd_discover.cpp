@@ -11,15 +11,12 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "cli/sections.h"
 #include "cli/steps.h"
-#include "cli/train_data.h"
 #include "core/build_info.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel.h"
-#include "cli/discover_run.h"
 #include "discover/motifs.h"
 #include "discover/seqlets.h"
 #include "io/atomic_file.h"
@@ -27,8 +24,13 @@
 #include "io/meme.h"
 #include "io/npz.h"
 #include "io/tsv.h"
+#include "pipeline/discover_run.h"
+#include "pipeline/inputs.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 int cmd_discover(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s = "0", window_s = "21", flank_s = "5", fdr_s = "0.2",

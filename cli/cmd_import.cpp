@@ -5,15 +5,17 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
 #include "model/model_file.h"
 #include "model/onnx.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 namespace {
 

@@ -9,14 +9,16 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "discover/match.h"
 #include "io/atomic_file.h"
 #include "io/motif_file.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 int cmd_match(int argc, const char* const* argv) {
   std::string query_path, db_path, out, dist = "pearson", overlap_s = "5", thresh_s = "0.5", bins_s = "100";

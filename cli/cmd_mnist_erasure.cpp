@@ -7,9 +7,7 @@
 
 #include "attribution/onehot.h"
 #include "cli/commands.h"
-#include "cli/paths.h"
 #include "cli/sections.h"
-#include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -19,8 +17,12 @@
 #include "io/idx.h"
 #include "io/manifest.h"
 #include "model/model_file.h"
+#include "pipeline/inputs.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 namespace {
 

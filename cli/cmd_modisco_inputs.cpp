@@ -9,14 +9,16 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "discover/modisco_export.h"
 #include "io/atomic_file.h"
 #include "io/npz.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 int cmd_modisco_inputs(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s;

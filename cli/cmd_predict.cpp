@@ -11,9 +11,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/paths.h"
+#include "cli/genome_flags.h"
 #include "cli/sections.h"
-#include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -22,8 +21,12 @@
 #include "io/tsv.h"
 #include "model/inputs.h"
 #include "model/model_file.h"
+#include "pipeline/inputs.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 namespace {
 

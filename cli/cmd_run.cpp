@@ -13,14 +13,17 @@
 #include "cli/options.h"
 #include "cli/sections.h"
 #include "cli/steps.h"
-#include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
+#include "pipeline/inputs.h"
+#include "pipeline/steps.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 namespace {
 

@@ -9,14 +9,16 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "discover/seqlets.h"
 #include "io/bed.h"
 #include "io/npz.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 int cmd_seqlets(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s = "0", window_s = "21", flank_s = "5", fdr_s = "0.2",

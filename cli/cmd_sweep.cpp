@@ -19,13 +19,15 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/sweep.h"
-#include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/aggregate.h"
 #include "io/atomic_file.h"
+#include "pipeline/inputs.h"
 
 namespace lb::cli {
+
+using namespace pipeline;
 
 namespace {
 

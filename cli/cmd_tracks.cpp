@@ -9,9 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/paths.h"
 #include "cli/sections.h"
-#include "cli/train_data.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -22,36 +20,12 @@
 #include "io/npz_stream.h"
 #include "io/text_io.h"
 #include "io/tracks.h"
+#include "pipeline/inputs.h"
+#include "pipeline/paths.h"
 
 namespace lb::cli {
 
-io::TrackFormats parse_track_formats(const std::string& value) {
-  io::TrackFormats f{false, false};
-  for (const auto& item : io::detail::split(value, ',')) {
-    if (item == "bigwig") f.bigwig = true;
-    else if (item == "bedgraph") f.bedgraph = true;
-    else
-      throw ConfigError(fmt::format("--format: unknown track format {}; expected bigwig, bedgraph or both separated "
-                                    "by a comma, got {}",
-                                    quote_token(item), quote_token(value)));
-  }
-  return f;
-}
-
-std::vector<std::string> write_genome_tracks(const std::string& scores, const std::string& genome_path,
-                                             const std::string& dir, const io::TrackFormats& formats) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const io::Genome genome(genome_path);
-  const io::NpzMap archive(scores);
-  // An archive without genome coordinates fails before the directory is made.
-  archive.get("chrom", "the regions' chromosomes (an archive of attribute --genome)");
-  archive.get("start", "the windows' starts (an archive of attribute --genome)");
-  io::ensure_output_dir(dir);
-  const auto files = io::write_tracks(archive, genome.sequences(), dir, formats);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log_info("tracks", "{} track files in {} ({:.3f} s)", files.size(), dir, secs);
-  return files;
-}
+using namespace pipeline;
 
 int cmd_tracks(int argc, const char* const* argv) {
   std::string scores, genome, out, format = "bigwig,bedgraph";

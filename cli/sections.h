@@ -5,11 +5,7 @@
 
 #include "attribution/methods.h"
 #include "cli/options.h"
-#include "eval/evaluate.h"
-#include "eval/sanity.h"
-#include "model/network.h"
-#include "model/trainer.h"
-#include "sim/simulator.h"
+#include "pipeline/config.h"
 
 namespace lb::cli {
 
@@ -23,15 +19,8 @@ void add_attribution_options(OptionSet& opts, attr::AttributionConfig& cfg);
 void add_eval_options(OptionSet& opts, eval::EvalConfig& cfg);
 void add_sanity_options(OptionSet& opts, eval::SanityConfig& cfg);
 
-/// Every section of a run's configuration, registered on every command.
-struct RunConfig {
-  sim::SimConfig sim;
-  model::ModelConfig model;
-  model::TrainConfig train;
-  attr::AttributionConfig attribution;
-  eval::EvalConfig eval;
-  eval::SanityConfig sanity;
-};
+/// Every section of a run's configuration (pipeline/config.h), registered on every command.
+using pipeline::RunConfig;
 void add_all_options(OptionSet& opts, RunConfig& cfg);
 
 }  // namespace lb::cli

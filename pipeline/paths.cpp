@@ -1,5 +1,5 @@
 // Outputs that would destroy inputs (see paths.h).
-#include "cli/paths.h"
+#include "pipeline/paths.h"
 
 #include <filesystem>
 #include <system_error>
@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/text.h"
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -52,4 +52,4 @@ void require_file_output(const std::string& option, const std::string& path) {
     throw ConfigError(fmt::format("{}: {} is a directory; expected a file, got a directory", option, show_path(path)));
 }
 
-}  // namespace lb::cli
+}  // namespace lb::pipeline

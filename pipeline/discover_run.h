@@ -11,7 +11,7 @@
 #include "io/npz.h"
 #include "sim/dataset.h"
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 struct DiscoverJob {
   std::string scores_path, method;
@@ -46,4 +46,4 @@ DiscoveryRows failed_discovery_rows(const DiscoverJob& job);
 /// A method name as a directory name: every character other than A-Z a-z 0-9 . _ + - becomes '_'.
 std::string method_dir_name(const std::string& method);
 
-}  // namespace lb::cli
+}  // namespace lb::pipeline

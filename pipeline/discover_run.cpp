@@ -1,5 +1,5 @@
-// One discovery into a directory, with matching and the benchmark's metrics (cli/discover_run.h).
-#include "cli/discover_run.h"
+// One discovery into a directory, with matching and the benchmark's metrics (pipeline/discover_run.h).
+#include "pipeline/discover_run.h"
 
 #include <algorithm>
 #include <array>
@@ -23,7 +23,7 @@
 #include "io/tsv.h"
 #include "sim/dataset.h"
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 namespace {
 
@@ -264,4 +264,4 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
   return rows;
 }
 
-}  // namespace lb::cli
+}  // namespace lb::pipeline

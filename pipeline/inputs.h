@@ -1,5 +1,6 @@
-// The flags train, predict, attribute and sanity share: --split, --threads, the model stem, and
-// --fasta (sequences of a FASTA file for a model on one-hot DNA).
+// The inputs train, predict, attribute and sanity share, as the values of their flags: --split,
+// --threads, the model stem, --fasta (sequences of a FASTA file for a model on one-hot DNA) and
+// a genome's regions (--genome, --regions, ...). cli/genome_flags.h registers the genome flags.
 #pragma once
 
 #include <memory>
@@ -13,7 +14,7 @@
 #include "model/network.h"
 #include "sim/dataset.h"
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 /// The --split flag: train, valid or test, or all (empty); ConfigError naming --split otherwise.
 std::optional<sim::Split> parse_split_flag(const std::string& name);
@@ -36,13 +37,11 @@ struct FastaInput {
 };
 FastaInput read_fasta_input(const std::string& fasta, const std::string& model_path, const model::ModelConfig* cfg);
 
-/// The flags --genome, --regions, --center, --chrom-ends, --length of predict and attribute
-/// (docs/genomes.md), registered on an OptionSet by add_genome_flags.
+/// The values of the flags --genome, --regions, --center, --chrom-ends, --length and --shard of
+/// predict and attribute (docs/genomes.md; cli::add_genome_flags registers them).
 struct GenomeFlags {
   std::string genome, regions, center = "middle", chrom_ends = "pad", length, shard;
 };
-class OptionSet;
-void add_genome_flags(OptionSet& opts, GenomeFlags& flags);
 
 /// Every region of --regions resolved to its window on --genome for the model of `model_path`,
 /// loaded here. All lines are checked before any work: a bad one stops with "regions:line: ...".
@@ -81,4 +80,4 @@ io::TrackFormats parse_track_formats(const std::string& value);
 std::vector<std::string> write_genome_tracks(const std::string& scores, const std::string& genome, const std::string& dir,
                                              const io::TrackFormats& formats);
 
-}  // namespace lb::cli
+}  // namespace lb::pipeline

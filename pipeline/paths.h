@@ -1,11 +1,11 @@
-// Outputs that would destroy inputs: every command that reads and writes files lists what it
+// Outputs that would destroy inputs: every step and command that reads and writes files lists what it
 // reads and what it will write, and refuses, before any work, an output that is an input.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 /// One file (or directory) a command reads or writes, and the option it came from ("--model",
 /// "--out"), for the message.
@@ -33,4 +33,4 @@ void refuse_output_over_input(const std::vector<PathUse>& outputs, const std::ve
 /// directory" when it is one (checked before any work, not at the final rename).
 void require_file_output(const std::string& option, const std::string& path);
 
-}  // namespace lb::cli
+}  // namespace lb::pipeline

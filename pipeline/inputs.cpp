@@ -1,19 +1,25 @@
-// The flags train, predict, attribute and sanity share: --split, --threads, the model stem, --fasta.
-#include "cli/train_data.h"
+// The inputs the steps share: --split, --threads, the model stem, FASTA and genome inputs (inputs.h).
+#include "pipeline/inputs.h"
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 
 #include <fmt/format.h>
 
-#include "cli/options.h"
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/parallel.h"
+#include "io/atomic_file.h"
 #include "io/fasta.h"
+#include "io/genome.h"
+#include "io/npz_map.h"
+#include "io/text_io.h"
+#include "io/tracks.h"
 #include "model/model_file.h"
 
-namespace lb::cli {
+namespace lb::pipeline {
 
 void apply_threads(const std::string& value) {
   int n = -1;
@@ -65,35 +71,6 @@ FastaInput read_fasta_input(const std::string& fasta, const std::string& model_p
   out.n = static_cast<int>(records.size());
   out.len = in.w;
   return out;
-}
-
-}  // namespace lb::cli
-
-namespace lb::cli {
-
-void add_genome_flags(OptionSet& opts, GenomeFlags& f) {
-  opts.add_flag("genome", &f.genome,
-                "instead of --data: a reference genome, indexed FASTA, plain or bgzip (the .fai/.gzi index is built "
-                "beside it when missing); with --regions",
-                "FILE");
-  opts.add_flag("regions", &f.regions,
-                "with --genome: BED3+ or narrowPeak regions, each recentred and resized to the model's input length; "
-                "ids from the BED name or chrom:start-end",
-                "FILE");
-  opts.add_flag("center", &f.center, "with --regions: centre each window on the region's middle or its narrowPeak summit",
-                "middle|summit");
-  opts.add_flag("chrom-ends", &f.chrom_ends,
-                "with --regions, a window or region past a chromosome end: pad with N, shift the window inside, or "
-                "error",
-                "pad|shift|error");
-  opts.add_flag("shard", &f.shard,
-                "with --regions: only the i-th of n contiguous slices of the regions (1 <= i <= n); 'liftbench "
-                "merge' joins the shards' outputs",
-                "i/n");
-  opts.add_flag("length", &f.length,
-                "with --regions: the model's input length, for a weights-only model (-c); a self-describing model "
-                "knows its own",
-                "N");
 }
 
 GenomeInput read_genome_input(const GenomeFlags& flags, const std::string& model_path, const model::ModelConfig* cfg,
@@ -183,4 +160,32 @@ Mat genome_one_hot(const GenomeInput& in, std::size_t first, int n, std::int64_t
   return x;
 }
 
-}  // namespace lb::cli
+io::TrackFormats parse_track_formats(const std::string& value) {
+  io::TrackFormats f{false, false};
+  for (const auto& item : io::detail::split(value, ',')) {
+    if (item == "bigwig") f.bigwig = true;
+    else if (item == "bedgraph") f.bedgraph = true;
+    else
+      throw ConfigError(fmt::format("--format: unknown track format {}; expected bigwig, bedgraph or both separated "
+                                    "by a comma, got {}",
+                                    quote_token(item), quote_token(value)));
+  }
+  return f;
+}
+
+std::vector<std::string> write_genome_tracks(const std::string& scores, const std::string& genome_path,
+                                             const std::string& dir, const io::TrackFormats& formats) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const io::Genome genome(genome_path);
+  const io::NpzMap archive(scores);
+  // An archive without genome coordinates fails before the directory is made.
+  archive.get("chrom", "the regions' chromosomes (an archive of attribute --genome)");
+  archive.get("start", "the windows' starts (an archive of attribute --genome)");
+  io::ensure_output_dir(dir);
+  const auto files = io::write_tracks(archive, genome.sequences(), dir, formats);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log_info("tracks", "{} track files in {} ({:.3f} s)", files.size(), dir, secs);
+  return files;
+}
+
+}  // namespace lb::pipeline
