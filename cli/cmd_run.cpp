@@ -1,11 +1,9 @@
-// `liftbench run`: the whole benchmark into one directory (simulate, train, attribute with the
-// paper's methods, evaluate, report), reusing every step whose outputs exist for the same config.
-#include <algorithm>
+// `liftbench run`: the whole benchmark into one directory, the steps of the pipeline's table in
+// order (simulate, train, attribute with the paper's methods, evaluate, sanity and discover when
+// asked for, report), reusing every step whose outputs exist for the same config.
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -15,15 +13,12 @@
 #include "cli/steps.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "eval/report.h"
 #include "io/atomic_file.h"
 #include "io/manifest.h"
 #include "pipeline/inputs.h"
 #include "pipeline/steps.h"
 
 namespace lb::cli {
-
-using namespace pipeline;
 
 namespace {
 
@@ -37,36 +32,29 @@ constexpr const char* kPaperMethods =
     "guided_backprop,grad_x_input,ig,deeplift:rescale,deeplift:revealcancel,deeplift:genomics,"
     "deeplift:genomics@dinuc_shuffle,ism";
 
-/// One step of the pipeline: the resolved config it writes beside its outputs (written last,
-/// so its presence means the step completed), the outputs that must exist, how to run it, and
-/// the manifest it writes last (empty: none), whose files must still match it.
-struct Step {
-  std::string name;
-  std::string config;
-  std::vector<std::string> outputs;
-  std::function<void()> run;
-  std::string manifest;
-};
-
 /// Why `step` must run again, or empty when its outputs are current for `want`.
-std::string stale_reason(const Step& step, const std::map<std::string, std::string>& want) {
+/// `dir`: the run directory.
+std::string stale_reason(const pipeline::StepDef& step, const std::string& dir,
+                         const std::map<std::string, std::string>& want) {
+  const auto path = [&](std::string_view rel) { return fmt::format("{}/{}", dir, rel); };
   for (const auto& f : step.outputs)
-    if (!fs::exists(f)) return fmt::format("{} is missing", f);
-  if (!fs::exists(step.config)) return fmt::format("{} is missing", step.config);
+    if (!fs::exists(path(f))) return fmt::format("{} is missing", path(f));
+  const std::string config = path(step.config);
+  if (!fs::exists(config)) return fmt::format("{} is missing", config);
   if (!step.manifest.empty()) {
     try {
-      io::verify_manifest(step.manifest, "liftbench " + step.name);
+      io::verify_manifest(path(step.manifest), fmt::format("liftbench {}", step.name));
     } catch (const InputError& e) {
       return e.what();
     }
   }
-  const auto have = ini_values(step.config);
-  if (have.empty()) return fmt::format("{} has no configuration keys", step.config);
+  const auto have = ini_values(config);
+  if (have.empty()) return fmt::format("{} has no configuration keys", config);
   for (const auto& [key, value] : have) {
     const auto it = want.find(key);
-    if (it == want.end()) return fmt::format("{} has key {}, unknown to this version", step.config, key);
+    if (it == want.end()) return fmt::format("{} has key {}, unknown to this version", config, key);
     if (it->second != value)
-      return fmt::format("{} differs: '{}' in {}, '{}' now", key, value, step.config, it->second);
+      return fmt::format("{} differs: '{}' in {}, '{}' now", key, value, config, it->second);
   }
   return "";
 }
@@ -87,32 +75,19 @@ int cmd_run(int argc, const char* const* argv) {
   opts.add_switch("force", &force, "run every step, even those whose outputs exist for the same configuration");
   opts.add_switch("quiet,q", &quiet, "no information lines on stderr");
   add_all_options(opts, run);
-  opts.show_sections({"sim", "model", "train", "attribution", "eval", "sanity"});
+  opts.show_sections(pipeline::run_sections());
   if (!opts.parse(argc, argv)) {
     fmt::print("{}", opts.help());
     return 0;
   }
   set_log_quiet(quiet);
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
-  sim::validate(run.sim);
-  model::validate(run.model);
-  model::validate(run.train);
-  attr::validate(run.attribution);
-  eval::validate(run.eval);
-  const std::vector<std::string> discover_methods = eval::discover_method_list(run.eval);
-  {
-    std::vector<std::string> attributed;
-    std::stringstream ss(run.attribution.methods);
-    for (std::string m; std::getline(ss, m, ',');) {
-      const auto b = m.find_first_not_of(" \t"), e = m.find_last_not_of(" \t");
-      if (b != std::string::npos) attributed.push_back(m.substr(b, e - b + 1));
-    }
-    for (const auto& m : discover_methods)
-      if (std::find(attributed.begin(), attributed.end(), m) == attributed.end())
-        throw ConfigError(with_config_location(fmt::format(
-            "eval.discover_methods: '{}' is not attributed; expected methods of attribution.methods, got '{}'", m, m)));
+  try {
+    pipeline::validate(run);
+  } catch (const ConfigError& e) {  // a key's check: with the file:line of its value
+    throw ConfigError(with_config_location(e.what()));
   }
-  apply_threads(threads);
+  pipeline::apply_threads(threads);
   io::ensure_output_dir(out);
 
   // Every step reads the run's resolved configuration, so flags given to `run` reach them all.
@@ -121,94 +96,40 @@ int cmd_run(int argc, const char* const* argv) {
   if (!fs::exists(run_ini) || io::read_file(run_ini) != resolved) io::write_file_atomic(run_ini, resolved);
   const auto want = ini_values(run_ini);
 
-  // Each step is called as `liftbench <step> -c run.config.ini --threads N` would run it (the
-  // same function, the same resolved configuration beside its outputs), so a step of `run` and
-  // the same step run by hand or by a sweep's workflow give the same files.
-  const std::string data = out + "/data", model = out + "/model.npz", scores = out + "/scores.npz";
-  std::vector<Step> steps{
-      {"simulate", data + "/config.ini",
-       {data + "/sequences.fa", data + "/sequences.fa.fai", data + "/labels.tsv", data + "/motifs.bed"},
-       [&] { simulate_step({.run = run, .out = data, .simdata = {}, .config_ini = step_config_ini("simulate", run)}); },
-       data + "/manifest.tsv"},
-      {"train", out + "/model.config.ini", {model, out + "/model.metrics.tsv"},
-       [&] {
-         train_step({.run = run, .out = model, .data_dir = data, .mnist_dir = {}, .mnist_valid = {}, .threads = threads,
-                     .config_ini = step_config_ini("train", run)});
-       },
-       out + "/model.manifest.tsv"},
-      {"attribute", out + "/scores.config.ini", {scores},
-       [&] {
-         AttributeJob job;
-         job.run = run, job.model_path = model, job.data_dir = data, job.out = scores, job.threads = threads;
-         job.model_from_config = true;
-         job.config_ini = step_config_ini("attribute", run);
-         attribute_step(job);
-       },
-       out + "/scores.manifest.tsv"},
-      {"evaluate", out + "/evaluate.config.ini",
-       {out + "/metrics.tsv", out + "/metrics.json", out + "/hits.tsv"},
-       [&] {
-         evaluate_step({.run = run, .data_dir = data, .scores_path = scores, .model_metrics = out + "/model.metrics.tsv",
-                        .out = out, .threads = threads, .config_ini = step_config_ini("evaluate", run)});
-       },
-       out + "/evaluate.manifest.tsv"},
-      // The report again, now with the whole run's configuration (evaluate's shows its own),
-      // from an evaluation whose files still match their manifest.
-      {"report", out + "/report/config.ini", {out + "/report/index.html"},
-       [&] {
-         io::verify_manifest(out + "/evaluate.manifest.tsv", "liftbench evaluate");
-         eval::write_report(out, {.data_dir = data, .scores_path = scores, .config_ini = resolved});
-         io::write_file_atomic(out + "/report/config.ini", resolved);
-       },
-       ""},
-  };
-  // The model-randomisation check (docs/cli.md, liftbench sanity), when sanity.in_run asks for it:
-  // after evaluate, before the report.
-  if (run.sanity.in_run)
-    steps.insert(steps.end() - 1,
-                 Step{"sanity", out + "/sanity.config.ini", {out + "/sanity.tsv"},
-                      [&] {
-                        SanityJob job;
-                        job.run = run, job.model_path = model, job.data_dir = data, job.out = out, job.threads = threads;
-                        job.model_from_config = true;
-                        job.config_ini = step_config_ini("sanity", run);
-                        sanity_step(job);
-                      },
-                      out + "/sanity.manifest.tsv"});
-
-  // Motif discovery (eval.discover_methods): after the evaluation, before the report, which shows it.
-  if (!discover_methods.empty())
-    steps.insert(steps.end() - 1,
-                 Step{"discover", out + "/discover.config.ini", {out + "/discovery.tsv"},
-                      [&] {
-                        discover_step({.run = run, .data_dir = data, .scores_path = scores, .out = out,
-                                       .threads = threads, .config_ini = step_config_ini("discover", run),
-                                       .seqlets = {}, .motifs = {}});
-                      },
-                      out + "/discover.manifest.tsv"});
+  // Each step of the table, when its configuration asks for it, is called as `liftbench <step>
+  // -c run.config.ini --threads N` would run it (the same function, the same resolved
+  // configuration beside its outputs), so a step of `run` and the same step run by hand or by a
+  // sweep's workflow give the same files.
+  std::vector<const pipeline::StepDef*> steps;
+  for (const auto& step : pipeline::steps())
+    if (pipeline::step_on(step, run)) steps.push_back(&step);
+  const auto path = [&](std::string_view rel) { return rel.empty() ? out : fmt::format("{}/{}", out, rel); };
 
   const auto t_run = std::chrono::steady_clock::now();
   bool rerun_rest = false;
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    const Step& step = steps[i];
+    const pipeline::StepDef& step = *steps[i];
     const std::string reason =
-        force ? "--force" : rerun_rest ? "an earlier step ran" : stale_reason(step, want);
+        force ? "--force" : rerun_rest ? "an earlier step ran" : stale_reason(step, out, want);
     if (reason.empty()) {
-      log_info("run", "{}: reused ({} matches this configuration)", step.name, step.config);
+      log_info("run", "{}: reused ({} matches this configuration)", step.name, path(step.config));
       continue;
     }
     if (!rerun_rest) {
       // Invalidate this step and every later one first: a run killed from here on must not
       // leave a later step looking current beside outputs of a different configuration.
       for (std::size_t j = i; j < steps.size(); ++j) {
-        fs::remove(steps[j].config);
-        if (!steps[j].manifest.empty()) fs::remove(steps[j].manifest);
+        fs::remove(path(steps[j]->config));
+        if (!steps[j]->manifest.empty()) fs::remove(path(steps[j]->manifest));
       }
       rerun_rest = true;
     }
     log_info("run", "{}: running ({})", step.name, reason);
     const auto t0 = std::chrono::steady_clock::now();
-    step.run();
+    // A step without a command of its own (the report) writes the run's whole configuration.
+    step.run({.step = step, .run = run, .dir = out, .threads = threads,
+              .config_ini = step.command.empty() ? resolved : step_config_ini(std::string(step.command), run),
+              .run_ini = resolved});
     log_info("run", "{}: done in {:.2f} s", step.name,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

@@ -1,10 +1,13 @@
 // Sweep files, the grid of resolved configs, shared steps and the Snakemake workflow
-// (docs/sweeps.md).
+// (docs/sweeps.md), every step from the pipeline's table (pipeline/steps.h).
 #include "cli/sweep.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -14,6 +17,7 @@
 #include "io/ini.h"
 #include "io/manifest.h"
 #include "io/tsv.h"
+#include "pipeline/steps.h"
 
 namespace lb::cli {
 
@@ -28,21 +32,30 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-/// The config sections each step reads, in pipeline order.
-struct StepKind {
-  const char* name;
-  std::vector<std::string> sections;
-};
-const std::vector<StepKind>& step_kinds() {
-  static const std::vector<StepKind> kinds{
-      {"simulate", {"sim"}},
-      {"train", {"sim", "model", "train"}},
-      {"attribute", {"sim", "model", "train", "attribution"}},
-      {"evaluate", {"sim", "model", "train", "attribution", "eval"}},
-      {"discover", {"sim", "model", "train", "attribution", "eval"}},  // only with eval.discover_methods
-  };
-  return kinds;
+/// The steps of a sweep: the table's steps that have a sweep directory, in table order.
+const std::vector<const pipeline::StepDef*>& sweep_steps() {
+  static const std::vector<const pipeline::StepDef*> steps = [] {
+    std::vector<const pipeline::StepDef*> out;
+    for (const auto& s : pipeline::steps())
+      if (!s.sweep_dir.empty()) out.push_back(&s);
+    return out;
+  }();
+  return steps;
 }
+
+/// Whether a sweep step reads `step`'s files (sweep.json then names its hash per step after it).
+bool is_read(const pipeline::StepDef& step) {
+  for (const auto* s : sweep_steps())
+    for (const auto& in : s->inputs)
+      if (&pipeline::producer(in) == &step) return true;
+  return false;
+}
+
+/// SweepPoint's named hashes, by step key.
+constexpr std::pair<std::string_view, std::string SweepPoint::*> kPointFields[]{
+    {"data", &SweepPoint::data},         {"model", &SweepPoint::model},       {"scores", &SweepPoint::scores},
+    {"evaluate", &SweepPoint::evaluate}, {"discover", &SweepPoint::discover},
+};
 
 /// A fresh OptionSet with every section of `run`, filled from the base config and `overrides`.
 struct PointConfig {
@@ -250,7 +263,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   for (const auto& a : spec.axes) n *= a.values.size();
   std::vector<std::size_t> idx(spec.axes.size(), 0);
   std::map<std::string, std::size_t> step_of;  // kind/hash -> index in plan.steps
-  std::vector<std::vector<SweepStep>> by_kind(step_kinds().size());
+  std::vector<std::vector<SweepStep>> by_kind(sweep_steps().size());
   for (std::size_t p = 0; p < n; ++p) {
     SweepPoint pt;
     pt.id = fmt::format("p{:04d}", p + 1);
@@ -264,44 +277,39 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     }
     PointConfig pc;
     add_all_options(pc.opts, pc.run);
-    pc.opts.show_sections({"sim", "model", "train", "attribution", "eval"});
+    pc.opts.show_sections(pipeline::sweep_sections());
     try {
       std::vector<const char*> argv;
       for (const auto& s : args) argv.push_back(s.c_str());
       pc.opts.parse(static_cast<int>(argv.size()), argv.data());
-      sim::validate(pc.run.sim);
-      model::validate(pc.run.model);
-      model::validate(pc.run.train);
-      attr::validate(pc.run.attribution);
-      eval::validate(pc.run.eval);
+      pipeline::validate(pc.run);
     } catch (const Error& e) {
       throw ConfigError(fmt::format("{}: grid point {} ({}): {}", spec.path, pt.id, label, with_config_location(e.what())));
     }
     pt.config = pc.opts.resolved_ini();
     const auto entries = io::parse_ini(pt.config, pt.id);
-    std::string hashes[5];
-    const bool discovers = !eval::discover_method_list(pc.run.eval).empty();
-    for (std::size_t k = 0; k < step_kinds().size(); ++k) {
-      if (std::string_view(step_kinds()[k].name) == "discover" && !discovers) continue;
+    std::map<std::string, std::string> upstream;  // key -> hash of the earlier steps that steps read
+    for (std::size_t k = 0; k < sweep_steps().size(); ++k) {
+      const pipeline::StepDef& step = *sweep_steps()[k];
+      if (!pipeline::step_on(step, pc.run)) continue;
+      const std::vector<std::string> sections = pipeline::depends_on_sections(step);
       std::string text;
       for (const auto& e : entries) {
         const std::string section = e.key.substr(0, e.key.find('.'));
-        for (const auto& s : step_kinds()[k].sections)
-          if (s == section) text += e.key + " = " + e.value + "\n";
+        if (std::find(sections.begin(), sections.end(), section) != sections.end())
+          text += e.key + " = " + e.value + "\n";
       }
-      hashes[k] = io::text_md5(text).substr(0, 12);
-      const std::string id = std::string(step_kinds()[k].name) + "/" + hashes[k];
-      if (step_of.count(id)) continue;
-      step_of[id] = by_kind[k].size();
-      by_kind[k].push_back({.kind = step_kinds()[k].name, .hash = hashes[k], .config = pt.config,
-                            .data = k > 0 ? hashes[0] : "", .model = k > 1 ? hashes[1] : "",
-                            .scores = k > 2 ? hashes[2] : ""});
+      const std::string hash = io::text_md5(text).substr(0, 12);
+      pt.hashes[std::string(step.name)] = hash;
+      for (const auto& [key, field] : kPointFields)
+        if (key == step.key) pt.*field = hash;
+      const std::string id = fmt::format("{}/{}", step.name, hash);
+      if (!step_of.count(id)) {
+        step_of[id] = by_kind[k].size();
+        by_kind[k].push_back({.kind = std::string(step.name), .hash = hash, .config = pt.config, .upstream = upstream});
+      }
+      if (is_read(step)) upstream[std::string(step.key)] = hash;
     }
-    pt.data = hashes[0];
-    pt.model = hashes[1];
-    pt.scores = hashes[2];
-    pt.evaluate = hashes[3];
-    pt.discover = hashes[4];
     plan.points.push_back(std::move(pt));
     for (std::size_t a = spec.axes.size(); a-- > 0;) {
       if (++idx[a] < spec.axes[a].values.size()) break;
@@ -316,7 +324,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
 void write_workflow(const SweepPlan& plan, const std::string& dir, const std::string& liftbench, int job_threads) {
   io::ensure_output_dir(dir);
   for (const char* sub : {"points", "steps", "logs"}) io::ensure_output_dir(dir + "/" + sub);
-  for (const auto& kind : step_kinds()) io::ensure_output_dir(fmt::format("{}/steps/{}", dir, kind.name));
+  for (const auto* kind : sweep_steps()) io::ensure_output_dir(fmt::format("{}/steps/{}", dir, kind->name));
   for (const auto& s : plan.steps) write_if_changed(fmt::format("{}/steps/{}/{}.ini", dir, s.kind, s.hash), s.config);
   for (const auto& p : plan.points) write_if_changed(fmt::format("{}/points/{}.ini", dir, p.id), p.config);
 
@@ -325,16 +333,15 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
   write_if_changed(dir + "/axes.tsv", io::format_tsv({"axis", "role"}, axes_rows));
   std::vector<std::string> header{"point"};
   for (const auto& a : plan.spec.axes) header.push_back(a.key);
-  for (const char* c : {"data", "model", "scores", "evaluate", "discover"}) header.push_back(c);
+  for (const auto* step : sweep_steps()) header.emplace_back(step->key);
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : plan.points) {
     std::vector<std::string> row{p.id};
     for (const auto& v : p.values) row.push_back(v);
-    row.push_back("data/" + p.data);
-    row.push_back("models/" + p.model);
-    row.push_back("scores/" + p.scores);
-    row.push_back("eval/" + p.evaluate);
-    row.push_back(p.discover.empty() ? "-" : "discover/" + p.discover);
+    for (const auto* step : sweep_steps()) {
+      const auto it = p.hashes.find(std::string(step->name));
+      row.push_back(it == p.hashes.end() ? "-" : fmt::format("{}/{}", step->sweep_dir, it->second));
+    }
     rows.push_back(std::move(row));
   }
   write_if_changed(dir + "/points.tsv", io::format_tsv(header, rows));
@@ -342,14 +349,20 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
   std::string json = fmt::format("{{\n  \"liftbench\": {},\n  \"job_threads\": {},\n  \"steps\": {{", json_str(liftbench),
                                  job_threads);
   const char* sep_kind = "\n";
-  for (const auto& kind : step_kinds()) {
-    json += fmt::format("{}    {}: {{", sep_kind, json_str(kind.name));
+  for (const auto* kind : sweep_steps()) {
+    json += fmt::format("{}    {}: {{", sep_kind, json_str(kind->name));
     sep_kind = ",\n";
     const char* sep = "\n";
     for (const auto& s : plan.steps) {
-      if (s.kind != kind.name) continue;
-      json += fmt::format("{}      {}: {{\"data\": {}, \"model\": {}, \"scores\": {}}}", sep, json_str(s.hash),
-                          json_str(s.data), json_str(s.model), json_str(s.scores));
+      if (s.kind != kind->name) continue;
+      std::string reads;
+      for (const auto* r : sweep_steps()) {
+        if (!is_read(*r)) continue;
+        const auto it = s.upstream.find(std::string(r->key));
+        reads += fmt::format("{}{}: {}", reads.empty() ? "" : ", ", json_str(r->key),
+                             json_str(it == s.upstream.end() ? "" : it->second));
+      }
+      json += fmt::format("{}      {}: {{{}}}", sep, json_str(s.hash), reads);
       sep = ",\n";
     }
     json += "\n    }";

@@ -1,10 +1,12 @@
 // Sweeps (docs/sweeps.md): a sweep file names a base config and axes (config keys with lists of
 // values); every combination is a grid point with its own resolved config. The steps of the
-// points (simulate, train, attribute, evaluate) are identified by the config sections they read,
-// so points that share a dataset or a model share that step. The plan is written as a Snakemake
-// workflow whose rules call the liftbench steps, one directory per distinct step.
+// points (the sweep steps of the pipeline's table, pipeline/steps.h: simulate, train, attribute,
+// evaluate, discover) are identified by the config sections they depend on, so points that share
+// a dataset or a model share that step. The plan is written as a Snakemake workflow whose rules
+// call the liftbench steps, one directory per distinct step.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,26 +30,31 @@ struct SweepSpec {
 /// per axis, `section.key = v1 | v2 | ...`. ConfigErrors name the file and line.
 SweepSpec read_sweep_spec(const std::string& path);
 
-/// One step of one or more grid points, identified by the MD5 of the config sections it reads.
+/// One step of one or more grid points, identified by the MD5 of the config sections it depends
+/// on (pipeline::depends_on_sections).
 struct SweepStep {
-  std::string kind;   // simulate, train, attribute, evaluate, discover
+  std::string kind;   // the step's name in the table: simulate, train, attribute, evaluate, discover
   std::string hash;   // 12 hex digits
   std::string config; // resolved config text (of the first point that uses it)
-  std::string data, model, scores;  // hashes of the steps it reads (empty when none)
+  /// By key (pipeline::StepDef::key: data, model, scores): the hashes of the earlier steps of
+  /// the point that some step reads (sweep.json).
+  std::map<std::string, std::string> upstream;
 };
 
 struct SweepPoint {
   std::string id;                   // p0001, ... in grid order (the last axis varies fastest)
   std::vector<std::string> values;  // per axis
   std::string config;               // the point's resolved config (`liftbench run`'s sections)
-  std::string data, model, scores, evaluate;  // its steps' hashes
-  std::string discover;  // its discover step's hash (that of evaluate); empty without eval.discover_methods
+  std::map<std::string, std::string> hashes;  // step name -> its step's hash; absent when the step is off
+  // The same hashes by the steps' keys, for callers: empty when the step is off (discover
+  // without eval.discover_methods; its hash is that of evaluate otherwise).
+  std::string data, model, scores, evaluate, discover;
 };
 
 struct SweepPlan {
   SweepSpec spec;
   std::vector<SweepPoint> points;
-  std::vector<SweepStep> steps;  // distinct steps, by kind (simulate, train, attribute, evaluate, discover), first use
+  std::vector<SweepStep> steps;  // distinct steps, by kind in table order, then by first use
 };
 
 /// Expands the grid, resolves and validates every point's config (ConfigError

@@ -21,4 +21,10 @@ struct RunConfig {
   eval::SanityConfig sanity;
 };
 
+/// Checks the whole configuration as `liftbench run` and every grid point of a sweep need it:
+/// each area's validate(), then that every method of eval.discover_methods is attributed.
+/// ConfigError naming the key ("eval.discover_methods: 'ism' is not attributed; expected methods
+/// of attribution.methods, got 'ism'").
+void validate(const RunConfig& run);
+
 }  // namespace lb::pipeline

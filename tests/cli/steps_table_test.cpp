@@ -1,0 +1,75 @@
+// The pipeline's table of steps (pipeline/steps.h) drives `liftbench run`: every step of the
+// table, in table order, is a step of run's log; and the commands the table names, with its
+// flags and files, write what run writes.
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "pipeline/steps.h"
+#include "testing/helpers.h"
+
+namespace lb::cli {
+namespace {
+
+using lb::testing::read_text;
+using lb::testing::run_liftbench;
+using lb::testing::TempDir;
+
+const std::string kConfigs = std::string(LB_SOURCE_DIR) + "/configs";
+
+std::map<std::string, std::string> files_under(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
+  return files;
+}
+
+TEST(CliRunTest, RunsTheTablesStepsInOrderAndTheirCommandsWriteTheSameFiles) {
+  TempDir tmp;
+  const std::string a = tmp.file("run"), b = tmp.file("hand");
+  const std::string methods = " --attribution.methods grad_x_input,deeplift:rescale";
+  auto r = run_liftbench(fmt::format("run -c {}/smoke.ini -o {} --threads 1 --sanity.in_run true{} "
+                                     "--eval.discover_methods deeplift:rescale",
+                                     kConfigs, a, methods));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t last = 0;
+  for (const auto& step : pipeline::steps()) {
+    const std::size_t at = r.err.find(fmt::format(" {}: running (", step.name));
+    ASSERT_NE(at, std::string::npos) << step.name << "\n" << r.err;
+    EXPECT_GT(at, last) << step.name << " out of table order\n" << r.err;
+    last = at;
+  }
+  // Each step by hand: its command with the table's flags and files, on run's configuration.
+  for (const auto& step : pipeline::steps()) {
+    if (step.command.empty()) continue;
+    std::string cmd = fmt::format("{} -c {}/run.config.ini", step.command, a);
+    for (const auto& in : step.inputs) cmd += fmt::format(" {} {}/{}", in.flag, b, in.path);
+    cmd += fmt::format(" -o {}", step.out.empty() ? b : fmt::format("{}/{}", b, step.out));
+    if (step.threads) cmd += " --threads 2";
+    r = run_liftbench(cmd + " -q");
+    ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
+  }
+  auto by_run = files_under(a);
+  auto by_hand = files_under(b);
+  for (auto& [name, text] : by_hand)  // discovery's per-task configs name the scores file
+    for (std::size_t p = text.find(b); p != std::string::npos; p = text.find(b, p + a.size())) text.replace(p, b.size(), a);
+  // run's own configuration and its report (run's last step, which shows the whole configuration)
+  by_run.erase("run.config.ini");
+  for (const auto& o : pipeline::step("report").outputs) by_run.erase(o);
+  by_run.erase(std::string(pipeline::step("report").config));
+  std::set<std::string> names_run, names_hand;
+  for (const auto& [name, text] : by_run) names_run.insert(name);
+  for (const auto& [name, text] : by_hand)
+    if (name.rfind("report/", 0) != 0) names_hand.insert(name);
+  EXPECT_EQ(names_run, names_hand);
+  for (const auto& [name, text] : by_run) {
+    const auto it = by_hand.find(name);
+    if (it != by_hand.end()) EXPECT_TRUE(it->second == text) << name << " differs";
+  }
+}
+
+}  // namespace
+}  // namespace lb::cli
