@@ -1,5 +1,5 @@
 // Sweep files, the grid of resolved configs, shared steps and the Snakemake workflow
-// (docs/sweeps.md), every step from the pipeline's table (pipeline/steps.h).
+// (docs/sweeps.md), every step and rule from the pipeline's table (pipeline/steps.h).
 #include "cli/sweep.h"
 
 #include <algorithm>
@@ -88,7 +88,8 @@ void write_if_changed(const std::string& path, const std::string& content) {
   io::write_file_atomic(path, content);
 }
 
-constexpr const char* kSnakefile = R"(# Written by `liftbench sweep` (docs/sweeps.md) and rewritten by every run of it: edit the sweep
+/// The Snakefile's opening, before the rules of the steps.
+constexpr const char* kSnakefileHead = R"(# Written by `liftbench sweep` (docs/sweeps.md) and rewritten by every run of it: edit the sweep
 # file, not this. Each rule runs one liftbench step in a directory named after the MD5 of the
 # config sections that step reads, so grid points that agree on them share the step.
 configfile: "sweep.json"
@@ -102,70 +103,14 @@ wildcard_constraints:
 
 rule all:
     input: "aggregate/index.html"
+)";
 
-rule simulate:
-    input: "steps/simulate/{h}.ini"
-    output: "data/{h}/manifest.tsv"
-    log: "logs/simulate/{h}.log"
-    shell: "{LB:q} simulate -c {input:q} -o data/{wildcards.h} -q 2> {log:q}"
-
-rule train:
-    input:
-        cfg="steps/train/{h}.ini",
-        data=lambda w: "data/" + S["train"][w.h]["data"] + "/manifest.tsv"
-    output: "models/{h}/model.manifest.tsv"
-    params: data=lambda w: "data/" + S["train"][w.h]["data"]
-    threads: J
-    log: "logs/train/{h}.log"
-    shell: "{LB:q} train -c {input.cfg:q} --data {params.data:q} -o models/{wildcards.h}/model.npz --threads {threads} -q 2> {log:q}"
-
-rule attribute:
-    input:
-        cfg="steps/attribute/{h}.ini",
-        data=lambda w: "data/" + S["attribute"][w.h]["data"] + "/manifest.tsv",
-        model=lambda w: "models/" + S["attribute"][w.h]["model"] + "/model.manifest.tsv"
-    output: "scores/{h}/scores.manifest.tsv"
-    params:
-        data=lambda w: "data/" + S["attribute"][w.h]["data"],
-        model=lambda w: "models/" + S["attribute"][w.h]["model"] + "/model.npz"
-    threads: J
-    log: "logs/attribute/{h}.log"
-    shell: "{LB:q} attribute -c {input.cfg:q} --model {params.model:q} --data {params.data:q} -o scores/{wildcards.h}/scores.npz --threads {threads} -q 2> {log:q}"
-
-rule evaluate:
-    input:
-        cfg="steps/evaluate/{h}.ini",
-        data=lambda w: "data/" + S["evaluate"][w.h]["data"] + "/manifest.tsv",
-        model=lambda w: "models/" + S["evaluate"][w.h]["model"] + "/model.manifest.tsv",
-        scores=lambda w: "scores/" + S["evaluate"][w.h]["scores"] + "/scores.manifest.tsv"
-    output: "eval/{h}/evaluate.manifest.tsv"
-    params:
-        data=lambda w: "data/" + S["evaluate"][w.h]["data"],
-        metrics=lambda w: "models/" + S["evaluate"][w.h]["model"] + "/model.metrics.tsv",
-        scores=lambda w: "scores/" + S["evaluate"][w.h]["scores"] + "/scores.npz"
-    threads: J
-    log: "logs/evaluate/{h}.log"
-    shell: "{LB:q} evaluate -c {input.cfg:q} --data {params.data:q} --scores {params.scores:q} --model-metrics {params.metrics:q} -o eval/{wildcards.h} --threads {threads} -q 2> {log:q}"
-
-rule discover:
-    input:
-        cfg="steps/discover/{h}.ini",
-        data=lambda w: "data/" + S["discover"][w.h]["data"] + "/manifest.tsv",
-        scores=lambda w: "scores/" + S["discover"][w.h]["scores"] + "/scores.manifest.tsv"
-    output: "discover/{h}/discover.manifest.tsv"
-    params:
-        data=lambda w: "data/" + S["discover"][w.h]["data"],
-        scores=lambda w: "scores/" + S["discover"][w.h]["scores"] + "/scores.npz"
-    threads: J
-    log: "logs/discover/{h}.log"
-    shell: "{LB:q} discover -c {input.cfg:q} --data {params.data:q} --scores {params.scores:q} -o discover/{wildcards.h} --threads {threads} -q 2> {log:q}"
-
-rule aggregate:
+/// The Snakefile's last rule, after the steps' (`{inputs}`: the manifests of the steps no step reads).
+constexpr const char* kSnakefileAggregate = R"(rule aggregate:
     input:
         "axes.tsv",
         "points.tsv",
-        expand("eval/{h}/evaluate.manifest.tsv", h=sorted(S["evaluate"])),
-        expand("discover/{h}/discover.manifest.tsv", h=sorted(S["discover"]))
+{inputs}
     output:
         "aggregate/runs.tsv",
         "aggregate/summary.tsv",
@@ -173,10 +118,83 @@ rule aggregate:
         "aggregate/summary.json",
         "aggregate/index.html"
     log: "logs/aggregate.log"
-    shell: "{LB:q} aggregate . -q 2> {log:q}"
+    shell: "{{LB:q}} aggregate . -q 2> {{log:q}}"
 )";
 
+/// `path` (a file of `step`, relative to the run directory) in a sweep, as a Python expression:
+/// the step's sweep directory, its hash (`hash_expr`), then the path inside the step's directory,
+/// e.g. "data/" + S["train"][w.h]["data"] + "/manifest.tsv".
+std::string sweep_path_expr(const pipeline::StepDef& step, std::string_view hash_expr, std::string_view path) {
+  const std::string rel = pipeline::in_step_dir(step, path);
+  return fmt::format("\"{}/\" + {}{}", step.sweep_dir, hash_expr, rel.empty() ? "" : fmt::format(" + \"/{}\"", rel));
+}
+
+/// The rule of one sweep step: its config file and the manifests of the steps it reads as input,
+/// its manifest as output, and its command with the paths of its inputs.
+std::string snakefile_rule(const pipeline::StepDef& step) {
+  // The steps it reads, in table order, and its inputs in that order (the params).
+  std::vector<const pipeline::StepDef*> producers;
+  std::vector<const pipeline::StepInput*> params;
+  for (const auto* s : sweep_steps())
+    for (const auto& in : step.inputs)
+      if (&pipeline::producer(in) == s) {
+        if (producers.empty() || producers.back() != s) producers.push_back(s);
+        params.push_back(&in);
+      }
+  // The hash of the step `p` this rule's step reads (sweep.json).
+  const auto hash_of = [&](const pipeline::StepDef& p) {
+    return fmt::format("S[\"{}\"][w.h][\"{}\"]", step.name, p.key);
+  };
+  std::string r = fmt::format("rule {}:\n", step.name);
+  if (producers.empty()) {
+    r += fmt::format("    input: \"steps/{}/{{h}}.ini\"\n", step.name);
+  } else {
+    r += fmt::format("    input:\n        cfg=\"steps/{}/{{h}}.ini\"", step.name);
+    for (const auto* p : producers)
+      r += fmt::format(",\n        {}=lambda w: {}", p->key, sweep_path_expr(*p, hash_of(*p), p->manifest));
+    r += "\n";
+  }
+  r += fmt::format("    output: \"{}/{{h}}/{}\"\n", step.sweep_dir, pipeline::in_step_dir(step, step.manifest));
+  const auto param = [&](const pipeline::StepInput& in) {
+    const pipeline::StepDef& p = pipeline::producer(in);
+    return fmt::format("{}=lambda w: {}", in.name, sweep_path_expr(p, hash_of(p), in.path));
+  };
+  if (params.size() == 1) {
+    r += fmt::format("    params: {}\n", param(*params[0]));
+  } else if (!params.empty()) {
+    r += "    params:";
+    const char* sep = "\n";
+    for (const auto* in : params) {
+      r += fmt::format("{}        {}", sep, param(*in));
+      sep = ",\n";
+    }
+    r += "\n";
+  }
+  if (step.threads) r += "    threads: J\n";
+  r += fmt::format("    log: \"logs/{}/{{h}}.log\"\n", step.name);
+  std::string cmd = fmt::format("{{LB:q}} {} -c {}", step.command, producers.empty() ? "{input:q}" : "{input.cfg:q}");
+  for (const auto& in : step.inputs) cmd += fmt::format(" {} {{params.{}:q}}", in.flag, in.name);
+  const std::string out = pipeline::in_step_dir(step, step.out);
+  cmd += fmt::format(" -o {}/{{wildcards.h}}{}", step.sweep_dir, out.empty() ? "" : "/" + out);
+  if (step.threads) cmd += " --threads {threads}";
+  r += fmt::format("    shell: \"{} -q 2> {{log:q}}\"\n", cmd);
+  return r;
+}
+
 }  // namespace
+
+std::string snakefile_text() {
+  std::string text = kSnakefileHead;
+  std::string leaves;  // the manifests of the steps no step reads: the aggregate's inputs
+  for (const auto* step : sweep_steps()) {
+    text += '\n';
+    text += snakefile_rule(*step);
+    if (!is_read(*step))
+      leaves += fmt::format("{}        expand(\"{}/{{h}}/{}\", h=sorted(S[\"{}\"]))", leaves.empty() ? "" : ",\n",
+                            step->sweep_dir, pipeline::in_step_dir(*step, step->manifest), step->name);
+  }
+  return text + "\n" + fmt::format(fmt::runtime(kSnakefileAggregate), fmt::arg("inputs", leaves));
+}
 
 SweepSpec read_sweep_spec(const std::string& path) {
   SweepSpec spec;
@@ -369,7 +387,7 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
   }
   json += "\n  }\n}\n";
   write_if_changed(dir + "/sweep.json", json);
-  write_if_changed(dir + "/Snakefile", kSnakefile);
+  write_if_changed(dir + "/Snakefile", snakefile_text());
 }
 
 }  // namespace lb::cli

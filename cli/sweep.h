@@ -2,8 +2,8 @@
 // values); every combination is a grid point with its own resolved config. The steps of the
 // points (the sweep steps of the pipeline's table, pipeline/steps.h: simulate, train, attribute,
 // evaluate, discover) are identified by the config sections they depend on, so points that share
-// a dataset or a model share that step. The plan is written as a Snakemake workflow whose rules
-// call the liftbench steps, one directory per distinct step.
+// a dataset or a model share that step. The plan is written as a Snakemake workflow whose rules,
+// generated from the table, call the liftbench steps, one directory per distinct step.
 #pragma once
 
 #include <map>
@@ -60,6 +60,10 @@ struct SweepPlan {
 /// Expands the grid, resolves and validates every point's config (ConfigError
 /// "SWEEP: grid point pNNNN (key=value, ...): <the config's own message>") and groups the steps.
 SweepPlan plan_sweep(const SweepSpec& spec);
+
+/// The Snakefile of every sweep: one rule per sweep step of the pipeline's table, in table order,
+/// each running the step's command, then the aggregate.
+std::string snakefile_text();
 
 /// Writes the workflow into `dir`: Snakefile, sweep.json, axes.tsv, points.tsv, points/<id>.ini,
 /// steps/<kind>/<hash>.ini. A file whose content is unchanged is not rewritten (Snakemake

@@ -1,6 +1,7 @@
-// The pipeline's table of steps (pipeline/steps.h) drives `liftbench run`: every step of the
-// table, in table order, is a step of run's log; and the commands the table names, with its
-// flags and files, write what run writes.
+// The pipeline's table of steps (pipeline/steps.h) drives `liftbench run` and the sweep's
+// Snakefile: every step of the table, in table order, is a step of run's log and, if it is a
+// sweep step, a rule of the Snakefile; and the commands the table names, with its flags and
+// files, write what run writes.
 #include <filesystem>
 #include <map>
 #include <set>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "cli/sweep.h"
 #include "pipeline/steps.h"
 #include "testing/helpers.h"
 
@@ -25,6 +27,35 @@ std::map<std::string, std::string> files_under(const std::string& dir) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
   return files;
+}
+
+TEST(SweepTest, SnakefileHasARuleForEverySweepStepOfTheTableInOrder) {
+  const std::string text = snakefile_text();
+  std::size_t last = 0;
+  for (const auto& step : pipeline::steps()) {
+    const std::size_t at = text.find(fmt::format("\nrule {}:\n", step.name));
+    if (step.sweep_dir.empty()) {
+      EXPECT_EQ(at, std::string::npos) << step.name << " is not a sweep step";
+      continue;
+    }
+    ASSERT_NE(at, std::string::npos) << step.name;
+    EXPECT_GT(at, last) << step.name << " out of table order";
+    last = at;
+    const std::size_t end = text.find("\n\n", at + 1);
+    const std::string rule = text.substr(at, end - at);
+    EXPECT_NE(rule.find(fmt::format("{{LB:q}} {} -c ", step.command)), std::string::npos) << rule;
+    EXPECT_NE(rule.find(fmt::format("output: \"{}/{{h}}/{}\"", step.sweep_dir,
+                                    pipeline::in_step_dir(step, step.manifest))),
+              std::string::npos)
+        << rule;
+    for (const auto& in : step.inputs)
+      EXPECT_NE(rule.find(fmt::format(" {} {{params.{}:q}}", in.flag, in.name)), std::string::npos) << rule;
+  }
+  EXPECT_GT(text.find("\nrule aggregate:\n"), last);
+  // The workflow's Snakefile is that text.
+  TempDir d;
+  write_workflow(plan_sweep(read_sweep_spec(kConfigs + "/sweeps/smoke.ini")), d.file("w"), "/bin/liftbench", 1);
+  EXPECT_EQ(read_text(d.file("w/Snakefile")), text);
 }
 
 TEST(CliRunTest, RunsTheTablesStepsInOrderAndTheirCommandsWriteTheSameFiles) {
@@ -67,7 +98,9 @@ TEST(CliRunTest, RunsTheTablesStepsInOrderAndTheirCommandsWriteTheSameFiles) {
   EXPECT_EQ(names_run, names_hand);
   for (const auto& [name, text] : by_run) {
     const auto it = by_hand.find(name);
-    if (it != by_hand.end()) EXPECT_TRUE(it->second == text) << name << " differs";
+    if (it != by_hand.end()) {
+      EXPECT_TRUE(it->second == text) << name << " differs";
+    }
   }
 }
 
