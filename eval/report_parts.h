@@ -1,6 +1,8 @@
 // The report's parts, shared by its sources and tested on their own: reading the evaluation's
-// files (report_data.cpp), the ranked tables and per-task sections (report_tables.cpp), the
-// attribution logos (report_logos.cpp); report.cpp assembles the page.
+// files (report_data.cpp), the ranking of methods into tiers (ranking.cpp), a task's definition
+// in words (task_words.cpp), the ranked tables and per-task sections (report_tables.cpp), the
+// motif-discovery section (report_discovery.cpp), the attribution logos (report_logos.cpp);
+// report.cpp assembles the page.
 #pragma once
 
 #include <array>
@@ -102,7 +104,7 @@ struct ScenarioInfo {
 ScenarioInfo scenario_info(const sim::Dataset* ds, const std::string& data_dir, const std::vector<std::string>& hit_motifs,
                            const Json* json_motifs);
 
-// ---- ranked tables and per-task sections (report_tables.cpp) -----------------------------------
+// ---- ranking (ranking.cpp) ---------------------------------------------------------------------
 
 /// Which way a role metric is better: driver_fn_rate, irrelevant_fp_rate and context_pos_rate
 /// lower; repressor_neg_rate and gss higher; Unknown for any other (listed unranked).
@@ -128,11 +130,15 @@ struct RankedRow {
 std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const std::vector<MethodDiff>& diffs,
                                     Better better);
 
-/// The HTML table of a ranking (escaped names).
-std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked);
+// ---- a task in words (task_words.cpp) ---------------------------------------------------------
 
 /// The scenario's tasks in words (a sentence per task; the expression parsed with the keys).
 std::string task_in_words(const sim::TaskInfo& task, const std::vector<std::string>& keys);
+
+// ---- ranked tables and per-task sections (report_tables.cpp) -----------------------------------
+
+/// The HTML table of a ranking (escaped names).
+std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked);
 
 /// A chart the page's script draws (Vega-Lite, from the embedded data).
 struct Chart {
@@ -158,6 +164,9 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
 
 /// The metric tables of metrics.tsv (one per metric; per-tier tables folded).
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
+
+// ---- motif discovery (report_discovery.cpp) ----------------------------------------------------
+
 /// The motif-discovery table of discovery.tsv (`liftbench run` with eval.discover_methods): per
 /// method and task, the planted drivers recovered, seqlet precision and recall, motifs and
 /// unmatched ones (why no motif came out, for a task without any); then, per method and task
