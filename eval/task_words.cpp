@@ -16,6 +16,11 @@ std::string expr_words(const sim::Expr& e, const std::vector<std::string>& keys,
   auto instance = [&](const sim::Expr& h) {
     return fmt::format("{} instance{}", key(h.a), h.strand ? fmt::format(" on the {} strand", h.strand) : "");
   };
+  auto group = [&](const char* joint) {
+    std::string s;
+    for (std::size_t k = 0; k < e.kids.size(); ++k) s += (k ? joint : "") + expr_words(e.kids[k], keys, false);
+    return top ? s : "(" + s + ")";
+  };
   switch (e.op) {
     case sim::Expr::Op::Has: return fmt::format("a {} is present", instance(e));
     case sim::Expr::Op::Then:
@@ -26,13 +31,11 @@ std::string expr_words(const sim::Expr& e, const std::vector<std::string>& keys,
         return fmt::format("no {} instance starts {}–{} bp after a {} instance ends", key(e.kids[0].b), e.kids[0].gap_lo,
                            e.kids[0].gap_hi, key(e.kids[0].a));
       return "not (" + expr_words(e.kids[0], keys, true) + ")";
-    default: {
-      std::string s;
-      for (std::size_t k = 0; k < e.kids.size(); ++k)
-        s += (k ? (e.op == sim::Expr::Op::And ? " and " : " or ") : "") + expr_words(e.kids[k], keys, false);
-      return top ? s : "(" + s + ")";
-    }
+    case sim::Expr::Op::And: return group(" and ");
+    case sim::Expr::Op::Or: return group(" or ");
   }
+  LB_CHECK(false, "expr_words: no words for operator {}", static_cast<int>(e.op));
+  return "";
 }
 
 }  // namespace
