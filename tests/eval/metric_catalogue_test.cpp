@@ -1,0 +1,131 @@
+// Tests of eval/metric_catalogue: each family's direction and meaning on hand cases, the
+// catalogue's own consistency, and the exact errors for a metric it does not list.
+#include "eval/metric_catalogue.h"
+
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "eval/evaluate.h"
+#include "testing/helpers.h"
+
+namespace lb::eval {
+namespace {
+
+const MetricInfo& row(std::string_view name) {
+  const MetricInfo* m = find_metric(name);
+  if (!m) throw std::runtime_error("not catalogued: " + std::string(name));
+  return *m;
+}
+
+TEST(MetricCatalogueTest, DirectionAndMeaningOfEachFamily) {
+  // The paper's hit metrics: false negatives and positives lower, the correlation higher.
+  EXPECT_EQ(row("fn_rate").family, Family::Hit);
+  EXPECT_EQ(row("fn_rate").better, Better::Lower);
+  EXPECT_EQ(row("fn_rate").meaning,
+            "strong hits of a relevant motif, in sequences where one of its instances drives the task, scored ≤ 0");
+  EXPECT_EQ(row("fn_rate").n_counts, "hits");
+  EXPECT_EQ(row("fp_rate").better, Better::Lower);
+  EXPECT_EQ(row("spearman").better, Better::Higher);
+  // Localisation: areas under curves, higher; n counts bases.
+  EXPECT_EQ(row("loc_auprc_abs").family, Family::Localisation);
+  EXPECT_EQ(row("loc_auprc_abs").better, Better::Higher);
+  EXPECT_EQ(row("loc_auprc_abs").meaning,
+            "auPRC of the absolute per-base scores against the planted bases of the task's relevant motifs");
+  EXPECT_EQ(row("loc_auroc").n_counts, "bases");
+  // The model: auROC, R² higher, the mean squared error lower; the report labels all but MSE.
+  EXPECT_EQ(row("test_auroc").family, Family::Model);
+  EXPECT_EQ(row("test_auroc").better, Better::Higher);
+  EXPECT_EQ(row("test_r2").label, "test R²");
+  EXPECT_EQ(row("test_mse").better, Better::Lower);
+  EXPECT_EQ(row("test_mse").meaning, "the model's test mean squared error (real-valued task)");
+  EXPECT_TRUE(row("test_mse").label.empty());
+  // Roles: the report's captions.
+  EXPECT_EQ(row("driver_fn_rate").family, Family::Role);
+  EXPECT_EQ(row("driver_fn_rate").better, Better::Lower);
+  EXPECT_EQ(row("driver_fn_rate").meaning, "drivers scored ≤ 0");
+  EXPECT_EQ(row("context_pos_rate").better, Better::Lower);
+  EXPECT_EQ(row("repressor_neg_rate").better, Better::Higher);
+  EXPECT_EQ(row("repressor_neg_rate").meaning, "repressors scored < 0 (the correct sign)");
+  EXPECT_EQ(row("gss").better, Better::Higher);
+  EXPECT_EQ(row("gss").n_counts, "sequences");
+  EXPECT_EQ(row("irrelevant_fp_rate").n_counts, "instances");
+  // Discovery: recovering planted motifs higher, its q lower, counts and the text not ranked;
+  // motifs that match nothing, match only non-drivers or match off the planted sites lower.
+  EXPECT_EQ(row("recovered").family, Family::Recovery);
+  EXPECT_EQ(row("recovered").better, Better::Higher);
+  EXPECT_EQ(row("recovered").meaning,
+            "1 when a positive discovered motif matches the planted driver motif with q < 0.05, else 0");
+  EXPECT_EQ(row("recovery_q").better, Better::Lower);
+  EXPECT_EQ(row("driver_sites").better, Better::NotRanked);
+  EXPECT_EQ(row("recovery_support").better, Better::NotRanked);
+  EXPECT_EQ(row("repressor_recovered").family, Family::RepressorRecovery);
+  EXPECT_EQ(row("repressor_recovered").better, Better::Higher);
+  EXPECT_EQ(row("repressor_q").better, Better::Lower);
+  EXPECT_EQ(row("status").family, Family::Discovery);
+  EXPECT_EQ(row("status").better, Better::NotRanked);
+  EXPECT_EQ(row("seqlets").better, Better::NotRanked);
+  EXPECT_EQ(row("motifs").better, Better::NotRanked);
+  EXPECT_EQ(row("seqlet_recall").better, Better::Higher);
+  EXPECT_EQ(row("repressor_recall").better, Better::Higher);
+  EXPECT_EQ(row("unmatched_positive_max_share").better, Better::Lower);
+  EXPECT_EQ(row("unmatched_positive_max_share").meaning,
+            "largest share of the task's seqlets held by one unmatched positive motif");
+  EXPECT_EQ(row("off_task_motifs").better, Better::Lower);
+  EXPECT_EQ(row("off_site_match_max_share").better, Better::Lower);
+
+  EXPECT_EQ(direction_words(Better::Lower), "lower is better");
+  EXPECT_EQ(direction_words(Better::Higher), "higher is better");
+  EXPECT_EQ(direction_words(Better::NotRanked), "not ranked");
+}
+
+// Each name once, every row with a meaning, each family's rows together (the order of a file's
+// rows is the catalogue's), and the outputs of each family.
+TEST(MetricCatalogueTest, NamesAreUniqueAndFamiliesContiguous) {
+  std::set<std::string_view> names;
+  std::set<int> closed;
+  for (std::size_t i = 0; i < std::size(kMetricCatalogue); ++i) {
+    const MetricInfo& m = kMetricCatalogue[i];
+    EXPECT_TRUE(names.insert(m.name).second) << m.name;
+    EXPECT_FALSE(m.meaning.empty()) << m.name;
+    EXPECT_EQ(find_metric(m.name), &m);
+    EXPECT_EQ(&metric_info(m.name), &m);
+    if (i > 0 && kMetricCatalogue[i - 1].family != m.family) closed.insert(static_cast<int>(kMetricCatalogue[i - 1].family));
+    EXPECT_EQ(closed.count(static_cast<int>(m.family)), 0u) << m.name << " is apart from its family";
+    EXPECT_EQ(m.label.empty(), !m.appears_in(Output::ReportModel)) << m.name;
+  }
+  EXPECT_EQ(family_names<Family::Role>(),
+            (std::array<std::string_view, 5>{"driver_fn_rate", "irrelevant_fp_rate", "context_pos_rate",
+                                             "repressor_neg_rate", "gss"}));
+  EXPECT_EQ(kModelMetricNames,
+            (std::array<std::string_view, 5>{"test_auroc", "test_auprc", "test_r2", "test_pearson", "test_mse"}));
+  EXPECT_EQ(family_index(Family::Localisation, "loc_auroc_abs"), 2u);
+  EXPECT_TRUE(row("fn_rate").appears_in(Output::MetricsTsv));
+  EXPECT_TRUE(row("fn_rate").appears_in(Output::ReportTables));
+  EXPECT_FALSE(row("fn_rate").appears_in(Output::RoleMetricsTsv));
+  EXPECT_TRUE(row("test_auprc").appears_in(Output::MetricsJsonModel));
+  EXPECT_FALSE(row("test_auprc").appears_in(Output::ReportTables)) << "the model's rows are shown from metrics.json";
+  EXPECT_TRUE(row("gss").appears_in(Output::MethodDifferencesTsv));
+  EXPECT_TRUE(row("gss").appears_in(Output::ReportRanked));
+  EXPECT_TRUE(row("status").appears_in(Output::DiscoveryTsv));
+  EXPECT_FALSE(row("status").appears_in(Output::MetricsTsv));
+}
+
+TEST(MetricCatalogueTest, UncataloguedMetricIsAnError) {
+  EXPECT_EQ(find_metric("new_metric"), nullptr);
+  EXPECT_THROW_MSG(metric_info("new_metric", Output::RoleMetricsTsv, "run/role_metrics.tsv", 3), InputError,
+                   "run/role_metrics.tsv:3: unknown metric; expected a metric of role_metrics.tsv (driver_fn_rate, "
+                   "irrelevant_fp_rate, context_pos_rate, repressor_neg_rate, gss), got 'new_metric'");
+  EXPECT_THROW_MSG(metric_info("gss", Output::MetricsTsv, "m.tsv", 2), InputError,
+                   "m.tsv:2: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, spearman, loc_auroc, "
+                   "loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, test_auprc, test_r2, test_pearson, test_mse), "
+                   "got 'gss'");
+  EXPECT_THROW_MSG(metric_info("new\tmetric"), InputError,
+                   "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got 'new\\tmetric'");
+  EXPECT_EQ(metric_info("seqlets", Output::DiscoveryTsv, "d.tsv", 5).better, Better::NotRanked);
+}
+
+}  // namespace
+}  // namespace lb::eval
