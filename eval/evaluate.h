@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "eval/metric_catalogue.h"
 #include "io/meme.h"
 #include "io/npz.h"
 #include "sim/dataset.h"
@@ -118,11 +119,10 @@ struct MetricRow {
   long n = 0;  // hits or bases the value is computed over; -1 = unknown (model rows)
 };
 
-/// The model's test metrics that evaluate carries, in the order it writes their rows: auROC /
-/// auPRC of a binary model (model.output = sigmoid), R², Pearson r and MSE of a real-valued one
-/// (model.output = linear).
-inline constexpr std::array<std::string_view, 5> kModelMetricNames{"test_auroc", "test_auprc", "test_r2",
-                                                                   "test_pearson", "test_mse"};
+/// The model's test metrics that evaluate carries, in the order it writes their rows (the
+/// catalogue's): auROC / auPRC of a binary model (model.output = sigmoid), R², Pearson r and MSE
+/// of a real-valued one (model.output = linear).
+inline constexpr auto kModelMetricNames = family_names<Family::Model>();
 
 /// Test metrics of the model (`<stem>.metrics.tsv` of liftbench train). A model has one kind of
 /// output, so either the binary pair or the real-valued triple is empty.

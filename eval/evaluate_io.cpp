@@ -67,12 +67,17 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
       for (std::size_t i = 0; i < v.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", json_number(v[i]));
       return s + "]";
     };
-    // The binary pair always (as before the real-valued tasks); R², Pearson r and MSE only when
-    // the model has them, so a binary model's metrics.json is unchanged.
-    j += fmt::format("  \"model\": {{\"test_auroc\": {}, \"test_auprc\": {}", list(model->test_auroc),
-                     list(model->test_auprc));
-    for (std::size_t k = 2; k < kModelMetricNames.size(); ++k)
-      if (!model->metric(k).empty()) j += fmt::format(", {}: {}", json_str(kModelMetricNames[k]), list(model->metric(k)));
+    // In the catalogue's order: the binary pair always (as before the real-valued tasks); R²,
+    // Pearson r and MSE only when the model has them, so a binary model's metrics.json is unchanged.
+    constexpr std::size_t kAuroc = family_index(Family::Model, "test_auroc"),
+                          kAuprc = family_index(Family::Model, "test_auprc");
+    j += "  \"model\": {";
+    bool first = true;
+    for (std::size_t k = 0; k < kModelMetricNames.size(); ++k) {
+      if (k != kAuroc && k != kAuprc && model->metric(k).empty()) continue;
+      j += fmt::format("{}{}: {}", first ? "" : ", ", json_str(kModelMetricNames[k]), list(model->metric(k)));
+      first = false;
+    }
     j += "},\n";
   }
   j += "  \"metrics\": [";

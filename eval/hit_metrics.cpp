@@ -14,6 +14,7 @@
 #include "core/parallel.h"
 #include "eval/evaluate.h"
 #include "eval/hits.h"
+#include "eval/metric_catalogue.h"
 #include "eval/metrics.h"
 #include "eval/scan.h"
 
@@ -229,17 +230,27 @@ void hit_metrics(const sim::Dataset& ds, const ScoresInput& scores, const std::v
       const auto t = static_cast<std::size_t>(task);
       std::vector<std::size_t> rel, other;
       for (std::size_t m = 0; m < M; ++m) (relevant[t][m] ? rel : other).push_back(m);
-      // Strong hits of m in sequences where an instance of m drives the task (for the paper's
-      // task 0, the sequences of class both).
-      if (rel.size() >= 2)
-        for (const std::size_t m : rel)
-          hit_metric(task, m, "fn_rate",
-                     [&, t, m](const Hit& h) {
-                       return h.log_odds >= thr && drives[(static_cast<std::size_t>(h.row) * Ts + t) * M + m];
-                     },
-                     fn);
-      for (const std::size_t m : other) hit_metric(task, m, "fp_rate", strong, fp);
-      for (const std::size_t m : rel) hit_metric(task, m, "spearman", any, rho);
+      // The hit metrics in the catalogue's order, each computed by its name.
+      for (const MetricInfo& info : kMetricCatalogue) {
+        if (info.family != Family::Hit) continue;
+        const std::string metric(info.name);
+        if (metric == "fn_rate") {
+          // Strong hits of m in sequences where an instance of m drives the task (for the
+          // paper's task 0, the sequences of class both).
+          if (rel.size() >= 2)
+            for (const std::size_t m : rel)
+              hit_metric(task, m, metric,
+                         [&, t, m](const Hit& h) {
+                           return h.log_odds >= thr && drives[(static_cast<std::size_t>(h.row) * Ts + t) * M + m];
+                         },
+                         fn);
+        } else if (metric == "fp_rate") {
+          for (const std::size_t m : other) hit_metric(task, m, metric, strong, fp);
+        } else {
+          LB_CHECK(metric == "spearman", "hit_metrics: no computation for the catalogued metric {}", metric);
+          for (const std::size_t m : rel) hit_metric(task, m, metric, any, rho);
+        }
+      }
       if (rel.empty()) continue;
 
       // Localisation: every base of every scored sequence against the relevant planted bases.
@@ -278,12 +289,18 @@ void hit_metrics(const sim::Dataset& ds, const ScoresInput& scores, const std::v
         if (it == cache.end()) it = cache.emplace(only, collect(only)).first;
         return it->second;
       };
-      const std::array<std::string, 4> loc_names{"loc_auroc", "loc_auprc", "loc_auroc_abs", "loc_auprc_abs"};
-      for (int k = 0; k < 4; ++k) {
-        emit_tiers(out, base(task, motif, loc_names[static_cast<std::size_t>(k)]), tiers, [&](int only) {
+      // The localisation metrics in the catalogue's order, each computed by its name: auROC or
+      // auPRC of the scores or of their absolute values.
+      for (const MetricInfo& info : kMetricCatalogue) {
+        if (info.family != Family::Localisation) continue;
+        const std::string_view name = info.name;
+        const bool absolute = name == "loc_auroc_abs" || name == "loc_auprc_abs";
+        const bool roc = name == "loc_auroc" || name == "loc_auroc_abs";
+        LB_CHECK(roc || absolute || name == "loc_auprc", "hit_metrics: no computation for the catalogued metric {}", name);
+        emit_tiers(out, base(task, motif, std::string(info.name)), tiers, [&](int only) {
           const Loc& loc = get(only);
-          const std::vector<double>& s = k >= 2 ? loc.a : loc.s;
-          const double v = k % 2 == 0 ? auroc(s, loc.y) : auprc(s, loc.y);
+          const std::vector<double>& s = absolute ? loc.a : loc.s;
+          const double v = roc ? auroc(s, loc.y) : auprc(s, loc.y);
           return std::pair<double, long>(v, static_cast<long>(s.size()));
         }, /*skip_tier0=*/true);
       }

@@ -8,16 +8,24 @@
 
 #include "eval/bootstrap.h"
 #include "eval/evaluate.h"
+#include "eval/metric_catalogue.h"
 
 namespace lb::eval {
 
 namespace {
 
+// The role metrics in the catalogue's order (the order of their rows), and where each is.
+constexpr auto kRoleMetrics = family_names<Family::Role>();
+constexpr std::size_t kDriverFn = family_index(Family::Role, "driver_fn_rate"),
+                      kIrrelevantFp = family_index(Family::Role, "irrelevant_fp_rate"),
+                      kContextPos = family_index(Family::Role, "context_pos_rate"),
+                      kRepressorNeg = family_index(Family::Role, "repressor_neg_rate"),
+                      kGss = family_index(Family::Role, "gss");
+static_assert(kRoleMetrics.size() == 5, "every role metric of the catalogue needs its counts in role_counts");
+
 // Per-sequence numerators and denominators of every role metric of one method and task.
-constexpr std::array<std::string_view, 5> kRoleMetrics{"driver_fn_rate", "irrelevant_fp_rate", "context_pos_rate",
-                                                       "repressor_neg_rate", "gss"};
 struct RoleCounts {
-  std::array<std::vector<double>, 5> num, den;
+  std::array<std::vector<double>, kRoleMetrics.size()> num, den;
 };
 
 RoleCounts role_counts(const sim::Dataset& ds, const ScoresInput& scores, const MethodScores& ms, int task,
@@ -37,24 +45,24 @@ RoleCounts role_counts(const sim::Dataset& ds, const ScoresInput& scores, const 
       for (auto l = site.start; l < site.end; ++l) s += pb[static_cast<std::size_t>(l)];
       switch (ds.role(k, task)) {
         case sim::Role::Driver:
-          c.den[0][r] += 1, c.num[0][r] += s <= 0;
+          c.den[kDriverFn][r] += 1, c.num[kDriverFn][r] += s <= 0;
           min_driver = std::min(min_driver, s);
           ok &= s > 0, any = true;
           break;
-        case sim::Role::Irrelevant: c.den[1][r] += 1, c.num[1][r] += s > 0; break;
+        case sim::Role::Irrelevant: c.den[kIrrelevantFp][r] += 1, c.num[kIrrelevantFp][r] += s > 0; break;
         case sim::Role::Context:
-          c.den[2][r] += 1, c.num[2][r] += s > 0;
+          c.den[kContextPos][r] += 1, c.num[kContextPos][r] += s > 0;
           max_context = std::max(max_context, s);
           break;
         case sim::Role::Repressor:
-          c.den[3][r] += 1, c.num[3][r] += s < 0;
+          c.den[kRepressorNeg][r] += 1, c.num[kRepressorNeg][r] += s < 0;
           ok &= s < 0, any = true;
           break;
       }
     }
     if (!any) continue;
     if (min_driver < HUGE_VAL && max_context >= min_driver) ok = false;
-    c.den[4][r] = 1, c.num[4][r] = ok ? 1 : 0;
+    c.den[kGss][r] = 1, c.num[kGss][r] = ok ? 1 : 0;
   }
   return c;
 }

@@ -142,12 +142,15 @@ std::vector<double>& ModelMetrics::metric(std::size_t i) {
 }
 
 const std::vector<double>& ModelMetrics::metric(std::size_t i) const {
+  static_assert(kModelMetricNames.size() == 5, "every model metric of the catalogue needs its vector in ModelMetrics");
   switch (i) {
-    case 0: return test_auroc;
-    case 1: return test_auprc;
-    case 2: return test_r2;
-    case 3: return test_pearson;
-    default: LB_CHECK(i == 4, "ModelMetrics::metric: index out of range"); return test_mse;
+    case family_index(Family::Model, "test_auroc"): return test_auroc;
+    case family_index(Family::Model, "test_auprc"): return test_auprc;
+    case family_index(Family::Model, "test_r2"): return test_r2;
+    case family_index(Family::Model, "test_pearson"): return test_pearson;
+    default:
+      LB_CHECK(i == family_index(Family::Model, "test_mse"), "ModelMetrics::metric: index out of range");
+      return test_mse;
   }
 }
 

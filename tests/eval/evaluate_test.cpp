@@ -7,13 +7,17 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "eval/metric_catalogue.h"
 #include "eval/metrics.h"
+#include "eval/report_parts.h"
+#include "io/tsv.h"
 #include "testing/helpers.h"
 #include "testing/paper_dataset.h"
 #include "sim/scenario.h"
@@ -360,6 +364,57 @@ TEST(EvaluateTest, ThreeMotifsTwoTasksByHand) {
   const std::string hits = read_text(dir.file("hits.tsv"));
   EXPECT_NE(hits.find("m\tbackground\t1\ts3\tC\t5\t7\t+\t"), std::string::npos);
   EXPECT_EQ(std::count(hits.begin(), hits.end(), '\n'), 24 * 2 + 1);  // hits x tasks, plus the header
+}
+
+// Every metric that evaluate's outputs name is in the metric catalogue for the file that names it
+// (metric_info throws otherwise), and together these runs name every metric the catalogue lists
+// for evaluate: the paper's worked example (drivers, context and irrelevant instances) with a
+// binary and with a real-valued model, and the three-motif dataset (a repressor).
+TEST(EvaluateTest, EveryMetricOfTheOutputsIsCatalogued) {
+  std::set<std::string> seen;
+  auto check = [&](const std::string& dir) {
+    for (const auto& [file, output] : {std::pair{"metrics.tsv", Output::MetricsTsv},
+                                       std::pair{"role_metrics.tsv", Output::RoleMetricsTsv},
+                                       std::pair{"method_differences.tsv", Output::MethodDifferencesTsv}}) {
+      const std::string path = dir + "/" + file;
+      const io::TsvTable t = io::read_tsv(path);
+      const auto c = static_cast<std::size_t>(t.column("metric", path));
+      for (std::size_t r = 0; r < t.rows.size(); ++r) {
+        EXPECT_NO_THROW(metric_info(t.rows[r][c], output, path, t.lines[r]));
+        seen.insert(t.rows[r][c]);
+      }
+    }
+    const std::string json_path = dir + "/metrics.json";
+    const report::Json json = report::parse_json(read_text(json_path), json_path);
+    for (const report::Json& r : json.get("metrics")->items)
+      EXPECT_NO_THROW(metric_info(r.get("metric")->string, Output::MetricsTsv, json_path, 0));
+    if (const report::Json* model = json.get("model"))
+      for (const std::string& key : model->keys) {
+        EXPECT_NO_THROW(metric_info(key, Output::MetricsJsonModel, json_path, 0));
+        seen.insert(key);
+      }
+  };
+  TempDir dir;
+  const EvalConfig cfg = test_config();
+  const sim::Dataset paper = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(paper), "scores.npz", paper, "data", "background");
+  const ModelMetrics binary{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}, {}, {}, {}};
+  const ModelMetrics real_valued{{}, {}, {0.8, 0.7, 0.6}, {0.9, 0.85, 0.8}, {0.2, 0.3, 0.4}};
+  int run = 0;
+  for (const ModelMetrics& model : {binary, real_valued}) {
+    const std::string out = dir.file(fmt::format("run{}", run++));
+    write_evaluation(out, evaluate(paper, in, {gata(), tal()}, cfg, model), paper, in, cfg, model, "0.1.0");
+    check(out);
+  }
+  const sim::Dataset three = three_motif_dataset();
+  const ScoresInput in3 = match_scores(three_motif_archive(three), "scores.npz", three, "data", "background");
+  write_evaluation(dir.file("three"), evaluate(three, in3, {motif_a(), motif_b(), motif_c()}, cfg), three, in3, cfg,
+                   std::nullopt, "0.1.0");
+  check(dir.file("three"));
+  for (const MetricInfo& m : kMetricCatalogue)
+    if (m.appears_in(Output::MetricsTsv) || m.appears_in(Output::RoleMetricsTsv)) {
+      EXPECT_EQ(seen.count(std::string(m.name)), 1u) << m.name << " is catalogued but no run wrote it";
+    }
 }
 
 // The PWMs come from the motif file by name; a planted motif the file lacks, or one wider than
