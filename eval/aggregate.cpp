@@ -17,7 +17,7 @@
 #include "eval/bootstrap.h"
 #include "eval/html.h"
 #include "eval/metrics.h"
-#include "eval/report_parts.h"
+#include "eval/metric_catalogue.h"
 #include "io/atomic_file.h"
 #include "io/tsv.h"
 
@@ -42,28 +42,6 @@ std::size_t index_of(std::map<K, std::size_t>& seen, std::vector<K>& order, cons
   const auto [it, added] = seen.try_emplace(key, order.size());
   if (added) order.push_back(key);
   return it->second;
-}
-
-/// Which way a metric is better on the comparison page: the report's roles, then the paper's
-/// metrics (false-negative / false-positive rates lower; areas, correlations, auROC higher).
-report::Better direction(const std::string& metric) {
-  const report::Better b = report::better_direction(metric);
-  if (b != report::Better::Unknown) return b;
-  if (metric == "fn_rate" || metric == "fp_rate") return report::Better::Lower;
-  if (metric.starts_with("loc_") || metric == "spearman" || metric.starts_with("test_")) return report::Better::Higher;
-  // Motif discovery (discovery.tsv): recovering the planted drivers and repressors and their
-  // sites is better; motifs that match nothing, match only non-drivers of the task (off_task) or
-  // match away from the planted instances (off_site_match) worse; counts (seqlets, motifs,
-  // driver_sites, repressor_sites, the supports) and the text `status` (read as nan, so left
-  // out) are not ranked.
-  if (metric == "recovered" || metric == "recovery_similarity" || metric == "seqlet_precision" ||
-      metric == "seqlet_recall" || metric == "repressor_recovered" || metric == "repressor_similarity" ||
-      metric == "repressor_recall")
-    return report::Better::Higher;
-  if (metric == "recovery_q" || metric == "repressor_q" || metric.starts_with("unmatched_") ||
-      metric.starts_with("off_task_") || metric.starts_with("off_site_match_"))
-    return report::Better::Lower;
-  return report::Better::Unknown;
 }
 
 }  // namespace
@@ -123,9 +101,12 @@ std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable
               cmo = m.column("motif", metrics), cme = m.column("metric", metrics), cti = m.column("tier", metrics),
               cv = m.column("value", metrics);
     auto at = [](const std::vector<std::string>& row, int c) { return row[static_cast<std::size_t>(c)]; };
-    for (const auto& row : m.rows)
+    for (std::size_t r = 0; r < m.rows.size(); ++r) {
+      const auto& row = m.rows[r];
+      metric_info(at(row, cme), Output::MetricsTsv, metrics, m.lines[r]);
       out.push_back({p.id, condition, at(row, cm), at(row, cr), at(row, ct), at(row, cmo), at(row, cme), at(row, cti),
                      parse_value(at(row, cv))});
+    }
     if (!p.discover_dir.empty()) {
       // Discovery's rows carry no reference: the method's, from its rows of metrics.tsv.
       std::map<std::string, std::string> reference;
@@ -137,7 +118,9 @@ std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable
       const io::TsvTable d = io::read_tsv(path);
       const int dm = d.column("method", path), dt = d.column("task", path), dmo = d.column("motif", path),
                 dme = d.column("metric", path), dv = d.column("value", path);
-      for (const auto& row : d.rows) {
+      for (std::size_t r = 0; r < d.rows.size(); ++r) {
+        const auto& row = d.rows[r];
+        metric_info(at(row, dme), Output::DiscoveryTsv, path, d.lines[r]);
         const auto ref = reference.find(at(row, dm));
         out.push_back({p.id, condition, at(row, dm), ref == reference.end() ? "-" : ref->second, at(row, dt),
                        at(row, dmo), at(row, dme), "all", parse_value(at(row, dv))});
@@ -148,7 +131,9 @@ std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable
     const io::TsvTable rm = io::read_tsv(roles);
     const int rm_m = rm.column("method", roles), rm_r = rm.column("reference", roles), rm_t = rm.column("task", roles),
               rm_me = rm.column("metric", roles), rm_v = rm.column("value", roles);
-    for (const auto& row : rm.rows) {
+    for (std::size_t r = 0; r < rm.rows.size(); ++r) {
+      const auto& row = rm.rows[r];
+      metric_info(at(row, rm_me), Output::RoleMetricsTsv, roles, rm.lines[r]);
       std::string task = at(row, rm_t);
       if (task.starts_with("task")) task = task.substr(4);  // role_metrics.tsv writes "task0"
       out.push_back({p.id, condition, at(row, rm_m), at(row, rm_r), task, "-", at(row, rm_me), "all",
@@ -346,12 +331,12 @@ td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}td.n{text-ali
       last_condition = condition;
     }
     std::vector<const SummaryRow*> rows = tables[k];
-    const report::Better better = direction(metric);
-    if (better != report::Better::Unknown)
+    const Better better = metric_info(metric).better;  // read_run_metrics checked every name
+    if (better != Better::NotRanked)
       std::stable_sort(rows.begin(), rows.end(), [&](const SummaryRow* a, const SummaryRow* b) {
         if (!std::isfinite(a->mean)) return false;
         if (!std::isfinite(b->mean)) return true;
-        return better == report::Better::Lower ? a->mean < b->mean : a->mean > b->mean;
+        return better == Better::Lower ? a->mean < b->mean : a->mean > b->mean;
       });
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (const auto* s : rows)
@@ -362,9 +347,7 @@ td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}td.n{text-ali
     if (hi <= lo) hi = lo + 1;
     h += fmt::format("<h3>{} &middot; task {}{}</h3><p class=no>{}; scale {} to {}</p>", html_escape(metric),
                      html_escape(task), motif == "-" ? "" : " &middot; " + html_escape(motif),
-                     better == report::Better::Lower    ? "lower is better"
-                     : better == report::Better::Higher ? "higher is better"
-                                                        : "unranked",
+                     better == Better::NotRanked ? std::string_view("unranked") : direction_words(better),
                      num(lo), num(hi));
     h += "<table><tr><th>method</th><th>runs</th><th>mean</th><th>95% interval</th><th>sd</th><th>runs and "
          "interval</th><th>vs best</th></tr>";

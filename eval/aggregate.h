@@ -55,7 +55,9 @@ std::string condition_label(const SweepTable& t, const SweepPoint& p);
 /// Every metric of every point (metrics.tsv: all rows, the model's test_* rows under method
 /// "model"; role_metrics.tsv: motif "-", tier "all"; discovery.tsv, when the point has a discover
 /// step: tier "all", the reference of the method's metrics.tsv rows). InputError naming the point
-/// when its evaluation or its discovery is missing.
+/// when its evaluation or its discovery is missing, and for a metric the catalogue does not list
+/// for its file (metric_info's text, eval/metric_catalogue.h): the comparison page ranks every
+/// metric in the catalogue's direction.
 std::vector<RunMetric> read_run_metrics(const std::string& dir, const SweepTable& t);
 
 struct AggregateConfig {

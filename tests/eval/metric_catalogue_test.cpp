@@ -1,18 +1,24 @@
 // Tests of eval/metric_catalogue: each family's direction and meaning on hand cases, the
-// catalogue's own consistency, and the exact errors for a metric it does not list.
+// catalogue's own consistency, and the exact errors for a metric it does not list, from the
+// lookup itself and from aggregate, which reads metric names from files.
 #include "eval/metric_catalogue.h"
 
+#include <filesystem>
 #include <set>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "eval/aggregate.h"
 #include "eval/evaluate.h"
 #include "testing/helpers.h"
 
 namespace lb::eval {
 namespace {
+
+using lb::testing::TempDir;
+using lb::testing::write_text;
 
 const MetricInfo& row(std::string_view name) {
   const MetricInfo* m = find_metric(name);
@@ -125,6 +131,35 @@ TEST(MetricCatalogueTest, UncataloguedMetricIsAnError) {
   EXPECT_THROW_MSG(metric_info("new\tmetric"), InputError,
                    "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got 'new\\tmetric'");
   EXPECT_EQ(metric_info("seqlets", Output::DiscoveryTsv, "d.tsv", 5).better, Better::NotRanked);
+}
+
+// liftbench aggregate ranks each metric in the catalogue's direction: an uncatalogued one is an
+// error naming the run's file and line instead of a table silently left unranked.
+TEST(MetricCatalogueTest, AggregateRefusesAnUncataloguedMetric) {
+  TempDir d;
+  write_text(d.path() + "/axes.tsv", "axis\trole\nsim.seed\treplicate\n");
+  write_text(d.path() + "/points.tsv", "point\tsim.seed\tevaluate\np0001\t1\teval/e1\n");
+  std::filesystem::create_directories(d.path() + "/eval/e1");
+  write_text(d.path() + "/eval/e1/metrics.tsv", "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\n"
+                                                "a\tbg\t0\tGATA\tfn_rate\tall\t0.1\t10\n"
+                                                "a\tbg\t0\tGATA\tnew_metric\tall\t0.2\t10\n");
+  const std::string metrics = d.path() + "/eval/e1/metrics.tsv";
+  EXPECT_THROW_MSG(write_aggregate(d.path(), {}), InputError,
+                   metrics + ":3: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, spearman, "
+                             "loc_auroc, loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, test_auprc, test_r2, "
+                             "test_pearson, test_mse), got 'new_metric'");
+  write_text(metrics, "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\na\tbg\t0\tGATA\tfn_rate\tall\t0.1\t10\n");
+  write_text(d.path() + "/eval/e1/role_metrics.tsv",
+             "method\treference\ttask\tmetric\tvalue\tci_lo\tci_hi\tn\na\tbg\ttask0\tgss2\t0.7\t0.6\t0.8\t40\n");
+  EXPECT_THROW_MSG(write_aggregate(d.path(), {}), InputError,
+                   d.path() + "/eval/e1/role_metrics.tsv:2: unknown metric; expected a metric of role_metrics.tsv "
+                              "(driver_fn_rate, irrelevant_fp_rate, context_pos_rate, repressor_neg_rate, gss), got "
+                              "'gss2'");
+  std::filesystem::remove(d.path() + "/eval/e1/role_metrics.tsv");
+  EXPECT_EQ(write_aggregate(d.path(), {}), 1);
+  EXPECT_NE(lb::testing::read_text(d.path() + "/aggregate/index.html").find("fn_rate &middot; task 0 &middot; GATA</h3>"
+                                                                            "<p class=no>lower is better;"),
+            std::string::npos);
 }
 
 }  // namespace
