@@ -9,9 +9,8 @@
 namespace lb::eval::report {
 
 Better better_direction(std::string_view metric) {
-  if (metric == "driver_fn_rate" || metric == "irrelevant_fp_rate" || metric == "context_pos_rate") return Better::Lower;
-  if (metric == "repressor_neg_rate" || metric == "gss") return Better::Higher;
-  return Better::Unknown;
+  const MetricInfo* m = find_metric(metric);
+  return m ? m->better : Better::NotRanked;
 }
 
 std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const std::vector<MethodDiff>& diffs,
@@ -31,7 +30,7 @@ std::vector<RankedRow> rank_methods(const std::vector<RoleMetric>& rows, const s
     const auto it = pair.find({a.method, b.method});
     return it == pair.end() ? nullptr : it->second;
   };
-  if (better != Better::Unknown) {
+  if (better != Better::NotRanked) {
     std::stable_sort(out.begin(), out.end(), [&](const RankedRow& a, const RankedRow& b) {
       const bool fa = std::isfinite(a.value), fb = std::isfinite(b.value);
       if (fa != fb) return fa;

@@ -353,12 +353,12 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   if (const Json* model = meta.get("model"); model && model->kind == Json::Kind::Object) {
     // A row per metric the model has: auROC / auPRC of a binary model, R² / Pearson r of a
     // real-valued one (metrics.json also holds its MSE, not shown).
-    std::vector<std::pair<const char*, const Json*>> rows;
+    std::vector<std::pair<std::string_view, const Json*>> rows;
     std::size_t n_tasks = 0;
-    for (const auto& [key, name] : kModelTableRows) {
-      const Json* arr = model->get(key);
+    for (const MetricInfo* m : kModelTableRows) {
+      const Json* arr = model->get(m->name);
       if (!arr || arr->kind != Json::Kind::Array || arr->items.empty()) continue;
-      rows.emplace_back(name, arr);
+      rows.emplace_back(m->label, arr);
       n_tasks = std::max(n_tasks, arr->items.size());
     }
     if (!rows.empty()) {

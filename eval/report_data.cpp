@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "eval/html.h"
+#include "eval/metric_catalogue.h"
 #include "eval/report_parts.h"
 #include "io/atomic_file.h"
 #include "io/ini.h"
@@ -220,11 +221,13 @@ MetricsTable read_metrics(const std::string& path) {
             c_value = t.column("value", path), c_n = t.column("n", path);
   MetricsTable m;
   std::set<std::string> seen;
-  for (const auto& r : t.rows) {
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
     const double n = to_double(r[c_n]);  // empty (NaN) on the model's rows: 0, not a NaN cast to long
     MetricsTable::Row row{r[c_method], r[c_ref], r[c_motif], r[c_metric], r[c_tier], to_int(r[c_task]),
                           to_double(r[c_value]), std::isfinite(n) ? static_cast<long>(n) : 0L};
-    if (row.metric.starts_with("test_")) continue;  // the model's rows: shown from metrics.json
+    // The model's rows are shown from metrics.json.
+    if (metric_info(row.metric, Output::MetricsTsv, path, t.lines[i]).family == Family::Model) continue;
     if (seen.insert(row.method).second) m.methods.push_back(row.method);
     m.rows.push_back(std::move(row));
   }
@@ -296,9 +299,12 @@ std::vector<RoleMetric> read_role_metrics(const std::string& path) {
   const int c_method = t.column("method", path), c_ref = t.column("reference", path), c_task = t.column("task", path),
             c_metric = t.column("metric", path), c_value = t.column("value", path), c_lo = t.column("ci_lo", path),
             c_hi = t.column("ci_hi", path), c_n = t.column("n", path);
-  for (const auto& r : t.rows)
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    metric_info(r[c_metric], Output::RoleMetricsTsv, path, t.lines[i]);
     out.push_back({r[c_method], r[c_ref], r[c_task], r[c_metric], to_double(r[c_value]), to_double(r[c_lo]),
                    to_double(r[c_hi]), to_double(r[c_n])});
+  }
   return out;
 }
 
@@ -309,9 +315,12 @@ std::vector<MethodDiff> read_method_differences(const std::string& path) {
   const int c_task = t.column("task", path), c_metric = t.column("metric", path), c_a = t.column("method_a", path),
             c_b = t.column("method_b", path), c_diff = t.column("a_minus_b", path), c_lo = t.column("ci_lo", path),
             c_hi = t.column("ci_hi", path), c_p = t.column("p_value", path), c_real = t.column("real", path);
-  for (const auto& r : t.rows)
-    out.push_back({r[c_task], r[c_metric], r[c_a], r[c_b], to_double(r[c_diff]), to_double(r[c_lo]), to_double(r[c_hi]),
-                   to_double(r[c_p]), r[c_real] == "yes"});
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    metric_info(r[c_metric], Output::MethodDifferencesTsv, path, t.lines[i]);
+    out.push_back({r[c_task], r[c_metric], r[c_a], r[c_b], to_double(r[c_diff]), to_double(r[c_lo]),
+                   to_double(r[c_hi]), to_double(r[c_p]), r[c_real] == "yes"});
+  }
   return out;
 }
 

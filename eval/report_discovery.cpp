@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "eval/html.h"
+#include "eval/metric_catalogue.h"
 #include "eval/report_parts.h"
 #include "io/ini.h"
 #include "io/motif_file.h"
@@ -168,7 +169,9 @@ std::string discovery_section(const std::string& path) {
   };
   std::vector<std::pair<std::string, std::string>> order;
   std::map<std::pair<std::string, std::string>, Cell> cells;
-  for (const auto& r : t.rows) {
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    metric_info(r[cme], Output::DiscoveryTsv, path, t.lines[i]);  // an unknown name: an error, not a row left out
     const auto key = std::make_pair(r[cm], r[ct]);
     auto [it, added] = cells.try_emplace(key);
     if (added) order.push_back(key);

@@ -2,7 +2,8 @@
 // files (report_data.cpp), the ranking of methods into tiers (ranking.cpp), a task's definition
 // in words (task_words.cpp), the ranked tables and per-task sections (report_tables.cpp), the
 // motif-discovery section (report_discovery.cpp), the attribution logos (report_logos.cpp);
-// report.cpp assembles the page.
+// report.cpp assembles the page. What each metric means and which way it is better is the
+// metric catalogue's (eval/metric_catalogue.h).
 #pragma once
 
 #include <array>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "eval/metric_catalogue.h"
 #include "eval/report.h"
 #include "sim/dataset.h"
 
@@ -46,7 +48,8 @@ double to_double(const std::string& s);
 /// A non-negative integer, with an optional "task" prefix ("task2" is 2); -1 otherwise.
 int to_int(const std::string& s);
 
-/// metrics.tsv without the model's rows (test_*).
+/// metrics.tsv without the model's rows (test_*). InputError for a metric the catalogue does not
+/// list for metrics.tsv (metric_info's text, with the file and line).
 struct MetricsTable {
   std::vector<std::string> methods;  // in order of first appearance
   struct Row {
@@ -77,6 +80,7 @@ struct RoleMetric {
   double value = 0, lo = 0, hi = 0, n = 0;
 };
 /// role_metrics.tsv; empty when the file does not exist (an evaluation of an older version).
+/// InputError for a metric the catalogue does not list for the file (metric_info's text).
 std::vector<RoleMetric> read_role_metrics(const std::string& path);
 
 /// One row of method_differences.tsv: the paired bootstrap difference a - b.
@@ -85,7 +89,8 @@ struct MethodDiff {
   double diff = 0, lo = 0, hi = 0, p_value = 0;
   bool real = false;  // the 95% interval excludes 0
 };
-/// method_differences.tsv; empty when the file does not exist.
+/// method_differences.tsv; empty when the file does not exist. InputError for a metric the
+/// catalogue does not list for the file (metric_info's text).
 std::vector<MethodDiff> read_method_differences(const std::string& path);
 
 /// What the report knows of the scenario (the dataset directory, or nothing without one).
@@ -106,9 +111,10 @@ ScenarioInfo scenario_info(const sim::Dataset* ds, const std::string& data_dir, 
 
 // ---- ranking (ranking.cpp) ---------------------------------------------------------------------
 
-/// Which way a role metric is better: driver_fn_rate, irrelevant_fp_rate and context_pos_rate
-/// lower; repressor_neg_rate and gss higher; Unknown for any other (listed unranked).
-enum class Better { Lower, Higher, Unknown };
+/// Which way a metric is better (the metric catalogue's).
+using Better = eval::Better;
+/// The catalogue's direction of `metric`; NotRanked for a name it does not list (the report's
+/// tables use metric_info, which fails for one).
 Better better_direction(std::string_view metric);
 
 /// One method in a ranked table of one task and metric.
@@ -123,7 +129,8 @@ struct RankedRow {
 };
 
 /// Ranks the methods of `rows` (one task and metric) by value in the metric's direction (ties
-/// keep the given order; NaN last, unranked) and groups them into tiers with `diffs` (any
+/// keep the given order; NaN last, unranked; NotRanked: all in the given order, none ranked)
+/// and groups them into tiers with `diffs` (any
 /// rows; those of the same task and metric are used): tier 1 is the best method and every
 /// method whose paired difference with it is not real (its interval contains 0, or the pair
 /// is missing), tier 2 the best of the rest and those not shown to differ from it, and so on.
@@ -137,7 +144,8 @@ std::string task_in_words(const sim::TaskInfo& task, const std::vector<std::stri
 
 // ---- ranked tables and per-task sections (report_tables.cpp) -----------------------------------
 
-/// The HTML table of a ranking (escaped names).
+/// The HTML table of a ranking (escaped names), its caption the metric's meaning, direction and
+/// what n counts, from the catalogue (metric_info: InputError for an uncatalogued metric).
 std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked);
 
 /// A chart the page's script draws (Vega-Lite, from the embedded data).
@@ -149,20 +157,22 @@ struct Chart {
 /// The scenario overview: name, description, every task's definition in words and its role counts.
 std::string scenario_section(const ScenarioInfo& info, const sim::Dataset* ds);
 
-/// The model's test metrics the report shows (metrics.json "model": key, label), in order: a
-/// binary model has the first two, a real-valued one the last two (its test_mse is not shown).
-inline constexpr std::pair<const char*, const char*> kModelTableRows[] = {
-    {"test_auroc", "test auROC"}, {"test_auprc", "test auPRC"}, {"test_r2", "test R²"}, {"test_pearson", "test Pearson r"}};
+/// The model's test metrics the report shows (metrics.json "model": the catalogue's name and
+/// label), in order: a binary model has the first two, a real-valued one the last two (its
+/// test_mse has no label: not shown).
+inline constexpr auto kModelTableRows = metrics_in<Output::ReportModel>();
 
 /// One section per task (the dataset's tasks, then any other of role_metrics.tsv): its
 /// definition in words, its motifs' instances by role, the model's test metrics, the ranked
-/// table of every role metric, and, when any value is a number, a chart of their intervals
-/// (through `add_chart`, which returns the chart's HTML). `roles_json` receives the ranked rows
-/// as JSON objects (task, metric, method, value, lo, hi, rank, tier).
+/// table of every role metric (in the catalogue's order; InputError for an uncatalogued one),
+/// and, when any value is a number, a chart of their intervals (through `add_chart`, which
+/// returns the chart's HTML). `roles_json` receives the ranked rows as JSON objects (task,
+/// metric, method, value, lo, hi, rank, tier).
 std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>& roles, const std::vector<MethodDiff>& diffs,
                           const Json& meta, std::string& roles_json, const std::function<std::string(Chart)>& add_chart);
 
-/// The metric tables of metrics.tsv (one per metric; per-tier tables folded).
+/// The metric tables of metrics.tsv (one per metric, in the catalogue's order; per-tier tables
+/// folded). InputError for an uncatalogued metric (metric_info).
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
 
 // ---- motif discovery (report_discovery.cpp) ----------------------------------------------------
@@ -172,7 +182,8 @@ std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
 /// unmatched ones (why no motif came out, for a task without any); then, per method and task
 /// whose directory discover/<method>/task<t>/ is beside the file, each discovered motif's CWM
 /// logo above the logo of the motif of the file it best matches (q < 0.05), aligned; "" when
-/// the file does not exist.
+/// the file does not exist. InputError for a metric the catalogue does not list for
+/// discovery.tsv (metric_info's text).
 std::string discovery_section(const std::string& path);
 
 // ---- logos (report_logos.cpp) -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The report's HTML tables: the ranked table of one task and metric, the scenario overview, one
 // section per task with the ranked tables of its role metrics, and the metric tables of
-// metrics.tsv.
+// metrics.tsv. Orders, captions and directions come from the metric catalogue.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -9,38 +9,33 @@
 #include <fmt/format.h>
 
 #include "eval/html.h"
+#include "eval/metric_catalogue.h"
 #include "eval/report_parts.h"
 
 namespace lb::eval::report {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kRoleMetricOrder{"driver_fn_rate", "irrelevant_fp_rate", "context_pos_rate",
-                                                           "repressor_neg_rate", "gss"};
-
-std::string_view role_metric_meaning(std::string_view metric) {
-  if (metric == "driver_fn_rate") return "drivers scored ≤ 0";
-  if (metric == "irrelevant_fp_rate") return "irrelevant instances scored > 0";
-  if (metric == "context_pos_rate") return "context instances scored > 0";
-  if (metric == "repressor_neg_rate") return "repressors scored < 0 (the correct sign)";
-  if (metric == "gss") return "Grammar Satisfiability Score: sequences whose instances' signs satisfy the task";
-  return "";
-}
-
 std::string fixed3(double v) { return std::isfinite(v) ? fmt::format("{:.3f}", v) : std::string("–"); }
+
+// Sorts `metrics` into the catalogue's order; an uncatalogued name is metric_info's InputError.
+void catalogue_order(std::vector<std::string>& metrics) {
+  for (const auto& m : metrics) metric_info(m);
+  std::stable_sort(metrics.begin(), metrics.end(),
+                   [](const std::string& a, const std::string& b) { return &metric_info(a) < &metric_info(b); });
+}
 
 }  // namespace
 
 std::string ranked_table_html(const std::string& metric, Better better, const std::vector<RankedRow>& ranked) {
-  const std::string_view direction =
-      better == Better::Lower ? "lower is better" : better == Better::Higher ? "higher is better" : "not ranked";
+  const MetricInfo& info = metric_info(metric);
   const std::string n = ranked.empty() || !std::isfinite(ranked.front().n)
                             ? std::string()
-                            : fmt::format("; n = {:g} {}", ranked.front().n, metric == "gss" ? "sequences" : "instances");
+                            : fmt::format("; n = {:g} {}", ranked.front().n, info.n_counts);
   std::string t = fmt::format(
-      "<table class=\"ranked\" data-metric=\"{0}\"><caption><b>{0}</b> <span class=\"note\">({1}{2}{3}{4})</span></caption>"
+      "<table class=\"ranked\" data-metric=\"{0}\"><caption><b>{0}</b> <span class=\"note\">({1}; {2}{3})</span></caption>"
       "<thead><tr><th>#</th><th>method</th><th>value</th><th>95% CI</th><th>tier</th><th>vs above</th></tr></thead><tbody>\n",
-      html_escape(metric), html_escape(role_metric_meaning(metric)), role_metric_meaning(metric).empty() ? "" : "; ", direction, n);
+      html_escape(metric), html_escape(info.meaning), direction_words(better), n);
   for (const auto& r : ranked) {
     std::string vs, vs_title;
     switch (r.vs_above) {
@@ -171,22 +166,21 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
       // The model's test metrics for this task.
       if (model && model->kind == Json::Kind::Object) {
         std::string facts;
-        for (const auto& [key, label] : kModelTableRows) {
-          const Json* arr = model->get(key);
+        for (const MetricInfo* m : kModelTableRows) {
+          const Json* arr = model->get(m->name);
           if (arr && arr->kind == Json::Kind::Array && t < static_cast<int>(arr->items.size()) &&
               arr->items[static_cast<std::size_t>(t)].kind == Json::Kind::Number)
-            facts += fmt::format("{}{} {:.3f}", facts.empty() ? "" : ", ", label, arr->items[static_cast<std::size_t>(t)].number);
+            facts += fmt::format("{}{} {:.3f}", facts.empty() ? "" : ", ", m->label,
+                                 arr->items[static_cast<std::size_t>(t)].number);
         }
         if (!facts.empty()) out += "<p class=\"note\">Model: " + facts + ".</p>\n";
       }
     }
-    // Role metrics of this task: the known ones in their order, then any other.
+    // Role metrics of this task, in the catalogue's order.
     std::vector<std::string> metrics;
-    for (const auto m : kRoleMetricOrder)
-      if (std::any_of(roles.begin(), roles.end(), [&](const auto& r) { return r.task == task && r.metric == m; }))
-        metrics.emplace_back(m);
     for (const auto& r : roles)
       if (r.task == task && std::find(metrics.begin(), metrics.end(), r.metric) == metrics.end()) metrics.push_back(r.metric);
+    catalogue_order(metrics);
     if (metrics.empty()) {
       out += "<p class=\"note\">No role metrics for this task (role_metrics.tsv).</p>\n</section>\n";
       continue;
@@ -196,7 +190,7 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
       std::vector<RoleMetric> rows;
       for (const auto& r : roles)
         if (r.task == task && r.metric == metric) rows.push_back(r);
-      const Better better = better_direction(metric);
+      const Better better = metric_info(metric).better;
       const std::vector<RankedRow> ranked = rank_methods(rows, diffs, better);
       out += ranked_table_html(metric, better, ranked);
       for (const auto& r : ranked)
@@ -225,9 +219,6 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
 }
 
 namespace {
-
-constexpr std::string_view kMetricOrder[] = {"fn_rate",   "fp_rate",   "spearman",      "loc_auroc",
-                                             "loc_auprc", "loc_auroc_abs", "loc_auprc_abs"};
 
 std::string metric_table(const MetricsTable& mt, const std::string& metric, bool tiers, const ScenarioInfo& info) {
   // Columns: (task, motif[, tier]) in order of first appearance; rows: methods.
@@ -271,9 +262,10 @@ std::string metric_table(const MetricsTable& mt, const std::string& metric, bool
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info) {
   std::string out = "<h2 id=\"tables\">Metric tables</h2>\n<p class=\"note\">Hover a value for the number of hits "
                     "(or bases) it is computed over. From metrics.tsv.</p>\n";
-  std::vector<std::string> metrics(std::begin(kMetricOrder), std::end(kMetricOrder));
+  std::vector<std::string> metrics;
   for (const auto& r : mt.rows)
     if (std::find(metrics.begin(), metrics.end(), r.metric) == metrics.end()) metrics.push_back(r.metric);
+  catalogue_order(metrics);
   for (const auto& metric : metrics) {
     const std::string all = metric_table(mt, metric, false, info), tiers = metric_table(mt, metric, true, info);
     if (all.empty() && tiers.empty()) continue;

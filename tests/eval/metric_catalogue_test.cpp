@@ -1,6 +1,6 @@
 // Tests of eval/metric_catalogue: each family's direction and meaning on hand cases, the
 // catalogue's own consistency, and the exact errors for a metric it does not list, from the
-// lookup itself and from aggregate, which reads metric names from files.
+// lookup itself and from the report and aggregate that read metric names from files.
 #include "eval/metric_catalogue.h"
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "eval/aggregate.h"
 #include "eval/evaluate.h"
+#include "eval/report_parts.h"
 #include "testing/helpers.h"
 
 namespace lb::eval {
@@ -85,6 +86,7 @@ TEST(MetricCatalogueTest, DirectionAndMeaningOfEachFamily) {
   EXPECT_EQ(direction_words(Better::Lower), "lower is better");
   EXPECT_EQ(direction_words(Better::Higher), "higher is better");
   EXPECT_EQ(direction_words(Better::NotRanked), "not ranked");
+  EXPECT_EQ(report::better_direction("loc_auroc"), Better::Higher);
 }
 
 // Each name once, every row with a meaning, each family's rows together (the order of a file's
@@ -117,6 +119,9 @@ TEST(MetricCatalogueTest, NamesAreUniqueAndFamiliesContiguous) {
   EXPECT_TRUE(row("gss").appears_in(Output::ReportRanked));
   EXPECT_TRUE(row("status").appears_in(Output::DiscoveryTsv));
   EXPECT_FALSE(row("status").appears_in(Output::MetricsTsv));
+  std::vector<std::string_view> model_table;
+  for (const MetricInfo* m : report::kModelTableRows) model_table.push_back(m->name);
+  EXPECT_EQ(model_table, (std::vector<std::string_view>{"test_auroc", "test_auprc", "test_r2", "test_pearson"}));
 }
 
 TEST(MetricCatalogueTest, UncataloguedMetricIsAnError) {
@@ -131,6 +136,53 @@ TEST(MetricCatalogueTest, UncataloguedMetricIsAnError) {
   EXPECT_THROW_MSG(metric_info("new\tmetric"), InputError,
                    "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got 'new\\tmetric'");
   EXPECT_EQ(metric_info("seqlets", Output::DiscoveryTsv, "d.tsv", 5).better, Better::NotRanked);
+}
+
+// The report reads metric names from the evaluation's files: one the catalogue does not list is
+// an error naming the file and line, not a table left out or listed unranked.
+TEST(MetricCatalogueTest, ReportRefusesAnUncataloguedMetric) {
+  TempDir d;
+  write_text(d.file("role_metrics.tsv"),
+             "method\treference\ttask\tmetric\tvalue\tci_lo\tci_hi\tn\n"
+             "a\tbg\ttask0\tgss\t0.7\t0.6\t0.8\t40\na\tbg\ttask0\tnew_metric\t0.1\t0\t0.2\t40\n");
+  EXPECT_THROW_MSG(report::read_role_metrics(d.file("role_metrics.tsv")), InputError,
+                   d.file("role_metrics.tsv") + ":3: unknown metric; expected a metric of role_metrics.tsv "
+                                                "(driver_fn_rate, irrelevant_fp_rate, context_pos_rate, "
+                                                "repressor_neg_rate, gss), got 'new_metric'");
+  write_text(d.file("method_differences.tsv"),
+             "task\tmetric\tmethod_a\tmethod_b\ta_minus_b\tci_lo\tci_hi\tp_value\treal\n"
+             "task0\tfn_rate\ta\tb\t0.1\t0\t0.2\t0.04\tyes\n");
+  EXPECT_THROW_MSG(report::read_method_differences(d.file("method_differences.tsv")), InputError,
+                   d.file("method_differences.tsv") + ":2: unknown metric; expected a metric of "
+                                                      "method_differences.tsv (driver_fn_rate, irrelevant_fp_rate, "
+                                                      "context_pos_rate, repressor_neg_rate, gss), got 'fn_rate'");
+  write_text(d.file("metrics.tsv"), "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\n"
+                                    "a\tbg\t0\tGATA\tfn_rate\tall\t0.1\t10\na\tbg\t0\tGATA\tfn_rate2\tall\t0.1\t10\n");
+  EXPECT_THROW_MSG(report::read_metrics(d.file("metrics.tsv")), InputError,
+                   d.file("metrics.tsv") + ":3: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, "
+                                           "spearman, loc_auroc, loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, "
+                                           "test_auprc, test_r2, test_pearson, test_mse), got 'fn_rate2'");
+  write_text(d.file("discovery.tsv"), "method\ttask\tmotif\tmetric\tvalue\na\t0\t-\tseqlets\t12\na\t0\t-\tjunk\t1\n");
+  EXPECT_THROW_MSG(report::discovery_section(d.file("discovery.tsv")), InputError,
+                   d.file("discovery.tsv") + ":3: unknown metric; expected a metric of discovery.tsv (driver_sites, "
+                                             "recovered, recovery_q, recovery_similarity, recovery_support, "
+                                             "repressor_sites, repressor_recovered, repressor_q, "
+                                             "repressor_similarity, repressor_support, status, seqlets, "
+                                             "seqlets_negative, seqlet_precision, seqlet_recall, repressor_recall, "
+                                             "motifs, unmatched_motifs, unmatched_max_share, "
+                                             "unmatched_positive_motifs, unmatched_positive_max_share, "
+                                             "unmatched_negative_motifs, unmatched_negative_max_share, "
+                                             "off_task_motifs, off_task_max_share, off_site_match_motifs, "
+                                             "off_site_match_max_share), got 'junk'");
+  // Rows built in memory meet the same catalogue.
+  const report::RoleMetric role{"a", "bg", "t", "new_metric", 0.5, 0.4, 0.6, 10};
+  std::string roles_json;
+  EXPECT_THROW_MSG(report::task_sections(nullptr, {role}, {}, report::Json{}, roles_json,
+                                         [](report::Chart) { return std::string(); }),
+                   InputError, "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got "
+                               "'new_metric'");
+  EXPECT_THROW_MSG(report::ranked_table_html("new_metric", Better::NotRanked, {}), InputError,
+                   "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got 'new_metric'");
 }
 
 // liftbench aggregate ranks each metric in the catalogue's direction: an uncatalogued one is an
