@@ -1,6 +1,9 @@
-// Regions of a reference genome through HTSlib faidx (docs/genomes.md).
+// Regions of a reference genome: a samtools-indexed FASTA (the index built with HTSlib when
+// missing, read and checked against the file here), BED regions and windows (docs/genomes.md).
 #include "io/genome.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <htslib/bgzf.h>
@@ -15,19 +19,30 @@
 
 #include "core/alphabet.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "io/atomic_file.h"
+#include "io/fasta.h"
 #include "io/text_io.h"
 
 namespace lb::io {
 
-struct Genome::Impl {
-  faidx_t* fai = nullptr;
-  ~Impl() {
-    if (fai) fai_destroy(fai);
-  }
+namespace {
+
+// One line of a .fai (samtools' index): the sequence's name and length, the byte offset of its
+// first base, and its layout (bases per line, bytes per line with the line break).
+struct FaiEntry {
+  std::string name;
+  std::int64_t length = 0, offset = 0, line_bases = 0, line_bytes = 0;
+  std::int64_t end = 0;  // one past the byte of its last base
+  long line = 0;         // its line in the .fai
 };
 
-namespace {
+// Longest sequence read (bigWig positions are 32-bit; HTSlib 1.16's faidx length is an int).
+constexpr std::int64_t kMaxSequenceLength = 2147483647;
+// Most bytes between two sequences (a line break, blank lines and a header line with its
+// description) and after the last one, before an index counts as not fitting its FASTA.
+constexpr std::int64_t kMaxHeaderBytes = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxTrailingBytes = 4096;
 
 // 0 plain, 1 gzip, 2 bgzip (bgzf_compression's codes); IoError for a missing or unreadable file.
 int compression_of(const std::string& path) {
@@ -42,6 +57,185 @@ int compression_of(const std::string& path) {
 bool exists(const std::string& p) {
   std::error_code ec;
   return std::filesystem::exists(p, ec);
+}
+
+bool is_line_break(char c) { return c == '\n' || c == '\r'; }
+
+// Why an index does not fit its FASTA, as one line naming the index (and its line).
+InputError stale_index(const std::string& fasta, const std::string& fai, long line, std::string_view what,
+                       std::string_view got) {
+  return input_error(fai, line, fmt::format("stale index ({})", what),
+                     fmt::format("an index of {} as it is now (remove {} to have it rebuilt, or samtools faidx {})",
+                                 show_path(fasta), show_path(fai), show_path(fasta)),
+                     got);
+}
+
+// Reads and range-checks every line of `fai` before any arithmetic on it: 5 tab-separated
+// columns, a unique name, a length in [0, kMaxSequenceLength], a layout whose bytes fit int64
+// and, when `fasta_size` >= 0 (a plain file), end inside the FASTA.
+std::vector<FaiEntry> read_fai(const std::string& fasta, const std::string& fai, std::int64_t fasta_size) {
+  detail::LineReader in(fai);
+  std::vector<FaiEntry> out;
+  std::unordered_map<std::string, long> seen;
+  std::string_view line;
+  while (in.next(line)) {
+    const long ln = in.line_number();
+    const auto f = detail::split(line, '\t');
+    if (f.size() != 5)
+      throw input_error(fai, ln, "bad index line",
+                        "5 tab-separated columns (name, length, offset, bases per line, bytes per line)",
+                        f.size() == 6 ? std::string("6 (a FASTQ index)") : std::to_string(f.size()));
+    FaiEntry e;
+    e.line = ln;
+    if (f[0].empty()) throw input_error(fai, ln, "empty sequence name", "a name in column 1", "''");
+    if (f[0].size() > kMaxFastaNameLength)
+      throw input_error(fai, ln, "sequence name too long", fmt::format("at most {} characters", kMaxFastaNameLength),
+                        fmt::format("{} ({})", f[0].size(), quote_token(f[0])));
+    for (const char c : f[0])
+      if (static_cast<unsigned char>(c) < ' ' || c == '\x7f' || c == ' ')
+        throw input_error(fai, ln, "bad sequence name", "one word without control characters", quote_token(f[0]));
+    e.name = std::string(f[0]);
+    if (const auto [it, inserted] = seen.emplace(e.name, ln); !inserted)
+      throw input_error(fai, ln, "duplicate sequence name", fmt::format("unique names (first on line {})", it->second),
+                        quote_token(e.name, 80));
+    const auto field = [&](std::size_t col, std::string_view what, std::int64_t min, std::int64_t max,
+                           std::string_view expected) {
+      const auto v = detail::parse_int64(f[col]);
+      if (!v || *v < min || *v > max) throw input_error(fai, ln, fmt::format("bad {} (column {})", what, col + 1), expected, quote_token(f[col]));
+      return *v;
+    };
+    e.length = field(1, "sequence length", 0, kMaxSequenceLength,
+                     fmt::format("an integer in [0, {}] (sequences are limited to 2^31 - 1 bases)", kMaxSequenceLength));
+    e.offset = field(2, "offset", 0, INT64_MAX, "a non-negative integer (the byte of the first base)");
+    if (e.length == 0) {  // an empty sequence: nothing is ever read, its layout is not used
+      e.line_bases = field(3, "bases per line", 0, INT64_MAX, "a non-negative integer");
+      e.line_bytes = field(4, "bytes per line", 0, INT64_MAX, "a non-negative integer");
+      e.end = e.offset;
+    } else {
+      e.line_bases = field(3, "bases per line", 1, INT64_MAX, "an integer >= 1");
+      // One line (the whole sequence) may end the file without a line break.
+      const std::int64_t min_bytes = e.length <= e.line_bases ? e.line_bases : e.line_bases + 1;
+      e.line_bytes = field(4, "bytes per line", min_bytes, INT64_MAX,
+                           fmt::format("an integer >= {} (the bases per line and the line break)", min_bytes));
+      const std::int64_t full = (e.length - 1) / e.line_bases, rest = (e.length - 1) % e.line_bases + 1;
+      std::int64_t span = 0;
+      if (__builtin_mul_overflow(full, e.line_bytes, &span) || __builtin_add_overflow(span, rest, &span) ||
+          __builtin_add_overflow(e.offset, span, &e.end))
+        throw input_error(fai, ln, "sequence layout too large", "offsets that fit a 64-bit file position",
+                          fmt::format("offset {} + {} lines of {} bytes", e.offset, full, e.line_bytes));
+    }
+    if (fasta_size >= 0 && e.end > fasta_size)
+      throw stale_index(fasta, fai, ln, fmt::format("sequence {} ends past the end of {}", quote_token(e.name, 80),
+                                                    show_path(fasta)),
+                        fmt::format("bytes [{}, {}) of a {}-byte file", e.offset, e.end, fasta_size));
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) throw input_error(fai, 0, "empty index", fmt::format("a line per sequence of {}", show_path(fasta)), "none");
+  return out;
+}
+
+}  // namespace
+
+// The FASTA's bytes by (uncompressed) offset: pread on a plain file, BGZF with its .gzi for bgzip.
+struct Genome::Impl {
+  std::string path;
+  int fd = -1;
+  BGZF* bgzf = nullptr;
+  std::int64_t size = -1;  // a plain file's size, -1 for bgzip
+  std::vector<FaiEntry> seqs;
+  std::unordered_map<std::string, std::size_t> by_name;
+  ~Impl() {
+    if (fd >= 0) ::close(fd);
+    if (bgzf) bgzf_close(bgzf);
+  }
+
+  // Up to n bytes from `offset` (fewer at the end of the file). IoError for a read failure.
+  std::string read(std::int64_t offset, std::int64_t n) {
+    std::string out(static_cast<std::size_t>(n), '\0');
+    std::size_t got = 0;
+    if (bgzf) {
+      // A short hop forward reads on; a longer one, or back, seeks through the .gzi.
+      const std::int64_t at = bgzf_utell(bgzf);
+      if (offset < at || offset - at > (std::int64_t{1} << 18)) {
+        if (bgzf_useek(bgzf, offset, SEEK_SET) < 0) return {};  // past the end
+      } else if (offset > at) {
+        std::string skip(static_cast<std::size_t>(offset - at), '\0');
+        const ssize_t r = bgzf_read(bgzf, skip.data(), skip.size());
+        if (r < 0) throw IoError(fmt::format("{}cannot read (corrupt bgzip data?)", where(path)));
+        if (static_cast<std::size_t>(r) < skip.size()) return {};
+      }
+      while (got < out.size()) {
+        const ssize_t r = bgzf_read(bgzf, out.data() + got, out.size() - got);
+        if (r < 0) throw IoError(fmt::format("{}cannot read (corrupt bgzip data?)", where(path)));
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+      }
+    } else {
+      while (got < out.size()) {
+        const ssize_t r = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset) + static_cast<off_t>(got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw io_error(path, "cannot read", errno);
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+      }
+    }
+    out.resize(got);
+    return out;
+  }
+
+  void check_layout(const std::string& fai);
+};
+
+// The index against the FASTA's bytes: sorted by offset, the sequences do not overlap, each is
+// preceded by its own header line ('>' and its name), and only line breaks follow the last.
+// Catches an index of an older version of the file (another line width, a sequence added or
+// removed) and one that left out a sequence. Reads the header lines only.
+void Genome::Impl::check_layout(const std::string& fai) {
+  Impl& g = *this;
+  std::vector<const FaiEntry*> order;
+  for (const auto& e : g.seqs) order.push_back(&e);
+  std::stable_sort(order.begin(), order.end(), [](const FaiEntry* a, const FaiEntry* b) { return a->offset < b->offset; });
+  std::int64_t prev_end = 0;
+  const FaiEntry* prev = nullptr;
+  for (const FaiEntry* e : order) {
+    if (e->offset < prev_end)
+      throw stale_index(g.path, fai, e->line, fmt::format("sequences {} and {} overlap", quote_token(prev->name, 80),
+                                                          quote_token(e->name, 80)),
+                        fmt::format("offset {} before byte {}", e->offset, prev_end));
+    const std::int64_t gap = e->offset - prev_end;
+    const std::string header = gap <= kMaxHeaderBytes ? g.read(prev_end, gap) : std::string();
+    std::size_t i = 0;
+    while (prev && i < header.size() && is_line_break(header[i])) ++i;
+    bool ok = gap <= kMaxHeaderBytes && static_cast<std::int64_t>(header.size()) == gap && i < header.size() &&
+              header[i] == '>' && header.back() == '\n' && header.find('\n', i) == header.size() - 1;
+    if (ok) {
+      const std::string_view h = std::string_view(header).substr(i + 1);
+      ok = h.substr(0, h.find_first_of(" \t\r\n")) == e->name;
+    }
+    if (!ok)
+      throw stale_index(g.path, fai, e->line,
+                        fmt::format("no header line {} right before sequence {} at byte {} of {}",
+                                    quote_token(">" + e->name, 80), quote_token(e->name, 80), e->offset,
+                                    show_path(g.path)),
+                        gap > kMaxHeaderBytes ? fmt::format("{} bytes there", gap) : quote_token(header));
+    prev_end = e->end;
+    prev = e;
+  }
+  const std::string tail = g.read(prev_end, kMaxTrailingBytes + 1);
+  if (static_cast<std::int64_t>(tail.size()) > kMaxTrailingBytes ||
+      tail.find_first_not_of("\r\n \t") != std::string::npos)
+    throw stale_index(g.path, fai, 0, fmt::format("{} goes on after its last indexed sequence", show_path(g.path)),
+                      static_cast<std::int64_t>(tail.size()) > kMaxTrailingBytes
+                          ? fmt::format("more than {} bytes after byte {}", kMaxTrailingBytes, prev_end)
+                          : quote_token(tail));
+}
+
+namespace {
+
+// True when `a` was last modified after `b`.
+bool newer(const struct stat& a, const struct stat& b) {
+  return a.st_mtim.tv_sec != b.st_mtim.tv_sec ? a.st_mtim.tv_sec > b.st_mtim.tv_sec
+                                              : a.st_mtim.tv_nsec > b.st_mtim.tv_nsec;
 }
 
 }  // namespace
@@ -82,44 +276,87 @@ Genome::Genome(std::string path) : path_(std::move(path)), impl_(std::make_uniqu
     fai_out.commit();
     if (gzi_out) gzi_out->commit();
   }
-  impl_->fai = fai_load3(path_.c_str(), fai.c_str(), bgzip ? gzi.c_str() : nullptr, 0);
-  if (!impl_->fai)
-    throw input_error(path_, 0, "cannot load its index", fmt::format("a FASTA index {} matching the file", fai),
-                      "an index faidx rejects");
+  Impl& g = *impl_;
+  g.path = path_;
+  struct stat fa_st {}, fai_st {}, gzi_st {};
+  if (::stat(path_.c_str(), &fa_st) != 0) throw io_error(path_, "cannot open", errno);
+  if (::stat(fai.c_str(), &fai_st) != 0) throw io_error(fai, "cannot open", errno);
+  if (bgzip && ::stat(gzi.c_str(), &gzi_st) != 0) throw io_error(gzi, "cannot open", errno);
+  // The FASTA changed after it was indexed: refused, never rebuilt over an index someone made.
+  if (newer(fa_st, fai_st) || (bgzip && newer(fa_st, gzi_st)))
+    throw stale_index(path_, newer(fa_st, fai_st) ? fai : gzi, 0,
+                      fmt::format("older than {}, which changed after it was indexed", show_path(path_)),
+                      "an index older than its FASTA");
+  if (bgzip) {
+    errno = 0;
+    g.bgzf = bgzf_open(path_.c_str(), "r");
+    if (!g.bgzf) throw io_error(path_, "cannot open", errno ? errno : EIO);
+    if (bgzf_index_load(g.bgzf, gzi.c_str(), nullptr) != 0)
+      throw input_error(gzi, 0, "cannot load the bgzip index", fmt::format("the .gzi of {} (samtools faidx {})",
+                                                                           show_path(path_), show_path(path_)),
+                        "a file HTSlib rejects");
+  } else {
+    g.fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (g.fd < 0) throw io_error(path_, "cannot open", errno);
+    g.size = static_cast<std::int64_t>(fa_st.st_size);
+  }
+  g.seqs = read_fai(path_, fai, g.size);
+  for (std::size_t i = 0; i < g.seqs.size(); ++i) g.by_name.emplace(g.seqs[i].name, i);
+  g.check_layout(fai);
 }
 
 Genome::~Genome() = default;
 
-int Genome::n_sequences() const { return faidx_nseq(impl_->fai); }
+int Genome::n_sequences() const { return static_cast<int>(impl_->seqs.size()); }
 
 std::vector<ChromSize> Genome::sequences() const {
   std::vector<ChromSize> out;
-  for (int i = 0; i < faidx_nseq(impl_->fai); ++i) {
-    const char* name = faidx_iseq(impl_->fai, i);
-    out.push_back({name, length(name)});
-  }
+  for (const auto& e : impl_->seqs) out.push_back({e.name, e.length});
   return out;
 }
 
 std::int64_t Genome::length(const std::string& chrom) const {
-  if (!faidx_has_seq(impl_->fai, chrom.c_str())) return -1;
-  // faidx_seq_len is an int (HTSlib 1.16 has no 64-bit one): sequences up to 2^31 - 1 bases.
-  return static_cast<std::int64_t>(faidx_seq_len(impl_->fai, chrom.c_str()));
+  const auto it = impl_->by_name.find(chrom);
+  return it == impl_->by_name.end() ? -1 : impl_->seqs[it->second].length;
 }
 
 std::string Genome::fetch(const std::string& chrom, std::int64_t beg, std::int64_t end) const {
   LB_CHECK(beg >= 0 && end >= beg && end <= length(chrom), "Genome::fetch: [{}, {}) outside {} of length {}", beg, end,
            chrom, length(chrom));
   if (end == beg) return {};
-  hts_pos_t got = 0;
-  char* seq = faidx_fetch_seq64(impl_->fai, chrom.c_str(), beg, end - 1, &got);
-  if (!seq || got != end - beg) {
-    std::free(seq);
-    throw IoError(fmt::format("{}cannot read {}:{}-{} (corrupt file or index?)", where(path_), quote_token(chrom, 80),
-                              beg, end));
+  const FaiEntry& e = impl_->seqs[impl_->by_name.at(chrom)];
+  const std::int64_t lb = e.line_bases, lw = e.line_bytes;
+  const std::int64_t first = e.offset + beg / lb * lw + beg % lb;
+  const std::int64_t last = e.offset + (end - 1) / lb * lw + (end - 1) % lb + 1;
+  const std::string raw = impl_->read(first, last - first);
+  if (static_cast<std::int64_t>(raw.size()) != last - first)
+    throw IoError(fmt::format("{}cannot read {}:{}-{} (the file ends at its byte {}; changed while in use?)", where(path_),
+                              quote_token(chrom, 80), beg, end, first + static_cast<std::int64_t>(raw.size())));
+  // The bases, without the line breaks the index puts between them; a line break where a base
+  // belongs (or a base where a line break does) means the index is not the file's.
+  std::string out;
+  out.reserve(static_cast<std::size_t>(end - beg));
+  std::size_t i = 0;
+  for (std::int64_t pos = beg; pos < end;) {
+    const std::int64_t take = std::min(lb - pos % lb, end - pos);
+    for (std::int64_t k = 0; k < take; ++k, ++i) {
+      if (is_line_break(raw[i]))
+        throw stale_index(path_, path_ + ".fai", e.line,
+                          fmt::format("a line break at base {} of {}", pos + k + 1, quote_token(chrom, 80)),
+                          fmt::format("a line break at byte {} of {}", first + static_cast<std::int64_t>(i),
+                                      show_path(path_)));
+      out += raw[i];
+    }
+    pos += take;
+    if (pos < end) {
+      for (std::int64_t k = 0; k < lw - lb; ++k, ++i)
+        if (!is_line_break(raw[i]) && raw[i] != ' ' && raw[i] != '\t')
+          throw stale_index(path_, path_ + ".fai", e.line,
+                            fmt::format("no line break after base {} of {}", pos, quote_token(chrom, 80)),
+                            fmt::format("{} at byte {} of {}", detail::describe_char(raw[i]),
+                                        first + static_cast<std::int64_t>(i), show_path(path_)));
+    }
   }
-  std::string out(seq, static_cast<std::size_t>(got));
-  std::free(seq);
   return out;
 }
 

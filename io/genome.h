@@ -1,5 +1,5 @@
-// Regions of a reference genome (docs/genomes.md): an indexed FASTA read through
-// HTSlib faidx (plain or bgzip; the index built when missing), BED3+ / narrowPeak regions, and
+// Regions of a reference genome (docs/genomes.md): an indexed FASTA (plain or bgzip; the index
+// built by HTSlib faidx when missing, read and checked here), BED3+ / narrowPeak regions, and
 // the fixed-length windows a model reads: recentred, resized, clipped or padded with N at the
 // chromosome ends.
 #pragma once
@@ -19,9 +19,13 @@ struct ChromSize {
 };
 
 /// A reference genome: an indexed FASTA, plain or bgzip-compressed. Opening builds the index
-/// (`path.fai`, and `path.gzi` for bgzip) atomically when it is missing. Errors, one line naming
-/// the file: a missing file (IoError), a gzip (not bgzip) file, no index and a directory where
-/// it cannot be written, an index HTSlib cannot load (InputError).
+/// (`path.fai`, and `path.gzi` for bgzip) atomically when it is missing, after checking the FASTA
+/// for what HTSlib's indexer drops silently (a duplicate name, a non-letter byte in a sequence
+/// line). Every index is range-checked line by line and checked against the FASTA (not newer
+/// than the index; sequences right after their header lines, nothing after the last); a stale
+/// one is refused, never rebuilt. Errors, one line naming the file (and line): a missing file
+/// (IoError), a gzip (not bgzip) file, no index and a directory where it cannot be written, a
+/// bad FASTA or index line, a stale index (InputError).
 class Genome {
  public:
   explicit Genome(std::string path);
@@ -37,7 +41,9 @@ class Genome {
   /// Length of `chrom`, or -1 when the index does not list it.
   std::int64_t length(const std::string& chrom) const;
   /// Bases [beg, end) of `chrom` (0-based, half-open, inside the sequence: LB_CHECK), as stored
-  /// (soft-masked bases lowercase). IoError naming the file for a read failure.
+  /// (soft-masked bases lowercase; any other byte too, for the caller to judge). IoError naming
+  /// the file for a read failure; InputError "path.fai:line: stale index ..." where the file's
+  /// line breaks are not where the index puts them.
   std::string fetch(const std::string& chrom, std::int64_t beg, std::int64_t end) const;
 
  private:

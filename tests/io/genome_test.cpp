@@ -4,10 +4,12 @@
 // base codes (soft-masked, N, IUPAC, padding). samtools faidx checks the fetched bases.
 #include "io/genome.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 
 #include "core/alphabet.h"
@@ -268,6 +270,113 @@ TEST(GenomeTest, ParsesCenterAndChromEnds) {
   EXPECT_TRUE(parse_chrom_ends("shift", e));
   EXPECT_EQ(e, ChromEnds::Shift);
   EXPECT_FALSE(parse_chrom_ends("clip", e));
+}
+
+// kGenome's index: chr1, 30 bases from byte 12 in lines of 15 bases (16 bytes); chr2, 12 from
+// byte 50; the file has 63 bytes.
+const char* const kGenomeFai = "chr1\t30\t12\t15\t16\nchr2\t12\t50\t12\t13\n";
+
+std::string expected_stale(const std::string& fa) {
+  return "expected an index of " + fa + " as it is now (remove " + fa + ".fai to have it rebuilt, or samtools faidx " +
+         fa + ")";
+}
+
+// Every field of a .fai line is range-checked before any arithmetic on it: line lengths of 0
+// made HTSlib divide by zero (SIGFPE in predict and attribute --genome). Neither file changes.
+TEST(GenomeTest, IndexFieldsAreRangeCheckedBeforeUse) {
+  TempDir tmp;
+  const std::string fa = tmp.file("ref.fa"), fai = fa + ".fai";
+  write_text(fa, kGenome);
+  write_text(fai, kGenomeFai);
+  EXPECT_EQ(Genome(fa).fetch("chr1", 13, 17), "GTTA");
+  write_text(fai, "chr1\t30\t12\t15\t16\nchr2\t12\t50\t12\t12\n");  // one line: no line break needed
+  EXPECT_EQ(Genome(fa).fetch("chr2", 0, 12), "acgtNNRYacgt");
+  const auto expect_bad = [&](const std::string& index, const std::string& message) {
+    write_text(fai, index);
+    EXPECT_THROW_MSG(Genome{fa}, InputError, message);
+    EXPECT_EQ(read_text(fai), index);
+    EXPECT_EQ(read_text(fa), kGenome);
+    EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"ref.fa", "ref.fa.fai"}));
+  };
+  const std::string chr2 = "chr2\t12\t50\t12\t13\n";
+  expect_bad("chr1\t30\t12\t0\t0\n" + chr2, fai + ":1: bad bases per line (column 4); expected an integer >= 1, got '0'");
+  expect_bad("chr1\t30\t12\t15\t0\n" + chr2,
+             fai + ":1: bad bytes per line (column 5); expected an integer >= 16 (the bases per line and the line "
+                   "break), got '0'");
+  expect_bad("chr1\t30\t12\t15\t15\n" + chr2,
+             fai + ":1: bad bytes per line (column 5); expected an integer >= 16 (the bases per line and the line "
+                   "break), got '15'");
+  expect_bad("chr1\t-1\t12\t15\t16\n" + chr2,
+             fai + ":1: bad sequence length (column 2); expected an integer in [0, 2147483647] (sequences are limited "
+                   "to 2^31 - 1 bases), got '-1'");
+  expect_bad("chr1\t99999999999999999999\t12\t15\t16\n" + chr2,
+             fai + ":1: bad sequence length (column 2); expected an integer in [0, 2147483647] (sequences are limited "
+                   "to 2^31 - 1 bases), got '99999999999999999999'");
+  expect_bad("chr1\t30\tx\t15\t16\n" + chr2,
+             fai + ":1: bad offset (column 3); expected a non-negative integer (the byte of the first base), got 'x'");
+  expect_bad("chr1\t30\t9223372036854775807\t15\t16\n" + chr2,
+             fai + ":1: sequence layout too large; expected offsets that fit a 64-bit file position, got offset "
+                   "9223372036854775807 + 1 lines of 16 bytes");
+  expect_bad("chr1\t30\t12\t15\t16\nchr2\t12\t60\t12\t13\n",
+             fai + ":2: stale index (sequence 'chr2' ends past the end of " + fa + "); " + expected_stale(fa) +
+                 ", got bytes [60, 72) of a 63-byte file");
+  expect_bad("chr1\t30\t12\t15\n" + chr2,
+             fai + ":1: bad index line; expected 5 tab-separated columns (name, length, offset, bases per line, bytes "
+                   "per line), got 4");
+  expect_bad("chr1\t30\t12\t15\t16\nchr1\t12\t50\t12\t13\n",
+             fai + ":2: duplicate sequence name; expected unique names (first on line 1), got 'chr1'");
+  expect_bad("\t30\t12\t15\t16\n" + chr2, fai + ":1: empty sequence name; expected a name in column 1, got ''");
+  expect_bad("", fai + ": empty index; expected a line per sequence of " + fa + ", got none");
+}
+
+void set_mtime(const std::string& path, std::time_t sec) {
+  const struct timespec t[2] = {{sec, 0}, {sec, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), t, 0), 0);
+}
+
+// A FASTA rewritten at another line width after it was indexed: refused, by its time and, with
+// the times of a restored copy, by its layout. The index stays as it was (never rebuilt over).
+TEST(GenomeTest, AStaleIndexIsRefusedNamingIt) {
+  TempDir tmp;
+  const std::string fa = tmp.file("ref.fa"), fai = fa + ".fai";
+  write_text(fa, kGenome);
+  EXPECT_EQ(Genome(fa).fetch("chr2", 0, 4), "acgt");
+  ASSERT_EQ(read_text(fai), kGenomeFai);
+  const std::string rewrapped = ">chr1 first\nACGTACGTAA\nCCGGTTAAGG\nCCTTAGCATG\n>chr2\nacgtNNRYacgt\n";
+  write_text(fa, rewrapped);
+  set_mtime(fai, 1700000000);
+  set_mtime(fa, 1700000001);
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fai + ": stale index (older than " + fa + ", which changed after it was indexed); " +
+                       expected_stale(fa) + ", got an index older than its FASTA");
+  set_mtime(fa, 1600000000);
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fai + ":2: stale index (no header line '>chr2' right before sequence 'chr2' at byte 50 of " + fa +
+                       "); " + expected_stale(fa) + ", got 'G\\n>chr2'");
+  write_text(fa, std::string(kGenome) + ">chr3\nAC\n");  // a sequence added after indexing
+  set_mtime(fa, 1600000000);
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fai + ": stale index (" + fa + " goes on after its last indexed sequence); " + expected_stale(fa) +
+                       ", got '\\n>chr3\\nAC\\n'");
+  EXPECT_EQ(read_text(fai), kGenomeFai);
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"ref.fa", "ref.fa.fai"}));
+  // Removed, it is built again from the file as it is.
+  std::filesystem::remove(fai);
+  EXPECT_EQ(Genome(fa).fetch("chr3", 0, 2), "AC");
+}
+
+// An index whose lines fit the file's size and header lines but not its line breaks (16 bases
+// a line where the file has 15): the read that meets a line break where a base belongs fails.
+TEST(GenomeTest, AnIndexWhoseLinesMissTheFileFailsTheRead) {
+  TempDir tmp;
+  const std::string fa = tmp.file("ref.fa"), fai = fa + ".fai";
+  write_text(fa, kGenome);
+  write_text(fai, "chr1\t30\t12\t16\t17\nchr2\t12\t50\t12\t13\n");
+  const Genome g(fa);
+  EXPECT_EQ(g.fetch("chr1", 0, 15), "ACGTACGTAACCGGT");
+  EXPECT_THROW_MSG(g.fetch("chr1", 10, 20), InputError,
+                   fai + ":1: stale index (a line break at base 16 of 'chr1'); " + expected_stale(fa) +
+                       ", got a line break at byte 27 of " + fa);
 }
 
 }  // namespace
