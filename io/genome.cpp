@@ -61,6 +61,49 @@ bool exists(const std::string& p) {
 
 bool is_line_break(char c) { return c == '\n' || c == '\r'; }
 
+// The checks HTSlib's indexer skips, before it indexes `path`: fai_build3 drops a sequence
+// whose name it has seen (with a warning) and counts only printable bytes as bases, so a NUL
+// or a space inside a line shifts every later base of that line. Header names follow
+// read_fasta's rules. InputError "path:line: ...".
+void check_fasta_for_indexing(const std::string& path) {
+  detail::LineReader in(path);
+  std::unordered_map<std::string, long> seen;  // name -> header line
+  std::string name;
+  std::string_view line;
+  while (in.next(line)) {
+    if (!line.empty() && line.front() == '>') {
+      const std::string_view header = line.substr(1);
+      const std::string_view n = header.substr(0, header.find_first_of(" \t"));
+      if (n.empty())
+        throw input_error(path, in.line_number(), "empty sequence name", "a name right after '>'", quote_token(line));
+      if (n.size() > kMaxFastaNameLength)
+        throw input_error(path, in.line_number(), "sequence name too long",
+                          fmt::format("at most {} characters", kMaxFastaNameLength),
+                          fmt::format("{} ({})", n.size(), quote_token(n)));
+      for (const char c : n)
+        if (static_cast<unsigned char>(c) < ' ' || c == '\x7f')
+          throw input_error(path, in.line_number(), "bad sequence name", "one word without control characters",
+                            quote_token(n));
+      name = std::string(n);
+      const auto [it, inserted] = seen.emplace(name, in.line_number());
+      if (!inserted)
+        throw input_error(path, in.line_number(), "duplicate sequence name",
+                          fmt::format("unique names (first seen on line {})", it->second), quote_token(name, 80));
+      continue;
+    }
+    std::string_view residues = line;  // trailing blanks are the line break's, as for HTSlib
+    while (!residues.empty() && (residues.back() == ' ' || residues.back() == '\t')) residues.remove_suffix(1);
+    for (std::size_t i = 0; i < residues.size(); ++i) {
+      const auto c = static_cast<unsigned char>(residues[i]);
+      if (c <= ' ' || c >= 0x7f)
+        throw input_error(path, in.line_number(),
+                          fmt::format("unexpected byte in sequence {} at column {}", quote_token(name, 80), i + 1),
+                          "a letter (faidx would skip this byte and shift every later base of the line)",
+                          detail::describe_char(static_cast<char>(c)));
+    }
+  }
+}
+
 // Why an index does not fit its FASTA, as one line naming the index (and its line).
 InputError stale_index(const std::string& fasta, const std::string& fai, long line, std::string_view what,
                        std::string_view got) {
@@ -261,6 +304,7 @@ Genome::Genome(std::string path) : path_(std::move(path)), impl_(std::make_uniqu
                         fmt::format("an index beside the FASTA (samtools faidx {}) or a writable directory", path_),
                         "neither");
     }
+    check_fasta_for_indexing(path_);
     AtomicFile fai_out(fai);
     fai_out.close_stream();
     std::unique_ptr<AtomicFile> gzi_out;

@@ -379,5 +379,29 @@ TEST(GenomeTest, AnIndexWhoseLinesMissTheFileFailsTheRead) {
                        ", got a line break at byte 27 of " + fa);
 }
 
+// HTSlib's indexer drops a NUL byte (shifting every later base of its line) and a sequence whose
+// name it has seen: both are refused before indexing, naming the line, and no index is left.
+// An index made elsewhere (samtools drops the duplicate) does not fit the file and is refused.
+TEST(GenomeTest, NulBytesAndDuplicateNamesAreRefusedNamingTheLine) {
+  TempDir tmp;
+  const std::string fa = tmp.file("ref.fa");
+  static const char kNul[] = ">chr1\nACGTA\nAC\0TA\nACG\n>chr2\nAC\n";
+  write_text(fa, std::string(kNul, sizeof kNul - 1));
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fa + ":3: unexpected byte in sequence 'chr1' at column 3; expected a letter (faidx would skip this "
+                        "byte and shift every later base of the line), got byte 0x00");
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"ref.fa"}));
+  write_text(fa, ">chr1\nACGT\n>chr2\nAC\n>chr1 again\nGG\n");
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fa + ":5: duplicate sequence name; expected unique names (first seen on line 1), got 'chr1'");
+  EXPECT_EQ(list_dir(tmp.path()), (std::vector<std::string>{"ref.fa"}));
+  const auto r = run_command("samtools faidx " + fa);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(read_text(fa + ".fai"), "chr1\t4\t6\t4\t5\nchr2\t2\t17\t2\t3\n");
+  EXPECT_THROW_MSG(Genome{fa}, InputError,
+                   fa + ".fai: stale index (" + fa + " goes on after its last indexed sequence); " + expected_stale(fa) +
+                       ", got '\\n>chr1 again\\nGG\\n'");
+}
+
 }  // namespace
 }  // namespace lb::io
