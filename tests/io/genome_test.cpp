@@ -272,6 +272,20 @@ TEST(GenomeTest, ParsesCenterAndChromEnds) {
   EXPECT_FALSE(parse_chrom_ends("clip", e));
 }
 
+// Column 4 (the name) of a BED region is capped as FASTA names are: a 100,000-character name
+// made a 413 MB archive ('ids' is a fixed-width string array).
+TEST(GenomeTest, OverlongRegionNameIsAnInputError) {
+  TempDir tmp;
+  const std::string bed = tmp.file("r.bed");
+  const std::string ok(kMaxFastaNameLength, 'n');
+  write_text(bed, "chr1\t0\t5\t" + ok + "\n");
+  EXPECT_EQ(read_regions(bed).at(0).name, ok);
+  write_text(bed, "chr1\t0\t5\tp1\nchr1\t10\t20\t" + std::string(100000, 'x') + "\t0\t.\n");
+  EXPECT_THROW_MSG(read_regions(bed), InputError,
+                   bed + ":2: region name too long (column 4); expected at most 10000 characters, got 100000 ('" +
+                       std::string(40, 'x') + "...')");
+}
+
 // kGenome's index: chr1, 30 bases from byte 12 in lines of 15 bases (16 bytes); chr2, 12 from
 // byte 50; the file has 63 bytes.
 const char* const kGenomeFai = "chr1\t30\t12\t15\t16\nchr2\t12\t50\t12\t13\n";
