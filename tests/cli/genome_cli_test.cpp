@@ -3,6 +3,11 @@
 // between random spacers on three chromosomes. The regions' scores equal those of the same
 // sequences given as --fasta, whatever the chunk size and thread count; samtools faidx reads the
 // windows the archive records; each bad input stops with one line naming the file and line.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -443,6 +448,59 @@ TEST(GenomeCliTest, WorkedExampleRuns) {
   EXPECT_NE(r.out.find("chromosomes: {'chr1': "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nbigWig equals the archive over the 40 peaks: True\n"), std::string::npos) << r.out;
   EXPECT_EQ(read_text(tmp.file("ex/predictions.bed")).rfind("#chrom\tstart\tend\tid\ttask0\ttask1\ttask2\n", 0), 0u);
+}
+
+// Damaged genome indexes and archives stop with one line naming the file, and nothing is
+// written: an index whose line lengths are 0 (HTSlib divided by them: SIGFPE in predict and
+// attribute) and a shard with a flipped bit (merge copied it into an archive with fresh, valid
+// CRCs, and tracks drew it).
+TEST(GenomeCliTest, DamagedIndexesAndArchivesAreOneLineErrors) {
+  TempDir tmp;
+  write_genome(tmp.path());
+  const std::string fa = tmp.file("genome.fa"), fai = fa + ".fai";
+  const auto expect_fails = [&](const std::string& args, const std::string& message) {
+    const auto r = run_liftbench(args);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
+    const auto pos = r.err.rfind("liftbench: error: ");
+    ASSERT_NE(pos, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.substr(pos), "liftbench: error: " + message + "\n");
+    EXPECT_TRUE(list_dir(tmp.file("out")).empty()) << args;
+  };
+  const std::string regions = " --genome " + fa + " --regions " + tmp.file("peaks.bed");
+  const std::string predict = "predict --model " + smoke().model + regions + " -o " + tmp.file("out/p.bed");
+  const std::string attribute =
+      "attribute -c " + kSmoke + " --model " + smoke().model + " --methods grad" + regions + " -o " + tmp.file("out/s.npz");
+  ASSERT_EQ(run_liftbench("attribute -q -c " + kSmoke + " --model " + smoke().model + " --methods grad" + regions +
+                          " -o " + tmp.file("s.npz")).exit_code, 0);
+  const std::string index = read_text(fai);
+  const std::size_t eol = index.find('\n');
+  std::string zero = index.substr(0, eol);
+  zero = zero.substr(0, zero.rfind('\t', zero.rfind('\t') - 1)) + "\t0\t0" + index.substr(eol);
+  write_text(fai, zero);
+  for (const std::string& cmd : {predict, attribute})
+    expect_fails(cmd, fai + ":1: bad bases per line (column 4); expected an integer >= 1, got '0'");
+  EXPECT_EQ(read_text(fai), zero);
+  write_text(fai, index);
+
+  // One bit of the 'grad' member flipped; the CRCs the zip directory records and the one of the
+  // damaged bytes, as Python's zipfile computes them.
+  const std::string bad = tmp.file("bad.npz");
+  const auto py = run_command(
+      "/usr/bin/python3 -c \"import sys, struct, zipfile, zlib\n"
+      "z = zipfile.ZipFile(sys.argv[1]); i = z.getinfo('grad.npy'); b = bytearray(open(sys.argv[1], 'rb').read())\n"
+      "n, e = struct.unpack('<HH', b[i.header_offset + 26:i.header_offset + 30])\n"
+      "at = i.header_offset + 30 + n + e\n"
+      "b[at + 200] ^= 1\n"
+      "open(sys.argv[2], 'wb').write(b)\n"
+      "print('0x%08x 0x%08x' % (i.CRC, zlib.crc32(b[at:at + i.file_size])))\" " +
+      tmp.file("s.npz") + " " + bad);
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  const std::string want = py.out.substr(0, 10), got = py.out.substr(11, 10);
+  const std::string crc_error = bad + ": member 'grad.npy': CRC-32 mismatch (the file is corrupt); expected " + want +
+                                " (the zip directory's), got " + got;
+  expect_fails("merge --scores " + bad + " -o " + tmp.file("out/m.npz"), crc_error);
+  expect_fails("merge --scores " + tmp.file("s.npz") + "," + bad + " -o " + tmp.file("out/m.npz"), crc_error);
+  expect_fails("tracks --scores " + bad + " --genome " + fa + " -o " + tmp.file("out/t"), crc_error);
 }
 
 }  // namespace

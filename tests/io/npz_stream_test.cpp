@@ -8,6 +8,9 @@
 
 #include <numeric>
 
+#include <fmt/format.h>
+#include <zlib.h>
+
 #include "core/error.h"
 #include "io/npz.h"
 #include "testing/helpers.h"
@@ -146,6 +149,35 @@ TEST(NpzMapTest, DeflatedOrNotZipIsAnError) {
                    tmp.file("t.npz") + ": not a readable zip archive (no end of central directory); expected an .npz "
                                        "written by numpy or liftbench, got a file that is not one");
   EXPECT_THROW(NpzMap{tmp.file("none.npz")}, IoError);
+}
+
+// A flipped bit in a member fails the CRC-32 of the zip directory, naming the file and member,
+// in a streamed (zip64), a libzip-written and a numpy-written archive alike: merge and tracks
+// read through the map and would otherwise write the bit out under a fresh, valid CRC.
+TEST(NpzMapTest, AFlippedBitFailsTheCrcCheck) {
+  TempDir tmp;
+  const std::int64_t n = 11;
+  const NpzArchive want = expected_arrays(n);
+  write_streamed(tmp.file("s.npz"), want, n, 4);
+  write_npz(tmp.file("l.npz"), want);
+  const auto crc = [](const std::string& b) {
+    return fmt::format("0x{:08x}", ::crc32(0, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(b.size())));
+  };
+  const NpyArray& start = want[1].second;
+  const std::string member = npy_header(start.dtype, start.shape) + std::string(start.bytes.begin(), start.bytes.end());
+  std::string flipped = member;
+  flipped[member.size() - 9] ^= 0x10;  // a bit of the last-but-one value of 'start'
+  for (const std::string f : {"s.npz", "l.npz"}) {
+    const std::string path = tmp.file(f);
+    std::string bytes = lb::testing::read_text(path);
+    const std::size_t at = bytes.find(member);
+    ASSERT_NE(at, std::string::npos) << f;
+    bytes.replace(at, member.size(), flipped);
+    lb::testing::write_text(path, bytes);
+    EXPECT_THROW_MSG(NpzMap{path}, InputError,
+                     path + ": member 'start.npy': CRC-32 mismatch (the file is corrupt); expected " + crc(member) +
+                         " (the zip directory's), got " + crc(flipped));
+  }
 }
 
 }  // namespace
