@@ -1,8 +1,12 @@
 // bigWig (libBigWig) and bedGraph tracks from a mapped scores archive (docs/genomes.md).
 #include "io/tracks.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <tuple>
 #include <cstring>
 #include <iterator>
@@ -17,6 +21,10 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/npz.h"
+
+// Exported by libBigWig but declared in its uninstalled bwCommon.h: writes the index, zoom levels
+// and final magic of a file opened for writing; 0 on success. bwClose calls it and drops its result.
+extern "C" int bwFinalize(bigWigFile_t* fp);
 
 namespace lb::io {
 
@@ -59,14 +67,21 @@ class TrackWriter {
     }
   }
   ~TrackWriter() {
-    if (bw_) bwClose(bw_);
+    if (bw_) {
+      bw_->isWrite = 0;  // a file being discarded: bwClose frees it without finishing it
+      bwClose(bw_);
+    }
   }
 
   void run(const std::string& chrom, std::int64_t start, std::span<const float> values) {
     if (values.empty()) return;
-    if (bw_ && bwAddIntervalSpanSteps(bw_, chrom.c_str(), static_cast<std::uint32_t>(start), 1, 1, values.data(),
-                                      static_cast<std::uint32_t>(values.size())) != 0)
-      throw IoError(fmt::format("{}.bw: cannot add {}:{} (libBigWig)", stem_, chrom, start));
+    if (bw_) {
+      errno = 0;
+      if (bwAddIntervalSpanSteps(bw_, chrom.c_str(), static_cast<std::uint32_t>(start), 1, 1, values.data(),
+                                 static_cast<std::uint32_t>(values.size())) != 0)
+        throw io_error(stem_ + ".bw", fmt::format("cannot add {}:{} (libBigWig)", quote_token(chrom, 80), start),
+                       errno ? errno : EIO);
+    }
     if (bedgraph_) {
       // Equal neighbours merge into one interval; %.9g gives the float back exactly.
       std::size_t a = 0;
@@ -86,8 +101,18 @@ class TrackWriter {
       bedgraph_->commit();
     }
     if (bw_) {
-      bwClose(bw_);  // writes the index and zoom levels
+      // libBigWig writes through its own stdio stream and bwClose reports nothing: finish the
+      // file, flush and fsync that stream here, so that a full disk fails this file, not a later one.
+      errno = 0;
+      bool failed = bwFinalize(bw_) != 0;
+      int err = errno;
+      std::FILE* fp = bw_->URL->x.fp;
+      if (!failed && (std::fflush(fp) != 0 || std::ferror(fp) != 0)) failed = true, err = errno;
+      if (!failed && ::fsync(::fileno(fp)) != 0) failed = true, err = errno;
+      bw_->isWrite = 0;  // finished (or failed): bwClose only closes and frees
+      bwClose(bw_);
       bw_ = nullptr;
+      if (failed) throw io_error(stem_ + ".bw", "cannot write", err ? err : EIO);
       bw_file_->commit();
     }
     return paths_;

@@ -503,5 +503,37 @@ TEST(GenomeCliTest, DamagedIndexesAndArchivesAreOneLineErrors) {
   expect_fails("tracks --scores " + bad + " --genome " + fa + " -o " + tmp.file("out/t"), crc_error);
 }
 
+// A disk that fills while tracks finishes a bigWig: the error names that file with the system's
+// reason, and neither it nor a temporary is left. libBigWig's close reported nothing: a
+// truncated .bw stayed under its final name, and the error named the next file.
+TEST(GenomeCliTest, FullDiskWhileFinishingABigWigNamesItAndLeavesNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  TempDir tmp;
+  write_genome(tmp.path());
+  const std::string fa = tmp.file("genome.fa");
+  ASSERT_EQ(run_liftbench("attribute -q -c " + kSmoke + " --model " + smoke().model + " --methods grad --genome " + fa +
+                          " --regions " + tmp.file("peaks.bed") + " -o " + tmp.file("s.npz") + " --tracks " +
+                          tmp.file("whole") + " --track-format bigwig").exit_code, 0);
+  const auto size = std::filesystem::file_size(tmp.file("whole/grad.task0.bw"));
+  // Whole pages short of the file: its data fits, the index and zoom levels written at the end do not.
+  const auto pages = (size - 1) / 4096;
+  ASSERT_GE(pages, 2u) << size;
+  const std::string mnt = tmp.file("small");
+  std::filesystem::create_directories(mnt);
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, fmt::format("size={}k", pages * 4).c_str()) != 0) {
+    if (errno == EPERM) GTEST_SKIP() << "mount: " << std::strerror(errno);  // root without CAP_SYS_ADMIN
+    FAIL() << "mount: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const auto r = run_liftbench("tracks -q --scores " + tmp.file("s.npz") + " --genome " + fa + " --format bigwig -o " +
+                               mnt + "/t");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "liftbench: error: " + mnt + "/t/grad.task0.bw: cannot write: No space left on device\n");
+  EXPECT_TRUE(list_dir(mnt + "/t").empty());
+}
+
 }  // namespace
 }  // namespace lb
