@@ -161,12 +161,14 @@ KillCounts kill_and_rerun(const KillCase& c, const std::string& ref, const std::
   std::vector<std::pair<std::string, long>> points{
       {start, ms * 4 / 10}, {start, ms * 8 / 10}, {c.write_marker, 0}, {c.write_marker, 3}};
   // Until a kill lands while the command is replacing the old output (its manifest gone), more
-  // kills at the start of the writing: a test whose kills all land before or after the writing
-  // would check nothing, so the caller fails when none does.
-  constexpr int kMaxExtraKills = 8;
+  // kills after the line it logs before writing, 1, 2, 4, ... ms after it (where the writing
+  // starts differs by command and machine): a test whose kills all land before or after the
+  // writing would check nothing, so the caller fails when none does.
+  constexpr int kMaxExtraKills = 12;
   for (std::size_t p = 0; p < points.size(); ++p) {
-    if (p + 1 == points.size() && counts.unsealed == 0 && points.size() < 4 + kMaxExtraKills)
-      points.emplace_back(c.write_marker, static_cast<long>(points.size() % 3));
+    const std::size_t extra = points.size() - 4;
+    if (p + 1 == points.size() && counts.unsealed == 0 && extra < kMaxExtraKills)
+      points.emplace_back(c.write_marker, 1L << extra);
     const auto [marker, delay] = points[p];
     SCOPED_TRACE(fmt::format("{}: killed {} ms after '{}'", c.command, delay, marker));
     std::filesystem::remove_all(dest);
