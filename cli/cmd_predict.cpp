@@ -232,12 +232,8 @@ int cmd_predict(int argc, const char* const* argv) {
   const std::optional<sim::Split> split = parse_split_flag(split_name);
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--genome", gflags.genome},
-                                {"--regions", gflags.regions}};
-    if (!gflags.genome.empty()) {
-      inputs.push_back({"--genome", gflags.genome + ".fai"});
-      inputs.push_back({"--genome", gflags.genome + ".gzi"});
-    }
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--regions", gflags.regions}};
+    for (auto& f : genome_files("--genome", gflags.genome)) inputs.push_back(std::move(f));
     if (fasta.empty() && gflags.genome.empty())
       for (auto& f : data_dir.empty() ? mnist_files("--mnist", mnist_dir) : dataset_files("--data", data_dir))
         inputs.push_back(std::move(f));

@@ -197,12 +197,8 @@ void attribute_step(const AttributeJob& job) {
   if (out.empty()) throw ConfigError("--out: missing scores file; expected -o FILE, got nothing");
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--genome", gflags.genome},
-                                {"--regions", gflags.regions}};
-    if (!gflags.genome.empty()) {
-      inputs.push_back({"--genome", gflags.genome + ".fai"});
-      inputs.push_back({"--genome", gflags.genome + ".gzi"});
-    }
+    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--regions", gflags.regions}};
+    for (auto& f : genome_files("--genome", gflags.genome)) inputs.push_back(std::move(f));
     if (!data_dir.empty())
       for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
     refuse_output_over_input({{"--out", out},

@@ -22,6 +22,11 @@ std::vector<PathUse> dataset_files(const std::string& option, const std::string&
   return out;
 }
 
+std::vector<PathUse> genome_files(const std::string& option, const std::string& genome) {
+  if (genome.empty()) return {};
+  return {{option, genome}, {option, genome + ".fai"}, {option, genome + ".gzi"}};
+}
+
 std::vector<PathUse> mnist_files(const std::string& option, const std::string& dir) {
   std::vector<PathUse> out;
   for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

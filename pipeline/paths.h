@@ -19,6 +19,9 @@ struct PathUse {
 /// tables, config.ini).
 std::vector<PathUse> dataset_files(const std::string& option, const std::string& dir);
 
+/// A reference genome FASTA and its index files (.fai, and .gzi for bgzip); none for an empty path.
+std::vector<PathUse> genome_files(const std::string& option, const std::string& genome);
+
 /// The IDX files of an MNIST directory (plain and .gz).
 std::vector<PathUse> mnist_files(const std::string& option, const std::string& dir);
 
