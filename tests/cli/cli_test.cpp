@@ -917,13 +917,7 @@ TEST(CliEvaluateTest, SmokePipelineRevealCancelNotAboveRescale) {
 
 // ---- liftbench run ----------------------------------------------------------------------------
 
-// Every file under `dir` (relative path -> content), for "nothing changed" checks.
-std::map<std::string, std::string> read_tree(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
-  return files;
-}
+using lb::testing::read_tree;
 
 // The text of the report's #lb-status after headless Chromium ran its scripts ("" if absent).
 std::string report_status(const std::string& html) {

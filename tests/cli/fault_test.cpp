@@ -37,12 +37,7 @@ using lb::testing::TempDir;
 
 const std::string kSmoke = std::string(LB_SOURCE_DIR) + "/configs/smoke.ini";
 
-std::map<std::string, std::string> read_tree(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
-  return files;
-}
+using lb::testing::read_tree;
 
 // Starts liftbench with `args`, stderr to `log`; once `marker` appears in the log, waits
 // `delay` and sends SIGKILL. True when the process was killed (false: it ended first).

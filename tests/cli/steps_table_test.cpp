@@ -22,12 +22,7 @@ using lb::testing::TempDir;
 
 const std::string kConfigs = std::string(LB_SOURCE_DIR) + "/configs";
 
-std::map<std::string, std::string> files_under(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_text(e.path().string());
-  return files;
-}
+using lb::testing::read_tree;
 
 TEST(SweepTest, SnakefileHasARuleForEverySweepStepOfTheTableInOrder) {
   const std::string text = snakefile_text();
@@ -83,8 +78,8 @@ TEST(CliRunTest, RunsTheTablesStepsInOrderAndTheirCommandsWriteTheSameFiles) {
     r = run_liftbench(cmd + " -q");
     ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
   }
-  auto by_run = files_under(a);
-  auto by_hand = files_under(b);
+  auto by_run = read_tree(a);
+  auto by_hand = read_tree(b);
   for (auto& [name, text] : by_hand)  // discovery's per-task configs name the scores file
     for (std::size_t p = text.find(b); p != std::string::npos; p = text.find(b, p + a.size())) text.replace(p, b.size(), a);
   // run's own configuration and its report (run's last step, which shows the whole configuration)
