@@ -31,7 +31,8 @@ std::string layer_summary(const model::Network& net) {
   for (const auto& p : const_cast<model::Network&>(net).state()) params += static_cast<int>(p.value->size());
   return fmt::format("{} layer{}, {} parameter values, input {}, {} output{} ({})", net.n_layers(),
                      net.n_layers() == 1 ? "" : "s", params, net.input_shape().str(), net.n_outputs(),
-                     net.n_outputs() == 1 ? "" : "s", model::output_name(net.output_kind()));
+                     net.n_outputs() == 1 ? "" : "s", model::output_name(net.output_kind())) +
+         (net.heads().size() > 1 ? ", heads " + model::heads_str(net) : "");
 }
 
 }  // namespace

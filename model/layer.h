@@ -192,6 +192,10 @@ class Merge : public Layer {
   virtual void merge_backward(const Mat& dy, std::span<const Shape> ins, Eigen::Index blocks,
                               std::span<Mat* const> dxs) const = 0;
 
+  /// The names of the network's heads when this layer stacks them (a Heads layer, only ever the
+  /// network's last; Network::heads()); empty for every other merge.
+  virtual std::span<const std::string> head_names() const { return {}; }
+
   Shape output_shape(const Shape& in) const final;
   void forward(const Mat& x, const Shape& in, int n, Mat& y, Mat& aux, const ForwardMode& mode) const final;
   void backward(const Mat& x, const Mat& y, const Mat& aux, const Mat& dy, const Shape& in, int n, Mat* dx,

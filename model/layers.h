@@ -198,4 +198,25 @@ class Concat : public Merge {
                       std::span<Mat* const> dxs) const override;
 };
 
+/// The named outputs of a multi-output model (BPNet's profile and counts heads): reads two or
+/// more activations, flattens each to PyTorch's order (c*H*W + y*W + x, as Flatten) and stacks
+/// them, so the network's logits are the heads one after another. Head k is named names()[k]
+/// (its input layer's name in model.layers; the ONNX graph output's name on import) and keeps
+/// its shape (Network::heads()). Only the last layer of a network may be one; it exports as one
+/// ONNX graph output per head.
+class Heads : public Merge {
+ public:
+  Heads(std::string name, std::vector<std::string> names) : Merge(std::move(name)), names_(std::move(names)) {}
+  std::span<const std::string> head_names() const override { return names_; }
+  void export_onnx(OnnxBuilder& b) const override;
+  std::string describe() const override;
+  Shape merge_shape(std::span<const Shape> ins) const override;
+  void merge_forward(std::span<const Mat* const> xs, std::span<const Shape> ins, int n, Mat& y) const override;
+  void merge_backward(const Mat& dy, std::span<const Shape> ins, Eigen::Index blocks,
+                      std::span<Mat* const> dxs) const override;
+
+ private:
+  std::vector<std::string> names_;
+};
+
 }  // namespace lb::model

@@ -260,6 +260,38 @@ Network::Network(Shape input, std::vector<LayerPtr> layers, OutputKind output, s
   if (out.h != 1 || out.w != 1)
     throw layer_error(layers_.back()->name(), "the network must end in a flat output",
                       "a (T) output after gap, flatten or dense", out.str());
+  for (std::size_t i = 0; i + 1 < nl; ++i)
+    if (layers_[i]->attr_role() == AttrRole::Merge && !static_cast<const Merge&>(*layers_[i]).head_names().empty())
+      throw layer_error(layers_[i]->name(), "heads before the last layer", "heads(...) as the network's last layer",
+                        fmt::format("layer {} of {}", i + 1, nl));
+  const Layer& last = *layers_.back();
+  const auto names = last.attr_role() == AttrRole::Merge ? static_cast<const Merge&>(last).head_names()
+                                                         : std::span<const std::string>{};
+  if (names.empty()) {
+    heads_.push_back({last.name(), out, 0});
+  } else {
+    if (output_ != OutputKind::Linear)
+      throw ConfigError(fmt::format("model.output: a network with heads has linear outputs; expected linear, got {}",
+                                    output_name(output_)));
+    int offset = 0;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      const Shape& s = in_shapes_.back()[k];
+      heads_.push_back({names[k], s, offset});
+      offset += s.size();
+    }
+  }
+}
+
+std::string heads_str(const Network& net) {
+  std::string out;
+  for (const Head& h : net.heads()) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", h.name, h.shape.str());
+  return out;
+}
+
+const Head* Network::find_head(std::string_view name) const {
+  for (const Head& h : heads_)
+    if (h.name == name) return &h;
+  return nullptr;
 }
 
 Network Network::from_config(const ModelConfig& cfg, Shape input) {

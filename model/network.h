@@ -56,6 +56,14 @@ struct Trace {
   std::vector<Mat> aux;       // per layer (dropout masks)
 };
 
+/// A named output of the network: a slice of its logits with the shape it had before it was
+/// flattened (PyTorch's flatten order): head units [offset, offset + shape.size()).
+struct Head {
+  std::string name;
+  Shape shape;
+  int offset = 0;
+};
+
 class Network {
  public:
   Network() = default;
@@ -85,6 +93,11 @@ class Network {
   Shape output_shape() const { return shapes_.back(); }
   int n_outputs() const { return output_shape().size(); }
   OutputKind output_kind() const { return output_; }
+  /// The heads: one per input of a final Heads layer (model.layers' heads(a, b)), else one head
+  /// named after the last layer, the whole output.
+  const std::vector<Head>& heads() const { return heads_; }
+  /// The head named `name`, or nullptr.
+  const Head* find_head(std::string_view name) const;
   int n_layers() const { return static_cast<int>(layers_.size()); }
   const Layer& layer(int i) const { return *layers_[static_cast<std::size_t>(i)]; }
   Layer& layer(int i) { return *layers_[static_cast<std::size_t>(i)]; }
@@ -145,7 +158,11 @@ class Network {
   std::vector<Shape> shapes_;                 // per activation
   std::vector<int> param_offset_;  // layer i's parameters are params()[param_offset_[i], param_offset_[i+1])
   OutputKind output_ = OutputKind::Sigmoid;
+  std::vector<Head> heads_;
 };
+
+/// "profile (2x1000), counts (1)": every head with its per-sample shape (Shape::str()).
+std::string heads_str(const Network& net);
 
 /// A layer name: PyTorch module path segments of [A-Za-z0-9_] joined by dots ("conv1", "body.0",
 /// "tower.3.conv"), at most 200 bytes, so that a state_dict's keys are layer names plus ".weight".

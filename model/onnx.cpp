@@ -231,6 +231,7 @@ class Importer {
   // Layers.
   int emit(std::string name, std::string_view kind, std::string description,
            std::vector<std::pair<std::string, std::vector<float>>> params, std::vector<int> inputs);
+  void finish_heads(const onnx::GraphProto& g);
   int emit(std::string name, std::string_view kind, std::string description,
            std::vector<std::pair<std::string, std::vector<float>>> params, int input) {
     return emit(std::move(name), kind, std::move(description), std::move(params), std::vector<int>{input});
@@ -1499,10 +1500,48 @@ void Importer::op_muldiv(const onnx::NodeProto& n) {
             "another use");
 }
 
+// Several graph outputs (BPNet's profile and counts): each the output of a layer, named by a
+// valid head name; a final Heads layer stacks them, and the network's output is linear.
+void Importer::finish_heads(const onnx::GraphProto& g) {
+  if (output_ && *output_ != OutputKind::Linear)
+    fail(fmt::format("{} graph outputs for --output {}", g.output_size(), output_name(*output_)),
+         "--output linear (or none) for a graph with several outputs (its heads)", output_name(*output_));
+  if (g.output_size() > 64) fail("too many graph outputs", "at most 64 heads", std::to_string(g.output_size()));
+  std::vector<int> acts;
+  std::vector<std::string> names;
+  for (int k = 0; k < g.output_size(); ++k) {
+    const std::string& name = g.output(k).name();
+    const std::string label = fmt::format("graph output {}", quote_token(name, 80));
+    const auto it = values_.find(name);
+    if (it == values_.end()) fail(fmt::format("{} is never computed", label), "the output of a node", "no such node output");
+    const Value& v = it->second;
+    if (v.kind == Kind::Final)
+      fail(fmt::format("{} is a {}", label, v.op), "heads of logits (a graph with several outputs ends in no Softmax)",
+           fmt::format("a final {}", v.op));
+    if (v.kind != Kind::Act || v.act == 0)
+      fail(fmt::format("{} is not a layer's output", label), "the output of a layer",
+           v.act == 0 && v.kind == Kind::Act ? "the graph input" : v.kind == Kind::Const ? "a constant" : "an unfinished pattern");
+    if (!is_layer_name(name) || name == "input")
+      fail(fmt::format("{} is no head name", label), "[A-Za-z0-9_] names joined by dots, other than input",
+           quote_token(name, 80));
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      fail(fmt::format("{} twice", label), "distinct graph outputs", quote_token(name, 80));
+    if (std::find(acts.begin(), acts.end(), v.act) != acts.end())
+      fail(fmt::format("{} is another output's tensor", label), "one layer's output per head", quote_token(name, 80));
+    acts.push_back(v.act);
+    names.push_back(name);
+  }
+  const int act = emit("", "heads", fmt::format("Heads(names=({}))", fmt::join(names, ",")), {}, acts);
+  Value out = act_value(act, {acts_[static_cast<std::size_t>(act)].shape.c});
+  values_[g.output(g.output_size() - 1).name()] = std::move(out);
+  output_ = OutputKind::Linear;
+}
+
 Network Importer::finish(const onnx::GraphProto& g) {
   label_.clear();
-  if (g.output_size() != 1) fail("wrong number of graph outputs", "one output", std::to_string(g.output_size()));
-  const std::string& out_name = g.output(0).name();
+  if (g.output_size() < 1) fail("no graph output", "one output, or several (the heads)", "none");
+  if (g.output_size() > 1) finish_heads(g);
+  const std::string& out_name = g.output(g.output_size() - 1).name();
   const auto it = values_.find(out_name);
   if (it == values_.end()) fail(fmt::format("graph output {} is never computed", quote_token(out_name, 80)), "the output of a node", "no such node output");
   const Value& out = it->second;

@@ -63,6 +63,12 @@ class OnnxBuilder {
   /// length-1 convolution).
   virtual void flatten_if_needed(const std::string& name) = 0;
 
+  /// Makes tensor `tensor` a graph output named `name` with per-sample dims `dims` (a Heads
+  /// layer's heads); the exporter then adds no output of its own.
+  virtual void graph_output(const std::string& tensor, const std::string& name, std::vector<int> dims) = 0;
+  /// Per-sample shapes of the layer's inputs (every input of a Merge layer).
+  virtual std::vector<Shape> input_shapes() const = 0;
+
   /// Throws the exporter's InputError for a layer with no ONNX form, naming the file and the layer.
   [[noreturn]] virtual void unsupported() const = 0;
 

@@ -23,6 +23,16 @@ namespace {
 
 constexpr int kExportOpset = 13, kExportIrVersion = 7;  // onnx 1.12 (Debian 12) reads IR 8 at most
 
+// A graph input or output: float (N, dims...).
+void tensor_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int>& dims) {
+  v->set_name(name);
+  auto* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = t->mutable_shape();
+  shape->add_dim()->set_dim_param("N");
+  for (const int d : dims) shape->add_dim()->set_dim_value(d);
+}
+
 class Exporter final : public OnnxBuilder {
  public:
   Exporter(const std::string& path, const Network& net) : path_(path), net_(net) {}
@@ -109,6 +119,12 @@ class Exporter final : public OnnxBuilder {
     rank_ = 2;
   }
 
+  void graph_output(const std::string& tensor, const std::string& name, std::vector<int> dims) override {
+    node("Identity", name + "/head", {tensor}, name, {});
+    tensor_info(graph_->add_output(), name, dims);
+  }
+  std::vector<Shape> input_shapes() const override { return net_.input_shapes(k_); }
+
   [[noreturn]] void unsupported() const override {
     const Layer& l = layer();
     throw InputError(fmt::format("{}layer {} is {}, which has no ONNX form; expected a network of Conv1d, Conv2d, Linear, "
@@ -156,14 +172,6 @@ void Exporter::run(onnx::ModelProto& m) {
   int axes = in.h > 1 ? 2 : in.w > 1 ? 1 : 0;
   for (int k = 0; k < net_.n_layers(); ++k) axes = std::max(axes, net_.layer(k).onnx_spatial_axes());
   rank_ = 2 + axes;
-  const auto tensor_info = [](onnx::ValueInfoProto* v, const std::string& name, std::initializer_list<int> dims) {
-    v->set_name(name);
-    auto* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    auto* shape = t->mutable_shape();
-    shape->add_dim()->set_dim_param("N");
-    for (const int d : dims) shape->add_dim()->set_dim_value(d);
-  };
   if (rank_ == 4) tensor_info(graph_->add_input(), "input", {in.c, in.h, in.w});
   else if (rank_ == 3) tensor_info(graph_->add_input(), "input", {in.c, in.w});
   else tensor_info(graph_->add_input(), "input", {in.c});
@@ -178,6 +186,7 @@ void Exporter::run(onnx::ModelProto& m) {
     names_[static_cast<std::size_t>(k_) + 1] = cur_;
     ranks_[static_cast<std::size_t>(k_) + 1] = rank_;
   }
+  if (graph_->output_size() > 0) return;  // the heads of a Heads layer are the graph's outputs
   // The output: what liftbench predict reports (probabilities for sigmoid and softmax networks).
   cur_ = names_.back();
   rank_ = ranks_.back();

@@ -53,6 +53,7 @@ const std::map<std::string, Example>& examples() {
        {"c1=conv1d(4,3,padding=same) r1=relu c2=conv1d(4,3,padding=same) r2=relu s=add(r1,r2) gap fc=dense(2)",
         {4, 1, 20}}},
       {"Concat", {"c1=conv1d(4,3) r1=relu g1=gap c2=conv1d(3,5)@r1 r2=relu g2=gap cat=concat(g1,g2) fc=dense(2)", {4, 1, 20}}},
+      {"Heads", {"c1=conv1d(3,5) r1=relu prof=conv1d(2,3)@r1 g=gap@r1 cnt=dense(1)@g heads(prof,cnt)", {4, 1, 20}}},
   };
   return kExamples;
 }

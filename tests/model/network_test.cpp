@@ -29,6 +29,71 @@ std::vector<Shape> shapes(const Network& net) {
   return s;
 }
 
+// ---- Heads: several named outputs ---------------------------------------------------------
+
+const char* kTwoHeads = "c1=conv1d(3,5) r1=relu prof=conv1d(2,3)@r1 g=gap@r1 cnt=dense(1)@g heads(prof,cnt)";
+
+TEST(NetworkTest, HeadsStackTheirInputsInTorchFlattenOrderWithTheirShapes) {
+  Network net = Network::from_config(config(kTwoHeads, "linear"), Shape{4, 1, 20});
+  net.init(3);
+  ASSERT_EQ(net.heads().size(), 2u);
+  EXPECT_EQ(net.heads()[0].name, "prof");
+  EXPECT_EQ(net.heads()[0].shape, (Shape{2, 1, 14}));
+  EXPECT_EQ(net.heads()[0].offset, 0);
+  EXPECT_EQ(net.heads()[1].name, "cnt");
+  EXPECT_EQ(net.heads()[1].shape, (Shape{1, 1, 1}));
+  EXPECT_EQ(net.heads()[1].offset, 28);
+  EXPECT_EQ(net.n_outputs(), 29);
+  EXPECT_EQ(heads_str(net), "prof (2x14), cnt (1)");
+  EXPECT_EQ(net.find_head("cnt"), &net.heads()[1]);
+  EXPECT_EQ(net.find_head("c1"), nullptr);
+  // Unit s*L + l of the profile head is channel s at position l of layer prof's output.
+  Rng rng(7);
+  const Mat x = random_mat(4, 2 * 20, rng);
+  Trace t;
+  net.forward(x, 2, t);
+  const Mat& prof = t.acts[3];  // the output of layer 2, prof
+  for (int b = 0; b < 2; ++b) {
+    for (int s = 0; s < 2; ++s)
+      for (int l = 0; l < 14; ++l) EXPECT_EQ(net.logits(t)(s * 14 + l, b), prof(s, b * 14 + l));
+    EXPECT_EQ(net.logits(t)(28, b), t.acts[5](0, b));
+  }
+  // The architecture names the heads and reads back to the same network.
+  EXPECT_NE(net.architecture().find("heads1 Heads(names=(prof,cnt)) <- prof, cnt"), std::string::npos)
+      << net.architecture();
+  EXPECT_EQ(Network::from_architecture(net.architecture(), "arch").architecture(), net.architecture());
+  // A network without heads has one, named after its last layer.
+  const Network one = Network::from_config(config("c1=conv1d(3,5) relu gap fc=dense(2)"), Shape{4, 1, 20});
+  ASSERT_EQ(one.heads().size(), 1u);
+  EXPECT_EQ(one.heads()[0].name, "fc");
+  EXPECT_EQ(one.heads()[0].shape, (Shape{2, 1, 1}));
+}
+
+TEST(NetworkTest, HeadsErrors) {
+  const Shape in{4, 1, 20};
+  auto build = [&](const std::string& layers, const std::string& output) {
+    Network::from_config(config(layers, output), in);
+  };
+  EXPECT_THROW_MSG(build(kTwoHeads, "sigmoid"), ConfigError,
+                   "model.output: a network with heads has linear outputs; expected linear, got sigmoid");
+  EXPECT_THROW_MSG(build("c1=conv1d(3,5) r1=relu p=conv1d(2,3)@r1 g=gap@r1 h=heads(p,g) fc=dense(1)@h", "linear"),
+                   ConfigError,
+                   "model.layers: layer 'h': heads before the last layer; expected heads(...) as the network's last "
+                   "layer, got layer 5 of 6");
+  EXPECT_THROW_MSG(build("c1=conv1d(3,5) r1=relu g=gap heads(g,g)", "linear"), ConfigError,
+                   "model.layers: duplicate head in 'heads(g,g)'; expected distinct layers, got g");
+  EXPECT_THROW_MSG(build("c1=conv1d(3,5) r1=relu g=gap heads(g)", "linear"), ConfigError,
+                   "model.layers: wrong number of arguments in 'heads(g)'; expected two or more input layers, got 1 "
+                   "argument");
+  EXPECT_THROW_MSG(Network::from_architecture("input 4x20\noutput linear\nc1 Conv1d(in=4, out=3, kernel=5, stride=1)\n"
+                                              "g GlobalAvgPool() <- c1\nh Heads(names=(a,a)) <- c1, g\n",
+                                              "m.arch"),
+                   InputError,
+                   "m.arch:5: bad layer description; expected Heads(names=(<head>,<head>[,...])), got "
+                   "'Heads(names=(a,a))'");
+}
+
+
 // ---- The paper's networks ---------------------------------------------------------------------
 
 TEST(NetworkTest, GenomicsDefaultBuilds) {

@@ -488,6 +488,71 @@ TEST(OnnxTest, AsymmetricPoolPadsAndGroupConvAreRefused) {
   }
 }
 
+// Several graph outputs are the network's heads (BPNet's profile and counts), named after them.
+TEST(OnnxTest, SeveralGraphOutputsBecomeNamedHeads) {
+  TempDir tmp;
+  {
+    Graph g = conv_graph();  // h: (N, 3, 8)
+    g.node("Relu", "r", {"h"}, "profile");
+    g.node("GlobalAveragePool", "p", {"h"}, "pooled");
+    g.node("Flatten", "f", {"pooled"}, "counts");
+    g.output("profile");
+    g.output("counts");
+    const Network net = import_onnx(g.write(tmp));
+    ASSERT_EQ(net.heads().size(), 2u);
+    EXPECT_EQ(heads_str(net), "profile (3x8), counts (3)");
+    EXPECT_EQ(net.output_kind(), OutputKind::Linear);
+    EXPECT_EQ(net.n_outputs(), 27);
+  }
+  const auto expect_error = [&](Graph g, const std::string& message, std::optional<OutputKind> out = {}) {
+    const std::string path = g.write(tmp);
+    EXPECT_THROW_MSG(import_onnx(path, out), InputError, path + ": " + message);
+  };
+  {
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"h"}, "a");
+    g.node("GlobalAveragePool", "p", {"h"}, "pooled");
+    g.node("Flatten", "f", {"pooled"}, "flat");
+    g.node("Softmax", "s", {"flat"}, "b");
+    g.output("a");
+    g.output("b");
+    expect_error(g, "graph output 'b' is a Softmax; expected heads of logits (a graph with several outputs ends in no "
+                    "Softmax), got a final Softmax");
+  }
+  {
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"h"}, "a");
+    g.output("a");
+    g.output("x");
+    expect_error(g, "graph output 'x' is not a layer's output; expected the output of a layer, got the graph input");
+  }
+  {
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"h"}, "a");
+    g.node("Sigmoid", "s", {"h"}, "b:0");
+    g.output("a");
+    g.output("b:0");
+    expect_error(g, "graph output 'b:0' is no head name; expected [A-Za-z0-9_] names joined by dots, other than input, "
+                    "got 'b:0'");
+  }
+  {
+    Graph g = conv_graph();
+    g.node("Relu", "r", {"h"}, "a");
+    g.node("Sigmoid", "s", {"h"}, "b");
+    g.output("a");
+    g.output("b");
+    expect_error(g, "2 graph outputs for --output sigmoid; expected --output linear (or none) for a graph with several "
+                    "outputs (its heads), got sigmoid",
+                 OutputKind::Sigmoid);
+  }
+  {
+    Graph g = conv_graph();
+    g.output("h");
+    g.output("h");
+    expect_error(g, "graph output 'h' twice; expected distinct graph outputs, got 'h'");
+  }
+}
+
 TEST(OnnxTest, MalformedGraphsFailWithOneLine) {
   TempDir tmp;
   const auto expect_error = [&](const Graph& g, const std::string& message) {
