@@ -385,16 +385,12 @@ int factored_pattern(const model::Network& net, int i) {
 // reverse order (a topological order of the graph); each is handled by its role (model/layer.h),
 // never by its type; the one exception is an optional fast path (a global average pool over a
 // nonlinearity over a plain Conv1d).
-Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, std::span<const int> tasks) {
-  const Index T = static_cast<Index>(tasks.size());
+// `top` (n_outputs x T*nc): the targets' seeds (Targets::seeds).
+Mat backward_chunk(const model::Network& net, const Plan& plan, const Chunk& c, Mat top) {
   const int nc = c.nc, L = net.n_layers();
+  const Index T = top.cols() / nc;
   std::vector<Flow> flow(static_cast<std::size_t>(L) + 1);
-  {
-    Mat top = Mat::Zero(net.n_outputs(), T * nc);
-    for (Index t = 0; t < T; ++t)
-      for (int b = 0; b < nc; ++b) top(tasks[static_cast<std::size_t>(t)], t * nc + b) = 1.0f;
-    deposit(flow.back(), top, nullptr);
-  }
+  deposit(flow.back(), top, nullptr);
   Mat tmp, v;
   for (int i = L - 1; i >= 0; --i) {
     const auto ui = static_cast<std::size_t>(i);
@@ -544,13 +540,19 @@ void place(Mat& out, const Mat& res, int n, int i0, int nc, Index T, Index S) {
     out.middleCols((t * n + i0) * S, nc * S) = res.middleCols(t * nc * S, nc * S);
 }
 
-void check_inputs(const model::Network& net, const Mat& x, int n, std::span<const int> tasks) {
+void check_inputs(const model::Network& net, const Mat& x, int n, const Targets& targets) {
   const Shape s0 = net.input_shape();
   LB_CHECK(n > 0, "attribution of {} samples", n);
   LB_CHECK(x.rows() == s0.c && x.cols() == Index{n} * s0.spatial(), "input is {}x{}, expected {}x{} ({} samples of {})",
            x.rows(), x.cols(), s0.c, Index{n} * s0.spatial(), n, s0.str());
-  LB_CHECK(!tasks.empty(), "attribution needs at least one task");
-  for (int t : tasks) LB_CHECK(t >= 0 && t < net.n_outputs(), "task {} outside [0, {})", t, net.n_outputs());
+  LB_CHECK(!targets.empty(), "attribution needs at least one target");
+  for (const Target& t : targets.list()) {
+    for (const auto& [u, w] : t.terms) LB_CHECK(u >= 0 && u < net.n_outputs(), "target {}: unit {} outside [0, {})", t.name, u, net.n_outputs());
+    LB_CHECK(t.begin >= 0 && t.begin + t.size <= net.n_outputs(), "target {}: logits [{}, {}) of {}", t.name, t.begin,
+             t.begin + t.size, net.n_outputs());
+  }
+  LB_CHECK(!targets.needs_binding() || targets.bound_samples() == n, "targets bound for {} samples, attributing {}",
+           targets.bound_samples(), n);
 }
 
 void check_reference(const model::Network& net, const Reference& r, int n) {
@@ -563,11 +565,8 @@ void check_reference(const model::Network& net, const Reference& r, int n) {
 // Reference columns of samples [i0, i0 + nc) (per-sample references only).
 Mat ref_cols(const Reference& r, int i0, int nc, Index S) { return r.values.middleCols(i0 * S, nc * S); }
 
-void write_delta_logits(Mat* dl, const Mat& lx, const Mat& lr, bool shared, std::span<const int> tasks, int i0,
-                        int nc) {
-  for (std::size_t t = 0; t < tasks.size(); ++t)
-    for (int b = 0; b < nc; ++b)
-      (*dl)(static_cast<Index>(t), i0 + b) = lx(tasks[t], b) - lr(tasks[t], shared ? 0 : b);
+void write_delta_logits(Mat* dl, const Mat& lx, const Mat& lr, bool shared, const Targets& targets, int i0, int nc) {
+  dl->middleCols(i0, nc) = targets.deltas(lx, lr, shared, i0);
 }
 
 }  // namespace
@@ -672,24 +671,24 @@ RuleAssignment parse_rules(const model::Network& net, std::string_view spec) {
 // ---- DeepLIFT
 
 Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n,
-                         std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
+                         const Targets& targets, const RuleAssignment& rules, const DeepliftOptions& opt,
                          Mat* delta_logits) {
   std::vector<Mat> deltas;
-  std::vector<Mat> out = deeplift_multipliers(net, x, std::span<const Reference>(&r, 1), n, tasks, rules, opt,
+  std::vector<Mat> out = deeplift_multipliers(net, x, std::span<const Reference>(&r, 1), n, targets, rules, opt,
                                               delta_logits ? &deltas : nullptr);
   if (delta_logits) *delta_logits = std::move(deltas[0]);
   return std::move(out[0]);
 }
 
 std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
-                                      std::span<const int> tasks, const RuleAssignment& rules,
+                                      const Targets& targets, const RuleAssignment& rules,
                                       const DeepliftOptions& opt, std::vector<Mat>* delta_logits) {
-  check_inputs(net, x, n, tasks);
+  check_inputs(net, x, n, targets);
   LB_CHECK(!refs.empty(), "deeplift_multipliers: no reference");
   for (const Reference& r : refs) check_reference(net, r, n);
   const Plan plan = make_plan(net, rules, true);
   const Shape s0 = net.input_shape();
-  const Index S = s0.spatial(), T = static_cast<Index>(tasks.size());
+  const Index S = s0.spatial(), T = targets.size();
   const std::size_t K = refs.size();
   std::vector<model::Trace> shared_traces(K);
   for (std::size_t j = 0; j < K; ++j)
@@ -724,11 +723,11 @@ std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, s
       for (int l = 0; l < net.n_layers(); ++l)
         if (nonlinearity(net.layer(l))) nonlinearity_scales(net, plan, c, l, near_zero);
       timer.next("backward (all tasks)");
-      const Mat m = backward_chunk(net, plan, c, tasks);
+      const Mat m = backward_chunk(net, plan, c, targets.seeds(net.logits(c.tx), &net.logits(*c.tr), r.shared, near_zero, i0));
       timer.next("place chunk results");
       place(out[j], m, n, i0, nc, T, S);
       if (delta_logits)
-        write_delta_logits(&(*delta_logits)[j], net.logits(c.tx), net.logits(*c.tr), r.shared, tasks, i0, nc);
+        write_delta_logits(&(*delta_logits)[j], net.logits(c.tx), net.logits(*c.tr), r.shared, targets, i0, nc);
     }
   });
   return out;
@@ -738,8 +737,9 @@ std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, s
 
 namespace {
 // Gradient multipliers of one chunk at inputs xc (C0 x nc*S0).
-Mat gradient_chunk(const model::Network& net, const Plan& plan, const Mat& xc, int nc, std::span<const int> tasks,
-                   Chunk& c) {
+// Samples first..first+nc-1 of the targets' bound weights.
+Mat gradient_chunk(const model::Network& net, const Plan& plan, const Mat& xc, int nc, const Targets& targets,
+                   int first, Chunk& c) {
   c.nc = nc;
   StageTimer timer("forward (inputs)");
   net.forward(xc, nc, c.tx);
@@ -749,18 +749,18 @@ Mat gradient_chunk(const model::Network& net, const Plan& plan, const Mat& xc, i
   for (int j = 0; j < net.n_layers(); ++j)
     if (nonlinearity(net.layer(j))) nonlinearity_scales(net, plan, c, j, 0.0f);
   timer.next("backward (all tasks)");
-  return backward_chunk(net, plan, c, tasks);
+  return backward_chunk(net, plan, c, targets.seeds(net.logits(c.tx), nullptr, false, 0.0f, first));
 }
 }  // namespace
 
-Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks, bool guided) {
-  check_inputs(net, x, n, tasks);
+Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, const Targets& targets, bool guided) {
+  check_inputs(net, x, n, targets);
   const Plan plan = make_plan(net, uniform_rules(net, guided ? Rule::GuidedBackprop : Rule::Gradient), false);
-  const Index S = net.input_shape().spatial(), T = static_cast<Index>(tasks.size());
+  const Index S = net.input_shape().spatial(), T = targets.size();
   Mat out(net.input_shape().c, T * n * S);
   for_chunks(n, [&](int i0, int nc) {
     Chunk c;
-    Mat m = gradient_chunk(net, plan, x.middleCols(i0 * S, nc * S), nc, tasks, c);
+    Mat m = gradient_chunk(net, plan, x.middleCols(i0 * S, nc * S), nc, targets, i0, c);
     StageTimer timer("place chunk results");
     place(out, m, n, i0, nc, T, S);
   });
@@ -815,14 +815,14 @@ void ig_nodes(IgRule rule, int steps, std::vector<double>& alphas, std::vector<d
 }
 
 Mat integrated_gradients(const model::Network& net, const Mat& x, const Reference& r, int n,
-                         std::span<const int> tasks, int steps, IgRule rule, Mat* delta_logits) {
-  check_inputs(net, x, n, tasks);
+                         const Targets& targets, int steps, IgRule rule, Mat* delta_logits) {
+  check_inputs(net, x, n, targets);
   check_reference(net, r, n);
   std::vector<double> alphas, weights;
   ig_nodes(rule, steps, alphas, weights);
   const Plan plan = make_plan(net, uniform_rules(net, Rule::Gradient), false);
   const Shape s0 = net.input_shape();
-  const Index S = s0.spatial(), T = static_cast<Index>(tasks.size());
+  const Index S = s0.spatial(), T = targets.size();
   Mat out(s0.c, T * n * S);
   if (delta_logits) delta_logits->resize(T, n);
   model::Trace shared_trace;
@@ -847,7 +847,7 @@ Mat integrated_gradients(const model::Network& net, const Mat& x, const Referenc
       timer.next("path points");
       xa = rc + static_cast<float>(alphas[k]) * dxr;
       timer.stop();
-      const Mat g = gradient_chunk(net, plan, xa, nc, tasks, c);
+      const Mat g = gradient_chunk(net, plan, xa, nc, targets, i0, c);
       timer.next("quadrature sum");
       acc += static_cast<float>(weights[k]) * g;
     }
@@ -859,11 +859,30 @@ Mat integrated_gradients(const model::Network& net, const Mat& x, const Referenc
       net.forward(xc, nc, tx);
       timer.next("forward (reference)");
       if (!r.shared) net.forward(rc, nc, tr);
-      write_delta_logits(delta_logits, net.logits(tx), net.logits(r.shared ? shared_trace : tr), r.shared, tasks, i0,
+      write_delta_logits(delta_logits, net.logits(tx), net.logits(r.shared ? shared_trace : tr), r.shared, targets, i0,
                          nc);
     }
   });
   return out;
+}
+
+// ---- The same on output units (HEAD[i] targets)
+
+Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n, std::span<const int> tasks,
+                         const RuleAssignment& rules, const DeepliftOptions& opt, Mat* delta_logits) {
+  return deeplift_multipliers(net, x, r, n, Targets::units(net, tasks), rules, opt, delta_logits);
+}
+std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
+                                      std::span<const int> tasks, const RuleAssignment& rules,
+                                      const DeepliftOptions& opt, std::vector<Mat>* delta_logits) {
+  return deeplift_multipliers(net, x, refs, n, Targets::units(net, tasks), rules, opt, delta_logits);
+}
+Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks, bool guided) {
+  return gradient_multipliers(net, x, n, Targets::units(net, tasks), guided);
+}
+Mat integrated_gradients(const model::Network& net, const Mat& x, const Reference& r, int n,
+                         std::span<const int> tasks, int steps, IgRule rule, Mat* delta_logits) {
+  return integrated_gradients(net, x, r, n, Targets::units(net, tasks), steps, rule, delta_logits);
 }
 
 // ---- Contributions and the summation-to-delta check

@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attribution/targets.h"
 #include "core/tensor.h"
 #include "model/network.h"
 
@@ -79,8 +80,13 @@ struct DeepliftOptions {
   double near_zero = 1e-7;  // |Δx|, |Δx±| below which Rescale / RevealCancel take their limits
 };
 
-/// DeepLIFT multipliers (C x T*n*S) of logits `tasks` at x against r. Optionally writes
-/// delta_logits (T x n) = logit(x) - logit(r), the target of summation-to-delta.
+/// DeepLIFT multipliers (C x T*n*S) of the T targets at x against r (attribution/targets.h;
+/// bound for the n samples when they need it). Optionally writes delta_logits (T x n) =
+/// target(x) - target(r), the target of summation-to-delta.
+Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n,
+                         const Targets& targets, const RuleAssignment& rules, const DeepliftOptions& opt,
+                         Mat* delta_logits = nullptr);
+/// The same for output units `tasks` (HEAD[i] targets), as every function below.
 Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Reference& r, int n,
                          std::span<const int> tasks, const RuleAssignment& rules, const DeepliftOptions& opt,
                          Mat* delta_logits = nullptr);
@@ -90,10 +96,14 @@ Mat deeplift_multipliers(const model::Network& net, const Mat& x, const Referenc
 /// all of them (Multiref-n: the shuffles of a sequence share its input). delta_logits, if given,
 /// gets one (T x n) matrix per reference.
 std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
+                                      const Targets& targets, const RuleAssignment& rules,
+                                      const DeepliftOptions& opt, std::vector<Mat>* delta_logits = nullptr);
+std::vector<Mat> deeplift_multipliers(const model::Network& net, const Mat& x, std::span<const Reference> refs, int n,
                                       std::span<const int> tasks, const RuleAssignment& rules,
                                       const DeepliftOptions& opt, std::vector<Mat>* delta_logits = nullptr);
 
-/// Plain gradients of logits `tasks` at x (C x T*n*S); guided = GuidedBackprop at every nonlinearity.
+/// Plain gradients of the targets at x (C x T*n*S); guided = GuidedBackprop at every nonlinearity.
+Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, const Targets& targets, bool guided = false);
 Mat gradient_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks,
                          bool guided = false);
 
@@ -108,6 +118,8 @@ void ig_nodes(IgRule rule, int steps, std::vector<double>& alphas, std::vector<d
 /// Integrated gradients: the path-averaged gradient at r + α(x - r) over `steps` nodes of the
 /// quadrature `rule` (midpoint: α = (k + 0.5)/steps, the paper's), as multipliers (C x T*n*S);
 /// contributions are m ⊙ (x - r). delta_logits as above.
+Mat integrated_gradients(const model::Network& net, const Mat& x, const Reference& r, int n,
+                         const Targets& targets, int steps, IgRule rule, Mat* delta_logits = nullptr);
 Mat integrated_gradients(const model::Network& net, const Mat& x, const Reference& r, int n,
                          std::span<const int> tasks, int steps, IgRule rule, Mat* delta_logits = nullptr);
 

@@ -216,12 +216,12 @@ Mat observed_from_hypothetical(const Mat& hyp, const Mat& x, int n, int n_tasks,
 // Rng(seed ^ kSmoothGradSalt, streams[i]): identical for any chunking and thread count.
 constexpr std::uint64_t kSmoothGradSalt = 0x5347'7261'6453'6d6full;  // separates it from the shuffle streams
 
-Mat smoothgrad_multipliers(const model::Network& net, const Mat& x, int n, std::span<const int> tasks, int samples,
+Mat smoothgrad_multipliers(const model::Network& net, const Mat& x, int n, const Targets& targets, int samples,
                            double noise, std::uint64_t seed, std::span<const std::uint64_t> streams) {
   LB_CHECK(streams.size() == static_cast<std::size_t>(n), "smoothgrad: {} noise streams for {} samples",
            streams.size(), n);
   const model::Shape in = net.input_shape();
-  const Eigen::Index C = in.c, S = in.spatial(), K = samples, T = static_cast<Eigen::Index>(tasks.size());
+  const Eigen::Index C = in.c, S = in.spatial(), K = samples, T = targets.size();
   Mat noisy(C, n * K * S);
   for (int i = 0; i < n; ++i) {
     const auto xi = x.middleCols(i * S, S);
@@ -232,7 +232,7 @@ Mat smoothgrad_multipliers(const model::Network& net, const Mat& x, int n, std::
       for (Eigen::Index e = 0; e < C * S; ++e) block.data()[e] = xi.data()[e] + static_cast<float>(sigma * rng.normal());
     }
   }
-  const Mat g = gradient_multipliers(net, noisy, static_cast<int>(n * K), tasks, false);
+  const Mat g = gradient_multipliers(net, noisy, static_cast<int>(n * K), targets.repeat(samples), false);
   Mat out = Mat::Zero(C, T * n * S);
   for (Eigen::Index t = 0; t < T; ++t)
     for (Eigen::Index i = 0; i < n; ++i) {
@@ -281,41 +281,41 @@ Mat corrected(const MethodBatch& b, Mat g) {
   return g;
 }
 void map_grad(const MethodBatch& b, MethodResult& res) {
-  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, false));
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.targets, false));
 }
 void map_guided_grad(const MethodBatch& b, MethodResult& res) {
-  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, true));
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.targets, true));
 }
 // |gradient| where the input is nonzero, 0 where it is 0.
 void map_abs_grad(const MethodBatch& b, MethodResult& res) {
-  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.tasks, false));
+  res.contributions = corrected(b, gradient_multipliers(b.net, b.x, b.n, b.targets, false));
   const Eigen::Index block_cols = static_cast<Eigen::Index>(b.n) * b.net.input_shape().spatial();
-  for (Eigen::Index t = 0; t < static_cast<Eigen::Index>(b.tasks.size()); ++t) {
+  for (Eigen::Index t = 0; t < static_cast<Eigen::Index>(b.targets.size()); ++t) {
     auto block = res.contributions.middleCols(t * block_cols, block_cols);
     block = (b.x.array() != 0.0f).select(block.cwiseAbs(), 0.0f);
   }
 }
 Mat smoothgrad_of(const MethodBatch& b) {
-  return smoothgrad_multipliers(b.net, b.x, b.n, b.tasks, b.cfg.smoothgrad_samples, b.cfg.smoothgrad_noise, b.cfg.seed,
+  return smoothgrad_multipliers(b.net, b.x, b.n, b.targets, b.cfg.smoothgrad_samples, b.cfg.smoothgrad_noise, b.cfg.seed,
                                 b.streams);
 }
 void map_smoothgrad(const MethodBatch& b, MethodResult& res) { res.contributions = corrected(b, smoothgrad_of(b)); }
 void map_ism(const MethodBatch& b, MethodResult& res) {
-  res.ism = in_silico_mutagenesis(b.net, b.x, b.n, b.tasks);
-  res.contributions = ism_contributions(res.ism, b.x, b.n, static_cast<int>(b.tasks.size()),
+  res.ism = in_silico_mutagenesis(b.net, b.x, b.n, b.targets);
+  res.contributions = ism_contributions(res.ism, b.x, b.n, static_cast<int>(b.targets.size()),
                                         b.net.input_shape().spatial());
 }
 
 // Multipliers of the kinds with a reference.
 Multipliers mult_gradient(const MethodBatch& b) {
-  return {gradient_multipliers(b.net, b.x, b.n, b.tasks, false), {}, {}};
+  return {gradient_multipliers(b.net, b.x, b.n, b.targets, false), {}, {}};
 }
-Multipliers mult_guided(const MethodBatch& b) { return {gradient_multipliers(b.net, b.x, b.n, b.tasks, true), {}, {}}; }
+Multipliers mult_guided(const MethodBatch& b) { return {gradient_multipliers(b.net, b.x, b.n, b.targets, true), {}, {}}; }
 Multipliers mult_smoothgrad(const MethodBatch& b) { return {smoothgrad_of(b), {}, {}}; }
 // DeepLIFT against every reference in one call: the input's forward pass is shared.
 Multipliers mult_deeplift(const MethodBatch& b) {
   Multipliers out;
-  out.per_reference = deeplift_multipliers(b.net, b.x, b.refs, b.n, b.tasks, b.method.rules,
+  out.per_reference = deeplift_multipliers(b.net, b.x, b.refs, b.n, b.targets, b.method.rules,
                                            DeepliftOptions{b.cfg.near_zero}, &out.dlogit);
   return out;
 }
@@ -324,7 +324,7 @@ Multipliers mult_integrated_gradients(const MethodBatch& b) {
   const int steps = b.method.ig_steps > 0 ? b.method.ig_steps : b.cfg.ig_steps;
   for (const Reference& r : b.refs) {
     Mat dlogit;
-    out.per_reference.push_back(integrated_gradients(b.net, b.x, r, b.n, b.tasks, steps, b.ig_rule, &dlogit));
+    out.per_reference.push_back(integrated_gradients(b.net, b.x, r, b.n, b.targets, steps, b.ig_rule, &dlogit));
     out.dlogit.push_back(std::move(dlogit));
   }
   return out;
@@ -465,6 +465,7 @@ void validate(const AttributionConfig& cfg) {
     throw ConfigError(fmt::format("attribution.smoothgrad_noise: must be non-negative; expected a value >= 0, got {}",
                                   cfg.smoothgrad_noise));
   parse_list(cfg.methods, nullptr, cfg);
+  if (!trim(cfg.targets).empty()) validate_targets(cfg.targets);
 }
 
 std::vector<Method> parse_methods(const std::string& list, const model::Network& net, const AttributionConfig& cfg) {
@@ -530,6 +531,21 @@ std::string method_reference_label(std::string_view name, std::string_view defau
   return std::string(default_reference);
 }
 
+Targets resolve_targets(const AttributionConfig& cfg, const model::Network& net) {
+  if (!trim(cfg.targets).empty()) {
+    if (trim(cfg.tasks) != "all")
+      throw ConfigError(fmt::format("attribution.targets: set with attribution.tasks = {}; expected one of the two, got "
+                                    "both",
+                                    quote_token(cfg.tasks)));
+    return parse_targets(cfg.targets, net);
+  }
+  if (net.heads().size() > 1 && trim(cfg.tasks) == "all")
+    throw ConfigError(fmt::format("attribution.targets: the model has heads {}; expected targets naming them, e.g. "
+                                  "profile({}) or counts({}), got none",
+                                  model::heads_str(net), net.heads()[0].name, net.heads().back().name));
+  return Targets::units(net, parse_tasks(cfg.tasks, net.n_outputs()));
+}
+
 std::vector<int> parse_tasks(const std::string& spec, int n_outputs) {
   std::vector<int> out;
   const std::string_view all = trim(spec);
@@ -563,21 +579,27 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
                         const ProgressFn& progress) {
   std::vector<std::uint64_t> streams(static_cast<std::size_t>(std::max(n, 0)));
   for (std::size_t i = 0; i < streams.size(); ++i) streams[i] = first_index + i;
-  return run_method(method, net, x, n, tasks, cfg, streams, progress);
+  return run_method(method, net, x, n, Targets::units(net, tasks), cfg, streams, progress);
+}
+
+MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
+                        std::span<const int> tasks, const AttributionConfig& cfg,
+                        std::span<const std::uint64_t> streams, const ProgressFn& progress) {
+  return run_method(method, net, x, n, Targets::units(net, tasks), cfg, streams, progress);
 }
 
 MethodResult run_method(const Method& method, const model::Network& net_in, const Mat& x, int n,
-                        std::span<const int> tasks, const AttributionConfig& cfg,
+                        const Targets& targets, const AttributionConfig& cfg,
                         std::span<const std::uint64_t> streams, const ProgressFn& progress) {
   const MethodKindInfo& info = method_kind_info(method.kind);
   const model::Shape in = net_in.input_shape();
-  const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
+  const int C = in.c, S = in.spatial(), T = targets.size();
   LB_CHECK(n >= 0 && x.rows() == C && x.cols() == static_cast<Eigen::Index>(n) * S,
            "run_method: x is {}x{}; expected {}x{} ({} samples of {})", x.rows(), x.cols(), C,
            static_cast<long>(n) * S, n, in.str());
   LB_CHECK(streams.size() == static_cast<std::size_t>(n), "run_method: {} shuffle streams for {} samples",
            streams.size(), n);
-  for (int t : tasks) LB_CHECK(t >= 0 && t < net_in.n_outputs(), "run_method: task {} of {} outputs", t, net_in.n_outputs());
+  LB_CHECK(!targets.needs_binding() || !targets.bound(), "run_method: targets bound before the chunks");
   const bool one_hot = is_one_hot_input(net_in);
   const bool uses_reference = info.uses_reference;
   if ((method.gradient_correction || method.revcomp_average) && !one_hot)
@@ -658,7 +680,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     }
     timer.stop();
     const std::span<const std::uint64_t> chunk_streams = streams.subspan(static_cast<std::size_t>(s0), static_cast<std::size_t>(m));
-    MethodResult r = run_with_references(method, *net, xc, m, tasks, cfg, refs, chunk_streams);
+    MethodResult r = run_with_references(method, *net, xc, m, targets, cfg, refs, chunk_streams);
     if (method.revcomp_average) {
       // The same method on the reverse complements (against the reverse complements of the same
       // references; SmoothGrad draws fresh noise from the streams + 2^63), mapped back and averaged.
@@ -666,7 +688,7 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
       for (const Reference& ref : refs) rc_refs.push_back(revcomp_reference(ref, S));
       std::vector<std::uint64_t> rc_streams(chunk_streams.begin(), chunk_streams.end());
       for (auto& st : rc_streams) st ^= std::uint64_t{1} << 63;
-      const MethodResult b = run_with_references(method, *net, revcomp_blocks(xc, S), m, tasks, cfg, rc_refs, rc_streams);
+      const MethodResult b = run_with_references(method, *net, revcomp_blocks(xc, S), m, targets, cfg, rc_refs, rc_streams);
       r.contributions = 0.5f * (r.contributions + revcomp_blocks(b.contributions, S));
       if (r.hypothetical.size()) r.hypothetical = 0.5f * (r.hypothetical + revcomp_blocks(b.hypothetical, S));
       if (r.ism.size()) r.ism = 0.5f * (r.ism + revcomp_blocks(b.ism, S));
@@ -722,9 +744,25 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
 MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
                                  std::span<const int> tasks, const AttributionConfig& cfg,
                                  std::span<const Reference> refs, std::span<const std::uint64_t> streams) {
+  return run_with_references(method, net, x, n, Targets::units(net, tasks), cfg, refs, streams);
+}
+
+MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
+                                 const Targets& targets_in, const AttributionConfig& cfg,
+                                 std::span<const Reference> refs, std::span<const std::uint64_t> streams) {
   const MethodKindInfo& info = method_kind_info(method.kind);
   const model::Shape in = net.input_shape();
-  const int C = in.c, S = in.spatial(), T = static_cast<int>(tasks.size());
+  const int C = in.c, S = in.spatial(), T = targets_in.size();
+  // profile_detached: the weights of every sample from its own input's logits, held for the
+  // input, its references, IG's path, SmoothGrad's noise and ISM's mutants alike.
+  Targets bound_targets;
+  if (targets_in.needs_binding() && !targets_in.bound()) {
+    StageTimer timer("forward (detached target weights)");
+    model::Trace t;
+    net.forward(x, n, t);
+    bound_targets = targets_in.bind(net.logits(t));
+  }
+  const Targets& targets = bound_targets.empty() ? targets_in : bound_targets;
   LB_CHECK(info.uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
            refs.size(), method.name);
   const bool hypothetical = is_one_hot_input(net) && info.uses_reference;
@@ -736,7 +774,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
   }
   IgRule ig_rule = IgRule::Midpoint;
   LB_CHECK(parse_ig_rule(cfg.ig_rule, ig_rule), "unknown attribution.ig_rule '{}' (validate() first)", cfg.ig_rule);
-  const MethodBatch batch{method, net, x, n, tasks, cfg, refs, streams, ig_rule};
+  const MethodBatch batch{method, net, x, n, targets, cfg, refs, streams, ig_rule};
   const Eigen::Index cols = static_cast<Eigen::Index>(T) * n * S;
 
   MethodResult res;

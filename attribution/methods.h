@@ -37,6 +37,7 @@ struct AttributionConfig {
   bool gradient_correction = false;               // every method as if with +gc
   bool revcomp_average = false;                   // every method as if with +rcavg
   std::string tasks = "all";                      // output tasks to attribute: all, or indices "0,2"
+  std::string targets;                            // named targets (attribution/targets.h) instead of tasks
   bool store_references = false;                  // write <method>.references (N, n_refs, C, L)
 };
 
@@ -81,6 +82,11 @@ std::string method_reference_label(std::string_view name, std::string_view defau
 /// attribution.tasks resolved against a network with n_outputs outputs: "all" -> 0..n-1, or
 /// comma-separated distinct indices in increasing order. ConfigError "attribution.tasks: ...".
 std::vector<int> parse_tasks(const std::string& spec, int n_outputs);
+
+/// What a run attributes: attribution.targets parsed against the network's heads when set, else
+/// attribution.tasks' units as HEAD[i] targets. ConfigErrors: both set; a network of several
+/// heads with neither (every unit of every head is rarely what anyone wants: name the targets).
+Targets resolve_targets(const AttributionConfig& cfg, const model::Network& net);
 
 /// One method string (no list: commas belong to it), checked against the network as
 /// parse_methods checks each item; the same ConfigErrors.
@@ -146,7 +152,7 @@ struct MethodBatch {
   const model::Network& net;
   const Mat& x;
   int n;
-  std::span<const int> tasks;
+  const Targets& targets;
   const AttributionConfig& cfg;
   std::span<const Reference> refs;
   std::span<const std::uint64_t> streams;  // n values
@@ -239,6 +245,10 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
 MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
                         std::span<const int> tasks, const AttributionConfig& cfg,
                         std::span<const std::uint64_t> streams, const ProgressFn& progress = {});
+/// The same for any targets (attribution/targets.h), unbound: `tasks` above are HEAD[i] targets.
+MethodResult run_method(const Method& method, const model::Network& net, const Mat& x, int n,
+                        const Targets& targets, const AttributionConfig& cfg,
+                        std::span<const std::uint64_t> streams, const ProgressFn& progress = {});
 
 /// The core of run_method on one batch, without chunking or network normalisation: the method
 /// against the given references (for methods without a reference, grad and ism: none), averaged
@@ -246,6 +256,11 @@ MethodResult run_method(const Method& method, const model::Network& net, const M
 /// `streams` (n values, or empty for 0..n-1) seed SmoothGrad's noise per sample.
 MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
                                  std::span<const int> tasks, const AttributionConfig& cfg,
+                                 std::span<const Reference> refs, std::span<const std::uint64_t> streams = {});
+/// The same for any targets; profile_detached weights are bound here from x's logits unless
+/// already bound.
+MethodResult run_with_references(const Method& method, const model::Network& net, const Mat& x, int n,
+                                 const Targets& targets, const AttributionConfig& cfg,
                                  std::span<const Reference> refs, std::span<const std::uint64_t> streams = {});
 
 }  // namespace lb::attr

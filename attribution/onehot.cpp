@@ -279,20 +279,24 @@ Mat run_head(const model::Network& net, int from, Mat h, int m, std::vector<Mat>
   return cur;
 }
 
-// Writes logit(mutant) - logit(x) for a block of mutants of sample i into out (base_logits: T_all).
+// Writes target(mutant) - target(x) for a block of mutants of sample i into out (base_logits:
+// T_all); a target of one unit subtracts the logits in float.
 void write_block(Mat& out, const Mat& logits, const Vec& base_logits, std::span<const Mutant> muts,
-                 std::span<const int> tasks, int i, int n, int len) {
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
+                 const Targets& targets, int i, int n, int len) {
+  for (int t = 0; t < targets.size(); ++t) {
     const Index col0 = (static_cast<Index>(t) * n + i) * len;
+    const int unit = targets[t].unit;
+    const double base = unit >= 0 ? 0.0 : targets.value(t, base_logits.data(), i);
     for (std::size_t m = 0; m < muts.size(); ++m)
       out(muts[m].base, col0 + muts[m].pos) =
-          logits(tasks[t], static_cast<Index>(m)) - base_logits(tasks[t]);
+          unit >= 0 ? logits(unit, static_cast<Index>(m)) - base_logits(unit)
+                    : static_cast<float>(targets.value(t, logits.col(static_cast<Index>(m)).data(), i) - base);
   }
 }
 
 // Incremental ISM of sample i (local index li in the chunk's trace tr).
 void ism_incremental(const model::Network& net, const IncrementalPlan& plan, const model::Trace& tr, int li,
-                     const Eigen::Ref<const Mat>& xi, std::span<const Mutant> muts, std::span<const int> tasks,
+                     const Eigen::Ref<const Mat>& xi, std::span<const Mutant> muts, const Targets& tasks,
                      int i, int n, Mat& out) {
   const int L = static_cast<int>(xi.cols());
   const Index C = xi.rows();
@@ -385,7 +389,7 @@ void ism_incremental(const model::Network& net, const IncrementalPlan& plan, con
 
 // Generic fallback: full forward passes on batches of mutated copies of x_i.
 void ism_generic(const model::Network& net, const Eigen::Ref<const Mat>& xi, const Mat& base_logits, int li,
-                 std::span<const Mutant> muts, std::span<const int> tasks, int i, int n, Mat& out) {
+                 std::span<const Mutant> muts, const Targets& tasks, int i, int n, Mat& out) {
   const Index C = xi.rows(), S = xi.cols();
   model::Trace tr;
   Mat batch;
@@ -408,14 +412,23 @@ void ism_generic(const model::Network& net, const Eigen::Ref<const Mat>& xi, con
 }  // namespace
 
 Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, std::span<const int> tasks) {
+  return in_silico_mutagenesis(net, x, n, Targets::units(net, tasks));
+}
+
+Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, const Targets& targets) {
   const model::Shape in = net.input_shape();
   const Index C = in.c, S = in.spatial();
   LB_CHECK(n >= 0, "in_silico_mutagenesis: n={}", n);
   LB_CHECK(x.rows() == C && x.cols() == Index{n} * S, "in_silico_mutagenesis: x is {}x{}; expected {}x{}", x.rows(),
            x.cols(), C, Index{n} * S);
-  for (const int t : tasks)
-    LB_CHECK(t >= 0 && t < net.n_outputs(), "in_silico_mutagenesis: task {} out of range [0, {})", t, net.n_outputs());
-  const Index n_tasks = static_cast<Index>(tasks.size());
+  Targets bound;
+  if (targets.needs_binding() && !targets.bound()) {
+    model::Trace t;
+    net.forward(x, n, t);
+    bound = targets.bind(net.logits(t));
+  }
+  const Targets& tasks = bound.empty() ? targets : bound;
+  const Index n_tasks = tasks.size();
   Mat out = Mat::Zero(C, n_tasks * n * S);
   if (n == 0 || n_tasks == 0) return out;
 

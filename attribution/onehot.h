@@ -46,6 +46,8 @@ model::Network mean_normalize_softmax(const model::Network& net);
 /// convolutions) falls back to full forward passes on batches of mutants: correct, slower.
 /// Generally the result is (C x T*n*S) with C = input channels and S = input spatial size.
 /// Parallel over fixed chunks of sequences: identical for any thread count.
+/// Targets whose weights must be bound (profile_detached) are bound for the n samples of x.
+Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, const Targets& targets);
 Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, std::span<const int> tasks);
 
 }  // namespace lb::attr

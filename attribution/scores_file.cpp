@@ -41,7 +41,8 @@ std::vector<float> to_nt(const Mat& delta) {
 }
 
 io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input,
-                              std::span<const int> tasks, std::span<const ScoredMethod> methods) {
+                              std::span<const int> tasks, std::span<const ScoredMethod> methods,
+                              std::span<const std::string> target_names) {
   const int n_tasks = static_cast<int>(tasks.size());
   const auto n = static_cast<std::int64_t>(ids.size());
   const int S = input.spatial();
@@ -69,6 +70,7 @@ io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, co
                      io::NpyArray::from_f32(shape({n, k}), to_ncs(r.references, static_cast<int>(n * k), S)));
     }
   }
+  if (!target_names.empty()) a.emplace_back("targets", io::NpyArray::from_strings({n_tasks}, target_names));
   return a;
 }
 
@@ -96,7 +98,8 @@ std::string_view float_bytes(const std::vector<float>& v) {
 }  // namespace
 
 void write_scores(const std::string& path, std::span<const std::string> ids, const Mat& x, const model::Shape& input,
-                  std::span<const int> tasks, std::span<const ScoredMethod> methods) {
+                  std::span<const int> tasks, std::span<const ScoredMethod> methods,
+                  std::span<const std::string> target_names) {
   const int n_tasks = static_cast<int>(tasks.size());
   const auto n = static_cast<std::int64_t>(ids.size());
   const int N = static_cast<int>(n), S = input.spatial();
@@ -142,9 +145,17 @@ void write_scores(const std::string& path, std::span<const std::string> ids, con
       sources.push_back({&r.references, 1, r.n_references, false});
     }
   }
+  io::NpyArray name_array;
+  if (!target_names.empty()) {
+    name_array = io::NpyArray::from_strings({n_tasks}, target_names);
+    members.push_back({"targets", name_array.dtype, name_array.shape});
+    sources.push_back({});
+  }
   io::NpzStreamWriter writer(path, members);
   writer.append(0, std::string_view(id_array.bytes.data(), id_array.bytes.size()));
   writer.append(2, std::string_view(task_array.bytes.data(), task_array.bytes.size()));
+  if (!target_names.empty())
+    writer.append(members.size() - 1, std::string_view(name_array.bytes.data(), name_array.bytes.size()));
   constexpr int kBlock = 64;  // samples converted at a time: a few hundred KB, in cache
   std::vector<float> buf;
   for (std::size_t k = 1; k < members.size(); ++k) {

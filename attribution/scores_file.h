@@ -31,15 +31,19 @@ struct ScoredMethod {
 /// tasks[t]); for each method `<name>` (N, T, C, L) contributions and, where defined,
 /// `<name>.hypothetical` (N, T, C, L), `<name>.delta` (N, T), for ism `<name>.ism` (N, T, 4, L)
 /// (Δlogit of every substitution) and with stored references `<name>.references` (N, K, C, L).
-/// All float32 but `ids` and `tasks`.
+/// With attribution.targets, `tasks` holds each target's output unit (-1 for a target of
+/// several units) and a last member `targets` (T) strings their names (attribution/targets.h).
+/// All float32 but `ids`, `tasks` and `targets`.
 io::NpzArchive scores_archive(std::span<const std::string> ids, const Mat& x, const model::Shape& input,
-                              std::span<const int> tasks, std::span<const ScoredMethod> methods);
+                              std::span<const int> tasks, std::span<const ScoredMethod> methods,
+                              std::span<const std::string> target_names = {});
 
 /// The arrays of scores_archive() — the same names in the same order, dtypes, shapes and values —
 /// written to `path` as they are converted, a block of samples at a time, through the streamed
 /// writer (io/npz_stream.h: stored zip64 members, atomic, fsync'd): no copy of the archive is
 /// built in memory, and each value is converted once and written once. IoError naming `path`.
 void write_scores(const std::string& path, std::span<const std::string> ids, const Mat& x, const model::Shape& input,
-                  std::span<const int> tasks, std::span<const ScoredMethod> methods);
+                  std::span<const int> tasks, std::span<const ScoredMethod> methods,
+                  std::span<const std::string> target_names = {});
 
 }  // namespace lb::attr

@@ -55,9 +55,11 @@ void log_stages(std::string_view what, const attr::StageLog& log) {
 // append to the archive), so memory is bounded by the chunk whatever the region count; the
 // archive is a streamed .npz (io/npz_stream.h) renamed into place at the end. Each region's
 // shuffle stream is its index in the BED file, so results do not depend on the chunk size.
-void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& method_list, std::span<const int> tasks,
+void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& method_list,
+                      const attr::Targets& targets, std::span<const std::string> target_names,
                       const attr::AttributionConfig& cfg, int chunk, const std::string& out) {
-  const int L = in.len, T = static_cast<int>(tasks.size());
+  const std::vector<int> tasks = targets.unit_indices();
+  const int L = in.len, T = targets.size();
   const auto N = static_cast<std::int64_t>(in.windows.size());
   std::vector<std::string> ids, chroms;
   std::vector<std::int64_t> starts;
@@ -86,7 +88,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
     std::vector<attr::ScoredMethod> scored;
     for (std::size_t k = 0; k < method_list.size(); ++k) {
       const auto t0 = std::chrono::steady_clock::now();
-      attr::MethodResult res = attr::run_method(method_list[k], in.net, x, n, tasks, cfg, streams);
+      attr::MethodResult res = attr::run_method(method_list[k], in.net, x, n, targets, cfg, streams);
       stats[k].secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       stats[k].max_abs = std::max(stats[k].max_abs, res.max_abs_delta);
       if (res.worst_sequence >= 0 && (stats[k].worst_region < 0 || res.max_rel_delta > stats[k].max_rel)) {
@@ -99,7 +101,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
       scored.push_back({method_list[k].name, std::move(res)});
     }
     const std::vector<std::string> chunk_ids(ids.begin() + first, ids.begin() + first + n);
-    io::NpzArchive part = attr::scores_archive(chunk_ids, x, in.net.input_shape(), tasks, scored);
+    io::NpzArchive part = attr::scores_archive(chunk_ids, x, in.net.input_shape(), tasks, scored, target_names);
     if (!writer) {
       // The layout from the first chunk: every member's dtype, its first axis N.
       std::vector<io::NpzStreamWriter::Member> members;
@@ -109,7 +111,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
           continue;
         }
         std::vector<std::int64_t> shape = a.shape;
-        if (name != "tasks") shape[0] = N;
+        if (name != "tasks" && name != "targets") shape[0] = N;
         members.push_back({name, a.dtype, shape});
       }
       members.push_back({"chrom", io::NpyArray::from_strings({N}, chroms).dtype, {N}});
@@ -118,7 +120,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
     }
     for (std::size_t i = 0; i < part.size(); ++i) {
       const auto& [name, a] = part[i];
-      if (name == "ids" || name == "tasks") continue;
+      if (name == "ids" || name == "tasks" || name == "targets") continue;
       writer->append(i, std::string_view(a.bytes.data(), a.bytes.size()));
     }
     progress.update(first + n);
@@ -129,6 +131,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
   };
   put("ids", io::NpyArray::from_strings({N}, ids));
   put("tasks", io::NpyArray::from_i64({T}, std::vector<std::int64_t>(tasks.begin(), tasks.end())));
+  if (!target_names.empty()) put("targets", io::NpyArray::from_strings({T}, target_names));
   put("chrom", io::NpyArray::from_strings({N}, chroms));
   put("start", io::NpyArray::from_i64({N}, starts));
   writer->finish();
@@ -149,7 +152,9 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "region '{}', task {}, reference {}); the contributions do not add up to the logit difference",
                m.name, stats[k].max_rel, cfg.delta_warn, ids[static_cast<std::size_t>(stats[k].worst_region)],
-               tasks[static_cast<std::size_t>(stats[k].worst_task)], stats[k].worst_reference);
+               target_names.empty() ? std::to_string(tasks[static_cast<std::size_t>(stats[k].worst_task)])
+                                    : target_names[static_cast<std::size_t>(stats[k].worst_task)],
+               stats[k].worst_reference);
   }
   log_info("attribute", "{} regions of {} bases in {:.3f} s ({:.0f} regions/s), {} N bases (N, ambiguity codes, "
            "outside the chromosome), {} regions clipped at a chromosome end",
@@ -220,16 +225,18 @@ void attribute_step(const AttributeJob& job) {
     const int align = run.attribution.chunk;
     if (chunk % align != 0) chunk += align - chunk % align;
     const auto method_list = attr::parse_methods(run.attribution.methods, in.net, run.attribution);
-    const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, in.net.n_outputs());
+    const attr::Targets targets = attr::resolve_targets(run.attribution, in.net);
+    const std::vector<std::string> target_names =
+        run.attribution.targets.empty() ? std::vector<std::string>{} : targets.names();
     log_info("attribute", "{} regions of {} ({} bases each, from {}), {} tasks, {} methods, {} threads, chunks of {}",
-             in.windows.size(), show_path(gflags.regions), in.len, show_path(gflags.genome), tasks.size(),
+             in.windows.size(), show_path(gflags.regions), in.len, show_path(gflags.genome), targets.size(),
              method_list.size(), lb::threads(), chunk);
     const auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) io::ensure_output_dir(parent.string());
     const std::string stem = output_stem(out);
     io::remove_stale_marker(stem + ".manifest.tsv");
     io::remove_stale_marker(stem + ".config.ini");
-    attribute_genome(in, method_list, tasks, run.attribution, chunk, out);
+    attribute_genome(in, method_list, targets, target_names, run.attribution, chunk, out);
     if (!tracks.empty()) write_genome_tracks(out, gflags.genome, tracks, formats);
     io::write_file_atomic(stem + ".config.ini", job.config_ini);
     const std::string base = std::filesystem::path(stem).filename().string();
@@ -276,8 +283,10 @@ void attribute_step(const AttributeJob& job) {
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
   const std::string gradient_layer = attr::gradient_rule_layer(net);  // e.g. a max pool
   bool said_gradient_layer = false;
-  const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
-  const int T = static_cast<int>(tasks.size());
+  const attr::Targets targets = attr::resolve_targets(run.attribution, net);
+  const std::vector<int> tasks = targets.unit_indices();
+  const std::vector<std::string> target_names = run.attribution.targets.empty() ? std::vector<std::string>{} : targets.names();
+  const int T = targets.size();
   log_info("attribute", "{} sequences of length {} ({}), {} tasks, {} methods, {} threads", seqs.n, seqs.len,
            seqs.source, T, method_list.size(), lb::threads());
   log_info("attribute", "attribution.reference = {}, n_shuffles = {}, ig_steps = {} ({}), near_zero = {:g}{}{}",
@@ -294,7 +303,7 @@ void attribute_step(const AttributeJob& job) {
       std::optional<attr::StageLogScope> scope;
       if (verbose) scope.emplace(&method_stages);
       Progress progress("attribute", m.name, seqs.n);
-      res = attr::run_method(m, net, seqs.x, seqs.n, tasks, run.attribution, seqs.streams,
+      res = attr::run_method(m, net, seqs.x, seqs.n, targets, run.attribution, seqs.streams,
                              [&](int done) { progress.update(done); });
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -327,7 +336,9 @@ void attribute_step(const AttributeJob& job) {
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "sequence '{}', task {}, reference {}); the contributions do not add up to the logit difference",
                m.name, res.max_rel_delta, run.attribution.delta_warn,
-               seqs.ids[static_cast<std::size_t>(res.worst_sequence)], tasks[static_cast<std::size_t>(res.worst_task)],
+               seqs.ids[static_cast<std::size_t>(res.worst_sequence)],
+               target_names.empty() ? std::to_string(tasks[static_cast<std::size_t>(res.worst_task)])
+                                    : target_names[static_cast<std::size_t>(res.worst_task)],
                res.worst_reference);
     scored.push_back({m.name, std::move(res)});
   }
@@ -340,9 +351,9 @@ void attribute_step(const AttributeJob& job) {
   io::remove_stale_marker(stem + ".config.ini");
   io_timer.next("archive (layout and write)");
   if (compress)
-    io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored), true);
+    io::write_npz(out, attr::scores_archive(seqs.ids, seqs.x, net.input_shape(), tasks, scored, target_names), true);
   else  // converted and written a block at a time, without a copy of the archive in memory
-    attr::write_scores(out, seqs.ids, seqs.x, net.input_shape(), tasks, scored);
+    attr::write_scores(out, seqs.ids, seqs.x, net.input_shape(), tasks, scored, target_names);
   io_timer.next("config and manifest");
   io::write_file_atomic(stem + ".config.ini", job.config_ini);
   const std::string base = std::filesystem::path(stem).filename().string();

@@ -54,7 +54,8 @@ void sanity_step(const SanityJob& job) {
       model::load_model(model_path, job.model_from_config ? &run.model : nullptr, &in.data.shape);
   std::vector<std::uint64_t> streams(in.indices.begin(), in.indices.end());
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
-  const std::vector<int> tasks = attr::parse_tasks(run.attribution.tasks, net.n_outputs());
+  const attr::Targets targets = attr::resolve_targets(run.attribution, net);
+  const std::vector<int> tasks = targets.unit_indices();  // -1 for a target of several units
   const auto cascade = eval::randomisation_cascade(net, scheme, run.sanity.seed);
   const int n = in.data.n;
   log_info("sanity", "{} sequences ({} split of {}), {} tasks, {} methods, {} cascade steps ({}; {}, sanity.seed = {}), {} threads",
@@ -70,7 +71,7 @@ void sanity_step(const SanityJob& job) {
   for (const auto& m : method_list) {
     const auto t0 = std::chrono::steady_clock::now();
     const eval::MapFn maps = [&](const model::Network& network) {
-      return attr::run_method(m, network, in.data.x, n, tasks, run.attribution, streams).contributions;
+      return attr::run_method(m, network, in.data.x, n, targets, run.attribution, streams).contributions;
     };
     results.push_back(eval::sanity_check(m.name, maps, net, cascade, n, tasks, run.sanity));
     const auto& r = results.back();

@@ -176,6 +176,7 @@ struct Attribution {
   Mat x;
   model::Shape input;
   std::vector<int> tasks;
+  std::vector<std::string> targets;  // the names, when attribution.targets is set
   std::vector<attr::ScoredMethod> methods;
   int n = 0;
 
@@ -201,7 +202,7 @@ struct Attribution {
   }
   void to_npz(const std::string& path) const {
     py::gil_scoped_release release;
-    attr::write_scores(path, ids, x, input, tasks, methods);
+    attr::write_scores(path, ids, x, input, tasks, methods, targets);
   }
 };
 
@@ -218,13 +219,15 @@ Attribution attribute(const Model& model, const py::array& x_arg, const std::vec
   attr::validate(run.attribution);  // as the attribute step checks its section
   a.input = model.net.input_shape();
   const auto methods = attr::parse_methods(run.attribution.methods, model.net, run.attribution);
-  a.tasks = attr::parse_tasks(run.attribution.tasks, model.net.n_outputs());
+  const attr::Targets targets = attr::resolve_targets(run.attribution, model.net);
+  a.tasks = targets.unit_indices();
+  if (!run.attribution.targets.empty()) a.targets = targets.names();
   std::vector<std::uint64_t> streams;  // as `liftbench attribute --fasta`: sequence i draws from stream i
   for (int i = 0; i < a.n; ++i) streams.push_back(static_cast<std::uint64_t>(i));
   py::gil_scoped_release release;
   lb::set_threads(threads);
   for (const auto& m : methods)
-    a.methods.push_back({m.name, attr::run_method(m, model.net, a.x, a.n, a.tasks, run.attribution, streams)});
+    a.methods.push_back({m.name, attr::run_method(m, model.net, a.x, a.n, targets, run.attribution, streams)});
   return a;
 }
 
@@ -318,6 +321,7 @@ PYBIND11_MODULE(_liftbench, m) {
       .def("to_npz", &Attribution::to_npz, py::arg("path"))
       .def_readonly("ids", &Attribution::ids)
       .def_readonly("tasks", &Attribution::tasks)
+      .def_readonly("targets", &Attribution::targets)
       .def_property_readonly("methods", [](const Attribution& a) {
         std::vector<std::string> names;
         for (const auto& s : a.methods) names.push_back(s.name);
