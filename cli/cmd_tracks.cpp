@@ -119,13 +119,14 @@ int cmd_merge(int argc, const char* const* argv) {
       const auto& o = other[m];
       const bool strings = first[m].dtype.starts_with("<U") && o.dtype.starts_with("<U");
       std::vector<std::int64_t> a(first[m].shape), b(o.shape);
-      if (first[m].name != "tasks" && !a.empty() && !b.empty()) a[0] = b[0] = 0;
+      const bool per_task = io::is_per_task_member(first[m].name);
+      if (!per_task && !a.empty() && !b.empty()) a[0] = b[0] = 0;
       if ((!strings && o.dtype != first[m].dtype) || a != b ||
-          (first[m].name == "tasks" && std::string_view(o.data, o.bytes) != std::string_view(first[m].data, first[m].bytes)))
+          (per_task && std::string_view(o.data, o.bytes) != std::string_view(first[m].data, first[m].bytes)))
         throw input_error(p, 0, fmt::format("array '{}' differs from {}", o.name, paths[0]),
                           fmt::format("{} {} but the first axis", first[m].dtype, io::NpyArray{first[m].dtype, first[m].shape, {}}.shape_str()),
                           fmt::format("{} {}", o.dtype, io::NpyArray{o.dtype, o.shape, {}}.shape_str()));
-      if (first[m].name != "tasks") mem.shape[0] += o.shape[0];
+      if (!per_task) mem.shape[0] += o.shape[0];
       if (strings) mem.dtype = "<U" + std::to_string(std::max(string_width(mem.dtype), string_width(o.dtype)));
     }
     members.push_back(std::move(mem));
@@ -134,7 +135,7 @@ int cmd_merge(int argc, const char* const* argv) {
   if (!parent.empty()) io::ensure_output_dir(parent.string());
   io::NpzStreamWriter writer(out, members);
   for (std::size_t m = 0; m < members.size(); ++m) {
-    if (members[m].name == "tasks") {
+    if (io::is_per_task_member(members[m].name)) {
       writer.append(m, std::string_view(first[m].data, first[m].bytes));
       continue;
     }

@@ -169,7 +169,7 @@ std::string logos_section(const ReportInputs& in, const sim::Dataset* dsp, const
   std::vector<LogoMethod> methods;
   int n_tasks = 0;
   for (const auto& [name, arr] : archive) {
-    if (name == "ids" || name == "onehot" || name == "tasks" || name.find('.') != std::string::npos) continue;
+    if (io::is_scores_metadata(name) || name.find('.') != std::string::npos) continue;
     if (arr.shape.size() != 4 || arr.shape[0] != static_cast<std::int64_t>(ids.size()) || arr.shape[2] != 4 ||
         arr.shape[3] != seq_len)
       throw InputError(fmt::format("{}: array '{}': wrong shape; expected (N,T,4,L) = ({},T,4,{}), got {}",

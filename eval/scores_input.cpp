@@ -104,7 +104,7 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
 
   const std::vector<std::int64_t> want{N, ds.n_tasks(), 4, L};
   for (const auto& [name, arr] : archive) {
-    if (name == "ids" || name == "onehot" || name == "tasks" || name.find('.') != std::string::npos) continue;
+    if (io::is_scores_metadata(name) || name.find('.') != std::string::npos) continue;
     if (arr.shape != want)
       throw InputError(fmt::format("{}: array '{}': wrong shape; expected (N,T,4,L) = {} (N from 'ids', T tasks, L from "
                                    "the dataset {}), got {}",

@@ -649,6 +649,14 @@ NpzArchive read_npz(const std::string& path) {
   return out;
 }
 
+bool is_scores_metadata(std::string_view name) {
+  for (const std::string_view m : {"ids", "onehot", "inputs", "tasks", "targets", "chrom", "start"})
+    if (name == m) return true;
+  return false;
+}
+
+bool is_per_task_member(std::string_view name) { return name == "tasks" || name == "targets"; }
+
 const NpyArray& find_array(const NpzArchive& archive, const std::string& name, const std::string& path) {
   for (const auto& [n, a] : archive)
     if (n == name) return a;

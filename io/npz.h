@@ -73,4 +73,11 @@ std::string read_npz_comment(const std::string& path);
 /// The array named `name`, or InputError "path: missing array 'name'; expected ..., got ...".
 const NpyArray& find_array(const NpzArchive& archive, const std::string& name, const std::string& path);
 
+/// The members of a scores archive (docs/cli.md, scores.npz) that are not a method's arrays:
+/// `ids`, `onehot`, `inputs`, `tasks`, `targets`, `chrom`, `start`.
+bool is_scores_metadata(std::string_view name);
+/// The members of a scores archive with one value per task rather than per sequence: `tasks`
+/// and `targets` (equal across the shards of one run).
+bool is_per_task_member(std::string_view name);
+
 }  // namespace lb::io

@@ -1,6 +1,8 @@
 // Attribution targets: parsing against the heads and its errors, hand-computed values, the
 // profile seeds against finite differences of the target, linear targets as combinations of
-// unit maps, summation-to-delta relative to each target, and ISM of a target.
+// unit maps, summation-to-delta relative to each target, ISM of a target, and the profile,
+// detached-profile and counts targets of a two-output PyTorch BPNet (its ONNX graph, with
+// float64 PyTorch's gradients and DeepLIFT-Rescale multipliers: scripts/make_bpnet_fixture.py).
 #include "attribution/targets.h"
 
 #include <cmath>
@@ -9,6 +11,8 @@
 
 #include "attribution/methods.h"
 #include "attribution/onehot.h"
+#include "io/npz.h"
+#include "model/model_file.h"
 #include "testing/helpers.h"
 #include "testing/networks.h"
 #include "testing/random_inputs.h"
@@ -203,6 +207,58 @@ TEST(TargetsTest, DeepliftSumsToEachTargetsDeltaAndIsmIsTheTargetsChange) {
       EXPECT_NEAR(ism(b, (k * n + i) * 20 + p), want, 1e-5) << "target " << k << " base " << b;
     }
   }
+}
+
+// The PyTorch fixture: a BPNet with graph outputs profile (N, 2, 64) and counts (N, 1).
+TEST(TargetsTest, ProfileAndCountsTargetsOfATwoOutputTorchBpnetMatchFloat64PyTorch) {
+  const std::string dir = std::string(LB_TEST_DATA_DIR) + "/torch/";
+  const model::Shape in{4, 1, 64};
+  const Network net = model::load_model(dir + "bpnet_heads.onnx", nullptr, &in);
+  EXPECT_EQ(model::heads_str(net), "profile (2x64), counts (1)");
+  const io::NpzArchive data = io::read_npz(dir + "bpnet_heads.data.npz");
+  const auto get = [&](const std::string& name) { return io::find_array(data, name, "bpnet_heads.data.npz"); };
+  const int n = static_cast<int>(get("x").shape[0]), L = 64;
+  const std::vector<float> xv = get("x").to_f32("x"), rv = get("r").to_f32("r");
+  Mat x(4, Eigen::Index{n} * L), r(4, L);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < 4; ++c)
+      for (int p = 0; p < L; ++p) x(c, Eigen::Index{i} * L + p) = xv[(static_cast<std::size_t>(i) * 4 + c) * L + p];
+  for (int c = 0; c < 4; ++c)
+    for (int p = 0; p < L; ++p) r(c, p) = rv[static_cast<std::size_t>(c) * L + p];
+  // Logits in PyTorch's flatten order, then the count.
+  const Mat z = logits(net, x, n);
+  const std::vector<double> want_z = get("logits").to_f64("logits");
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < 129; ++k) EXPECT_NEAR(z(k, i), want_z[static_cast<std::size_t>(i) * 129 + k], 1e-5);
+  const Targets t = parse_targets("profile(profile) profile_detached(profile) counts(counts)", net);
+  const std::vector<double> vx = get("value_profile").to_f64("v"), vr = get("value_profile_r").to_f64("v");
+  Mat zr = logits(net, r, 1);
+  for (int i = 0; i < n; ++i) {
+    EXPECT_NEAR(t.value(0, z.col(i).data(), i), vx[static_cast<std::size_t>(i)], 1e-5);
+    EXPECT_NEAR(t.value(0, zr.data(), i), vr[0], 1e-5);
+  }
+  // (n,4,L) PyTorch multipliers against target k of an engine result (C x T*n*L).
+  const auto max_error = [&](const Mat& m, int k, const std::string& name) {
+    const std::vector<double> want = get(name).to_f64(name);
+    double worst = 0, scale = 0;
+    for (const double w : want) scale = std::max(scale, std::abs(w));
+    for (int i = 0; i < n; ++i)
+      for (int c = 0; c < 4; ++c)
+        for (int p = 0; p < L; ++p)
+          worst = std::max(worst, std::abs(m(c, (Eigen::Index{k} * n + i) * L + p) -
+                                           want[(static_cast<std::size_t>(i) * 4 + c) * L + p]));
+    EXPECT_GT(scale, 1e-4) << name;  // the profile weights are about 1/128 each
+    return worst / scale;
+  };
+  EXPECT_LE(max_error(gradient_multipliers(net, x, n, t.bind(z)), 0, "grad_profile"), 1e-5);
+  std::vector<Mat> deltas;
+  const Reference ref{r, true};
+  const Mat m = deeplift_multipliers(net, x, std::span<const Reference>(&ref, 1), n, t.bind(z),
+                                     uniform_rules(net, Rule::Rescale), DeepliftOptions{}, &deltas)[0];
+  EXPECT_LE(max_error(m, 0, "rescale_profile"), 1e-5);
+  EXPECT_LE(max_error(m, 1, "rescale_detached"), 1e-5);
+  EXPECT_LE(max_error(m, 2, "rescale_counts"), 1e-5);
+  for (int i = 0; i < n; ++i) EXPECT_NEAR(deltas[0](0, i), vx[static_cast<std::size_t>(i)] - vr[0], 1e-5);
 }
 
 }  // namespace

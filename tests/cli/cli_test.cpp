@@ -1711,5 +1711,52 @@ TEST(CliOnnxTest, BadArguments) {
                        tmp.path());
 }
 
+
+// A model with two graph outputs (a BPNet's profile and counts): import lists the heads, and
+// attribute explains named targets, which scores.npz names in `targets`; a model of several
+// heads without targets is refused with a line naming them.
+TEST(CliOnnxTest, HeadsAndTargets) {
+  TempDir tmp;
+  const std::string onnx = std::string(LB_TEST_DATA_DIR) + "/torch/bpnet_heads.onnx";
+  auto r = run_liftbench("import " + onnx + " -o " + tmp.file("m.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[M::import] " + onnx + ": 9 layers, 523 parameter values, input 4x64, 129 outputs (linear), "
+                       "heads profile (2x64), counts (1) -> " + tmp.file("m.npz") + "\n"),
+            std::string::npos)
+      << r.err;
+  std::string fasta;
+  for (int i = 0; i < 3; ++i) {
+    fasta += fmt::format(">s{}\n", i);
+    for (int p = 0; p < 64; ++p) fasta += "ACGT"[(p * (i + 3) + p / 5) % 4];
+    fasta += "\n";
+  }
+  write_text(tmp.file("s.fa"), fasta);
+  const std::string attribute = "attribute -q --methods grad,deeplift:rescale --fasta " + tmp.file("s.fa") + " --model ";
+  r = run_liftbench(attribute + tmp.file("m.npz") +
+                    " --attribution.targets 'profile(profile) counts(counts) diff(profile[0],profile[64])' -o " +
+                    tmp.file("a/s.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const io::NpzArchive a = io::read_npz(tmp.file("a/s.npz"));
+  EXPECT_EQ(io::find_array(a, "targets", "s.npz").to_strings("targets"),
+            (std::vector<std::string>{"profile(profile)", "counts(counts)", "diff(profile[0],profile[64])"}));
+  EXPECT_EQ(io::find_array(a, "tasks", "s.npz").to_i64("tasks"), (std::vector<std::int64_t>{-1, 128, -1}));
+  EXPECT_EQ(io::find_array(a, "deeplift:rescale", "s.npz").shape, (std::vector<std::int64_t>{3, 3, 4, 64}));
+  // Summation-to-delta relative to each target: DeepLIFT's errors are rounding.
+  for (const float d : io::find_array(a, "deeplift:rescale.delta", "s.npz").to_f32("delta")) EXPECT_LT(std::abs(d), 1e-4f);
+  // The ONNX file itself attributes to the same bytes.
+  r = run_liftbench(attribute + onnx + " --attribution.targets 'profile(profile) counts(counts) diff(profile[0],profile[64])' -o " +
+                    tmp.file("a/o.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(tmp.file("a/o.npz")), read_text(tmp.file("a/s.npz")));
+  TempDir bad;
+  expect_fails_cleanly(attribute + tmp.file("m.npz") + " -o " + bad.file("s.npz"),
+                       "attribution.targets: the model has heads profile (2x64), counts (1); expected targets naming "
+                       "them, e.g. profile(profile) or counts(counts), got none",
+                       bad.path());
+  expect_fails_cleanly(attribute + tmp.file("m.npz") + " --attribution.targets 'profile(prof)' -o " + bad.file("s.npz"),
+                       "attribution.targets: unknown head in 'profile(prof)'; expected one of the model's heads "
+                       "(profile, counts), got 'prof'",
+                       bad.path());
+}
 }  // namespace
 }  // namespace lb
