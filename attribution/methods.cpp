@@ -11,6 +11,8 @@
 
 #include "attribution/onehot.h"
 #include "attribution/profile.h"
+#include "io/atomic_file.h"
+#include "io/npz.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -438,6 +440,37 @@ bool parse_ig_rule(std::string_view name, IgRule& out) {
   return true;
 }
 
+GivenReferences read_references(const std::string& path, int n, const model::Shape& input) {
+  const io::NpyArray a = io::decode_npy(io::read_file(path), path);
+  std::vector<std::int64_t> want{n, -1, input.c};
+  if (input.h > 1) want.push_back(input.h);
+  want.push_back(input.w);
+  std::string want_str = fmt::format("({}, K, {}{}, {})", n, input.c, input.h > 1 ? fmt::format(", {}", input.h) : "",
+                                     input.w);
+  bool ok = a.shape.size() == want.size() && a.shape[1] >= 1;
+  for (std::size_t d = 0; ok && d < want.size(); ++d) ok = want[d] < 0 || a.shape[d] == want[d];
+  if (!ok)
+    throw InputError(fmt::format("{}: wrong shape; expected {} for the {} sequences of {} (K references each), got {}",
+                                 path, want_str, n, input.str(), a.shape_str()));
+  if (a.dtype != "<f4" && a.dtype != "<f8")
+    throw InputError(fmt::format("{}: wrong dtype; expected float32 or float64, got {}", path, a.dtype));
+  const std::vector<double> v = a.to_f64(path);
+  const int k = static_cast<int>(a.shape[1]), S = input.spatial(), C = input.c;
+  GivenReferences out;
+  out.k = k;
+  out.values.resize(C, static_cast<Eigen::Index>(n) * k * S);
+  // (n, K, C, S) C order -> column (i*K + j)*S + p, row c.
+  for (std::size_t e = 0; e < v.size(); ++e) {
+    if (!std::isfinite(v[e])) {
+      const std::size_t p = e % S, c = e / S % C, j = e / S / C % k, i = e / S / C / k;
+      throw InputError(fmt::format("{}: value {} at [{}, {}, {}, {}]; expected finite values", path, v[e], i, j, c, p));
+    }
+    const std::size_t p = e % S, c = e / S % C, block = e / S / C;
+    out.values(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(block * S + p)) = static_cast<float>(v[e]);
+  }
+  return out;
+}
+
 void validate(const AttributionConfig& cfg) {
   ReferenceKind ref{};
   if (!parse_reference(cfg.reference, ref))
@@ -638,8 +671,14 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     net = &centred;
   }
 
-  const bool shuffled = method.reference == ReferenceKind::Shuffle || method.reference == ReferenceKind::DinucShuffle;
-  const int n_refs = !uses_reference ? 0 : shuffled ? cfg.n_shuffles : 1;
+  const GivenReferences* given = uses_reference ? cfg.given_references.get() : nullptr;
+  if (given)
+    LB_CHECK(given->values.rows() == C && given->values.cols() == static_cast<Eigen::Index>(n) * given->k * S,
+             "run_method: given references {}x{} for {} sequences of {} x {}", given->values.rows(),
+             given->values.cols(), n, given->k, in.str());
+  const bool shuffled =
+      !given && (method.reference == ReferenceKind::Shuffle || method.reference == ReferenceKind::DinucShuffle);
+  const int n_refs = !uses_reference ? 0 : given ? given->k : shuffled ? cfg.n_shuffles : 1;
   const sim::ShuffleKind shuffle_kind = method.reference == ReferenceKind::Shuffle ? sim::ShuffleKind::Mono
                                         : cfg.deeplift_compatible_shuffle         ? sim::ShuffleKind::DinucCompatible
                                                                                   : sim::ShuffleKind::Dinuc;
@@ -667,7 +706,11 @@ MethodResult run_method(const Method& method, const model::Network& net_in, cons
     const Mat xc = x.middleCols(static_cast<Eigen::Index>(s0) * S, static_cast<Eigen::Index>(m) * S);
     std::vector<Reference> refs;
     StageTimer timer("references (shuffles)");
-    if (shuffled) {
+    if (given) {  // the user's, block s*K + j of the chunk
+      const Mat block = given->values.middleCols(static_cast<Eigen::Index>(s0) * n_refs * S,
+                                                 static_cast<Eigen::Index>(m) * n_refs * S);
+      for (int j = 0; j < n_refs; ++j) refs.push_back(gather_reference(block, m, n_refs, j, S));
+    } else if (shuffled) {
       // Block s*K + j is reference j of chunk sample s, drawn from that sample's own stream.
       Mat shuffles(C, static_cast<Eigen::Index>(m) * n_refs * S);
       for (int s = 0; s < m; ++s)

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <string>
@@ -18,6 +19,13 @@ namespace lb::attr {
 enum class ReferenceKind { Zeros, Background, Shuffle, DinucShuffle };
 
 /// [attribution] section.
+/// References supplied per sequence (attribution.references_file): `values` (C x n*K*S), block
+/// i*K + j reference j of sequence i, as MethodResult::references.
+struct GivenReferences {
+  Mat values;
+  int k = 0;
+};
+
 struct AttributionConfig {
   std::string methods = "grad_x_input,ig,guided_backprop,deeplift:rescale,deeplift:revealcancel,deeplift:genomics";
   std::string reference = "background";           // zeros | background | shuffle | dinuc_shuffle
@@ -39,7 +47,16 @@ struct AttributionConfig {
   std::string tasks = "all";                      // output tasks to attribute: all, or indices "0,2"
   std::string targets;                            // named targets (attribution/targets.h) instead of tasks
   bool store_references = false;                  // write <method>.references (N, n_refs, C, L)
+  std::string references_file;                    // .npy (N, K, C, L): every method's references
+  /// The references of references_file, read by the attribute step (read_references): every
+  /// method with a reference uses them instead of its own, averaged over their K. Not a key.
+  std::shared_ptr<const GivenReferences> given_references;
 };
+
+/// attribution.references_file read for n sequences of shape `input` (InputError naming the
+/// file: not an .npy, not float32 or float64, a shape other than (n, K, C, L) (or (n, K, C, H, W)),
+/// a value that is not finite).
+GivenReferences read_references(const std::string& path, int n, const model::Shape& input);
 
 /// Throws ConfigError naming the option (attribution.ig_steps, ...). Checks the method list's
 /// syntax too (names and @references; DeepLIFT rules need the network: parse_methods).

@@ -33,6 +33,8 @@ int cmd_attribute(int argc, const char* const* argv) {
                 "the region count)",
                 "N");
   opts.add_flag("methods", &job.methods, "shorthand for --attribution.methods", "LIST");
+  std::string references;
+  opts.add_flag("references", &references, "shorthand for --attribution.references_file", "FILE.npy");
   opts.add_flag("out,o", &job.out,
                 "scores file to write (e.g. scores.npz); beside it <stem>.config.ini, the resolved configuration", "FILE");
   opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
@@ -49,6 +51,7 @@ int cmd_attribute(int argc, const char* const* argv) {
   set_log_quiet(quiet);
   // --methods is attribution.methods: the resolved configuration shows the list attributed.
   if (!job.methods.empty()) job.run.attribution.methods = job.methods;
+  if (!references.empty()) job.run.attribution.references_file = references;
   job.model_from_config = !opts.config_file().empty();
   job.config_ini = opts.resolved_ini();
   attribute_step(job);

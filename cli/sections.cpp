@@ -92,6 +92,9 @@ void add_attribution_options(OptionSet& o, attr::AttributionConfig& c) {
   o.add("attribution", "revcomp_average", &c.revcomp_average,
         "every method as if written with +rcavg: average with the reverse complement's map");
   o.add("attribution", "tasks", &c.tasks, "output tasks to attribute: all, or increasing indices such as 0,2");
+  o.add("attribution", "references_file", &c.references_file,
+        "an .npy of shape (N, K, 4, L), one-hot or real: the K references of each sequence, used by every method "
+        "with a reference instead of its own and averaged over K");
   o.add("attribution", "targets", &c.targets,
         "what to explain instead of tasks: HEAD[i], sum(...), diff(a,b), window(HEAD,start,end), counts(HEAD), "
         "profile(HEAD), profile_detached(HEAD), separated by spaces (docs/attribution.md, Targets)");

@@ -197,12 +197,18 @@ void attribute_step(const AttributeJob& job) {
     throw ConfigError("--tracks: needs genome coordinates; expected --genome FILE --regions FILE with --tracks, got "
                       "neither");
   const io::TrackFormats formats = parse_track_formats(track_format);
+  if (!gflags.genome.empty() && !run.attribution.references_file.empty())
+    throw ConfigError("attribution.references_file: not with --genome; expected the sequences of --data or --fasta, "
+                      "got --genome");
   if (!gflags.genome.empty() && compress)
     throw ConfigError("--compress: not with --genome; expected a stored archive (written as it goes), got --compress");
   if (out.empty()) throw ConfigError("--out: missing scores file; expected -o FILE, got nothing");
   require_file_output("--out", out);
   {
-    std::vector<PathUse> inputs{{"--model", model_path}, {"--fasta", fasta}, {"--regions", gflags.regions}};
+    std::vector<PathUse> inputs{{"--model", model_path},
+                                {"--fasta", fasta},
+                                {"--regions", gflags.regions},
+                                {"--references", run.attribution.references_file}};
     for (auto& f : genome_files("--genome", gflags.genome)) inputs.push_back(std::move(f));
     if (!data_dir.empty())
       for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
@@ -279,6 +285,12 @@ void attribute_step(const AttributeJob& job) {
     seqs.source = fasta;
   }
 
+  if (!run.attribution.references_file.empty()) {
+    run.attribution.given_references = std::make_shared<const attr::GivenReferences>(
+        attr::read_references(run.attribution.references_file, seqs.n, net.input_shape()));
+    log_info("attribute", "references: {} per sequence from {} (instead of every method's own)",
+             run.attribution.given_references->k, show_path(run.attribution.references_file));
+  }
   io_timer.stop();
   const auto method_list = attr::parse_methods(run.attribution.methods, net, run.attribution);
   const std::string gradient_layer = attr::gradient_rule_layer(net);  // e.g. a max pool

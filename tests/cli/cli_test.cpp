@@ -701,6 +701,7 @@ TEST(CliSanityTest, BadArguments) {
 
 // ---- liftbench evaluate ----------------------------------------------------------------------
 #include "core/alphabet.h"
+#include "io/atomic_file.h"
 #include "io/npz.h"
 #include "sim/dataset.h"
 
@@ -1756,6 +1757,28 @@ TEST(CliOnnxTest, HeadsAndTargets) {
   expect_fails_cleanly(attribute + tmp.file("m.npz") + " --attribution.targets 'profile(prof)' -o " + bad.file("s.npz"),
                        "attribution.targets: unknown head in 'profile(prof)'; expected one of the model's heads "
                        "(profile, counts), got 'prof'",
+                       bad.path());
+  // --references: each sequence's own references, stored back as given.
+  std::vector<float> refs(3 * 2 * 4 * 64);
+  for (std::size_t e = 0; e < refs.size(); ++e) refs[e] = static_cast<float>((e * 7919) % 100) / 100.0f;
+  io::write_file_atomic(tmp.file("r.npy"), io::encode_npy(io::NpyArray::from_f32({3, 2, 4, 64}, refs)));
+  r = run_liftbench(attribute + tmp.file("m.npz") + " --attribution.targets 'counts(counts)' --references " +
+                    tmp.file("r.npy") + " --attribution.store_references true -o " + tmp.file("a/r.npz"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const io::NpzArchive withr = io::read_npz(tmp.file("a/r.npz"));
+  EXPECT_EQ(io::find_array(withr, "deeplift:rescale.references", "r.npz").to_f32("refs"), refs);
+  EXPECT_EQ(io::find_array(withr, "deeplift:rescale.references", "r.npz").shape,
+            (std::vector<std::int64_t>{3, 2, 4, 64}));
+  io::write_file_atomic(tmp.file("r2.npy"), io::encode_npy(io::NpyArray::from_f32({2, 2, 4, 64}, std::span(refs).first(1024))));
+  expect_fails_cleanly(attribute + tmp.file("m.npz") + " --attribution.targets 'counts(counts)' --references " +
+                           tmp.file("r2.npy") + " -o " + bad.file("s.npz"),
+                       tmp.file("r2.npy") + ": wrong shape; expected (3, K, 4, 64) for the 3 sequences of 4x64 (K "
+                                            "references each), got (2,2,4,64)",
+                       bad.path());
+  expect_fails_cleanly(attribute + tmp.file("m.npz") + " --attribution.targets 'counts(counts)' --references " +
+                           tmp.file("r.npy") + " -o " + tmp.file("r.npy"),
+                       "--out: output " + tmp.file("r.npy") + " is the input " + tmp.file("r.npy") +
+                           " (--references); expected an output that is not an input, got the same file",
                        bad.path());
 }
 }  // namespace
