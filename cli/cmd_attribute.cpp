@@ -34,7 +34,7 @@ int cmd_attribute(int argc, const char* const* argv) {
                 "N");
   opts.add_flag("methods", &job.methods, "shorthand for --attribution.methods", "LIST");
   std::string references;
-  opts.add_flag("references", &references, "shorthand for --attribution.references_file", "FILE.npy");
+  opts.add_flag("references", &references, "the references file: attribution.references_file", "FILE.npy");
   opts.add_flag("out,o", &job.out,
                 "scores file to write (e.g. scores.npz); beside it <stem>.config.ini, the resolved configuration", "FILE");
   opts.add_flag("threads", &job.threads, "threads (0 = all cores); results are identical for any value", "N");
