@@ -471,6 +471,12 @@ GivenReferences read_references(const std::string& path, int n, const model::Sha
   return out;
 }
 
+bool load_given_references(AttributionConfig& cfg, int n, const model::Shape& input) {
+  if (cfg.references_file.empty()) return false;
+  cfg.given_references = std::make_shared<const GivenReferences>(read_references(cfg.references_file, n, input));
+  return true;
+}
+
 void validate(const AttributionConfig& cfg) {
   ReferenceKind ref{};
   if (!parse_reference(cfg.reference, ref))

@@ -57,6 +57,8 @@ struct AttributionConfig {
 /// file: not an .npy, not float32 or float64, a shape other than (n, K, C, L) (or (n, K, C, H, W)),
 /// a value that is not finite).
 GivenReferences read_references(const std::string& path, int n, const model::Shape& input);
+/// cfg.given_references from cfg.references_file when it is set (read_references); false when not.
+bool load_given_references(AttributionConfig& cfg, int n, const model::Shape& input);
 
 /// Throws ConfigError naming the option (attribution.ig_steps, ...). Checks the method list's
 /// syntax too (names and @references; DeepLIFT rules need the network: parse_methods).

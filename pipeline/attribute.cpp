@@ -285,9 +285,7 @@ void attribute_step(const AttributeJob& job) {
     seqs.source = fasta;
   }
 
-  if (!run.attribution.references_file.empty()) {
-    run.attribution.given_references = std::make_shared<const attr::GivenReferences>(
-        attr::read_references(run.attribution.references_file, seqs.n, net.input_shape()));
+  if (attr::load_given_references(run.attribution, seqs.n, net.input_shape())) {
     log_info("attribute", "references: {} per sequence from {} (instead of every method's own)",
              run.attribution.given_references->k, show_path(run.attribution.references_file));
   }

@@ -133,7 +133,8 @@ class MethodScores:
 
 class Attribution(Mapping[str, MethodScores]):
     """The result of :func:`attribute`: a mapping from method string to :class:`MethodScores`,
-    in the order of ``methods``, with the sequence ``ids`` and the attributed ``tasks``."""
+    in the order of ``methods``, with the sequence ``ids``, the attributed ``tasks`` and, with
+    ``targets=``, the ``targets``' names."""
 
     def __init__(self, core: Any) -> None:
         self._core = core
@@ -152,6 +153,12 @@ class Attribution(Mapping[str, MethodScores]):
     @property
     def tasks(self) -> List[int]:
         return list(self._core.tasks)
+
+    @property
+    def targets(self) -> List[str]:
+        """The names of the targets explained, with ``targets=`` (``attribution.targets``:
+        ``"profile(profile) counts(counts)"``); empty when the tasks are output units."""
+        return list(self._core.targets)
 
     def __getitem__(self, name: str) -> MethodScores:
         return self._methods[name]

@@ -215,8 +215,9 @@ Attribution attribute(const Model& model, const py::array& x_arg, const std::vec
     throw InputError(fmt::format("ids: {} names; expected one per sequence of X, got {} for {} sequences", ids.size(),
                                  ids.size(), a.n));
   for (int i = 0; i < a.n; ++i) a.ids.push_back(ids.empty() ? fmt::format("seq{}", i) : ids[static_cast<std::size_t>(i)]);
-  const cli::RunConfig run = run_config("attribute", config_file, options);
+  cli::RunConfig run = run_config("attribute", config_file, options);
   attr::validate(run.attribution);  // as the attribute step checks its section
+  attr::load_given_references(run.attribution, a.n, model.net.input_shape());
   a.input = model.net.input_shape();
   const auto methods = attr::parse_methods(run.attribution.methods, model.net, run.attribution);
   const attr::Targets targets = attr::resolve_targets(run.attribution, model.net);

@@ -108,6 +108,30 @@ def test_attribute_writes_the_commands_archive_byte_for_byte(MODEL, tmp_path):
     assert r.ids == ids and r.tasks == [0, 1]
 
 
+def test_targets_of_a_two_head_model_and_references_from_a_file(tmp_path):
+    """A BPNet's profile and counts heads (an ONNX graph with two outputs): named targets and
+    the user's references, the same bytes as the command's."""
+    onnx = TORCH / "bpnet_heads.onnx"
+    m = lb.Model.load(onnx)
+    x = one_hot(4, 64, 3)
+    ids = [f"r{i}" for i in range(4)]
+    write_fasta(tmp_path / "x.fa", x, ids)
+    refs = np.random.default_rng(4).random((4, 2, 4, 64)).astype(np.float32)
+    np.save(tmp_path / "refs.npy", refs)
+    targets = "profile(profile) profile_detached(profile) counts(counts)"
+    cli("attribute", "--model", onnx, "--fasta", tmp_path / "x.fa", "--methods", "deeplift:rescale,ig",
+        "--attribution.targets", targets, "--references", tmp_path / "refs.npy", "-o", tmp_path / "cli.npz", "-q")
+    r = lb.attribute(m, x, "deeplift:rescale,ig", ids=ids, targets=targets, references_file=tmp_path / "refs.npy")
+    r.to_npz(tmp_path / "py.npz")
+    assert (tmp_path / "py.npz").read_bytes() == (tmp_path / "cli.npz").read_bytes()
+    assert r.targets == ["profile(profile)", "profile_detached(profile)", "counts(counts)"]
+    assert r.tasks == [-1, -1, 128]
+    assert r["deeplift:rescale"].n_references == 2
+    assert np.abs(r["deeplift:rescale"].delta).max() < 1e-4
+    with pytest.raises(ValueError, match=r"^attribution.targets: the model has heads profile \(2x64\), counts"):
+        lb.attribute(m, x, "grad")
+
+
 def test_attribute_takes_every_registry_method_and_a_list(MODEL):
     m = lb.Model.load(MODEL)
     x = one_hot(3, 64, 3)
