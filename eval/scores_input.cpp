@@ -58,6 +58,11 @@ ScoresInput match_scores(const io::NpzArchive& archive, const std::string& path,
   const auto N = static_cast<std::int64_t>(ids.size());
 
   // `tasks` (written since attribution.tasks): the metrics here need every task of the dataset.
+  for (const auto& [name, arr] : archive)
+    if (name == "targets")
+      throw InputError(fmt::format("{}: array 'targets': scores of named targets ({}); expected the dataset's tasks "
+                                   "(attribute without attribution.targets), got targets",
+                                   path, fmt::join(arr.to_strings(path + ": array 'targets'"), ", ")));
   for (const auto& [name, arr] : archive) {
     if (name != "tasks") continue;
     const std::vector<std::int64_t> got = arr.to_i64(fmt::format("{}: array 'tasks'", path));

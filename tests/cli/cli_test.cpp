@@ -889,6 +889,16 @@ TEST(CliEvaluateTest, NewMethodsTaskSubsetsAndStoredReferences) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "liftbench: error: " + sub + ": array 'tasks': scores of a subset of the tasks; expected every task "
                    "0,1,2 (attribute with attribution.tasks = all), got 0,2\n");
+  // Named targets have no labels: evaluate says so.
+  const std::string named = tmp.file("named.npz");
+  r = run_liftbench("attribute -q -c " + kSmoke + " --model " + smoke_model() + " --data " + smoke_data() +
+                    " --methods grad --attribution.targets 'diff(fc1[0],fc1[1]) fc1[2]' -o " + named);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench("evaluate -q -c " + kSmoke + " --data " + smoke_data() + " --scores " + named + " -o " +
+                    tmp.file("ev3"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "liftbench: error: " + named + ": array 'targets': scores of named targets (diff(fc1[0],fc1[1]), "
+                   "fc1[2]); expected the dataset's tasks (attribute without attribution.targets), got targets\n");
 }
 
 // The whole smoke pipeline.
