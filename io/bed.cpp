@@ -31,6 +31,7 @@ std::vector<BedRecord> read_bed(const std::string& path) {
     if (*end < *start)
       throw input_error(path, ln, "end before start", fmt::format("end >= start ({})", *start), std::to_string(*end));
     r.start = *start, r.end = *end;
+    detail::check_record_name(path, ln, "record", 4, f[3]);
     r.name = std::string(f[3]);
     if (f[4] != ".") {  // '.' = no score, read as 0
       const auto score = detail::parse_double(f[4]);

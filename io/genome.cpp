@@ -428,10 +428,7 @@ std::vector<GenomicRegion> read_regions(const std::string& path) {
     r.start = *start, r.end = *end;
     // Names become the archive's fixed-width 'ids' (one long name costs its length times the
     // region count) and BED fields of the predictions: capped as FASTA names are.
-    if (f.size() >= 4 && f[3].size() > kMaxFastaNameLength)
-      throw input_error(path, ln, "region name too long (column 4)",
-                        fmt::format("at most {} characters", kMaxFastaNameLength),
-                        fmt::format("{} ({})", f[3].size(), quote_token(f[3])));
+    if (f.size() >= 4) detail::check_record_name(path, ln, "region", 4, f[3]);
     if (f.size() >= 4 && f[3] != ".") r.name = std::string(f[3]);
     if (f.size() >= 10) {
       const auto summit = detail::parse_int64(f[9]);

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "io/atomic_file.h"
+#include "io/fasta.h"
 
 namespace lb::io::detail {
 
@@ -115,6 +116,17 @@ std::optional<double> parse_double(std::string_view s) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
+}
+
+void check_record_name(const std::string& path, long line, std::string_view what, int column, std::string_view name) {
+  if (name.size() > kMaxFastaNameLength)
+    throw input_error(path, line, fmt::format("{} name too long (column {})", what, column),
+                      fmt::format("at most {} characters", kMaxFastaNameLength),
+                      fmt::format("{} ({})", name.size(), quote_token(name)));
+  for (const char c : name)
+    if (static_cast<unsigned char>(c) < ' ' || c == '\x7f')
+      throw input_error(path, line, fmt::format("bad {} name (column {})", what, column),
+                        "one word without control characters", quote_token(name));
 }
 
 std::string describe_char(char c) {

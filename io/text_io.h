@@ -53,6 +53,12 @@ bool ends_with(std::string_view s, std::string_view suffix);
 std::optional<std::int64_t> parse_int64(std::string_view s);
 std::optional<double> parse_double(std::string_view s);
 
+/// Checks a name read from column `column` of line `line` (a BED region's or record's name):
+/// InputError "<path>:<line>: <what> name too long (column k); expected at most 10000
+/// characters, got ..." or "... bad <what> name (column k); expected one word without control
+/// characters, got ..." (names become archive ids and BED fields, as FASTA names do).
+void check_record_name(const std::string& path, long line, std::string_view what, int column, std::string_view name);
+
 /// `'c'` for a printable byte, `byte 0xNN` otherwise (for "got ..." in messages).
 std::string describe_char(char c);
 

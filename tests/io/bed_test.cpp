@@ -111,4 +111,17 @@ TEST(BedTest, MalformedInputNamesFileAndLine) {
 }
 
 }  // namespace
+// Record names are capped and free of control bytes, as FASTA names and regions' names are.
+TEST(BedTest, RecordNamesAreCheckedAsRegionNames) {
+  TempDir dir;
+  write_text(dir.file("a.bed"), "chr1\t0\t5\t" + std::string(10001, 'm') + "\t0\t+\n");
+  EXPECT_THROW_MSG(read_bed(dir.file("a.bed")), InputError,
+                   dir.file("a.bed") + ":1: record name too long (column 4); expected at most 10000 characters, got "
+                                       "10001 ('" + std::string(40, 'm') + "...')");
+  write_text(dir.file("a.bed"), "chr1\t0\t5\tm\r1\t0\t+\n");
+  EXPECT_THROW_MSG(read_bed(dir.file("a.bed")), InputError,
+                   dir.file("a.bed") + ":1: bad record name (column 4); expected one word without control characters, "
+                                       "got " + quote_token("m\r1"));
+}
+
 }  // namespace lb::io

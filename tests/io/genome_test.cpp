@@ -284,6 +284,11 @@ TEST(GenomeTest, OverlongRegionNameIsAnInputError) {
   EXPECT_THROW_MSG(read_regions(bed), InputError,
                    bed + ":2: region name too long (column 4); expected at most 10000 characters, got 100000 ('" +
                        std::string(40, 'x') + "...')");
+  // A control byte would not survive the archive's ids and the BED fields written back.
+  write_text(bed, "chr1\t0\t5\tp\x01q\n");
+  EXPECT_THROW_MSG(read_regions(bed), InputError,
+                   bed + ":1: bad region name (column 4); expected one word without control characters, got " +
+                       quote_token("p\x01q"));
 }
 
 // kGenome's index: chr1, 30 bases from byte 12 in lines of 15 bases (16 bytes); chr2, 12 from
