@@ -2,6 +2,7 @@
 #include "discover/benchmark.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
 
@@ -117,6 +118,8 @@ DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const Tas
     }
     return static_cast<double>(on) / static_cast<double>(m.seqlets.size());
   };
+  std::int64_t matched_support = 0;  // seqlets of matched motifs
+  int recovering = 0;                // motifs of kind driver or repressor
   for (const auto& m : motifs) {
     MotifTruth truth{.name = m.name, .sign = m.sign, .support = m.support, .match = {}, .q = 1, .score = 0,
                      .on_match_sites = kNaN, .on_any_site = on_sites(m, ""), .kind = {}};
@@ -158,8 +161,15 @@ DiscoveryScore score_discovery(const std::vector<SeqletSpan>& seqlets, const Tas
       ++out.off_site_matches;
       out.off_site_match_max_share = std::max(out.off_site_match_max_share, share);
     }
+    if (matched) matched_support += m.support;
+    if (truth.kind == "driver" || truth.kind == "repressor") ++recovering;
     out.per_motif.push_back(std::move(truth));
   }
+  int recovered = 0;
+  for (const auto* list : {&out.recovery, &out.repressor_recovery})
+    for (const auto& r : *list) recovered += r.found;
+  out.redundancy = recovered ? static_cast<double>(recovering) / recovered : kNaN;
+  out.coverage = total > 0 ? static_cast<double>(matched_support) / total : kNaN;
   return out;
 }
 

@@ -13,7 +13,10 @@
 // sign). A positive motif that matches motifs of the file but none of the task's driver motifs
 // is off-task. A planted repressor motif (sites whose role for the task is `repressor`) is
 // recovered when some negative discovered motif matches it with q < `q_max`; repressor recall is
-// the share of repressor sites hit by a negative seqlet.
+// the share of repressor sites hit by a negative seqlet. Redundancy is the number of motifs that
+// recover a planted motif (positive ones matching a driver, negative ones matching a repressor)
+// per planted motif recovered, 1 when each is found once; coverage the share of the task's
+// seqlets (both signs) held by motifs that match some motif of the file.
 #pragma once
 
 #include <string>
@@ -105,6 +108,12 @@ struct DiscoveryScore {
   int repressor_sites = 0;
   int repressor_sites_hit = 0;  // ... hit by a negative seqlet
   double repressor_recall = 0;  // repressor_sites_hit / repressor_sites (NaN without repressor sites)
+  // Discovered motifs of kind driver or repressor per planted driver or repressor motif recovered
+  // (NaN when none is): 1 when each planted motif comes out as one motif.
+  double redundancy = 0;
+  // Seqlets of the motifs matching a motif of the file with q < q_max / the task's seqlets, both
+  // signs (NaN without seqlets).
+  double coverage = 0;
   std::vector<MotifTruth> per_motif;  // in the order of `motifs`
 };
 

@@ -147,6 +147,10 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
      "matched motifs whose seqlets mostly miss the planted instances of the motif they match best"},
     {"off_site_match_max_share", Family::Discovery, Better::Lower,
      "largest share of the task's seqlets held by one off-site match"},
+    {"redundancy", Family::Discovery, Better::Lower,
+     "motifs recovering a planted driver or repressor per planted motif recovered (1: each found once)"},
+    {"coverage", Family::Discovery, Better::Higher,
+     "share of the task's seqlets held by motifs that match a motif of the file"},
 };
 
 /// The number of metrics of `family`.

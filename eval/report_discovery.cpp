@@ -193,11 +193,14 @@ std::string discovery_section(const std::string& path) {
       "A planted driver motif is recovered when a positive discovered motif matches it with q &lt; 0.05 (its q, "
       "similarity and seqlets shown), a planted repressor when a negative one does; seqlet precision and recall "
       "are of the positive seqlets against the planted driver sites; unmatched motifs match no motif of the file "
-      "(largest share of the task's seqlets held by one, positive / negative); off-task ones are positive motifs matching only motifs that do not drive the task. "
+      "(largest share of the task's seqlets held by one, positive / negative); off-task ones are positive motifs matching only motifs that do not drive the task; "
+      "redundancy is the number of motifs recovering a planted motif per planted motif recovered (1: each found once), "
+      "coverage the share of the task's seqlets in motifs that match a motif of the file. "
       "From discovery.tsv.</p>\n<table>\n<tr><th>method</th><th>task</th>"
       "<th>planted drivers (repressors) recovered</th><th>seqlets (+ / −)</th><th>seqlet precision</th>"
       "<th>seqlet recall</th>"
-      "<th>motifs</th><th>unmatched + (share)</th><th>unmatched − (share)</th><th>off-task (share)</th></tr>\n";
+      "<th>motifs</th><th>unmatched + (share)</th><th>unmatched − (share)</th><th>off-task (share)</th>"
+      "<th>redundancy</th><th>coverage</th></tr>\n";
   for (const auto& key : order) {
     const Cell& c = cells[key];
     std::string rec;
@@ -232,13 +235,14 @@ std::string discovery_section(const std::string& path) {
                          html_escape(status_words(status)));
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>\n",
+        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
         html_escape(key.first), html_escape(key.second), rec.empty() ? "–" : rec, html_escape(sv("seqlets")),
         sv("seqlets_negative").empty() ? "–" : html_escape(sv("seqlets_negative")), num(sv("seqlet_precision"), "{:.3f}"),
         num(sv("seqlet_recall"), "{:.3f}"), html_escape(sv("motifs")),
         count_share("unmatched_positive_motifs", "unmatched_positive_max_share"),
         count_share("unmatched_negative_motifs", "unmatched_negative_max_share"),
-        count_share("off_task_motifs", "off_task_max_share"));
+        count_share("off_task_motifs", "off_task_max_share"), num(sv("redundancy"), "{:.2f}"),
+        num(sv("coverage"), "{:.3f}"));
   }
   out += "</table>\n";
   // The logos of each method and task with a directory beside discovery.tsv.

@@ -90,6 +90,8 @@ DiscoveryRows discovery_rows(const std::string& method, int task, const discover
   rows.push_back({method, t, "-", "off_task_max_share", num(s.off_task_max_share)});
   rows.push_back({method, t, "-", "off_site_match_motifs", std::to_string(s.off_site_matches)});
   rows.push_back({method, t, "-", "off_site_match_max_share", num(s.off_site_match_max_share)});
+  rows.push_back({method, t, "-", "redundancy", num(s.redundancy)});
+  rows.push_back({method, t, "-", "coverage", num(s.coverage)});
   return rows;
 }
 

@@ -180,5 +180,39 @@ TEST(DiscoveryBenchmarkTest, RepressorsByNegativeSeqletsAndMotifs) {
   EXPECT_EQ(none.per_motif[2].kind, "negative_matched");
 }
 
+// Redundancy: motifs that recover a planted motif (positive on a driver, negative on a
+// repressor) per planted motif recovered; coverage: seqlets of matched motifs over all of the
+// task's seqlets.
+TEST(DiscoveryBenchmarkTest, RedundancyAndCoverageByHand) {
+  const std::vector<PlantedSite> drivers{{0, 10, 16, "GATA"}, {1, 10, 16, "TAL1"}};
+  const std::vector<PlantedSite> repressors{{2, 10, 16, "NRSF"}};
+  std::vector<SeqletSpan> seqlets(200, SeqletSpan{5, 0, 31, 1});
+  for (int i = 0; i < 40; ++i) seqlets[static_cast<std::size_t>(i)].sign = -1;
+  std::vector<DiscoveredMotif> motifs{
+      {"pos_1", 1, 60, {{"GATA", 0.001, 8.5}}, {}},     // GATA, three flank variants of it
+      {"pos_2", 1, 30, {{"GATA", 0.002, 8.0}}, {}},
+      {"pos_3", 1, 20, {{"GATA", 0.01, 7.0}}, {}},
+      {"pos_4", 1, 25, {{"GATA", 0.3, 2.0}}, {}},       // unmatched: not in the coverage
+      {"neg_1", -1, 15, {{"NRSF", 0.001, 9.0}}, {}},    // the repressor
+      {"neg_2", -1, 10, {{"TAL1", 0.001, 9.0}}, {}},    // matched, negative, no repressor: covered only
+  };
+  // GATA recovered by 3 motifs, NRSF by 1, TAL1 not: 4 motifs per 2 recovered planted motifs.
+  const DiscoveryScore s = score_discovery(seqlets, {drivers, repressors, {}}, motifs);
+  EXPECT_DOUBLE_EQ(s.redundancy, 2.0);
+  EXPECT_DOUBLE_EQ(s.coverage, (60.0 + 30 + 20 + 15 + 10) / 200);
+  // Each planted motif found once: 1.
+  const std::vector<DiscoveredMotif> once{motifs[0], motifs[3], motifs[4]};
+  const DiscoveryScore o = score_discovery(seqlets, {drivers, repressors, {}}, once);
+  EXPECT_DOUBLE_EQ(o.redundancy, 1.0);
+  EXPECT_DOUBLE_EQ(o.coverage, 75.0 / 200);
+  // One motif matching both drivers recovers two planted motifs: 0.5.
+  const std::vector<DiscoveredMotif> chimera{{"pos_1", 1, 60, {{"GATA", 0.001, 8.5}, {"TAL1", 0.01, 6.0}}, {}}};
+  EXPECT_DOUBLE_EQ(score_discovery(seqlets, {drivers}, chimera).redundancy, 0.5);
+  // Nothing recovered, no seqlets: undefined, not zero.
+  const DiscoveryScore e = score_discovery({}, {drivers}, {});
+  EXPECT_TRUE(std::isnan(e.redundancy));
+  EXPECT_TRUE(std::isnan(e.coverage));
+}
+
 }  // namespace
 }  // namespace lb::discover

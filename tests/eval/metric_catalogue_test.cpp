@@ -82,6 +82,10 @@ TEST(MetricCatalogueTest, DirectionAndMeaningOfEachFamily) {
             "largest share of the task's seqlets held by one unmatched positive motif");
   EXPECT_EQ(row("off_task_motifs").better, Better::Lower);
   EXPECT_EQ(row("off_site_match_max_share").better, Better::Lower);
+  EXPECT_EQ(row("redundancy").better, Better::Lower);
+  EXPECT_EQ(row("redundancy").meaning,
+            "motifs recovering a planted driver or repressor per planted motif recovered (1: each found once)");
+  EXPECT_EQ(row("coverage").better, Better::Higher);
 
   EXPECT_EQ(direction_words(Better::Lower), "lower is better");
   EXPECT_EQ(direction_words(Better::Higher), "higher is better");
@@ -173,7 +177,7 @@ TEST(MetricCatalogueTest, ReportRefusesAnUncataloguedMetric) {
                                              "unmatched_positive_motifs, unmatched_positive_max_share, "
                                              "unmatched_negative_motifs, unmatched_negative_max_share, "
                                              "off_task_motifs, off_task_max_share, off_site_match_motifs, "
-                                             "off_site_match_max_share), got 'junk'");
+                                             "off_site_match_max_share, redundancy, coverage), got 'junk'");
   // Rows built in memory meet the same catalogue.
   const report::RoleMetric role{"a", "bg", "t", "new_metric", 0.5, 0.4, 0.6, 10};
   std::string roles_json;

@@ -586,7 +586,8 @@ TEST(ReportTest, DiscoverySectionDrawsCwmLogosBesideTheMatchedMotif) {
                  {"m", "0", "TAL1", "repressor_recovered", "1"}, {"m", "0", "TAL1", "repressor_q", "0.03"},
                  {"m", "0", "TAL1", "repressor_similarity", "5.5"}, {"m", "0", "TAL1", "repressor_support", "9"},
                  {"m", "0", "-", "status", "motifs"},
-                 {"m", "0", "-", "seqlets", "40"}, {"m", "1", "-", "status", "too_few_seqlets"},
+                 {"m", "0", "-", "seqlets", "40"}, {"m", "0", "-", "redundancy", "1.5"},
+                 {"m", "0", "-", "coverage", "0.8"}, {"m", "1", "-", "status", "too_few_seqlets"},
                  {"m", "1", "-", "seqlets", "7"}});
   // The file's motif: 3 columns, A / C / G certain; reverse complemented: C G T.
   std::ofstream(d.file("db.meme")) << "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
@@ -605,6 +606,9 @@ TEST(ReportTest, DiscoverySectionDrawsCwmLogosBesideTheMatchedMotif) {
                 {{"pos_1", "GATA", "1", "0.001", "0.001", "0.002", "2", "GT", "CGT", "-", "2"}});
   const std::string html = report::discovery_section(d.file("discovery.tsv"));
   EXPECT_NE(html.find("no motif: too few seqlets to cluster"), std::string::npos);
+  // Redundancy and coverage, the table's last two columns (task 1 has neither).
+  EXPECT_NE(html.find("<td>1.50</td><td>0.800</td></tr>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td>–</td><td>–</td></tr>"), std::string::npos);
   // A planted repressor's line, from its `repressor_*` rows, after the driver's.
   EXPECT_NE(html.find("GATA &#10003; q 0.001, similarity –, 0 seqlets</span><br><span style=\"color:#060\">TAL1 "
                       "(repressor, by a negative motif) &#10003; q 0.03, similarity 5.50, 9 seqlets"),
