@@ -36,7 +36,7 @@ int cmd_discover(int argc, const char* const* argv) {
   std::string scores_path, method, out, task_s = "0", window_s = "21", flank_s = "5", fdr_s = "0.2",
                                        min_s = "0.03", max_s = "0.2", coarse_s = "30", graph_s = "15",
                                        overlap_s = "0.7", res_s = "1", runs_s = "50", trim_s = "0.3",
-                                       margin_s = "2", cover_s = "0.2", merge_s = "0.7", support_s = "20",
+                                       margin_s = "2", cover_s = "0.2", merge_s = "0.5", support_s = "20",
                                        seed_s = "1", threads = "0", motif_file, data_dir;
   bool quiet = false;
   RunConfig run;  // with -c and eval.discover_methods and no --method: the discover step of `run`
@@ -64,7 +64,7 @@ int cmd_discover(int argc, const char* const* argv) {
   opts.add_flag("trim-margin", &margin_s, "columns kept on each side of the trimmed motif", "N");
   opts.add_flag("min-coverage", &cover_s, "a CWM column needs this share of the members covering it, in [0, 1]",
                 "FRAC");
-  opts.add_flag("merge-threshold", &merge_s, "merge two motifs at least this similar, in [-1, 1]", "S");
+  opts.add_flag("merge-threshold", &merge_s, "merge two motifs whose cores are at least this similar, in [-1, 1]", "S");
   opts.add_flag("min-support", &support_s, "drop motifs of fewer seqlets", "N");
   opts.add_flag("seed", &seed_s, "seed of Leiden's runs", "S");
   opts.add_flag("motifs", &motif_file,

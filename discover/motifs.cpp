@@ -339,6 +339,73 @@ Alignment fine_similarity(const SeqletTracks& a, const SeqletTracks& b, int min_
                min_overlap);
 }
 
+CoreSpan motif_core(const Motif& m) {
+  std::vector<double> mass(m.cwm.size(), 0.0);
+  double top = 0;
+  for (std::size_t r = 0; r < m.cwm.size(); ++r) {
+    for (const float v : m.cwm[r]) mass[r] += std::abs(static_cast<double>(v));
+    top = std::max(top, mass[r]);
+  }
+  CoreSpan c{-1, -1};
+  for (std::size_t r = 0; r < mass.size(); ++r)
+    if (top > 0 && mass[r] >= kCoreShare * top) {
+      if (c.first < 0) c.first = static_cast<int>(r);
+      c.last = static_cast<int>(r);
+    }
+  if (c.first < 0) c = {0, std::max(0, static_cast<int>(m.cwm.size()) - 1)};  // nothing carried: all of it
+  return c;
+}
+
+Alignment core_similarity(const Motif& a, const Motif& b, double min_overlap) {
+  LB_CHECK(!a.cwm.empty() && !b.cwm.empty() && a.hyp_cwm.size() == a.cwm.size() && b.hyp_cwm.size() == b.cwm.size(),
+           "motif widths {} {}", a.cwm.size(), b.cwm.size());
+  const int wa = static_cast<int>(a.cwm.size()), wb = static_cast<int>(b.cwm.size());
+  // Hypothetical CWMs times the sign, position-major; b also reverse complemented.
+  const auto signed_hyp = [](const Motif& m) {
+    Window w;
+    for (const auto& row : m.hyp_cwm)
+      for (const float v : row) w.push_back(static_cast<float>(m.sign) * v);
+    return w;
+  };
+  const Window ha = signed_hyp(a), hb = signed_hyp(b), hb_rc = reverse_complement(hb);
+  const CoreSpan ca = motif_core(a), cb = motif_core(b);
+  const int need = std::max(
+      1, static_cast<int>(std::ceil(min_overlap * std::min(ca.last - ca.first + 1, cb.last - cb.first + 1) - 1e-9)));
+  Alignment best;
+  for (const int strand : {1, -1}) {
+    const Window& hbs = strand > 0 ? hb : hb_rc;
+    // b's core in its columns as placed on this strand.
+    const int b0 = strand > 0 ? cb.first : wb - 1 - cb.last, b1 = strand > 0 ? cb.last : wb - 1 - cb.first;
+    // Offsets where the cores overlap by `need` columns: min(ca.last, b1 + o) - max(ca.first, b0 + o) + 1 >= need.
+    const int lo = ca.first - b1 + need - 1, hi = ca.last - b0 - need + 1;
+    for (int k = 0; k <= std::max(std::abs(lo), std::abs(hi)); ++k)
+      for (int side = 0; side < (k == 0 ? 1 : 2); ++side) {
+        const int o = side == 0 ? -k : k;
+        if (o < lo || o > hi) continue;
+        const int u0 = std::min(ca.first, b0 + o), u1 = std::max(ca.last, b1 + o);
+        double ta = 0, tb = 0;
+        for (int u = u0; u <= u1; ++u)
+          for (int c = 0; c < 4; ++c) {
+            if (u >= 0 && u < wa) ta += std::abs(static_cast<double>(ha[static_cast<std::size_t>(u * 4 + c)]));
+            if (u - o >= 0 && u - o < wb) tb += std::abs(static_cast<double>(hbs[static_cast<std::size_t>((u - o) * 4 + c)]));
+          }
+        double inter = 0, uni = 0;
+        for (int u = u0; u <= u1; ++u)
+          for (int c = 0; c < 4; ++c) {
+            const double x = u >= 0 && u < wa && ta > 0 ? ha[static_cast<std::size_t>(u * 4 + c)] / ta : 0.0;
+            const double y =
+                u - o >= 0 && u - o < wb && tb > 0 ? hbs[static_cast<std::size_t>((u - o) * 4 + c)] / tb : 0.0;
+            const double m = std::min(std::abs(x), std::abs(y));
+            inter += (x < 0) == (y < 0) ? m : -m;
+            uni += std::max(std::abs(x), std::abs(y));
+          }
+        const double sim = uni > 1e-12 ? inter / uni : 0.0;
+        if (sim > best.similarity) best = {sim, o, strand};
+      }
+  }
+  return best;
+}
+
 namespace {
 
 struct SignContext {
@@ -443,28 +510,6 @@ Motif build_motif(const SignContext& s, const std::vector<int>& members, int see
   std::sort(motif.members.begin(), motif.members.end(),
             [](const MotifSeqlet& a, const MotifSeqlet& b) { return a.seqlet < b.seqlet; });
   return motif;
-}
-
-// Similarity of two motifs: the fine similarity of their trimmed CWM and hypothetical CWM (signed
-// to read positive, L1-normalised) with an overlap of min_overlap × the narrower width.
-double motif_similarity(const Motif& a, const Motif& b, double min_overlap) {
-  const auto tracks = [](const Motif& m) {
-    SeqletTracks t;
-    for (std::size_t r = 0; r < m.cwm.size(); ++r)
-      for (std::size_t c = 0; c < 4; ++c) {
-        t.contrib.push_back(static_cast<float>(m.sign) * m.cwm[r][c]);
-        t.hyp.push_back(static_cast<float>(m.sign) * m.hyp_cwm[r][c]);
-      }
-    l1_normalise(t.contrib);
-    l1_normalise(t.hyp);
-    t.contrib_rc = reverse_complement(t.contrib);
-    t.hyp_rc = reverse_complement(t.hyp);
-    return t;
-  };
-  const SeqletTracks ta = tracks(a), tb = tracks(b);
-  const int wa = static_cast<int>(a.cwm.size()), wb = static_cast<int>(b.cwm.size());
-  const int m = std::max(1, static_cast<int>(std::ceil(min_overlap * std::min(wa, wb) - 1e-9)));
-  return fine_similarity(ta, tb, m).similarity;
 }
 
 // The seed of a cluster: the member of the largest summed edge weight to the other members
@@ -582,26 +627,43 @@ MotifResult discover_motifs(const DiscoveryScores& x, const std::vector<Seqlet>&
       if (m.size() < 2) continue;
       clusters.push_back({m, build_motif(ctx, m, pick_seed(m, adj, label, c)), c});
     }
-    // Merge the most similar pair at or above the threshold until none is left.
-    while (clusters.size() > 1) {
+    // Merge the most similar pair at or above the threshold until none is left (pairs by their
+    // positions in `clusters`; a merged cluster's similarities are computed again).
+    std::vector<std::vector<double>> sim(clusters.size(), std::vector<double>(clusters.size(), -2.0));
+    const auto fill = [&](std::size_t a) {
+      parallel_for(static_cast<int>(clusters.size()), [&](int b) {
+        if (static_cast<std::size_t>(b) == a) return;
+        const auto bi = static_cast<std::size_t>(b);
+        const std::size_t lo = std::min(a, bi), hi = std::max(a, bi);
+        sim[lo][hi] = core_similarity(clusters[lo].motif, clusters[hi].motif, cfg.min_overlap).similarity;
+      });
+    };
+    parallel_for(static_cast<int>(clusters.size()), [&](int a) {
+      for (std::size_t b = static_cast<std::size_t>(a) + 1; b < clusters.size(); ++b)
+        sim[static_cast<std::size_t>(a)][b] =
+            core_similarity(clusters[static_cast<std::size_t>(a)].motif, clusters[b].motif, cfg.min_overlap).similarity;
+    });
+    std::vector<char> alive(clusters.size(), 1);
+    while (true) {
       double top = -2;
       std::size_t ba = 0, bb = 0;
       for (std::size_t a = 0; a < clusters.size(); ++a)
-        for (std::size_t b = a + 1; b < clusters.size(); ++b) {
-          const double s = motif_similarity(clusters[a].motif, clusters[b].motif, cfg.min_overlap);
-          if (s > top) top = s, ba = a, bb = b;
-        }
+        for (std::size_t b = a + 1; b < clusters.size(); ++b)
+          if (alive[a] && alive[b] && sim[a][b] > top) top = sim[a][b], ba = a, bb = b;
       if (top < cfg.merge_threshold) break;
       Cluster& into = clusters[ba];
       for (const int m : clusters[bb].members) label[static_cast<std::size_t>(m)] = into.id;
       into.members.insert(into.members.end(), clusters[bb].members.begin(), clusters[bb].members.end());
       std::sort(into.members.begin(), into.members.end());
-      clusters.erase(clusters.begin() + static_cast<std::ptrdiff_t>(bb));
+      clusters[bb].members.clear();
+      alive[bb] = 0;
       into.motif = build_motif(ctx, into.members, pick_seed(into.members, adj, label, into.id));
+      fill(ba);
     }
     std::vector<Motif> kept;
-    for (auto& c : clusters)
-      if (static_cast<int>(c.members.size()) >= cfg.min_support) kept.push_back(std::move(c.motif));
+    for (std::size_t c = 0; c < clusters.size(); ++c)
+      if (alive[c] && static_cast<int>(clusters[c].members.size()) >= cfg.min_support)
+        kept.push_back(std::move(clusters[c].motif));
     std::stable_sort(kept.begin(), kept.end(), [](const Motif& a, const Motif& b) {
       if (a.members.size() != b.members.size()) return a.members.size() > b.members.size();
       return a.members.front().seqlet < b.members.front().seqlet;

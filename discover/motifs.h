@@ -47,7 +47,7 @@ struct MotifConfig {
   double trim_threshold = 0.3;     // keep columns with |CWM| sum >= this × the largest
   int trim_margin = 2;             // columns added on each side of the trimmed span
   double min_coverage = 0.2;       // a CWM column needs this share of the members covering it
-  double merge_threshold = 0.7;    // merge two motifs whose similarity is at least this
+  double merge_threshold = 0.5;    // merge two motifs whose core_similarity is at least this
   int min_support = 20;            // drop motifs with fewer seqlets
   std::uint64_t seed = 1;
 };
@@ -106,6 +106,25 @@ struct Motif {
                           // motifs is negated first), lower case when the column carries < 0.5 of the max
   double total_abs = 0;   // Σ |CWM| over the trimmed columns
 };
+
+/// A motif's core: the span from its first to its last trimmed column whose Σ_c |CWM| is at least
+/// kCoreShare × the largest column's (the columns its consensus writes in upper case, and what lies
+/// between them).
+inline constexpr double kCoreShare = 0.5;
+struct CoreSpan {
+  int first = 0, last = 0;  // inclusive, trimmed columns
+};
+CoreSpan motif_core(const Motif& m);
+
+/// The similarity that merges motifs (docs/discovery.md "Merging"): b is placed on a at every
+/// offset and on both strands (b's columns j on a's j + offset; strand -1: b reverse complemented)
+/// where the two cores overlap by at least ceil(min_overlap × the narrower core) columns; at each
+/// placement, over the union of the two cores' spans, each motif's hypothetical CWM (times its sign,
+/// zero outside its trimmed columns) is L1-normalised there and the two are compared by the
+/// continuous Jaccard. The best placement (ties: strand + first, then the offset nearest 0, then
+/// the lower). Flank columns outside both cores do not count; 1 for a motif and its own reverse
+/// complement; symmetric in a and b.
+Alignment core_similarity(const Motif& a, const Motif& b, double min_overlap);
 
 struct MotifResult {
   std::vector<Motif> motifs;  // positive first, then negative; each sign by support (desc)

@@ -235,6 +235,83 @@ bool has_motif(const std::string& core, const std::string& m) {
   return core.find(m) != std::string::npos || core.find(revcomp(m)) != std::string::npos;
 }
 
+// A hand-made motif: per column an upper-case base carries `core` at that base, a lower-case one
+// `flank`, in both the CWM and the hypothetical CWM (times the sign); '.' carries nothing.
+Motif hand_motif(const std::string& columns, int sign = 1, float core = 1.0f, float flank = 0.2f) {
+  Motif m;
+  m.sign = sign;
+  for (const char ch : columns) {
+    std::array<float, 4> row{};
+    if (ch != '.') {
+      const bool upper = ch >= 'A' && ch <= 'Z';
+      const char b = upper ? ch : static_cast<char>(ch - 'a' + 'A');
+      row[static_cast<std::size_t>(base_index(b))] = static_cast<float>(sign) * (upper ? core : flank);
+    }
+    m.cwm.push_back(row);
+    m.hyp_cwm.push_back(row);
+    m.pwm.push_back({0.25f, 0.25f, 0.25f, 0.25f});
+  }
+  return m;
+}
+
+TEST(MotifMergeTest, CoreIsTheSpanOfTheHeavyColumns) {
+  const CoreSpan c = motif_core(hand_motif("caGATaAGgc", 1, 1.0f, 0.3f));
+  EXPECT_EQ(c.first, 2);  // G
+  EXPECT_EQ(c.last, 7);   // the last G; the lower-case a inside the span is part of it
+  const CoreSpan all = motif_core(hand_motif("..."));  // nothing carried: every column
+  EXPECT_EQ(all.first, 0);
+  EXPECT_EQ(all.last, 2);
+}
+
+// Two flank variants of one core (the kind: caGATAAGgc and ccctGATAAGcg) are the same
+// motif: the flanks lie outside both cores and do not count, the cores align exactly at offset 2.
+TEST(MotifMergeTest, FlankVariantsOfOneCoreMerge) {
+  const Motif a = hand_motif("caGATAAGgc"), b = hand_motif("ccctGATAAGcg");
+  const Alignment s = core_similarity(a, b, 0.7);
+  EXPECT_NEAR(s.similarity, 1.0, 1e-9);
+  EXPECT_EQ(s.offset, -2);  // b's column 4 (its G) on a's column 2
+  EXPECT_EQ(s.strand, 1);
+  // By hand: a core one column shorter (GATAA) against GATAAG: union of the cores 6 columns, a's
+  // 5 core columns of 1 and its flank g of 0.2 there, normalised by 5.2, against 6 x 1/6:
+  // Σ min = 5/6 + 0.2/5.2, Σ max = 5/5.2 + 1/6.
+  const Motif c = hand_motif("caGATAAgc");
+  const double want = (5.0 / 6 + 0.2 / 5.2) / (5.0 / 5.2 + 1.0 / 6);
+  EXPECT_NEAR(core_similarity(a, c, 0.7).similarity, want, 1e-6);
+  EXPECT_GE(core_similarity(a, c, 0.7).similarity, MotifConfig{}.merge_threshold);
+  // The old whole-motif measure penalised those flanks; the core measure is symmetric.
+  EXPECT_NEAR(core_similarity(b, a, 0.7).similarity, 1.0, 1e-9);
+  EXPECT_EQ(core_similarity(b, a, 0.7).offset, 2);
+}
+
+TEST(MotifMergeTest, DifferentMotifsDoNotMerge) {
+  // GATA against TAL1 (CAGATGG, which shares GAT with it), and against an A/T-rich motif.
+  const Motif gata = hand_motif("caGATAAGgc"), tal = hand_motif("aaCAGATGGtc"), at = hand_motif("ttATTTAAaa");
+  EXPECT_LT(core_similarity(gata, tal, 0.7).similarity, MotifConfig{}.merge_threshold);
+  EXPECT_LT(core_similarity(gata, at, 0.7).similarity, MotifConfig{}.merge_threshold);
+  EXPECT_LT(core_similarity(tal, at, 0.7).similarity, MotifConfig{}.merge_threshold);
+  // GATA against TAL1 at GAT on GAT (TAL1 at offset -2; cores 6 and 7 columns, overlapping 5, union
+  // 8): GATA's columns over the union carry 0.2, 0.2 and six 1s (total 6.4), TAL1's seven 1s and its
+  // t of 0.2 (7.2); the same base at union columns 0-4 (c/C, a/A, G, A, T), different ones at 5-7.
+  const double g = 1 / 6.4, f = 0.2 / 6.4, t = 1 / 7.2, tf = 0.2 / 7.2;
+  const double by_hand = (2 * f + 3 * t) / (2 * t + 3 * g + 2 * (g + t) + (g + tf));
+  const Alignment s = core_similarity(gata, tal, 0.7);
+  EXPECT_NEAR(by_hand, 0.3151, 1e-4);
+  EXPECT_NEAR(s.similarity, by_hand, 1e-6);  // the best placement (checked against a naive search)
+  EXPECT_EQ(s.offset, -2);
+  EXPECT_EQ(s.strand, 1);
+}
+
+TEST(MotifMergeTest, ReverseComplementsMerge) {
+  const Motif a = hand_motif("caGATAAGgc"), a_rc = hand_motif("gcCTTATCtg");  // its reverse complement
+  const Alignment s = core_similarity(a, a_rc, 0.7);
+  EXPECT_NEAR(s.similarity, 1.0, 1e-9);
+  EXPECT_EQ(s.strand, -1);
+  EXPECT_EQ(s.offset, 0);
+  // A flank variant on the other strand too, and negative motifs read by their sign.
+  EXPECT_NEAR(core_similarity(hand_motif("ccctGATAAGcg"), a_rc, 0.7).similarity, 1.0, 1e-9);
+  EXPECT_NEAR(core_similarity(hand_motif("caGATAAGgc", -1), hand_motif("gcCTTATCtg", -1), 0.7).similarity, 1.0, 1e-9);
+}
+
 TEST(MotifDiscoveryTest, TwoPlantedMotifsAreRecoveredExactly) {
   const int n = 300, len = 100;
   const DiscoveryScores d = synthetic(n, len);
@@ -260,6 +337,75 @@ TEST(MotifDiscoveryTest, TwoPlantedMotifsAreRecoveredExactly) {
     EXPECT_LE(m->pwm.size(), 7u + 2 * 2 + 2);
     for (const auto& row : m->pwm) EXPECT_NEAR(row[0] + row[1] + row[2] + row[3], 1.0, 1e-5);
   }
+}
+
+// One core (GATAAG) planted with two flanks, TTT...TTT in sequences i % 3 == 0 and CCC...CCC in
+// i % 3 == 1 (either strand), nothing in the rest; the flank bases score `flank`, the core bases 1
+// (hypothetical: N(0, 0.05) noise plus that at the planted base), as `synthetic`.
+DiscoveryScores synthetic_flanks(int n, int len, double flank) {
+  DiscoveryScores d;
+  const auto L = static_cast<std::size_t>(len);
+  d.onehot.assign(static_cast<std::size_t>(n) * 4 * L, 0.0f);
+  d.hyp.assign(d.onehot.size(), 0.0f);
+  d.contrib.assign(d.onehot.size(), 0.0f);
+  d.scores.seq_len = len;
+  d.scores.per_base.assign(static_cast<std::size_t>(n) * L, 0.0);
+  for (int i = 0; i < n; ++i) {
+    Rng rng(4, static_cast<std::uint64_t>(i));
+    d.scores.ids.push_back(fmt::format("s{}", i));
+    std::string seq(L, 'A');
+    for (char& c : seq) c = "ACGT"[rng.below(4)];
+    std::vector<double> weight(L, 0.0);
+    if (i % 3 != 2) {
+      const std::string f = i % 3 == 0 ? "TTT" : "CCC";
+      std::string m = f + kMotifA + f;
+      std::vector<double> w(m.size(), flank);
+      for (std::size_t k = 3; k < 3 + 6; ++k) w[k] = 1.0;
+      if (rng.below(2)) m = revcomp(m), std::reverse(w.begin(), w.end());
+      const auto at = static_cast<std::size_t>(20 + rng.below(L - 40 - m.size()));
+      for (std::size_t k = 0; k < m.size(); ++k) seq[at + k] = m[k], weight[at + k] = w[k];
+    }
+    for (std::size_t l = 0; l < L; ++l) {
+      const auto b = static_cast<std::size_t>(base_index(seq[l]));
+      for (std::size_t c = 0; c < 4; ++c) {
+        const std::size_t k = (static_cast<std::size_t>(i) * 4 + c) * L + l;
+        d.hyp[k] = static_cast<float>(0.05 * rng.normal() + (c == b ? weight[l] : 0.0));
+        d.onehot[k] = c == b ? 1.0f : 0.0f;
+        d.contrib[k] = d.hyp[k] * d.onehot[k];
+        d.scores.per_base[static_cast<std::size_t>(i) * L + l] += d.contrib[k];
+      }
+    }
+  }
+  return d;
+}
+
+// Leiden splits the two flank variants (each its own cluster when nothing merges), and merging by
+// the core gives one motif holding both.
+TEST(MotifDiscoveryTest, FlankVariantsOfOneCoreComeOutAsOneMotif) {
+  const int n = 300, len = 100;
+  const DiscoveryScores d = synthetic_flanks(n, len, 0.4);
+  const SeqletResult sr = find_seqlets(d.scores.per_base, n, len, SeqletConfig{});
+  MotifConfig apart;
+  apart.merge_threshold = 1.0;  // only identical cores merge
+  const MotifResult split = discover_motifs(d, sr.seqlets, apart);
+  std::vector<const Motif*> pos;
+  for (const auto& m : split.motifs)
+    if (m.sign > 0) pos.push_back(&m);
+  ASSERT_GE(pos.size(), 2u) << "the variants were not split: the test would show nothing";
+  const MotifResult merged = discover_motifs(d, sr.seqlets, MotifConfig{});
+  pos.clear();
+  for (const auto& m : merged.motifs)
+    if (m.sign > 0) pos.push_back(&m);
+  ASSERT_EQ(pos.size(), 1u) << pos[0]->consensus << " " << pos[1]->consensus;
+  EXPECT_TRUE(has_motif(upper_core(pos[0]->consensus), kMotifA)) << pos[0]->consensus;
+  // Both variants' sites in it.
+  int variant[2] = {0, 0};
+  for (const auto& s : pos[0]->members) {
+    const int seq = sr.seqlets[static_cast<std::size_t>(s.seqlet)].seq;
+    if (seq % 3 != 2) ++variant[seq % 3];
+  }
+  EXPECT_GE(variant[0], 90);
+  EXPECT_GE(variant[1], 90);
 }
 
 TEST(MotifDiscoveryTest, IdenticalForAnyThreadCount) {
@@ -366,7 +512,7 @@ TEST(DiscoverCliTest, WritesEveryFileAndTheSameBytesForAnyThreadCount) {
   for (const char* flag : {"--scores FILE", "--method NAME", "--task T (=0)", "--window W (=21)", "--flank F (=5)",
                            "--coarse-neighbors K (=30)", "--graph-neighbors K (=15)", "--min-overlap FRAC (=0.7)",
                            "--resolution G (=1)", "--leiden-runs N (=50)", "--trim-threshold FRAC (=0.3)",
-                           "--trim-margin N (=2)", "--min-coverage FRAC (=0.2)", "--merge-threshold S (=0.7)",
+                           "--trim-margin N (=2)", "--min-coverage FRAC (=0.2)", "--merge-threshold S (=0.5)",
                            "--min-support N (=20)", "--seed S (=1)", "--threads N (=0)"})
     EXPECT_NE(h.out.find(flag), std::string::npos) << flag << "\n" << h.out;
   EXPECT_NE(run_liftbench("").out.find("  discover   motifs of one method and task"), std::string::npos);
