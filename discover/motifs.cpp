@@ -278,23 +278,20 @@ DiscoveryScores read_discovery_scores(const io::NpzArchive& archive, const std::
     throw InputError(fmt::format("{}array '{}': wrong shape; expected ({},{},4,{}) (the shape of '{}'), got {}",
                                  where(path), hname, N, T, L, method, shape_of(hyp->shape)));
   d.onehot = io::find_array(archive, "onehot", path).to_f32(fmt::format("{}array 'onehot'", where(path)));
-  const std::vector<float> c =
-      io::find_array(archive, method, path).to_f32(fmt::format("{}array '{}'", where(path), method));
-  const std::vector<float> h = hyp->to_f32(fmt::format("{}array '{}'", where(path), hname));
-  const auto Ls = static_cast<std::size_t>(L), Ts = static_cast<std::size_t>(T);
+  // The task's slices only (the other tasks' scores are never converted).
   const auto ax = static_cast<std::size_t>(d.scores.axis);
-  d.contrib.resize(static_cast<std::size_t>(N) * 4 * Ls);
-  d.hyp.resize(d.contrib.size());
+  d.contrib =
+      task_slice_f32(io::find_array(archive, method, path), ax, fmt::format("{}array '{}'", where(path), method));
+  d.hyp = task_slice_f32(*hyp, ax, fmt::format("{}array '{}'", where(path), hname));
+  const auto Ls = static_cast<std::size_t>(L);
   for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i)
     for (std::size_t ch = 0; ch < 4; ++ch)
       for (std::size_t l = 0; l < Ls; ++l) {
-        const std::size_t from = ((i * Ts + ax) * 4 + ch) * Ls + l, to = (i * 4 + ch) * Ls + l;
-        if (!std::isfinite(h[from]))
+        const float v = d.hyp[(i * 4 + ch) * Ls + l];
+        if (!std::isfinite(v))
           throw InputError(fmt::format("{}array '{}': non-finite score of sequence {} (task {}) at channel {} position "
                                        "{}; expected finite hypothetical contributions, got {}",
-                                       where(path), hname, quote_token(d.scores.ids[i]), task, ch, l, h[from]));
-        d.contrib[to] = c[from];
-        d.hyp[to] = h[from];
+                                       where(path), hname, quote_token(d.scores.ids[i]), task, ch, l, v));
       }
   return d;
 }

@@ -2,6 +2,9 @@
 // floor and cap on passing windows, greedy non-overlapping choice and flanks (docs/discovery.md).
 #include "discover/seqlets.h"
 
+#include <bit>
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -274,13 +277,13 @@ TaskScores read_task_scores(const io::NpzArchive& archive, const std::string& pa
   ts.task = task;
 
   const std::vector<float> x = onehot.to_f32(fmt::format("{}array 'onehot'", where(path)));
-  const std::vector<float> c = arr.to_f32(fmt::format("{}array '{}'", where(path), method));
-  const auto Ls = static_cast<std::size_t>(L), Ts = static_cast<std::size_t>(T), ax = static_cast<std::size_t>(ts.axis);
+  const std::vector<float> c = task_slice_f32(arr, static_cast<std::size_t>(ts.axis), fmt::format("{}array '{}'", where(path), method));
+  const auto Ls = static_cast<std::size_t>(L);  // c: N × 4 × L, the task's slice
   ts.per_base.assign(static_cast<std::size_t>(N) * Ls, 0.0);
   for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i)
     for (std::size_t ch = 0; ch < 4; ++ch)
       for (std::size_t l = 0; l < Ls; ++l) {
-        const float v = c[((i * Ts + ax) * 4 + ch) * Ls + l];
+        const float v = c[(i * 4 + ch) * Ls + l];
         if (!std::isfinite(v))
           throw InputError(fmt::format("{}array '{}': non-finite score of sequence {} (task {}) at channel {} position "
                                        "{}; expected finite contributions, got {}",
@@ -288,6 +291,23 @@ TaskScores read_task_scores(const io::NpzArchive& archive, const std::string& pa
         ts.per_base[i * Ls + l] += static_cast<double>(v) * static_cast<double>(x[(i * 4 + ch) * Ls + l]);
       }
   return ts;
+}
+
+std::vector<float> task_slice_f32(const io::NpyArray& a, std::size_t axis, std::string_view where) {
+  LB_CHECK(a.shape.size() == 4 && axis < static_cast<std::size_t>(a.shape[1]), "shape {} axis {}", a.shape_str(), axis);
+  const auto N = static_cast<std::size_t>(a.shape[0]), T = static_cast<std::size_t>(a.shape[1]);
+  const std::size_t row = 4 * static_cast<std::size_t>(a.shape[3]);  // 4 × L values per sequence and task
+  std::vector<float> out(N * row);
+  if (a.dtype == "<f4" && std::endian::native == std::endian::little) {
+    LB_CHECK(a.bytes.size() == N * T * row * sizeof(float), "{} bytes for shape {}", a.bytes.size(), a.shape_str());
+    for (std::size_t i = 0; i < N; ++i)
+      std::memcpy(out.data() + i * row, a.bytes.data() + (i * T + axis) * row * sizeof(float), row * sizeof(float));
+    return out;
+  }
+  const std::vector<float> all = a.to_f32(where);
+  for (std::size_t i = 0; i < N; ++i)
+    std::copy_n(all.begin() + static_cast<std::ptrdiff_t>((i * T + axis) * row), row, out.begin() + static_cast<std::ptrdiff_t>(i * row));
+  return out;
 }
 
 std::vector<io::BedRecord> seqlet_bed(const std::vector<Seqlet>& seqlets, std::span<const std::string> ids) {

@@ -118,6 +118,11 @@ struct TaskScores {
 TaskScores read_task_scores(const io::NpzArchive& archive, const std::string& path, const std::string& method,
                             int task);
 
+/// The slice [:, axis] of an (N, T, 4, L) array as N × 4 × L floats, without converting the other
+/// tasks first (a '<f4' array is copied straight from its bytes; other dtypes through to_f32's
+/// conversion and its errors, naming `where`).
+std::vector<float> task_slice_f32(const io::NpyArray& a, std::size_t axis, std::string_view where);
+
 /// BED6+2 records (docs/discovery.md): chrom = id, start, end, name seqlet_<k> (k from 1 in
 /// output order), score round(1000 |S| / max |S|) over the seqlets, strand '.', then the sign
 /// ("pos" / "neg") and the window sum S in shortest round-trip form.

@@ -139,6 +139,7 @@ DiscoveryRows run_discover(const DiscoverJob& job) {
   io::NpzArchive read;
   const discover::DiscoveryScores x =
       discover::read_discovery_scores(job_scores(job, read), job.scores_path, job.method, job.task);
+  io::NpzArchive().swap(read);  // an archive read here is not needed again: its memory goes before clustering
   const auto n = static_cast<int>(x.scores.ids.size());
   const std::string at = fmt::format("{}array '{}' ", where(job.scores_path), job.method);
   const discover::SeqletConfig& scfg = job.seqlets;

@@ -70,6 +70,26 @@ SeqletConfig no_floor() {
   return cfg;
 }
 
+// One task's slice of an (N, T, 4, L) array: value = 1000 i + 100 t + 10 c + l; the same from a
+// '<f4' array (copied from its bytes) and a '<f8' one (converted), and an integer dtype's error.
+TEST(SeqletTest, TaskSliceOfEveryDtype) {
+  const std::int64_t N = 2, T = 3, L = 2;
+  std::vector<double> v;
+  for (int i = 0; i < N; ++i)
+    for (int t = 0; t < T; ++t)
+      for (int c = 0; c < 4; ++c)
+        for (int l = 0; l < L; ++l) v.push_back(1000 * i + 100 * t + 10 * c + l);
+  const std::vector<float> vf(v.begin(), v.end());
+  std::vector<float> want;
+  for (int i = 0; i < N; ++i)
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < L; ++l) want.push_back(static_cast<float>(1000 * i + 100 * 2 + 10 * c + l));
+  EXPECT_EQ(task_slice_f32(io::NpyArray::from_f32({N, T, 4, L}, vf), 2, "x"), want);
+  EXPECT_EQ(task_slice_f32(io::NpyArray::from_f64({N, T, 4, L}, v), 2, "x"), want);
+  io::NpyArray s = io::NpyArray::from_strings({N, T, 4, L}, std::vector<std::string>(static_cast<std::size_t>(N * T * 4 * L), "a"));
+  EXPECT_THROW(task_slice_f32(s, 0, "x.npz: array 'm'"), InputError);
+}
+
 TEST(SeqletTest, MedianOfOddAndEvenCounts) {
   std::vector<double> a{3, 1, 2};
   EXPECT_EQ(median_of(a), 2.0);
