@@ -215,6 +215,8 @@ std::vector<std::int64_t> task_values(const io::NpzArchive& archive, const std::
                                       const std::string& array) {
   std::vector<std::int64_t> tasks;
   for (const auto& [name, a] : archive)
+    if (name == "targets") return {};  // named targets (attribution.targets): --task is the position
+  for (const auto& [name, a] : archive)
     if (name == "tasks") {
       tasks = a.to_i64(fmt::format("{}array 'tasks'", where(path)));
       if (static_cast<std::int64_t>(tasks.size()) != T)

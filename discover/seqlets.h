@@ -92,7 +92,8 @@ struct SeqletResult {
 SeqletResult find_seqlets(std::span<const double> per_base, int n_seqs, int seq_len, const SeqletConfig& cfg,
                           std::string_view where = {});
 
-/// The archive's `tasks` array (int64, one value per task axis entry), or empty when it has none.
+/// The archive's `tasks` array (int64, one value per task axis entry), or empty when it has none
+/// or names its targets (a `targets` array: then --task is the target's position on the axis).
 /// InputError "<path>: array 'tasks': wrong length; expected T (the task axis of '<array>'), got n".
 std::vector<std::int64_t> task_values(const io::NpzArchive& archive, const std::string& path, std::int64_t T,
                                       const std::string& array);

@@ -1768,6 +1768,15 @@ TEST(CliOnnxTest, HeadsAndTargets) {
                        "attribution.targets: unknown head in 'profile(prof)'; expected one of the model's heads "
                        "(profile, counts), got 'prof'",
                        bad.path());
+  // Seqlets (and discovery) of a target: --task is its position among the targets.
+  r = run_liftbench("seqlets -q --scores " + tmp.file("a/s.npz") + " --method deeplift:rescale --task 1 -o " +
+                    tmp.file("seqlets.bed"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_liftbench("seqlets -q --scores " + tmp.file("a/s.npz") + " --method deeplift:rescale --task 3 -o " +
+                    tmp.file("seqlets.bed"));
+  EXPECT_NE(r.err.find("--task: out of range; expected a task in [0, 2] ('deeplift:rescale' has 3 tasks), got 3"),
+            std::string::npos)
+      << r.err;
   // --references: each sequence's own references, stored back as given.
   std::vector<float> refs(3 * 2 * 4 * 64);
   for (std::size_t e = 0; e < refs.size(); ++e) refs[e] = static_cast<float>((e * 7919) % 100) / 100.0f;
