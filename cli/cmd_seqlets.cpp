@@ -2,6 +2,7 @@
 // (docs/discovery.md, docs/cli.md). Every check runs before the output is written, and the
 // output is written atomically, so an error leaves nothing behind.
 #include <charconv>
+#include <filesystem>
 #include <cmath>
 #include <limits>
 
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "discover/seqlets.h"
+#include "io/atomic_file.h"
 #include "io/bed.h"
 #include "io/npz.h"
 #include "pipeline/paths.h"
@@ -58,6 +60,8 @@ int cmd_seqlets(int argc, const char* const* argv) {
   const auto n = static_cast<int>(ts.ids.size());
   const discover::SeqletResult r = discover::find_seqlets(
       ts.per_base, n, ts.seq_len, cfg, fmt::format("{}array '{}' task {}: ", where(scores_path), method, task));
+  const auto parent = std::filesystem::path(out).parent_path();  // created, as every other command does
+  if (!parent.empty()) io::ensure_output_dir(parent.string());
   io::write_bed(out, discover::seqlet_bed(r.seqlets, ts.ids));
 
   std::int64_t n_pos = 0;

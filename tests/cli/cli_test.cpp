@@ -1770,7 +1770,7 @@ TEST(CliOnnxTest, HeadsAndTargets) {
                        bad.path());
   // Seqlets (and discovery) of a target: --task is its position among the targets.
   r = run_liftbench("seqlets -q --scores " + tmp.file("a/s.npz") + " --method deeplift:rescale --task 1 -o " +
-                    tmp.file("seqlets.bed"));
+                    tmp.file("d/seqlets.bed"));  // the folder created, as by every command
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = run_liftbench("seqlets -q --scores " + tmp.file("a/s.npz") + " --method deeplift:rescale --task 3 -o " +
                     tmp.file("seqlets.bed"));
