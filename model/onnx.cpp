@@ -375,8 +375,14 @@ void Importer::read_input(const onnx::GraphProto& g, const std::set<std::string>
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& in : g.input())
     if (!inits.count(in.name())) inputs.push_back(&in);
-  if (inputs.size() != 1)
-    fail("wrong number of graph inputs", "one input (besides initializers)", std::to_string(inputs.size()));
+  if (inputs.size() != 1) {
+    std::string names;
+    for (const auto* in : inputs) names += (names.empty() ? "" : ", ") + quote_token(in->name(), 80);
+    fail("wrong number of graph inputs",
+         "one input besides initializers, the sequence (graphs with extra inputs, such as control tracks or a bias "
+         "model's output, are not supported)",
+         inputs.empty() ? std::string("none") : fmt::format("{}: {}", inputs.size(), names));
+  }
   const onnx::ValueInfoProto& in = *inputs[0];
   const std::string where_in = fmt::format("graph input {}", quote_token(in.name(), 80));
   if (!in.has_type() || !in.type().has_tensor_type())

@@ -551,6 +551,16 @@ TEST(OnnxTest, SeveralGraphOutputsBecomeNamedHeads) {
     g.output("h");
     expect_error(g, "graph output 'h' twice; expected distinct graph outputs, got 'h'");
   }
+  {  // a control-track input beside the sequence
+    Graph g = conv_graph();
+    auto* ctl = g.m.mutable_graph()->add_input();
+    *ctl = g.m.graph().input(0);
+    ctl->set_name("x_ctl");
+    g.output("h");
+    expect_error(g, "wrong number of graph inputs; expected one input besides initializers, the sequence (graphs with "
+                    "extra inputs, such as control tracks or a bias model's output, are not supported), got 2: 'x', "
+                    "'x_ctl'");
+  }
 }
 
 TEST(OnnxTest, MalformedGraphsFailWithOneLine) {
