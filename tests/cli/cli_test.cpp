@@ -1630,6 +1630,17 @@ TEST(CliSealTest, UnreadableDirectoriesAreRefusedAndStayUnsealed) {
   EXPECT_NE(run_liftbench("").out.find("  seal       check a dataset directory made by hand"), std::string::npos);
 }
 
+// Three fixed sequences s0..s2 of 64 bases, as FASTA.
+std::string three_sequences_of_64() {
+  std::string fasta;
+  for (int i = 0; i < 3; ++i) {
+    fasta += fmt::format(">s{}\n", i);
+    for (int p = 0; p < 64; ++p) fasta += "ACGT"[(p * (i + 3) + p / 5) % 4];
+    fasta += "\n";
+  }
+  return fasta;
+}
+
 // ONNX in and out (model/onnx.h): `liftbench import` writes the PyTorch fixture's state_dict,
 // `attribute --model x.onnx` scores exactly as with the imported model.npz, and `export` writes
 // a graph that imports back to the same model.
@@ -1654,13 +1665,7 @@ TEST(CliOnnxTest, ImportAttributeAndExport) {
     EXPECT_EQ(mine.bytes, array.bytes) << name;
   }
 
-  std::string fasta;
-  for (int i = 0; i < 3; ++i) {
-    fasta += fmt::format(">s{}\n", i);
-    for (int p = 0; p < 64; ++p) fasta += "ACGT"[(p * (i + 3) + p / 5) % 4];
-    fasta += "\n";
-  }
-  write_text(tmp.file("s.fa"), fasta);
+  write_text(tmp.file("s.fa"), three_sequences_of_64());
   const std::string attribute = "attribute -q --methods grad,deeplift:rescale --fasta " + tmp.file("s.fa");
   r = run_liftbench(attribute + " --model " + onnx + " -o " + tmp.file("a/onnx.npz"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -1735,13 +1740,7 @@ TEST(CliOnnxTest, HeadsAndTargets) {
                        "heads profile (2x64), counts (1) -> " + tmp.file("m.npz") + "\n"),
             std::string::npos)
       << r.err;
-  std::string fasta;
-  for (int i = 0; i < 3; ++i) {
-    fasta += fmt::format(">s{}\n", i);
-    for (int p = 0; p < 64; ++p) fasta += "ACGT"[(p * (i + 3) + p / 5) % 4];
-    fasta += "\n";
-  }
-  write_text(tmp.file("s.fa"), fasta);
+  write_text(tmp.file("s.fa"), three_sequences_of_64());
   const std::string attribute = "attribute -q --methods grad,deeplift:rescale --fasta " + tmp.file("s.fa") + " --model ";
   r = run_liftbench(attribute + tmp.file("m.npz") +
                     " --attribution.targets 'profile(profile) counts(counts) diff(profile[0],profile[64])' -o " +
