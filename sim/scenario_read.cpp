@@ -25,6 +25,7 @@ namespace {
 
 using scenario_values::call_args;
 using scenario_values::to_double;
+using scenario_values::to_coefficient;
 using scenario_values::to_int;
 using scenario_values::to_range;
 
@@ -92,6 +93,7 @@ Placement parse_placement(std::string_view value, const std::string& id, const s
         quote_token(words[0]));
   p.key = static_cast<int>(k - keys.begin());
   bool has_gap = false;
+  std::vector<std::string_view> seen;
   for (std::size_t w = 1; w < words.size(); ++w) {
     const auto eq = words[w].find('=');
     const std::string_view name = words[w].substr(0, eq);
@@ -99,6 +101,9 @@ Placement parse_placement(std::string_view value, const std::string& id, const s
     if (eq == std::string_view::npos || v.empty())
       bad(path, line, key, "malformed placement option", "name=value (count, strand, window, after, gap, orient)",
           quote_token(words[w]));
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      bad(path, line, key, "placement option given twice", "each option at most once", quote_token(words[w]));
+    seen.push_back(name);
     if (name == "count") {
       p.count = parse_count(v, path, line, key);
     } else if (name == "strand") {
@@ -268,7 +273,8 @@ Scenario read_scenario(const std::string& path) {
       const auto k = std::find(s.keys.begin(), s.keys.end(), key);
       if (k == s.keys.end())
         bad(path, e->line, e->key, "unknown motif key", fmt::format("one of {}", fmt::join(s.keys, ", ")), quote_token(key));
-      if (!to_double(e->value, v)) bad(path, e->line, e->key, "bad effect", "a number", quote_token(e->value));
+      if (!to_coefficient(e->value, v))
+        bad(path, e->line, e->key, "bad effect", "a number with |x| <= 1e6", quote_token(e->value));
       it->effect[static_cast<std::size_t>(k - s.keys.begin())] = v;
     } else if (field.starts_with("interaction.")) {
       const std::string pair = field.substr(12);
@@ -278,13 +284,15 @@ Scenario read_scenario(const std::string& path) {
       if (ka == s.keys.end() || kb == s.keys.end() || ka == kb)
         bad(path, e->line, e->key, "bad interaction", fmt::format("interaction.<a>.<b> with two different keys of {}", fmt::join(s.keys, ", ")),
             quote_token(pair));
-      if (!to_double(e->value, v)) bad(path, e->line, e->key, "bad interaction", "a number", quote_token(e->value));
+      if (!to_coefficient(e->value, v))
+        bad(path, e->line, e->key, "bad interaction", "a number with |x| <= 1e6", quote_token(e->value));
       it->interactions.push_back({static_cast<int>(ka - s.keys.begin()), static_cast<int>(kb - s.keys.begin()), v});
     } else if (field == "intercept") {
-      if (!to_double(e->value, it->intercept)) bad(path, e->line, e->key, "bad intercept", "a number", quote_token(e->value));
+      if (!to_coefficient(e->value, it->intercept))
+        bad(path, e->line, e->key, "bad intercept", "a number with |x| <= 1e6", quote_token(e->value));
     } else if (field == "noise") {
-      if (!to_double(e->value, it->noise) || it->noise < 0)
-        bad(path, e->line, e->key, "bad noise", "a standard deviation >= 0", quote_token(e->value));
+      if (!to_coefficient(e->value, it->noise) || it->noise < 0)
+        bad(path, e->line, e->key, "bad noise", "a standard deviation in [0, 1e6]", quote_token(e->value));
     } else {
       bad(path, e->line, e->key, "unknown task key", "label, effect.<key>, interaction.<a>.<b>, intercept or noise",
           quote_token(field));

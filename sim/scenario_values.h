@@ -25,6 +25,13 @@ inline bool to_double(std::string_view s, double& out) {
   return !s.empty() && ec == std::errc{} && p == s.data() + s.size() && std::isfinite(out);
 }
 
+/// The largest |value| of a real-valued task's coefficient (effect, interaction, intercept,
+/// noise): a sequence's value sums them over its instances, which must stay finite.
+inline constexpr double kMaxCoefficient = 1e6;
+
+// A coefficient: a finite number with |x| <= kMaxCoefficient.
+inline bool to_coefficient(std::string_view s, double& out) { return to_double(s, out) && std::abs(out) <= kMaxCoefficient; }
+
 // "6-10" or "6" -> [lo, hi] with 0 <= lo <= hi.
 inline bool to_range(std::string_view s, int& lo, int& hi) {
   const auto dash = s.find('-', 1);

@@ -252,6 +252,14 @@ TEST_F(ScenarioFileTest, BadScenariosNameFileLineAndKey) {
         p + ":7: class.c.place.x: unknown motif key; expected one of the scenario's motifs (gata, tal), got 'nfkb'");
   fails("[class.c]\nweight = 1\nplace.t = tal count=1 after=g gap=2-4\n[task.t]\nlabel = gata\n",
         p + ":7: class.c.place.t: unknown anchor; expected the id of an earlier placement of this class, got 'g'");
+  fails("[class.c]\nweight = 1\nplace.g = gata count=1 count=2\n[task.t]\nlabel = gata\n",
+        p + ":7: class.c.place.g: placement option given twice; expected each option at most once, got 'count=2'");
+  fails("[class.c]\nweight = 1\nplace.g = gata count=1\n[task.t]\neffect.gata = 1e308\n",
+        p + ":9: task.t.effect.gata: bad effect; expected a number with |x| <= 1e6, got '1e308'");
+  fails("[class.c]\nweight = 1\nplace.g = gata count=1\n[task.t]\neffect.gata = 1\ninteraction.gata.tal = -2e6\n",
+        p + ":10: task.t.interaction.gata.tal: bad interaction; expected a number with |x| <= 1e6, got '-2e6'");
+  fails("[class.c]\nweight = 1\nplace.g = gata count=1\n[task.t]\neffect.gata = 1\nnoise = 1e7\n",
+        p + ":10: task.t.noise: bad noise; expected a standard deviation in [0, 1e6], got '1e7'");
   fails("[class.c]\nweight = 1\nplace.g = gata count=lots\n[task.t]\nlabel = gata\n",
         p + ":7: class.c.place.g: bad count; expected count=N, count=poisson(mean,min,max) or "
             "count=uniform(min,max) with 0 <= min <= max, got 'lots'");
