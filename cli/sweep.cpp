@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
@@ -388,6 +389,40 @@ void write_workflow(const SweepPlan& plan, const std::string& dir, const std::st
   json += "\n  }\n}\n";
   write_if_changed(dir + "/sweep.json", json);
   write_if_changed(dir + "/Snakefile", snakefile_text());
+}
+
+std::vector<FailedJob> failed_jobs(const std::string& snakemake_output) {
+  std::vector<FailedJob> out;
+  std::stringstream ss(snakemake_output);
+  std::string line;
+  bool in_block = false;
+  const auto add_current = [&](FailedJob&& job) {
+    for (const auto& j : out)
+      if (j.rule == job.rule && j.log == job.log && j.cluster_jobid == job.cluster_jobid) return;
+    out.push_back(std::move(job));
+  };
+  FailedJob current;
+  constexpr std::string_view kHead = "Error in rule ", kLog = "    log: ", kJob = "    cluster_jobid: ",
+                             kCheck = " (check log file(s) for error details)";
+  while (std::getline(ss, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (in_block && !line.starts_with("    ")) {
+      add_current(std::move(current));
+      in_block = false;
+    }
+    if (line.starts_with(kHead) && line.ends_with(":")) {
+      current = FailedJob{.rule = line.substr(kHead.size(), line.size() - kHead.size() - 1), .log = {}, .cluster_jobid = {}};
+      in_block = true;
+    } else if (in_block && line.starts_with(kLog)) {
+      std::string log = line.substr(kLog.size());
+      if (log.ends_with(kCheck)) log.resize(log.size() - kCheck.size());
+      current.log = log;
+    } else if (in_block && line.starts_with(kJob)) {
+      current.cluster_jobid = trim(line.substr(kJob.size()));
+    }
+  }
+  if (in_block) add_current(std::move(current));
+  return out;
 }
 
 }  // namespace lb::cli

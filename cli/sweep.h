@@ -70,4 +70,15 @@ std::string snakefile_text();
 /// decides what to rerun from modification times). `liftbench` is the executable the rules run.
 void write_workflow(const SweepPlan& plan, const std::string& dir, const std::string& liftbench, int job_threads);
 
+/// A job Snakemake reported as failed.
+struct FailedJob {
+  std::string rule;          // the step (or `aggregate`)
+  std::string log;           // the rule's log, relative to the sweep directory; empty if none
+  std::string cluster_jobid; // the cluster's job id (sbatch --parsable's) when it ran on a cluster
+};
+
+/// The failed jobs in Snakemake 7's output (`--quiet rules`), from its "Error in rule NAME:"
+/// blocks and their `log:` and `cluster_jobid:` lines, in order, each job once.
+std::vector<FailedJob> failed_jobs(const std::string& snakemake_output);
+
 }  // namespace lb::cli

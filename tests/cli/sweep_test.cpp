@@ -167,6 +167,104 @@ TEST(SweepTest, CommandErrorsAndNoRun) {
   EXPECT_EQ(pts.header, (std::vector<std::string>{"point", "sim.seed", "data", "model", "scores", "evaluate", "discover"}));
 }
 
+TEST(SweepTest, FailedJobsAreReadFromSnakemakesOutput) {
+  // Snakemake 7.21's text (--quiet rules): a local failure, a cluster one, and the cluster one's
+  // second report, which counts once.
+  const std::string text =
+      "Select jobs to execute...\n"
+      "[Tue Dec  8 02:06:16 2026]\n"
+      "Error in rule simulate:\n"
+      "    jobid: 1\n"
+      "    input: steps/simulate/ff6316438ec4.ini\n"
+      "    output: data/ff6316438ec4/manifest.tsv\n"
+      "    log: logs/simulate/ff6316438ec4.log (check log file(s) for error details)\n"
+      "    shell:\n"
+      "        liftbench simulate -c steps/simulate/ff6316438ec4.ini -o data/ff6316438ec4 -q 2> logs/simulate/ff6316438ec4.log\n"
+      "        (one of the commands exited with non-zero exit code; note that snakemake uses bash strict mode!)\n"
+      "\n"
+      "Error in rule train:\n"
+      "    jobid: 7\n"
+      "    log: logs/train/0123456789ab.log (check log file(s) for error details)\n"
+      "    cluster_jobid: 4242\n"
+      "\n"
+      "Error executing rule train on cluster (jobid: 7, external: 4242, jobscript: /x/snakejob.train.7.sh). For "
+      "error details see the cluster log and the log files of the involved rule(s).\n"
+      "Error in rule train:\n"
+      "    jobid: 7\n"
+      "    log: logs/train/0123456789ab.log (check log file(s) for error details)\n"
+      "    cluster_jobid: 4242\n"
+      "Error in rule aggregate:\n"
+      "    jobid: 9\n";
+  const auto jobs = failed_jobs(text);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].rule, "simulate");
+  EXPECT_EQ(jobs[0].log, "logs/simulate/ff6316438ec4.log");
+  EXPECT_EQ(jobs[0].cluster_jobid, "");
+  EXPECT_EQ(jobs[1].rule, "train");
+  EXPECT_EQ(jobs[1].log, "logs/train/0123456789ab.log");
+  EXPECT_EQ(jobs[1].cluster_jobid, "4242");
+  EXPECT_EQ(jobs[2].rule, "aggregate");  // the block ends with the text
+  EXPECT_EQ(jobs[2].log, "");
+  EXPECT_TRUE(failed_jobs("Building DAG of jobs...\nNothing to be done.\n").empty());
+}
+
+// A sweep whose motif file is missing: its simulate step fails when it runs.
+std::string failing_sweep(const TempDir& d) {
+  return sweep_file(d, "[axes]\nsim.seed = 7\nsim.motifs = missing.meme\n");
+}
+
+TEST(SweepTest, FailedStepIsNamedWithItsLog) {
+  TempDir d;
+  const std::string s = failing_sweep(d), w = d.file("w");
+  auto r = run_liftbench("sweep -q -c " + s + " -o " + w + " --cores 1");
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string hash = std::filesystem::path(*std::filesystem::directory_iterator(w + "/steps/simulate")).stem();
+  EXPECT_EQ(r.err, fmt::format("liftbench: error: snakemake exited with status 1; step simulate failed, its log is "
+                               "{}/logs/simulate/{}.log (run the same command again to resume)\n",
+                               w, hash));
+  EXPECT_NE(read_text(fmt::format("{}/logs/simulate/{}.log", w, hash)).find("missing.meme: cannot open"),
+            std::string::npos);
+  // Snakemake's own output is in logs/snakemake.log, and on stderr without -q.
+  EXPECT_NE(read_text(w + "/logs/snakemake.log").find("Error in rule simulate:"), std::string::npos);
+  r = run_liftbench("sweep -c " + s + " -o " + w + " --cores 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Error in rule simulate:"), std::string::npos) << r.err;
+}
+
+TEST(SweepTest, FailedClusterJobIsNamedWithItsSlurmLog) {
+  // Snakemake's generic cluster submission through a stand-in for sbatch (runs the job script
+  // at once, prints job id 42) and a stand-in for scontrol that knows job 42's log. CI=true:
+  // Snakemake then looks at its cluster jobs every second instead of every 10 s.
+  TempDir d;
+  const std::string s = failing_sweep(d), w = d.file("w"), bin = d.file("bin");
+  std::filesystem::create_directories(bin);
+  write_text(bin + "/submit", "#!/bin/sh\nbash \"$1\" >/dev/null 2>&1\necho 42\n");
+  write_text(bin + "/scontrol",
+             "#!/bin/sh\n[ \"$*\" = \"show job -o 42\" ] || exit 1\n"
+             "echo \"JobId=42 JobName=snakejob.simulate.1.sh JobState=FAILED StdOut=/cluster/logs/slurm-42.out "
+             "StdErr=/cluster/logs/slurm-42.out\"\n");
+  std::filesystem::permissions(bin + "/submit", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(bin + "/scontrol", std::filesystem::perms::owner_all);
+  auto r = lb::testing::run_command(fmt::format("CI=true PATH={}:$PATH {} sweep -q -c {} -o {} --snakemake-args '--cluster {}/submit "
+                                                "--jobs 1 --latency-wait 1'",
+                                                bin, LB_BINARY, s, w, bin));
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string hash = std::filesystem::path(*std::filesystem::directory_iterator(w + "/steps/simulate")).stem();
+  EXPECT_EQ(r.err, fmt::format("liftbench: error: snakemake exited with status 1; step simulate failed on the cluster "
+                               "(job 42, SLURM log /cluster/logs/slurm-42.out), its log is {}/logs/simulate/{}.log "
+                               "(run the same command again to resume)\n",
+                               w, hash));
+  // When scontrol no longer knows the job (SLURM forgets it MinJobAge after its end): the job id alone.
+  write_text(bin + "/scontrol", "#!/bin/sh\nexit 1\n");
+  r = lb::testing::run_command(fmt::format("CI=true PATH={}:$PATH {} sweep -q -c {} -o {} --snakemake-args '--cluster "
+                                           "{}/submit --jobs 1 --latency-wait 1'",
+                                           bin, LB_BINARY, s, w, bin));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, fmt::format("liftbench: error: snakemake exited with status 1; step simulate failed on the cluster "
+                               "(job 42), its log is {}/logs/simulate/{}.log (run the same command again to resume)\n",
+                               w, hash));
+}
+
 // Starts `liftbench sweep` in a process group of its own; once `marker` exists, kills the whole
 // group (liftbench, Snakemake and its jobs) with SIGKILL. True when the kill landed first.
 bool kill_sweep_when(const std::vector<std::string>& args, const std::string& marker) {
