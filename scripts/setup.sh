@@ -30,6 +30,7 @@ if [ "$tests" -eq 1 ]; then
     python3-pybigwig  # reads the bigWig tracks back in tests/cli/genome_cli_test.cpp
     python3-onnx  # onnx.checker on exported models in tests/model/onnx_test.cpp
     snakemake  # runs sweeps' workflows (liftbench sweep, tests/cli/sweep_test.cpp)
+    slurmctld slurmd munge  # a one-node SLURM cluster for the sweep on SLURM (tests/slurm/slurm_sweep_test.sh)
     chromium  # renders the HTML report in tests/eval/report_test.cpp
     clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (scripts/fuzz.sh): compiler, runtimes, OpenMP
     pybind11-dev python3-dev python3-pytest  # the Python package (python/) and its tests
