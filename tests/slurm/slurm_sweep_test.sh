@@ -7,7 +7,9 @@
 #   2. a sweep whose driver (`liftbench sweep`) is killed with SIGKILL mid-run has its jobs
 #      cancelled (scancel, the profile's cluster-cancel), and running it again finishes to the
 #      same bytes; its jobs ask for --job-threads CPUs (sbatch --cpus-per-task={threads});
-#   3. a step that fails on the cluster is reported with its SLURM log and its own log.
+#   3. a step that fails on the cluster is reported with its SLURM log and its own log;
+#   4. a job that SLURM ends itself (here scancel from outside, as a time limit would) ends the
+#      sweep with that job named, instead of Snakemake waiting on it (the profile's status.sh).
 # Must run as root (it starts munged, slurmctld and slurmd): otherwise it fails, it never skips.
 # Everything lives in a temporary directory; the daemons and every process the cluster started
 # are stopped at the end, whatever happened (trap), and the test fails if any is left.
@@ -54,8 +56,10 @@ cluster_start "$tmp/cluster" || fail "the cluster did not start"
 # The profile as the docs ship it, where they tell users to put it (~/.config/snakemake/slurm/).
 export XDG_CONFIG_HOME=$tmp/config
 mkdir -p "$XDG_CONFIG_HOME/snakemake/slurm"
-cp "$src/configs/slurm/config.yaml" "$XDG_CONFIG_HOME/snakemake/slurm/config.yaml"
-cmp -s "$src/configs/slurm/config.yaml" "$XDG_CONFIG_HOME/snakemake/slurm/config.yaml" || fail "profile copy differs"
+for f in config.yaml status.sh; do
+  cp -p "$src/configs/slurm/$f" "$XDG_CONFIG_HOME/snakemake/slurm/$f"
+  cmp -s "$src/configs/slurm/$f" "$XDG_CONFIG_HOME/snakemake/slurm/$f" || fail "profile copy of $f differs"
+done
 
 # Snakemake 7's cluster executor looks at its jobs every 10 s, every second when CI=true (its own
 # switch for tests); only the polling changes: 100 s less on this test.
@@ -154,5 +158,30 @@ got=$(cat "$tmp/fail.err")
 [ "$got" = "$expected" ] || fail "failed sweep's message: expected '$expected', got '$got'"
 grep -q "^Error in rule simulate:" "$tmp/fail/logs/slurm-$job.out" || fail "the SLURM log does not name the failed rule"
 grep -q "missing.meme: cannot open" "$tmp/fail/logs/simulate/$hash.log" || fail "the step's log does not say what failed"
+
+# 4. A job ended by SLURM, not by its script: cancelled from outside once it runs.
+"$lb" sweep -q -c "$sweep" -o "$tmp/ended" --snakemake-args '--profile slurm' 2>"$tmp/ended.err" &
+driver=$!
+cluster_wait_for "squeue -h -t RUNNING -o %i | grep -q ." 120 || fail "no job running in 120 s"
+read -r job name < <(squeue -h -t RUNNING -o '%i %j' | head -n 1)
+scancel "$job"
+rule=${name#snakejob.}
+rule=${rule%%.*}
+ended=0
+for ((i = 0; i < 120 * 5; i++)); do
+  kill -0 "$driver" 2>/dev/null || { ended=1; break; }
+  sleep 0.2
+done
+[ "$ended" -eq 1 ] || { kill -INT "$driver"; fail "the sweep still runs 120 s after SLURM ended its job $job"; }
+set +e
+wait "$driver"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "sweep with a cancelled job: expected exit status 1, got $rc: $(cat "$tmp/ended.err")"
+got=$(cat "$tmp/ended.err")
+want="step $rule failed on the cluster (job $job, SLURM log $tmp/ended/logs/slurm-$job.out), its log is $tmp/ended/logs/$rule/"
+[[ "$got" == "liftbench: error: snakemake exited with status 1; "*"$want"* ]] ||
+  fail "sweep with a cancelled job: expected a message naming '$want', got '$got'"
+echo "[slurm-test] job $job ($rule) cancelled by SLURM: reported" >&2
 
 echo "[slurm-test] passed in ${SECONDS} s (cluster up before that)" >&2
