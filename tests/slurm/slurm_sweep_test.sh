@@ -162,9 +162,18 @@ grep -q "missing.meme: cannot open" "$tmp/fail/logs/simulate/$hash.log" || fail 
 # 4. A job ended by SLURM, not by its script: cancelled from outside once it runs.
 "$lb" sweep -q -c "$sweep" -o "$tmp/ended" --snakemake-args '--profile slurm' 2>"$tmp/ended.err" &
 driver=$!
-cluster_wait_for "squeue -h -t RUNNING -o %i | grep -q ." 120 || fail "no job running in 120 s"
-read -r job name < <(squeue -h -t RUNNING -o '%i %j' | head -n 1)
-scancel "$job"
+# A job can finish between squeue and scancel: then the next running one is cancelled.
+job=""
+for ((try = 0; try < 5; try++)); do
+  cluster_wait_for "squeue -h -t RUNNING -o %i | grep -q ." 120 || break
+  read -r candidate name < <(squeue -h -t RUNNING -o '%i %j' | head -n 1)
+  scancel "$candidate"
+  if cluster_wait_for "scontrol show job -o $candidate | grep -q JobState=CANCELLED" 5; then
+    job=$candidate
+    break
+  fi
+done
+[ -n "$job" ] || { kill -INT "$driver" 2>/dev/null; fail "could not cancel a running job of the sweep"; }
 rule=${name#snakejob.}
 rule=${rule%%.*}
 ended=0
