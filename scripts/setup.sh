@@ -33,7 +33,7 @@ if [ "$tests" -eq 1 ]; then
     slurmctld slurmd munge  # a one-node SLURM cluster for the sweep on SLURM (tests/slurm/slurm_sweep_test.sh)
     chromium  # renders the HTML report in tests/eval/report_test.cpp
     clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (scripts/fuzz.sh): compiler, runtimes, OpenMP
-    pybind11-dev python3-dev python3-pytest  # the Python package (python/) and its tests
+    pybind11-dev python3-dev python3-pytest python3-pandas  # the Python package (python/), its tests, read_table
   )
 fi
 

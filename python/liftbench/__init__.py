@@ -35,6 +35,9 @@ __all__ = [
     "dinucleotide_shuffle",
     "load_dataset",
     "method_kinds",
+    "command",
+    "run",
+    "read_table",
 ]
 
 
@@ -275,3 +278,51 @@ def method_kinds() -> List[Tuple[str, str, bool, bool, str]]:
     """Every method kind of the registry: name, argument, whether it takes a reference, whether
     it has a delta, and its one-line summary."""
     return list(_liftbench.method_kinds())
+
+
+def _flags(options: Optional[Mapping[str, Any]]) -> List[str]:
+    out: List[str] = []
+    for key, value in (options or {}).items():
+        if value is None:
+            continue
+        if "." not in key:
+            raise ValueError(f"options: key {key!r}; expected section.key (e.g. 'sim.n_seqs'), got {key!r}")
+        out += [f"--{key}", _option_text(value)]
+    return out
+
+
+def command(*args: Any) -> int:
+    """Runs ``liftbench ARGS...`` in this process: the command's own code, so the same outputs,
+    byte for byte, and its error as a Python exception with the command's one-line text
+    (``ValueError`` for a bad option or input, ``OSError`` for a failing file). Paths may be
+    ``pathlib`` paths; the log goes to stderr as the command's does (``"-q"`` silences it).
+    Returns the exit code (0)."""
+    return int(_liftbench.main([_os.fspath(a) if isinstance(a, _os.PathLike) else str(a) for a in args]))
+
+
+def run(config: Union[str, _os.PathLike], out: Union[str, _os.PathLike], *, threads: int = 0,
+        quiet: bool = False, options: Optional[Mapping[str, Any]] = None) -> str:
+    """Runs the whole benchmark of ``config`` into the directory ``out``, as ``liftbench run -c
+    CONFIG -o OUT`` does (simulate, train, attribute, evaluate, the sanity check and discovery
+    when the config turns them on, the report; finished steps reused). ``options`` overrides
+    keys by their full name, ``{"sim.n_seqs": 2000, "attribution.methods": "grad,ism"}``.
+    Returns ``out`` as a string; read its tables with :func:`read_table`."""
+    args = ["run", "-c", config, "-o", out, "--threads", threads, *_flags(options)]
+    if quiet:
+        args.append("-q")
+    command(*args)
+    return _os.fspath(out)
+
+
+def read_table(path: Union[str, _os.PathLike]) -> Any:
+    """One of liftbench's TSV tables (``metrics.tsv``, ``role_metrics.tsv``, ``discovery.tsv``,
+    ``runs.tsv``, ...) as a ``pandas.DataFrame`` (``nan`` for empty and ``nan`` cells), or,
+    without pandas, as a list of dicts of strings."""
+    try:
+        import pandas as pd
+    except ImportError:
+        import csv
+
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f, delimiter="\t"))
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["", "nan"])

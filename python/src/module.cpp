@@ -20,11 +20,13 @@
 
 #include "attribution/methods.h"
 #include "attribution/scores_file.h"
+#include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/sections.h"
 #include "core/alphabet.h"
 #include "core/build_info.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/parallel.h"
 #include "model/model_file.h"
 #include "model/onnx.h"
@@ -330,6 +332,17 @@ PYBIND11_MODULE(_liftbench, m) {
       });
   m.def("attribute", &attribute, py::arg("model"), py::arg("X"), py::arg("ids"), py::arg("config"),
         py::arg("options"), py::arg("threads"));
+  // `liftbench ARGS...` in this process: the command's own code, outputs and errors (raised as
+  // the translator above maps them); the exit code otherwise. The log is not quiet unless -q.
+  m.def("main", [](const std::vector<std::string>& args) {
+    std::vector<std::string> all{"liftbench"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<const char*> argv;
+    for (const auto& a : all) argv.push_back(a.c_str());
+    py::gil_scoped_release release;
+    lb::set_log_quiet(false);
+    return lb::cli::run_main(static_cast<int>(argv.size()), argv.data());
+  }, py::arg("args"));
   m.def("dinucleotide_shuffle", &dinucleotide_shuffle, py::arg("X"), py::arg("n"), py::arg("seed"));
   m.def("load_dataset", &load_dataset, py::arg("dir"));
   m.def("method_kinds", [] {

@@ -132,6 +132,21 @@ def test_targets_of_a_two_head_model_and_references_from_a_file(tmp_path):
         lb.attribute(m, x, "grad")
 
 
+def test_commands_in_process_write_the_commands_bytes_and_raise_its_errors(tmp_path):
+    smoke = SOURCE / "configs" / "smoke.ini"
+    cli("simulate", "-c", smoke, "--sim.n_seqs", "60", "-o", tmp_path / "cli", "-q")
+    assert lb.command("simulate", "-c", smoke, "--sim.n_seqs", 60, "-o", tmp_path / "py", "-q") == 0
+    for name in ("sequences.fa", "labels.tsv", "motifs.bed", "roles.tsv", "manifest.tsv"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    with pytest.raises(ValueError, match=r"^sim\.n_seqs: too small; expected n_seqs >= 1, got 0$"):
+        lb.command("simulate", "-c", smoke, "--sim.n_seqs", 0, "-o", tmp_path / "bad", "-q")
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(ValueError, match=r"^options: key 'n_seqs'; expected section\.key"):
+        lb.run(smoke, tmp_path / "run", options={"n_seqs": 3})
+    table = lb.read_table(tmp_path / "py" / "labels.tsv")
+    assert len(table) == 60 and list(table.columns)[0] == "id"
+
+
 def test_attribute_takes_every_registry_method_and_a_list(MODEL):
     m = lb.Model.load(MODEL)
     x = one_hot(3, 64, 3)
@@ -251,6 +266,10 @@ def plain_signature(f):
         if p.kind == p.VAR_KEYWORD:
             parts.append("**" + p.name)
             continue
+        if p.kind == p.VAR_POSITIONAL:
+            parts.append("*" + p.name)
+            star = True
+            continue
         if p.kind == p.KEYWORD_ONLY and not star:
             parts.append("*")
             star = True
@@ -267,6 +286,9 @@ DOCUMENTED = {
     "dinucleotide_shuffle": lb.dinucleotide_shuffle,
     "load_dataset": lb.load_dataset,
     "method_kinds": lb.method_kinds,
+    "command": lb.command,
+    "run": lb.run,
+    "read_table": lb.read_table,
 }
 
 
