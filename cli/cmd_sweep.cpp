@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "eval/aggregate.h"
 #include "io/atomic_file.h"
 #include "pipeline/inputs.h"
+#include "pipeline/steps.h"
 
 namespace lb::cli {
 
@@ -261,11 +263,14 @@ int cmd_sweep(int argc, const char* const* argv) {
                                   lock_path));
   const std::string exe = fs::read_symlink("/proc/self/exe").string();
   write_workflow(plan, out, exe, n_job_threads);
-  std::size_t counts[4] = {0, 0, 0, 0};
-  for (const auto& s : plan.steps)
-    counts[s.kind == "simulate" ? 0 : s.kind == "train" ? 1 : s.kind == "attribute" ? 2 : 3]++;
-  log_info("sweep", "{} grid points over {} axes: {} datasets, {} models, {} score files, {} evaluations -> {}/Snakefile",
-           plan.points.size(), spec.axes.size(), counts[0], counts[1], counts[2], counts[3], out);
+  // Steps per kind, in the pipeline's order (the steps table), whatever kinds the sweep has.
+  std::string counts;
+  for (const auto& def : pipeline::steps()) {
+    const auto n = std::count_if(plan.steps.begin(), plan.steps.end(), [&](const auto& s) { return s.kind == def.name; });
+    if (n > 0) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, def.name);
+  }
+  log_info("sweep", "{} grid points over {} axes: {} steps -> {}/Snakefile", plan.points.size(), spec.axes.size(),
+           counts, out);
   if (no_run) return 0;
 
   // Snakemake's errors are read back from its output (DIR/logs/snakemake.log, failed_jobs), so it
