@@ -1,6 +1,11 @@
 // `liftbench run`: the whole benchmark into one directory, the steps of the pipeline's table in
 // order (simulate, train, attribute with the paper's methods, evaluate, sanity and discover when
 // asked for, report), reusing every step whose outputs exist for the same config.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -89,6 +94,17 @@ int cmd_run(int argc, const char* const* argv) {
   }
   pipeline::apply_threads(threads);
   io::ensure_output_dir(out);
+  // One run at a time in a directory: an exclusive lock on the directory itself (no file is
+  // added to it), held until run returns, released by the kernel however the process ends.
+  struct DirLock {
+    int fd;
+    ~DirLock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock{::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (lock.fd < 0) throw io_error(out, "cannot open", errno);
+  if (::flock(lock.fd, LOCK_EX | LOCK_NB) != 0)
+    throw ConfigError(fmt::format("{}: in use by another liftbench run; expected one run per directory", out));
 
   // Every step reads the run's resolved configuration, so flags given to `run` reach them all.
   const std::string resolved = opts.resolved_ini();

@@ -8,6 +8,10 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -968,6 +972,20 @@ TEST(CliRunTest, EveryHelpKeyAndFlagIsDocumented) {
 }
 
 // sanity.in_run adds the model-randomisation step after evaluate; a second run reuses it.
+// Two runs in one directory at once would interleave their steps' files: the second is refused
+// while the first holds the directory's lock, and nothing is written.
+TEST(CliRunTest, ASecondRunInTheSameDirectoryIsRefused) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  std::filesystem::create_directories(out);
+  const int fd = ::open(out.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  expect_fails_cleanly("run -q -c " + kSmoke + " -o " + out,
+                       out + ": in use by another liftbench run; expected one run per directory", out);
+  ::close(fd);
+}
+
 TEST(CliRunTest, SanityStepOnRequest) {
   TempDir tmp;
   const std::string out = tmp.file("run");
