@@ -190,8 +190,11 @@ void attribute_step(const AttributeJob& job) {
   {
     const char* end = chunk_flag.data() + chunk_flag.size();
     const auto [p, ec] = std::from_chars(chunk_flag.data(), end, chunk);
-    if (chunk_flag.empty() || ec != std::errc() || p != end || chunk < 1)
-      throw ConfigError(fmt::format("--chunk: bad value; expected an integer >= 1, got {}", quote_token(chunk_flag)));
+    // At most 2^20 regions at a time: a chunk's scores live in memory, and it is rounded up to a
+    // multiple of attribution.chunk, which must not overflow.
+    if (chunk_flag.empty() || ec != std::errc() || p != end || chunk < 1 || chunk > (1 << 20))
+      throw ConfigError(fmt::format("--chunk: bad value; expected an integer from 1 to 1048576, got {}",
+                                    quote_token(chunk_flag)));
   }
   if (!tracks.empty() && gflags.genome.empty())
     throw ConfigError("--tracks: needs genome coordinates; expected --genome FILE --regions FILE with --tracks, got "

@@ -261,7 +261,9 @@ TEST(GenomeCliTest, BadInputsAreOneLineErrors) {
   expect_fails(base + " --regions " + tmp.file("peaks.bed") + " --chrom-ends clip" + out,
                "--chrom-ends: unknown rule; expected pad, shift or error, got 'clip'");
   expect_fails(base + " --regions " + tmp.file("peaks.bed") + " --chunk 0" + out,
-               "--chunk: bad value; expected an integer >= 1, got '0'");
+               "--chunk: bad value; expected an integer from 1 to 1048576, got '0'");
+  expect_fails(base + " --regions " + tmp.file("peaks.bed") + " --chunk 2147483640" + out,
+               "--chunk: bad value; expected an integer from 1 to 1048576, got '2147483640'");
   expect_fails(base + out, "--regions: missing regions; expected --regions FILE (BED) with --genome, got nothing");
   expect_fails("attribute -c " + kSmoke + " --model " + smoke().model + " --regions " + tmp.file("peaks.bed") + out,
                "--regions: needs a genome; expected --genome FILE with --regions, got nothing");
