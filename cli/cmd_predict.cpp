@@ -48,11 +48,17 @@ std::vector<double> softmax_column(const Mat& logits, int j) {
   return p;
 }
 
-// id, [split,] one column per output: class<k> (softmax) or task<k>.
+// id, [split,] one column per output: class<k> (softmax) or task<k>; for a network of several
+// heads, each head's units as attribution.targets names them, HEAD[i].
 std::vector<std::string> prediction_header(const model::Network& net, bool with_split) {
   std::vector<std::string> header{"id"};
   if (with_split) header.push_back("split");
   const bool softmax = net.output_kind() == model::OutputKind::Softmax;
+  if (net.heads().size() > 1) {
+    for (const model::Head& h : net.heads())
+      for (int i = 0; i < h.shape.size(); ++i) header.push_back(fmt::format("{}[{}]", h.name, i));
+    return header;
+  }
   for (int t = 0; t < net.n_outputs(); ++t) header.push_back(fmt::format("{}{}", softmax ? "class" : "task", t));
   return header;
 }

@@ -1785,6 +1785,12 @@ TEST(CliOnnxTest, HeadsAndTargets) {
                        "attribution.targets: unknown head in 'profile(prof)'; expected one of the model's heads "
                        "(profile, counts), got 'prof'",
                        bad.path());
+  // Predictions of a model of heads: a column per unit, named as targets name them.
+  r = run_liftbench("predict -q --model " + onnx + " --fasta " + tmp.file("s.fa") + " -o " + tmp.file("p.tsv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string header = read_text(tmp.file("p.tsv")).substr(0, read_text(tmp.file("p.tsv")).find('\n'));
+  EXPECT_EQ(header.substr(0, 25), "id\tprofile[0]\tprofile[1]\t");
+  EXPECT_EQ(header.substr(header.size() - 23), "\tprofile[127]\tcounts[0]");
   // Seqlets (and discovery) of a target: --task is its position among the targets.
   r = run_liftbench("seqlets -q --scores " + tmp.file("a/s.npz") + " --method deeplift:rescale --task 1 -o " +
                     tmp.file("d/seqlets.bed"));  // the folder created, as by every command
