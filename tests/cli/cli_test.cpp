@@ -1,5 +1,9 @@
 // The liftbench executable end to end: command table, help, version, simulate on the smoke
 // config, and each bad-input class with its exact message, exit code and no partial output.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,10 +12,6 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "core/error.h"
