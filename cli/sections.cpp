@@ -115,11 +115,14 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
         "top-hit selection: exclusive, or deeplift_compatible (the authors' quirk: a pick within w/2 of the start "
         "excludes nothing, so it can be picked again)");
   o.add("eval", "bootstrap_resamples", &c.bootstrap_resamples,
-        "role metrics (role_metrics.tsv, method_differences.tsv): bootstrap resamples over sequences");
+        "role metrics (role_metrics.tsv, method_differences.tsv) and xai_metrics: bootstrap resamples over sequences");
   o.add("eval", "bootstrap_seed", &c.bootstrap_seed, "seed of the bootstrap (resample r draws from stream r)");
   o.add("eval", "discover_methods", &c.discover_methods,
         "liftbench run: methods (of attribution.methods, with hypothetical scores) whose motifs are discovered per "
         "task and scored against the planted drivers (discovery.tsv); empty: no discovery step");
+  o.add("eval", "xai_metrics", &c.xai_metrics,
+        "metrics without a planted truth computed per method and task into metrics.tsv (comma-separated; "
+        "docs/metrics.md): sparseness, entropy; empty: none");
 }
 
 void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {

@@ -30,6 +30,7 @@ void validate(const EvalConfig& cfg) {
     if (m.empty())
       throw ConfigError(fmt::format("eval.discover_methods: empty method; expected comma-separated method names, got {}",
                                     quote_token(cfg.discover_methods)));
+  validate_xai_metrics(cfg);
   sim::validate_background(sim::Background{cfg.background}, "eval.background");
   validate(BootstrapConfig{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95});
   if (!(cfg.pseudocount >= 0 && cfg.pseudocount < 1))
@@ -69,6 +70,7 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std
                                     .n = -1});
     }
   }
+  xai_metrics(scores, cfg, ev);
   return ev;
 }
 

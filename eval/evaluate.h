@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,7 +36,11 @@ struct EvalConfig {
   int bootstrap_resamples = 1000;                         // role metrics: bootstrap resamples over sequences
   std::uint64_t bootstrap_seed = 1;                       // resample r draws from Rng(seed, r)
   std::string discover_methods;                           // `liftbench run`: methods whose motifs are discovered ("" = none)
+  std::string xai_metrics = "sparseness,entropy";         // metrics without a planted truth computed (docs/metrics.md)
 };
+
+/// The metrics that eval.xai_metrics computes, in the catalogue's order (blanks trimmed; "" = none).
+std::vector<std::string> xai_metric_list(const EvalConfig& cfg);
 
 /// eval.discover_methods as a list (comma-separated, blanks trimmed; empty for "").
 std::vector<std::string> discover_method_list(const EvalConfig& cfg);
@@ -47,7 +52,10 @@ std::vector<std::string> discover_method_list(const EvalConfig& cfg);
 ///   eval.top_hits: too small; expected top_hits >= 1, got 0
 ///   eval.scan_mode: unknown value; expected exclusive or deeplift_compatible, got 'x'
 ///   eval.discover_methods: empty method; expected comma-separated method names, got 'a,,b'
+///   eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, got 'x'
 void validate(const EvalConfig& cfg);
+/// The eval.xai_metrics part of validate.
+void validate_xai_metrics(const EvalConfig& cfg);
 
 /// One method of a scores file, reduced to per-base scores.
 struct MethodScores {
@@ -117,6 +125,8 @@ struct MetricRow {
   std::string motif, metric, tier;
   double value = 0;
   long n = 0;  // hits or bases the value is computed over; -1 = unknown (model rows)
+  // The bootstrap 95% interval over sequences of the families with one (has_interval).
+  double ci_lo = std::numeric_limits<double>::quiet_NaN(), ci_hi = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The model's test metrics that evaluate carries, in the order it writes their rows (the
@@ -166,7 +176,7 @@ struct Evaluation {
   std::vector<std::pair<std::string, std::string>> motif_keys;   // key -> PWM name (planted_motif_keys)
   std::vector<Hit> hits;
   std::vector<std::vector<double>> hit_scores;  // [method][hit * T + task]
-  std::vector<MetricRow> rows;                  // method by method, then model rows if any
+  std::vector<MetricRow> rows;                  // method by method, the model rows if any, then xai_metrics's
   std::vector<std::vector<int>> instances;      // [scored row][motif]: planted instances
   std::vector<RoleRow> role_rows;               // method by method, task by task
   std::vector<DiffRow> diffs;                   // task by task, metric by metric, pairs of methods
@@ -196,7 +206,25 @@ void role_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalC
 void hit_metrics(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,
                  const EvalConfig& cfg, Evaluation& ev);
 
-/// The whole evaluation: hit_metrics, role_metrics, then the model's rows. `motifs` are the
+/// Sparseness of one map (Chalasani et al. 2020): the Gini index of |a| over its n entries,
+/// G = Σ_k (2k - n - 1) |a|_(k) / (n Σ|a|) with |a|_(1) <= ... <= |a|_(n); 0 for a flat map,
+/// (n - 1)/n for one nonzero entry. NaN when every entry is 0.
+double gini_sparseness(std::span<const double> a);
+/// Complexity of one map (Bhatt et al. 2020): the Shannon entropy -Σ p_i ln p_i of the shares
+/// p_i = |a_i| / Σ|a| (0 ln 0 = 0); ln n for a flat map, 0 for one nonzero entry. NaN when every
+/// entry is 0.
+double attribution_entropy(std::span<const double> a);
+
+/// The metrics of eval.xai_metrics (docs/metrics.md) of every method and task, appended to
+/// ev.rows after the model's rows, metric by metric in the catalogue's order, then method by
+/// method, then task by task: motif "-", tier "all", value the mean over the scored sequences
+/// of the per-sequence value (sequences where it is undefined, NaN, left out), n those
+/// sequences, ci_lo and ci_hi its percentile bootstrap 95% interval over sequences
+/// (eval.bootstrap_resamples, eval.bootstrap_seed). Per sequence, on the per-position scores
+/// of the task (Σ over A,C,G,T): sparseness (gini_sparseness) and entropy (attribution_entropy).
+void xai_metrics(const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev);
+
+/// The whole evaluation: hit_metrics, role_metrics, the model's rows, then xai_metrics. `motifs` are the
 /// PWMs of planted_motifs(ds), in that order (planted_pwms). InputError when the dataset has no
 /// roles (a dataset directory of an older version).
 Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,

@@ -83,11 +83,15 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
   j += "  \"metrics\": [";
   for (std::size_t i = 0; i < ev.rows.size(); ++i) {
     const MetricRow& r = ev.rows[i];
+    const std::string interval =
+        has_interval(metric_info(r.metric).family)
+            ? fmt::format(", \"ci_lo\": {}, \"ci_hi\": {}", json_number(r.ci_lo), json_number(r.ci_hi))
+            : std::string();
     j += fmt::format(
         "{}\n    {{\"method\": {}, \"reference\": {}, \"task\": {}, \"motif\": {}, \"metric\": {}, \"tier\": {}, "
-        "\"value\": {}, \"n\": {}}}",
+        "\"value\": {}, \"n\": {}{}}}",
         i ? "," : "", json_str(r.method), json_str(r.reference), r.task, json_str(r.motif), json_str(r.metric),
-        json_str(r.tier), json_number(r.value), r.n < 0 ? std::string("null") : fmt::format("{}", r.n));
+        json_str(r.tier), json_number(r.value), r.n < 0 ? std::string("null") : fmt::format("{}", r.n), interval);
   }
   j += "\n  ]\n}\n";
   return j;

@@ -22,6 +22,7 @@ enum class Family {
   Hit,                // metrics.tsv, per task and motif: of the motif's top hits
   Localisation,       // metrics.tsv, per task: per-base scores against the planted bases
   Model,              // metrics.tsv (method "model") and metrics.json "model": the model's test metrics
+  Complexity,         // metrics.tsv, per method and task (motif "-"): how concentrated a map is
   Role,               // role_metrics.tsv and method_differences.tsv: planted instances by role
   Recovery,           // discovery.tsv, per planted driver motif
   RepressorRecovery,  // discovery.tsv, per planted repressor motif
@@ -49,6 +50,7 @@ constexpr unsigned family_outputs(Family f) {
     case Family::Hit:
     case Family::Localisation: return Output::MetricsTsv | Output::ReportTables;
     case Family::Model: return Output::MetricsTsv | Output::MetricsJsonModel;
+    case Family::Complexity: return Output::MetricsTsv | Output::ReportTables;
     case Family::Role: return Output::RoleMetricsTsv | Output::MethodDifferencesTsv | Output::ReportRanked;
     case Family::Recovery:
     case Family::RepressorRecovery:
@@ -97,6 +99,14 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
     {"test_pearson", Family::Model, Better::Higher, "the model's test Pearson r (real-valued task)", "",
      "test Pearson r"},
     {"test_mse", Family::Model, Better::Lower, "the model's test mean squared error (real-valued task)"},
+    // metrics.tsv, per method and task (motif "-", tier "all"), after the model's rows: the axes
+    // on which attributions are judged without a planted truth (docs/metrics.md), each the mean
+    // over the scored sequences of a per-sequence value, with its bootstrap 95% interval
+    // (metrics.json's ci_lo and ci_hi). Which are computed: eval.xai_metrics.
+    {"sparseness", Family::Complexity, Better::Higher,
+     "Gini index of a sequence's absolute per-position scores (Chalasani et al. 2020)", "sequences"},
+    {"entropy", Family::Complexity, Better::Lower,
+     "Shannon entropy (nats) of a sequence's shares of absolute per-position score (Bhatt et al. 2020)", "sequences"},
     // role_metrics.tsv: planted instances by their role for the task (docs/scenarios.md).
     {"driver_fn_rate", Family::Role, Better::Lower, "drivers scored ≤ 0", "instances"},
     {"irrelevant_fp_rate", Family::Role, Better::Lower, "irrelevant instances scored > 0", "instances"},
@@ -152,6 +162,10 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
     {"coverage", Family::Discovery, Better::Higher,
      "share of the task's seqlets held by motifs that match a motif of the file"},
 };
+
+/// The families of metrics.tsv whose rows carry a bootstrap 95% interval over sequences
+/// (MetricRow::ci_lo, ci_hi; metrics.json's "ci_lo" and "ci_hi").
+constexpr bool has_interval(Family f) { return f == Family::Complexity; }
 
 /// The number of metrics of `family`.
 consteval std::size_t family_size(Family family) {

@@ -330,6 +330,8 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
     figures += "<p class=\"note\">No method was run with more than one reference (e.g. deeplift:genomics and "
                "deeplift:genomics@dinuc_shuffle).</p>\n";
   nav.insert(nav.end(), {{"logos", "logos"}, {"tables", "tables"}});
+  const std::string xai = xai_section(mt, meta, info);
+  if (!xai.empty()) nav.emplace_back("xai", "without a truth");
   if (std::filesystem::exists(outdir + "/discovery.tsv")) nav.emplace_back("discovery", "discovery");
   nav.emplace_back("config", "config");
 
@@ -420,6 +422,7 @@ ReportPage render_report(const std::string& outdir, const ReportInputs& in) {
   h += figures;
   h += logos_section(in, ds, info);
   h += tables_section(mt, info);
+  h += xai;
   h += discovery_section(outdir + "/discovery.tsv");
   h += "<h2 id=\"config\">Configuration and versions</h2>\n<dl class=\"info\">";
   h += fmt::format("<dt>liftbench</dt><dd>{}</dd><dt>compiler</dt><dd>{} ({})</dd><dt>charts</dt><dd>{}</dd>",

@@ -174,6 +174,10 @@ std::string task_sections(const sim::Dataset* ds, const std::vector<RoleMetric>&
 /// The metric tables of metrics.tsv (one per metric, in the catalogue's order; per-tier tables
 /// folded). InputError for an uncatalogued metric (metric_info).
 std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
+/// The metrics of metrics.tsv with bootstrap intervals (has_interval: docs/metrics.md), one table
+/// per metric in the catalogue's order with its meaning and direction: methods by tasks, each
+/// cell the value and its interval (from metrics.json's ci_lo and ci_hi); "" without such rows.
+std::string xai_section(const MetricsTable& mt, const Json& meta, const ScenarioInfo& info);
 
 // ---- motif discovery (report_discovery.cpp) ----------------------------------------------------
 

@@ -1,10 +1,12 @@
 // The report's HTML tables: the ranked table of one task and metric, the scenario overview, one
 // section per task with the ranked tables of its role metrics, and the metric tables of
-// metrics.tsv. Orders, captions and directions come from the metric catalogue.
+// metrics.tsv (those with intervals in their own section). Orders, captions and directions come from the metric catalogue.
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -267,10 +269,76 @@ std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info) {
     if (std::find(metrics.begin(), metrics.end(), r.metric) == metrics.end()) metrics.push_back(r.metric);
   catalogue_order(metrics);
   for (const auto& metric : metrics) {
+    if (has_interval(metric_info(metric).family)) continue;  // xai_section's
     const std::string all = metric_table(mt, metric, false, info), tiers = metric_table(mt, metric, true, info);
     if (all.empty() && tiers.empty()) continue;
     out += fmt::format("<h3>{}</h3>\n{}", html_escape(metric), all);
     if (!tiers.empty()) out += "<details><summary>by number of instances</summary>\n" + tiers + "</details>\n";
+  }
+  return out;
+}
+
+std::string xai_section(const MetricsTable& mt, const Json& meta, const ScenarioInfo& info) {
+  // The intervals, from metrics.json's rows: (method, task, metric) -> (ci_lo, ci_hi).
+  std::map<std::tuple<std::string, int, std::string>, std::pair<double, double>> interval;
+  if (const Json* rows = meta.get("metrics"); rows && rows->kind == Json::Kind::Array)
+    for (const Json& r : rows->items) {
+      const Json *lo = r.get("ci_lo"), *hi = r.get("ci_hi"), *task = r.get("task");
+      if (!lo || !hi || !task || task->kind != Json::Kind::Number) continue;
+      interval[{json_scalar_text(r.get("method")), static_cast<int>(task->number), json_scalar_text(r.get("metric"))}] =
+          {lo->kind == Json::Kind::Number ? lo->number : std::numeric_limits<double>::quiet_NaN(),
+           hi->kind == Json::Kind::Number ? hi->number : std::numeric_limits<double>::quiet_NaN()};
+    }
+  std::vector<std::string> metrics;
+  std::vector<int> tasks;
+  for (const auto& r : mt.rows) {
+    if (!has_interval(metric_info(r.metric).family)) continue;
+    if (std::find(metrics.begin(), metrics.end(), r.metric) == metrics.end()) metrics.push_back(r.metric);
+    if (std::find(tasks.begin(), tasks.end(), r.task) == tasks.end()) tasks.push_back(r.task);
+  }
+  if (metrics.empty()) return "";
+  catalogue_order(metrics);
+  std::string out =
+      "<h2 id=\"xai\">Metrics without a planted truth</h2>\n<p class=\"note\">From metrics.tsv and metrics.json "
+      "(docs/metrics.md). Per method and task, the mean over the scored sequences of a per-sequence value, with its "
+      "bootstrap 95% interval over sequences; hover a value for the number of sequences.</p>\n";
+  for (const auto& metric : metrics) {
+    const MetricInfo& m = metric_info(metric);
+    std::map<std::string, std::map<int, const MetricsTable::Row*>> cell;
+    for (const auto& r : mt.rows)
+      if (r.metric == metric) cell[r.method][r.task] = &r;
+    out += fmt::format("<h3>{}</h3>\n<p class=\"note\">{}; {}.</p>\n<table><thead><tr><th>method</th>",
+                       html_escape(metric), html_escape(m.meaning), direction_words(m.better));
+    for (const int t : tasks)
+      out += "<th>" +
+             (info.paper || t < 0 || t >= static_cast<int>(info.task_labels.size())
+                  ? fmt::format("task {}", t)
+                  : html_escape(info.task_labels[static_cast<std::size_t>(t)])) +
+             "</th>";
+    out += "</tr></thead><tbody>\n";
+    for (const auto& method : mt.methods) {
+      const auto row = cell.find(method);
+      if (row == cell.end()) continue;
+      out += "<tr><th>" + html_escape(method) + "</th>";
+      for (const int t : tasks) {
+        const auto it = row->second.find(t);
+        if (it == row->second.end()) {
+          out += "<td></td>";
+          continue;
+        }
+        const MetricsTable::Row& r = *it->second;
+        const auto iv = interval.find({method, t, metric});
+        const bool has_iv = iv != interval.end() && std::isfinite(iv->second.first) && std::isfinite(iv->second.second);
+        out += !std::isfinite(r.value)
+                   ? fmt::format("<td title=\"n = {}\">–</td>", r.n)
+                   : fmt::format("<td title=\"n = {}\">{:.3f}{}</td>", r.n, r.value,
+                                 has_iv ? fmt::format(" <span class=\"note\">[{:.3f}, {:.3f}]</span>", iv->second.first,
+                                                      iv->second.second)
+                                        : "");
+      }
+      out += "</tr>\n";
+    }
+    out += "</tbody></table>\n";
   }
   return out;
 }

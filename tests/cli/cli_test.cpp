@@ -775,7 +775,7 @@ TEST(CliEvaluateTest, EveryHelpKeyIsDocumented) {
   int n = 0;
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
     EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
-  EXPECT_EQ(n, 9);
+  EXPECT_EQ(n, 10);
   for (const char* flag : {"--data", "--scores", "--model-metrics", "--out", "--threads", "--quiet"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     EXPECT_NE(doc.find(flag), std::string::npos) << flag;

@@ -196,6 +196,32 @@ TEST(AggregateTest, WritesTablesFromASweepDirectory) {
   EXPECT_NE(html.find("lower is better"), std::string::npos);
 }
 
+// The metrics without a planted truth (docs/metrics.md) are rows of metrics.tsv (motif "-"):
+// aggregate compares them across runs in the catalogue's direction, the lower entropy and the
+// higher sparseness first.
+TEST(AggregateTest, ComplexityMetricsRankedInTheirDirection) {
+  TempDir d;
+  write_text(d.path() + "/axes.tsv", "axis\trole\nsim.seed\treplicate\n");
+  write_text(d.path() + "/points.tsv", "point\tsim.seed\tevaluate\np0001\t1\teval/e1\np0002\t2\teval/e2\n");
+  const std::string header = "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\n";
+  for (const auto& [run, shift] : {std::pair{"e1", "1"}, std::pair{"e2", "2"}}) {
+    std::filesystem::create_directories(d.path() + "/eval/" + run);
+    write_text(d.path() + "/eval/" + run + "/metrics.tsv",
+               header + "a\tbg\t0\t-\tsparseness\tall\t0.5" + shift + "\t100\nb\tbg\t0\t-\tsparseness\tall\t0.7" +
+                   shift + "\t100\na\tbg\t0\t-\tentropy\tall\t4." + shift + "\t100\nb\tbg\t0\t-\tentropy\tall\t3." +
+                   shift + "\t100\n");
+  }
+  EXPECT_EQ(write_aggregate(d.path(), {}), 2);
+  const std::string html = lb::testing::read_text(d.path() + "/aggregate/index.html");
+  const auto sparse = html.find("<h3>sparseness &middot; task 0</h3><p class=no>higher is better");
+  const auto entropy = html.find("<h3>entropy &middot; task 0</h3><p class=no>lower is better");
+  ASSERT_NE(sparse, std::string::npos);
+  ASSERT_NE(entropy, std::string::npos);
+  // b is the better method on both: the first row of each table.
+  EXPECT_EQ(html.find("<tr><td>b</td>", sparse) < html.find("<tr><td>a</td>", sparse), true);
+  EXPECT_EQ(html.find("<tr><td>b</td>", entropy) < html.find("<tr><td>a</td>", entropy), true);
+}
+
 // A point with a discover step: its discovery.tsv rows join the runs (tier all, the method's
 // reference from metrics.tsv), recovery is ranked higher-is-better, and a missing discovery
 // names the point. A point whose discover column is "-" has none.

@@ -350,7 +350,8 @@ TEST(EvaluateTest, ThreeMotifsTwoTasksByHand) {
   // Row order per task: fn_rate, fp_rate, spearman, localisation; tasks in order.
   std::vector<std::string> order;
   for (const MetricRow& r : ev.rows)
-    if (r.tier == "all") order.push_back(fmt::format("{} {} {}", r.task, r.metric, r.motif));
+    if (r.tier == "all" && !has_interval(metric_info(r.metric).family))
+      order.push_back(fmt::format("{} {} {}", r.task, r.metric, r.motif));
   EXPECT_EQ(order, (std::vector<std::string>{"0 fn_rate A", "0 fn_rate B", "0 fp_rate C", "0 spearman A",
                                              "0 spearman B", "0 loc_auroc A+B", "0 loc_auprc A+B",
                                              "0 loc_auroc_abs A+B", "0 loc_auprc_abs A+B", "1 fp_rate A",
@@ -532,9 +533,12 @@ TEST(EvaluateTest, PaperOutputsUnchangedByTheGeneralisation) {
   cfg.log_odds_threshold = -3;
   cfg.bootstrap_resamples = 50;
   const ModelMetrics model{{0.9, 0.8, 0.7}, {0.6, 0.5, 0.4}, {}, {}, {}};
-  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, model);
+  // Without the metrics of docs/metrics.md (eval.xai_metrics empty) the bytes are those before them.
+  EvalConfig old_cfg = cfg;
+  old_cfg.xai_metrics = "";
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, old_cfg, model);
   TempDir dir;
-  write_evaluation(dir.path(), ev, ds, in, cfg, model, "0.1.0");
+  write_evaluation(dir.path(), ev, ds, in, old_cfg, model, "0.1.0");
   const std::string tsv = read_text(dir.file("metrics.tsv")), json = read_text(dir.file("metrics.json")),
                     hits = read_text(dir.file("hits.tsv"));
   EXPECT_EQ(tsv.size(), 5108u);
@@ -543,6 +547,14 @@ TEST(EvaluateTest, PaperOutputsUnchangedByTheGeneralisation) {
   EXPECT_EQ(fnv1a(tsv), 0x92139a19e7b8d04cull);
   EXPECT_EQ(fnv1a(json), 0x79ed321c5ce2728bull);
   EXPECT_EQ(fnv1a(hits), 0x86f06a0b5eafb626ull);
+  // With them (the default) the old rows stay byte for byte and the new ones follow.
+  write_evaluation(dir.file("new"), evaluate(ds, in, {gata(), tal()}, cfg, model), ds, in, cfg, model, "0.1.0");
+  const std::string new_tsv = read_text(dir.file("new/metrics.tsv")), new_json = read_text(dir.file("new/metrics.json"));
+  EXPECT_GT(new_tsv.size(), tsv.size());
+  EXPECT_EQ(new_tsv.substr(0, tsv.size()), tsv);
+  const std::string json_rows = json.substr(0, json.size() - std::string("\n  ]\n}\n").size());
+  EXPECT_EQ(new_json.substr(0, json_rows.size()), json_rows);
+  EXPECT_EQ(read_text(dir.file("new/hits.tsv")), hits);
 }
 
 TEST(EvaluateTest, ModelMetricsFile) {
@@ -672,6 +684,66 @@ TEST(EvaluateTest, ReadScoresNamesTheFile) {
   io::write_npz(dir.file("scores.npz"), worked_archive(ds));
   const ScoresInput in = read_scores(dir.file("scores.npz"), ds, "data", "background");
   EXPECT_EQ(in.methods.size(), 2u);
+}
+
+// Sparseness and entropy of the worked example (rows s2, s0, s1, s3), deeplift:rescale:
+//  task 0: only s0 is nonzero, |a| = 1 at 1, 2, 6, 7 of 10: Gini (3 + 5 + 7 + 9) / (10 * 4) = 0.6,
+//          entropy ln 4; n = 1 and the interval is that one value;
+//  task 1: s2 (0.5 at 3, 4): 0.8 and ln 2; s0 (1, 1, 0.5, 0.5): 20 / 30 and (2/3) ln 3 + (1/3) ln 6;
+//          s1 (four 1s): 0.6 and ln 4; s3 all 0 is left out: n = 3;
+//  task 2: all 0: nan, n = 0.
+TEST(EvaluateTest, ComplexityMetricsOfTheWorkedExample) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, test_config());
+  std::map<std::pair<int, std::string>, const MetricRow*> row;
+  std::size_t first = ev.rows.size();
+  for (std::size_t i = 0; i < ev.rows.size(); ++i) {
+    const MetricRow& r = ev.rows[i];
+    if (r.metric != "sparseness" && r.metric != "entropy") {
+      EXPECT_EQ(first, ev.rows.size()) << "a row of another family after the complexity rows: " << r.metric;
+      continue;
+    }
+    first = std::min(first, i);
+    EXPECT_EQ(r.motif, "-");
+    EXPECT_EQ(r.tier, "all");
+    if (r.method == "deeplift:rescale") row[{r.task, r.metric}] = &r;
+  }
+  ASSERT_EQ(row.size(), 6u);
+  auto R = [&](int t, const std::string& metric) -> const MetricRow& { return *row.at({t, metric}); };
+  const double e1 = (std::log(2.0) + (2.0 / 3.0) * std::log(3.0) + std::log(6.0) / 3.0 + std::log(4.0)) / 3.0;
+  EXPECT_DOUBLE_EQ(R(0, "sparseness").value, 0.6);
+  EXPECT_EQ(R(0, "sparseness").n, 1);
+  EXPECT_DOUBLE_EQ(R(0, "sparseness").ci_lo, 0.6);
+  EXPECT_DOUBLE_EQ(R(0, "sparseness").ci_hi, 0.6);
+  EXPECT_DOUBLE_EQ(R(0, "entropy").value, std::log(4.0));
+  EXPECT_NEAR(R(1, "sparseness").value, (0.8 + 2.0 / 3.0 + 0.6) / 3.0, 1e-12);
+  EXPECT_EQ(R(1, "sparseness").n, 3);
+  EXPECT_GE(R(1, "sparseness").ci_lo, 0.6);
+  EXPECT_LE(R(1, "sparseness").ci_hi, 0.8);
+  EXPECT_LT(R(1, "sparseness").ci_lo, R(1, "sparseness").ci_hi);
+  EXPECT_NEAR(R(1, "entropy").value, e1, 1e-12);
+  EXPECT_EQ(R(1, "entropy").n, 3);
+  EXPECT_TRUE(std::isnan(R(2, "sparseness").value));
+  EXPECT_EQ(R(2, "entropy").n, 0);
+  // Metric by metric, then method by method, then task by task; none with eval.xai_metrics empty.
+  EXPECT_EQ(ev.rows[first].metric, "sparseness");
+  EXPECT_EQ(ev.rows[first].method, "deeplift:rescale");
+  EXPECT_EQ(ev.rows[first + 3].method, "ism@shuffle");
+  EXPECT_EQ(ev.rows.back().metric, "entropy");
+  EvalConfig none = test_config();
+  none.xai_metrics = "";
+  const Evaluation without = evaluate(ds, in, {gata(), tal()}, none);
+  EXPECT_EQ(without.rows.size(), first);
+  // metrics.json carries the interval of these rows only.
+  const std::string json = metrics_json(ev, in, test_config(), std::nullopt, "0.1.0");
+  EXPECT_NE(json.find("\"metric\": \"sparseness\", \"tier\": \"all\", \"value\": 0.6, \"n\": 1, \"ci_lo\": 0.6, "
+                      "\"ci_hi\": 0.6}"),
+            std::string::npos)
+      << json;
+  std::size_t intervals = 0;
+  for (std::size_t at = json.find("\"ci_lo\""); at != std::string::npos; at = json.find("\"ci_lo\"", at + 1)) ++intervals;
+  EXPECT_EQ(intervals, ev.rows.size() - first);
 }
 
 TEST(EvaluateTest, ConfigErrors) {

@@ -186,6 +186,34 @@ TEST(ReportTest, EmbedsLibrariesDataAndLogos) {
   EXPECT_NE(h.find("<summary>by number of instances</summary>"), std::string::npos);
 }
 
+// The metrics without a planted truth (docs/metrics.md) get their own section: per metric its
+// meaning and direction, methods by tasks, each value with its interval from metrics.json; the
+// metric tables of metrics.tsv do not repeat them.
+TEST(ReportTest, MetricsWithoutATruthShowDirectionAndInterval) {
+  TempDir dir;
+  write_fake_inputs(dir.path());
+  lb::testing::write_text(dir.file("metrics.tsv"), lb::testing::read_text(dir.file("metrics.tsv")) +
+                                                       "grad_x_input\tbackground\t0\t-\tentropy\tall\t3.25\t4\n"
+                                                       "grad_x_input\tbackground\t1\t-\tentropy\tall\tnan\t0\n");
+  lb::testing::write_text(
+      dir.file("metrics.json"),
+      R"({"version": "0.1.0", "n_sequences": 4, "methods": ["grad_x_input"], "metrics": [{"method": "grad_x_input",
+ "reference": "background", "task": 0, "motif": "-", "metric": "entropy", "tier": "all", "value": 3.25, "n": 4,
+ "ci_lo": 3.125, "ci_hi": 3.5}]})");
+  const std::string h = render_report(dir.path(), fake_report_inputs(dir.path())).html;
+  const auto sec = h.find("<h2 id=\"xai\">Metrics without a planted truth</h2>");
+  ASSERT_NE(sec, std::string::npos);
+  EXPECT_NE(h.find("<a href=\"#xai\">without a truth</a>"), std::string::npos);
+  EXPECT_NE(h.find("<h3>entropy</h3>\n<p class=\"note\">Shannon entropy (nats) of a sequence's shares of absolute "
+                   "per-position score (Bhatt et al. 2020); lower is better.</p>\n<table><thead><tr><th>method</th>"
+                   "<th>task 0</th><th>task 1</th></tr></thead><tbody>\n<tr><th>grad_x_input</th><td title=\"n = 4\">"
+                   "3.250 <span class=\"note\">[3.125, 3.500]</span></td><td title=\"n = 0\">–</td></tr>\n",
+                   sec),
+            std::string::npos)
+      << h.substr(sec, 800);
+  EXPECT_EQ(h.find("<h3>entropy</h3>"), h.rfind("<h3>entropy</h3>")) << "shown once";
+}
+
 TEST(ReportTest, WritesIndexHtmlAtomically) {
   TempDir dir;
   write_fake_inputs(dir.path());
