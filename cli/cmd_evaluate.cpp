@@ -19,6 +19,10 @@ int cmd_evaluate(int argc, const char* const* argv) {
   opts.add_flag("scores", &job.scores_path, "scores file written by 'liftbench attribute'", "FILE");
   opts.add_flag("model-metrics", &job.model_metrics,
                 "test metrics written by 'liftbench train' (<stem>.metrics.tsv), copied into the outputs", "FILE");
+  opts.add_flag("model", &job.model_path,
+                "model file (model.npz or .onnx) whose forward pass the faithfulness metrics of eval.xai_metrics "
+                "perturb (docs/metrics.md); without it they are not computed",
+                "FILE");
   opts.add_flag("out,o", &job.out,
                 "output directory: metrics.tsv, metrics.json, hits.tsv, role_metrics.tsv, method_differences.tsv, "
                 "report/index.html, evaluate.config.ini, evaluate.manifest.tsv",

@@ -122,7 +122,22 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
         "task and scored against the planted drivers (discovery.tsv); empty: no discovery step");
   o.add("eval", "xai_metrics", &c.xai_metrics,
         "metrics without a planted truth computed per method and task into metrics.tsv (comma-separated; "
-        "docs/metrics.md): sparseness, entropy; empty: none");
+        "docs/metrics.md): sparseness, entropy, and with evaluate --model deletion_aopc, insertion_auc, "
+        "faithfulness_corr, then random_target_spearman; empty: none");
+  o.add("eval", "perturbation_reference", &c.perturbation_reference,
+        "faithfulness: what replaces a position, background (eval.background's expectation) or dinuc_shuffle "
+        "(the base of a dinucleotide shuffle of the sequence)");
+  o.add("eval", "perturbation_sequences", &c.perturbation_sequences,
+        "faithfulness: scored sequences perturbed, evenly spread (0 = all)");
+  o.add("eval", "perturbation_fraction", &c.perturbation_fraction,
+        "deletion/insertion: the largest number of positions replaced, as a fraction of the length, in (0, 1]");
+  o.add("eval", "perturbation_steps", &c.perturbation_steps, "deletion/insertion: points of the curve's grid besides k = 0");
+  o.add("eval", "faithfulness_subsets", &c.faithfulness_subsets,
+        "faithfulness_corr: random position subsets per sequence (>= 2)");
+  o.add("eval", "faithfulness_subset_fraction", &c.faithfulness_subset_fraction,
+        "faithfulness_corr: positions of a subset, as a fraction of the length, in (0, 1]");
+  o.add("eval", "perturbation_seed", &c.perturbation_seed,
+        "faithfulness: seed of the shuffles and subsets (sequence i draws from stream i)");
 }
 
 void add_sanity_options(OptionSet& o, eval::SanityConfig& c) {

@@ -48,7 +48,7 @@ void validate(const EvalConfig& cfg) {
 }
 
 Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,
-                    const EvalConfig& cfg, const std::optional<ModelMetrics>& model) {
+                    const EvalConfig& cfg, const std::optional<ModelMetrics>& model, const model::Network* net) {
   if (!ds.has_roles())
     throw InputError("dataset: no roles.tsv; expected a dataset directory written by this version of 'liftbench "
                      "simulate' (simulate again: it is fast), got one without the ground-truth roles");
@@ -70,7 +70,7 @@ Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std
                                     .n = -1});
     }
   }
-  xai_metrics(scores, cfg, ev);
+  xai_metrics(ds, scores, cfg, net, ev);
   return ev;
 }
 

@@ -4,7 +4,8 @@
 // tier and by reference, and the role metrics with bootstrap intervals; writes metrics.tsv, metrics.json,
 // hits.tsv, role_metrics.tsv and method_differences.tsv. Draws nothing: the HTML report is report.h.
 // Sources: scores_input.cpp (the scores file and the model's metrics), hit_metrics.cpp (motifs, hits and
-// their metrics), role_metrics.cpp, evaluate_io.cpp (the output files), evaluate.cpp (the whole run).
+// their metrics), role_metrics.cpp, xai_metrics.cpp and perturbation.cpp (the metrics without a planted truth,
+// docs/metrics.md), evaluate_io.cpp (the output files), evaluate.cpp (the whole run).
 #pragma once
 
 #include <array>
@@ -23,6 +24,10 @@
 #include "sim/dataset.h"
 #include "sim/pwm.h"
 
+namespace lb::model {
+class Network;
+}
+
 namespace lb::eval {
 
 /// The [eval] section.
@@ -36,7 +41,16 @@ struct EvalConfig {
   int bootstrap_resamples = 1000;                         // role metrics: bootstrap resamples over sequences
   std::uint64_t bootstrap_seed = 1;                       // resample r draws from Rng(seed, r)
   std::string discover_methods;                           // `liftbench run`: methods whose motifs are discovered ("" = none)
-  std::string xai_metrics = "sparseness,entropy";         // metrics without a planted truth computed (docs/metrics.md)
+  std::string xai_metrics =  // docs/metrics.md
+      "sparseness,entropy,deletion_aopc,insertion_auc,faithfulness_corr,random_target_spearman";
+  // Faithfulness (docs/metrics.md): perturbations of the model's input.
+  std::string perturbation_reference = "background";  // background (eval.background) | dinuc_shuffle
+  int perturbation_sequences = 100;                   // scored sequences perturbed, evenly spread (0 = all)
+  double perturbation_fraction = 0.2;                 // deletion/insertion: largest k, a fraction of L
+  int perturbation_steps = 10;                        // grid points k_j = round(j k_max / steps), j = 1..steps
+  int faithfulness_subsets = 32;                      // random position subsets per sequence
+  double faithfulness_subset_fraction = 0.05;         // positions per subset, a fraction of L
+  std::uint64_t perturbation_seed = 1;                // shuffles and subsets: Rng(seed, dataset index)
 };
 
 /// The metrics that eval.xai_metrics computes, in the catalogue's order (blanks trimmed; "" = none).
@@ -52,7 +66,13 @@ std::vector<std::string> discover_method_list(const EvalConfig& cfg);
 ///   eval.top_hits: too small; expected top_hits >= 1, got 0
 ///   eval.scan_mode: unknown value; expected exclusive or deeplift_compatible, got 'x'
 ///   eval.discover_methods: empty method; expected comma-separated method names, got 'a,,b'
-///   eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, got 'x'
+///   eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, ..., got 'x'
+///   eval.perturbation_reference: unknown value; expected background or dinuc_shuffle, got 'x'
+///   eval.perturbation_sequences: too small; expected a value >= 0, got -1
+///   eval.perturbation_fraction: out of range; expected a value in (0, 1], got 0
+///   eval.perturbation_steps: too small; expected a value >= 1, got 0
+///   eval.faithfulness_subsets: too small; expected a value >= 2, got 1
+///   eval.faithfulness_subset_fraction: out of range; expected a value in (0, 1], got 0
 void validate(const EvalConfig& cfg);
 /// The eval.xai_metrics part of validate.
 void validate_xai_metrics(const EvalConfig& cfg);
@@ -171,6 +191,17 @@ struct DiffRow {
   bool excludes_zero = false;
 };
 
+/// The mean deletion or insertion curve of one method and task over the perturbed sequences:
+/// the task's logit after k of the top-scored positions are replaced (deletion, from the input)
+/// or restored (insertion, from the reference), k on the grid (k[0] = 0).
+struct PerturbationCurve {
+  std::string method;
+  int task = 0;
+  std::string kind;  // "deletion" or "insertion"
+  std::vector<int> k;
+  std::vector<double> mean;
+};
+
 struct Evaluation {
   std::vector<std::string> motifs;                               // scanned PWM names (Hit::motif)
   std::vector<std::pair<std::string, std::string>> motif_keys;   // key -> PWM name (planted_motif_keys)
@@ -181,6 +212,8 @@ struct Evaluation {
   std::vector<RoleRow> role_rows;               // method by method, task by task
   std::vector<DiffRow> diffs;                   // task by task, metric by metric, pairs of methods
   int n_sequences = 0;
+  std::vector<PerturbationCurve> curves;        // faithfulness_metrics: method by method, task by task
+  long forward_passes = 0;                      // inputs the model was run on (faithfulness_metrics)
 };
 
 /// Fills ev.role_rows and ev.diffs from the dataset's roles (evaluate() calls it).
@@ -221,14 +254,46 @@ double attribution_entropy(std::span<const double> a);
 /// of the per-sequence value (sequences where it is undefined, NaN, left out), n those
 /// sequences, ci_lo and ci_hi its percentile bootstrap 95% interval over sequences
 /// (eval.bootstrap_resamples, eval.bootstrap_seed). Per sequence, on the per-position scores
-/// of the task (Σ over A,C,G,T): sparseness (gini_sparseness) and entropy (attribution_entropy).
-void xai_metrics(const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev);
+/// of the task (Σ over A,C,G,T): sparseness (gini_sparseness) and entropy (attribution_entropy);
+/// then the faithfulness metrics; then random_target_spearman (datasets of two or more tasks):
+/// the Spearman correlation of the map of task t with that of task (t + 1) mod T.
+/// With `net`, the faithfulness metrics follow (faithfulness_metrics); without it those of
+/// eval.xai_metrics that need the model (needs_model) are not computed.
+void xai_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg, const model::Network* net,
+                 Evaluation& ev);
+
+/// Faithfulness (docs/metrics.md), the metrics of Family::Faithfulness that eval.xai_metrics
+/// names, of every method and task (rows as xai_metrics'), with ev.curves and ev.forward_passes.
+/// Per sequence of perturbation_rows, with x its one-hot input, ref the reference (every
+/// column eval.background, or a dinucleotide shuffle of x drawn from Rng(perturbation_seed, i)
+/// for dataset index i), f the task's logit and the positions in positions_by_score's order of
+/// the task's per-position scores:
+///  - deletion_aopc: AOPC (Samek et al. 2017) over the grid k_0..k_G (perturbation_grid),
+///    1/(G+1) Σ_j (f(x) - f(x with its top k_j positions set to ref's columns));
+///  - insertion_auc: 1/(G+1) Σ_j (f(ref with its top k_j positions set to x's columns) - f(ref));
+///  - faithfulness_corr (Bhatt et al. 2020): over eval.faithfulness_subsets random subsets U of
+///    round(faithfulness_subset_fraction L) positions (the same for every method and task; drawn
+///    from Rng(perturbation_seed, 2^62 + i)), the Pearson r of Σ_{l in U} a_l and f(x) - f(x with U
+///    set to ref's columns).
+/// Every perturbed input of a sequence goes through model::predict_logits in one batch.
+/// InputError when the model's input is not (4, L) or it has not one output per task.
+void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg,
+                          const model::Network& net, Evaluation& ev);
+/// k_j = round(j k_max / steps) for j = 0..steps, k_max = round(perturbation_fraction L) in [1, L].
+std::vector<int> perturbation_grid(int seq_len, const EvalConfig& cfg);
+/// The rows perturbed: all, or perturbation_sequences of them evenly spread (j n / p, j < p).
+std::vector<int> perturbation_rows(int n_rows, const EvalConfig& cfg);
+/// Positions by decreasing score, ties in position order.
+std::vector<int> positions_by_score(std::span<const double> a);
+/// Samek et al.'s AOPC of a curve: the mean of start - f over its points (NaN when empty).
+double aopc(std::span<const double> curve, double start);
 
 /// The whole evaluation: hit_metrics, role_metrics, the model's rows, then xai_metrics. `motifs` are the
 /// PWMs of planted_motifs(ds), in that order (planted_pwms). InputError when the dataset has no
 /// roles (a dataset directory of an older version).
 Evaluation evaluate(const sim::Dataset& ds, const ScoresInput& scores, const std::vector<sim::Pwm>& motifs,
-                    const EvalConfig& cfg, const std::optional<ModelMetrics>& model = std::nullopt);
+                    const EvalConfig& cfg, const std::optional<ModelMetrics>& model = std::nullopt,
+                    const model::Network* net = nullptr);
 
 /// metrics.tsv columns, and one hits.tsv line per hit, method and task.
 inline constexpr std::array<std::string_view, 8> kMetricsColumns{"method", "reference", "task", "motif",

@@ -93,7 +93,23 @@ std::string metrics_json(const Evaluation& ev, const ScoresInput& scores, const 
         i ? "," : "", json_str(r.method), json_str(r.reference), r.task, json_str(r.motif), json_str(r.metric),
         json_str(r.tier), json_number(r.value), r.n < 0 ? std::string("null") : fmt::format("{}", r.n), interval);
   }
-  j += "\n  ]\n}\n";
+  j += "\n  ]";
+  // The mean deletion and insertion curves (faithfulness_metrics), when there are any.
+  if (!ev.curves.empty()) {
+    j += ",\n  \"curves\": [";
+    for (std::size_t i = 0; i < ev.curves.size(); ++i) {
+      const PerturbationCurve& c = ev.curves[i];
+      std::string k, mean;
+      for (std::size_t p = 0; p < c.k.size(); ++p) {
+        k += fmt::format("{}{}", p ? ", " : "", c.k[p]);
+        mean += fmt::format("{}{}", p ? ", " : "", json_number(c.mean[p]));
+      }
+      j += fmt::format("{}\n    {{\"method\": {}, \"task\": {}, \"kind\": {}, \"k\": [{}], \"logit\": [{}]}}", i ? "," : "",
+                       json_str(c.method), c.task, json_str(c.kind), k, mean);
+    }
+    j += "\n  ]";
+  }
+  j += "\n}\n";
   return j;
 }
 

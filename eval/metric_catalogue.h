@@ -23,6 +23,8 @@ enum class Family {
   Localisation,       // metrics.tsv, per task: per-base scores against the planted bases
   Model,              // metrics.tsv (method "model") and metrics.json "model": the model's test metrics
   Complexity,         // metrics.tsv, per method and task (motif "-"): how concentrated a map is
+  Faithfulness,       // metrics.tsv, per method and task (motif "-"): the model's output under perturbations (--model)
+  Randomisation,      // metrics.tsv, per method and task (motif "-"): a map's change when the target changes
   Role,               // role_metrics.tsv and method_differences.tsv: planted instances by role
   Recovery,           // discovery.tsv, per planted driver motif
   RepressorRecovery,  // discovery.tsv, per planted repressor motif
@@ -50,7 +52,9 @@ constexpr unsigned family_outputs(Family f) {
     case Family::Hit:
     case Family::Localisation: return Output::MetricsTsv | Output::ReportTables;
     case Family::Model: return Output::MetricsTsv | Output::MetricsJsonModel;
-    case Family::Complexity: return Output::MetricsTsv | Output::ReportTables;
+    case Family::Complexity:
+    case Family::Faithfulness:
+    case Family::Randomisation: return Output::MetricsTsv | Output::ReportTables;
     case Family::Role: return Output::RoleMetricsTsv | Output::MethodDifferencesTsv | Output::ReportRanked;
     case Family::Recovery:
     case Family::RepressorRecovery:
@@ -107,6 +111,18 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
      "Gini index of a sequence's absolute per-position scores (Chalasani et al. 2020)", "sequences"},
     {"entropy", Family::Complexity, Better::Lower,
      "Shannon entropy (nats) of a sequence's shares of absolute per-position score (Bhatt et al. 2020)", "sequences"},
+    {"deletion_aopc", Family::Faithfulness, Better::Higher,
+     "mean drop of the task's logit as the top-scored positions are replaced by the reference (AOPC, Samek et al. 2017)",
+     "sequences"},
+    {"insertion_auc", Family::Faithfulness, Better::Higher,
+     "mean rise of the task's logit above the reference's as the top-scored positions are restored", "sequences"},
+    {"faithfulness_corr", Family::Faithfulness, Better::Higher,
+     "Pearson r over random position subsets of their summed score and the logit drop when they are replaced "
+     "(Bhatt et al. 2020)",
+     "sequences"},
+    {"random_target_spearman", Family::Randomisation, Better::Lower,
+     "rank correlation of the task's per-position scores with the next task's (random-target test, Sixt et al. 2020)",
+     "sequences"},
     // role_metrics.tsv: planted instances by their role for the task (docs/scenarios.md).
     {"driver_fn_rate", Family::Role, Better::Lower, "drivers scored ≤ 0", "instances"},
     {"irrelevant_fp_rate", Family::Role, Better::Lower, "irrelevant instances scored > 0", "instances"},
@@ -165,7 +181,11 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
 
 /// The families of metrics.tsv whose rows carry a bootstrap 95% interval over sequences
 /// (MetricRow::ci_lo, ci_hi; metrics.json's "ci_lo" and "ci_hi").
-constexpr bool has_interval(Family f) { return f == Family::Complexity; }
+constexpr bool has_interval(Family f) {
+  return f == Family::Complexity || f == Family::Faithfulness || f == Family::Randomisation;
+}
+/// The families computed only with the model (liftbench evaluate --model).
+constexpr bool needs_model(Family f) { return f == Family::Faithfulness; }
 
 /// The number of metrics of `family`.
 consteval std::size_t family_size(Family family) {

@@ -1,6 +1,8 @@
 // The metrics of liftbench evaluate that need no planted truth (docs/metrics.md): per method and
 // task, the mean over the scored sequences of a per-sequence value with its bootstrap interval.
-// Complexity: sparseness (Gini index) and entropy of the absolute per-position scores.
+// Complexity here: sparseness (Gini index) and entropy of the absolute per-position scores;
+// randomisation: the rank correlation of a task's map with the next task's; faithfulness,
+// which needs the model, in perturbation.cpp.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -74,6 +76,24 @@ void validate_xai_metrics(const EvalConfig& cfg) {
       throw ConfigError(fmt::format("eval.xai_metrics: unknown metric; expected comma-separated names of {}, got {}",
                                     list, quote_token(m)));
     }
+  if (cfg.perturbation_reference != "background" && cfg.perturbation_reference != "dinuc_shuffle")
+    throw ConfigError(fmt::format("eval.perturbation_reference: unknown value; expected background or dinuc_shuffle, got {}",
+                                  quote_token(cfg.perturbation_reference)));
+  if (cfg.perturbation_sequences < 0)
+    throw ConfigError(fmt::format("eval.perturbation_sequences: too small; expected a value >= 0, got {}",
+                                  cfg.perturbation_sequences));
+  if (!(cfg.perturbation_fraction > 0 && cfg.perturbation_fraction <= 1))
+    throw ConfigError(fmt::format("eval.perturbation_fraction: out of range; expected a value in (0, 1], got {}",
+                                  cfg.perturbation_fraction));
+  if (cfg.perturbation_steps < 1)
+    throw ConfigError(
+        fmt::format("eval.perturbation_steps: too small; expected a value >= 1, got {}", cfg.perturbation_steps));
+  if (cfg.faithfulness_subsets < 2)
+    throw ConfigError(
+        fmt::format("eval.faithfulness_subsets: too small; expected a value >= 2, got {}", cfg.faithfulness_subsets));
+  if (!(cfg.faithfulness_subset_fraction > 0 && cfg.faithfulness_subset_fraction <= 1))
+    throw ConfigError(fmt::format("eval.faithfulness_subset_fraction: out of range; expected a value in (0, 1], got {}",
+                                  cfg.faithfulness_subset_fraction));
 }
 
 double gini_sparseness(std::span<const double> a) {
@@ -101,19 +121,20 @@ double attribution_entropy(std::span<const double> a) {
   return h;
 }
 
-void xai_metrics(const ScoresInput& scores, const EvalConfig& cfg, Evaluation& ev) {
+void xai_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg, const model::Network* net,
+                 Evaluation& ev) {
   const std::vector<std::string> metrics = xai_metric_list(cfg);
-  if (metrics.empty()) return;
   const std::size_t N = scores.seq.size(), T = static_cast<std::size_t>(scores.n_tasks),
                     L = static_cast<std::size_t>(scores.seq_len);
   const BootstrapConfig boot{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95};
   std::vector<double> num(N), den(N);
-  for (const std::string& metric : metrics) {
-    const MapStatistic stat = map_statistic(metric);
+  // One row per method and task of `metric`, from the per-sequence values value(ms, t, r).
+  auto add_rows = [&](const std::string& metric,
+                      const std::function<double(const MethodScores&, std::size_t, std::size_t)>& value) {
     for (const MethodScores& ms : scores.methods)
       for (std::size_t t = 0; t < T; ++t) {
         for (std::size_t r = 0; r < N; ++r) {
-          const double v = stat(std::span<const double>(ms.per_base.data() + (r * T + t) * L, L));
+          const double v = value(ms, t, r);
           const bool defined = std::isfinite(v);
           num[r] = defined ? v : 0.0;
           den[r] = defined ? 1.0 : 0.0;
@@ -127,7 +148,22 @@ void xai_metrics(const ScoresInput& scores, const EvalConfig& cfg, Evaluation& e
         }
         ev.rows.push_back(std::move(row));
       }
-  }
+  };
+  auto map_of = [&](const MethodScores& ms, std::size_t t, std::size_t r) {
+    return std::span<const double>(ms.per_base.data() + (r * T + t) * L, L);
+  };
+  for (const std::string& metric : metrics)
+    if (metric_info(metric).family == Family::Complexity) {
+      const MapStatistic stat = map_statistic(metric);
+      add_rows(metric, [&](const MethodScores& ms, std::size_t t, std::size_t r) { return stat(map_of(ms, t, r)); });
+    }
+  if (net) faithfulness_metrics(ds, scores, cfg, *net, ev);
+  // Randomisation: the map of task t against that of the next task, (t + 1) mod T.
+  for (const std::string& metric : metrics)
+    if (metric == "random_target_spearman" && T >= 2)
+      add_rows(metric, [&](const MethodScores& ms, std::size_t t, std::size_t r) {
+        return spearman(map_of(ms, t, r), map_of(ms, (t + 1) % T, r));
+      });
 }
 
 }  // namespace lb::eval

@@ -21,6 +21,9 @@
 #include "io/ini.h"
 #include "io/manifest.h"
 #include "io/motif_file.h"
+#include "model/model_file.h"
+#include "model/network.h"
+#include "core/alphabet.h"
 #include "pipeline/config.h"
 #include "pipeline/inputs.h"
 #include "pipeline/paths.h"
@@ -67,7 +70,7 @@ void evaluate_step(const EvaluateJob& job) {
   if (scores_path.empty()) throw ConfigError("--scores: missing scores file; expected --scores FILE, got nothing");
   if (out.empty()) throw ConfigError("--out: missing output directory; expected -o DIR, got nothing");
   {
-    std::vector<PathUse> inputs{{"--scores", scores_path}, {"--model-metrics", model_metrics},
+    std::vector<PathUse> inputs{{"--scores", scores_path}, {"--model-metrics", model_metrics}, {"--model", job.model_path},
                                 {"sim.motifs", run.sim.motifs_file}, {"sim.scenario", run.sim.scenario}};
     for (auto& f : dataset_files("--data", data_dir)) inputs.push_back(std::move(f));
     std::vector<PathUse> outputs;
@@ -97,7 +100,25 @@ void evaluate_step(const EvaluateJob& job) {
            run.eval.strands, run.eval.strands == "both" ? "s" : "", run.eval.scan_mode, run.eval.top_hits,
            run.eval.log_odds_threshold);
 
-  const eval::Evaluation ev = eval::evaluate(ds, scores, motifs, run.eval, model);
+  // The model, for the faithfulness metrics (docs/metrics.md): its architecture from the file,
+  // else from the [model] section, for the dataset's one-hot input.
+  std::optional<model::Network> net;
+  std::vector<std::string> needing_model;
+  for (const auto& m : eval::xai_metric_list(run.eval))
+    if (eval::needs_model(eval::metric_info(m).family)) needing_model.push_back(m);
+  if (!job.model_path.empty() && !needing_model.empty()) {
+    const model::Shape input{kNumBases, 1, ds.seq_len};
+    net = model::is_self_describing(job.model_path) ? model::load_model(job.model_path, nullptr, &input)
+                                                    : model::load_model(job.model_path, &run.model, &input);
+  } else if (!needing_model.empty()) {
+    log_info("evaluate", "{} not computed: they need the model (--model)", fmt::join(needing_model, ", "));
+  }
+  const eval::Evaluation ev = eval::evaluate(ds, scores, motifs, run.eval, model, net ? &*net : nullptr);
+  if (net)
+    log_info("evaluate", "faithfulness ({}): {} forward passes of the model on {} of {} sequences, reference {}",
+             fmt::join(needing_model, ", "), ev.forward_passes,
+             eval::perturbation_rows(static_cast<int>(scores.seq.size()), run.eval).size(), scores.seq.size(),
+             run.eval.perturbation_reference);
   // The config marks a complete set, and the manifest (written last) lists it with sizes and
   // MD5s; the report is written before both, so a set with its mark has its report too (the
   // report is not listed: `run` rewrites it with the whole run's configuration).

@@ -40,7 +40,7 @@ void attribute_in_run(const StepContext& c) {
 void evaluate_in_run(const StepContext& c) {
   evaluate_step({.run = c.run, .data_dir = c.input("--data"), .scores_path = c.input("--scores"),
                  .model_metrics = c.input("--model-metrics"), .out = c.out(), .threads = c.threads,
-                 .config_ini = c.config_ini});
+                 .config_ini = c.config_ini, .model_path = c.input("--model")});
 }
 
 void sanity_in_run(const StepContext& c) {
@@ -106,7 +106,8 @@ const std::vector<StepDef> kSteps{
      .out = "",
      .inputs = {{"--data", "data", "data"},
                 {"--scores", "scores.npz", "scores"},
-                {"--model-metrics", "model.metrics.tsv", "metrics"}},
+                {"--model-metrics", "model.metrics.tsv", "metrics"},
+                {"--model", "model.npz", "model"}},
      .outputs = {"metrics.tsv", "metrics.json", "hits.tsv"},
      .config = "evaluate.config.ini",
      .manifest = "evaluate.manifest.tsv",

@@ -51,6 +51,7 @@ void attribute_step(const AttributeJob& job);
 struct EvaluateJob {
   RunConfig run;
   std::string data_dir, scores_path, model_metrics, out, threads = "0", config_ini;
+  std::string model_path;  // --model: the faithfulness metrics of eval.xai_metrics (docs/metrics.md); "" = none
 };
 void evaluate_step(const EvaluateJob& job);
 

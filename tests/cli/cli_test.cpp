@@ -775,8 +775,8 @@ TEST(CliEvaluateTest, EveryHelpKeyIsDocumented) {
   int n = 0;
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), key_re), end; it != end; ++it, ++n)
     EXPECT_NE(doc.find(fmt::format("`{}`", (*it)[1].str())), std::string::npos) << (*it)[1] << " missing from docs/cli.md";
-  EXPECT_EQ(n, 10);
-  for (const char* flag : {"--data", "--scores", "--model-metrics", "--out", "--threads", "--quiet"}) {
+  EXPECT_EQ(n, 17);
+  for (const char* flag : {"--data", "--scores", "--model-metrics", "--model", "--out", "--threads", "--quiet"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
     EXPECT_NE(doc.find(flag), std::string::npos) << flag;
   }
@@ -1104,8 +1104,8 @@ TEST(CliRunTest, StepsOfRunEqualTheCommandsByHand) {
   for (const std::string& cmd :
        {"simulate -o " + b + "/data", "train --data " + b + "/data -o " + b + "/model.npz --threads 2",
         "attribute --model " + b + "/model.npz --data " + b + "/data -o " + b + "/scores.npz --threads 2",
-        "evaluate --data " + b + "/data --scores " + b + "/scores.npz --model-metrics " + b + "/model.metrics.tsv -o " +
-            b + " --threads 2",
+        "evaluate --data " + b + "/data --scores " + b + "/scores.npz --model-metrics " + b + "/model.metrics.tsv --model " +
+            b + "/model.npz -o " + b + " --threads 2",
         "sanity --model " + b + "/model.npz --data " + b + "/data -o " + b + " --threads 2",
         "discover --scores " + b + "/scores.npz --data " + b + "/data -o " + b + " --threads 2"}) {
     r = run_liftbench(cmd + " -c " + cfg + " -q");

@@ -18,6 +18,7 @@
 #include "eval/metrics.h"
 #include "eval/report_parts.h"
 #include "io/tsv.h"
+#include "model/network.h"
 #include "testing/helpers.h"
 #include "testing/paper_dataset.h"
 #include "sim/scenario.h"
@@ -108,6 +109,20 @@ EvalConfig test_config() {
   cfg.top_hits = 2;
   cfg.log_odds_threshold = 2;  // the planted windows (2.75, 3.16) and nothing else
   return cfg;
+}
+
+// A model whose every logit is the share of A in the input: gap, then a dense layer that
+// weighs channel A by 1 (bias 0). Replacing a position by the background (0.3 A) changes the
+// logit by -0.07 at an A and +0.03 elsewhere (L = 10), so every curve is a sum by hand.
+model::Network share_of_a_model(int outputs = kT) {
+  model::ModelConfig mc;
+  mc.layers = fmt::format("gap fc=dense({})", outputs);
+  model::Network net = model::Network::from_config(mc, model::Shape{4, 1, kL});
+  auto params = net.params();
+  params[0].value->setZero();
+  for (int t = 0; t < outputs; ++t) (*params[0].value)(t, 0) = 1.0f;
+  params[1].value->setZero();
+  return net;
 }
 
 using Key = std::tuple<std::string, int, std::string, std::string, std::string>;  // method task motif metric tier
@@ -407,6 +422,11 @@ TEST(EvaluateTest, EveryMetricOfTheOutputsIsCatalogued) {
     write_evaluation(out, evaluate(paper, in, {gata(), tal()}, cfg, model), paper, in, cfg, model, "0.1.0");
     check(out);
   }
+  // With the model, the faithfulness metrics too.
+  const model::Network net = share_of_a_model();
+  write_evaluation(dir.file("with_model"), evaluate(paper, in, {gata(), tal()}, cfg, binary, &net), paper, in, cfg,
+                   binary, "0.1.0");
+  check(dir.file("with_model"));
   const sim::Dataset three = three_motif_dataset();
   const ScoresInput in3 = match_scores(three_motif_archive(three), "scores.npz", three, "data", "background");
   write_evaluation(dir.file("three"), evaluate(three, in3, {motif_a(), motif_b(), motif_c()}, cfg), three, in3, cfg,
@@ -701,7 +721,8 @@ TEST(EvaluateTest, ComplexityMetricsOfTheWorkedExample) {
   for (std::size_t i = 0; i < ev.rows.size(); ++i) {
     const MetricRow& r = ev.rows[i];
     if (r.metric != "sparseness" && r.metric != "entropy") {
-      EXPECT_EQ(first, ev.rows.size()) << "a row of another family after the complexity rows: " << r.metric;
+      EXPECT_TRUE(first == ev.rows.size() || has_interval(metric_info(r.metric).family))
+          << "a row of another family after the complexity rows: " << r.metric;
       continue;
     }
     first = std::min(first, i);
@@ -730,12 +751,12 @@ TEST(EvaluateTest, ComplexityMetricsOfTheWorkedExample) {
   EXPECT_EQ(ev.rows[first].metric, "sparseness");
   EXPECT_EQ(ev.rows[first].method, "deeplift:rescale");
   EXPECT_EQ(ev.rows[first + 3].method, "ism@shuffle");
-  EXPECT_EQ(ev.rows.back().metric, "entropy");
+  EXPECT_EQ(ev.rows.back().metric, "random_target_spearman");
   EvalConfig none = test_config();
   none.xai_metrics = "";
   const Evaluation without = evaluate(ds, in, {gata(), tal()}, none);
   EXPECT_EQ(without.rows.size(), first);
-  // metrics.json carries the interval of these rows only.
+  // metrics.json carries the interval of these rows (and the other families of docs/metrics.md) only.
   const std::string json = metrics_json(ev, in, test_config(), std::nullopt, "0.1.0");
   EXPECT_NE(json.find("\"metric\": \"sparseness\", \"tier\": \"all\", \"value\": 0.6, \"n\": 1, \"ci_lo\": 0.6, "
                       "\"ci_hi\": 0.6}"),
@@ -744,6 +765,127 @@ TEST(EvaluateTest, ComplexityMetricsOfTheWorkedExample) {
   std::size_t intervals = 0;
   for (std::size_t at = json.find("\"ci_lo\""); at != std::string::npos; at = json.find("\"ci_lo\"", at + 1)) ++intervals;
   EXPECT_EQ(intervals, ev.rows.size() - first);
+}
+
+// Faithfulness of the worked example (rows s2 TTTCCTTTTT, s0 TAGTTTCCTT, s1 AGTTTTAGTT, s3 all T)
+// with the share-of-A model and the background reference; grid k = 0, 2, 4 (fraction 0.4, 2 steps).
+//  deeplift:rescale, task 0 (s0: +1 at 1, 2 and -1 at 6, 7; the others 0, so position order):
+//   s2 deletes T, T then T, C: curve 0, 0.06, 0.12, AOPC (0 - 0.06 - 0.12) / 3 = -0.06; s3 the same;
+//   s0 deletes its A and G (1 - 0.7 + 0.3 = 0.6 A), then T, T: 0.1, 0.06, 0.12, AOPC 0.02 / 3;
+//   s1 deletes A, G then T, T: 0.2, 0.16, 0.22, AOPC 0.02 / 3. Mean (0.04 / 3 - 0.12) / 4.
+//  For a linear model insertion gives the same sums from the other end: insertion_auc = deletion_aopc.
+//  A method scoring each position by its exact contribution (0.07 at an A, -0.03 elsewhere)
+//  has faithfulness_corr 1 where it is defined (s0, s1; s2 and s3 have equal sums on every subset).
+TEST(EvaluateTest, FaithfulnessMetricsByHandOnALinearModel) {
+  const sim::Dataset ds = tiny_dataset();
+  io::NpzArchive archive = worked_archive(ds);
+  const std::vector<int> rows{2, 0, 1, 3};
+  std::vector<std::array<std::array<float, kL>, kT>> exact(4);
+  for (std::size_t r = 0; r < 4; ++r)
+    for (auto& t : exact[r])
+      for (std::size_t l = 0; l < kL; ++l) t[l] = ds.seqs[static_cast<std::size_t>(rows[r])][l] == 'A' ? 0.07f : -0.03f;
+  archive.push_back({"exact", contributions(ds, rows, exact)});
+  const ScoresInput in = match_scores(archive, "scores.npz", ds, "data", "background");
+  EvalConfig cfg = test_config();
+  cfg.perturbation_sequences = 0;
+  cfg.perturbation_fraction = 0.4;
+  cfg.perturbation_steps = 2;
+  cfg.faithfulness_subset_fraction = 0.3;
+  const model::Network net = share_of_a_model();
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &net);
+  std::map<std::tuple<std::string, int, std::string>, const MetricRow*> row;
+  for (const MetricRow& r : ev.rows) row[{r.method, r.task, r.metric}] = &r;
+  auto R = [&](const std::string& m, int t, const std::string& metric) -> const MetricRow& {
+    return *row.at({m, t, metric});
+  };
+  const double del0 = (0.04 / 3 - 0.12) / 4;
+  EXPECT_NEAR(R("deeplift:rescale", 0, "deletion_aopc").value, del0, 1e-6);
+  EXPECT_EQ(R("deeplift:rescale", 0, "deletion_aopc").n, 4);
+  EXPECT_NEAR(R("deeplift:rescale", 0, "insertion_auc").value, del0, 1e-6);
+  EXPECT_LE(R("deeplift:rescale", 0, "deletion_aopc").ci_lo, del0);
+  EXPECT_GE(R("deeplift:rescale", 0, "deletion_aopc").ci_hi, del0);
+  // The exact scores delete every A first: s0 0.1 -> 0.06 -> 0.12 (A, T, then G, T): AOPC 0.02 / 3;
+  // s1 0.2 -> 0.06 -> 0.12 (A, A, then G, T): (0.14 + 0.08) / 3; s2, s3 as above, -0.06 each.
+  EXPECT_NEAR(R("exact", 1, "deletion_aopc").value, ((0.02 + 0.22) / 3 - 0.12) / 4, 1e-6);
+  EXPECT_NEAR(R("exact", 2, "faithfulness_corr").value, 1.0, 1e-5);
+  EXPECT_EQ(R("exact", 2, "faithfulness_corr").n, 2);
+  // Rows after the complexity rows, metric by metric in the catalogue's order.
+  std::vector<std::string> order;
+  for (const MetricRow& r : ev.rows)
+    if (has_interval(metric_info(r.metric).family) && (order.empty() || order.back() != r.metric))
+      order.push_back(r.metric);
+  EXPECT_EQ(order, (std::vector<std::string>{"sparseness", "entropy", "deletion_aopc", "insertion_auc",
+                                             "faithfulness_corr", "random_target_spearman"}));
+  // One batch per sequence: x, the reference, 2 + 2 steps per method (3) and task (3), 32 subsets.
+  EXPECT_EQ(ev.forward_passes, 4 * (2 + 3 * 3 * 4 + 32));
+  // The mean curves: s2, s0, s1, s3 average to (0.075, 0.07, 0.12) for deeplift:rescale's task 0.
+  ASSERT_FALSE(ev.curves.empty());
+  EXPECT_EQ(ev.curves[0].method, "deeplift:rescale");
+  EXPECT_EQ(ev.curves[0].kind, "deletion");
+  EXPECT_EQ(ev.curves[0].k, (std::vector<int>{0, 2, 4}));
+  EXPECT_NEAR(ev.curves[0].mean[0], 0.075, 1e-6);
+  EXPECT_NEAR(ev.curves[0].mean[1], (0.06 + 0.06 + 0.16 + 0.06) / 4, 1e-6);
+  EXPECT_NEAR(ev.curves[0].mean[2], (0.12 + 0.12 + 0.22 + 0.12) / 4, 1e-6);
+  const std::string json = metrics_json(ev, in, cfg, std::nullopt, "0.1.0");
+  EXPECT_NE(json.find("\"curves\": [\n    {\"method\": \"deeplift:rescale\", \"task\": 0, \"kind\": \"deletion\", \"k\": "
+                      "[0, 2, 4], \"logit\": [0.075"),
+            std::string::npos);
+  // Without the model, none of them (and no curves).
+  const Evaluation without = evaluate(ds, in, {gata(), tal()}, cfg);
+  EXPECT_EQ(std::count_if(without.rows.begin(), without.rows.end(),
+                          [](const MetricRow& r) { return metric_info(r.metric).family == Family::Faithfulness; }),
+            0);
+  EXPECT_TRUE(without.curves.empty());
+  // A dinucleotide shuffle keeps the composition, so its share of A is the input's: every
+  // insertion curve starts where the deletion curve does; equal seeds give equal values.
+  cfg.perturbation_reference = "dinuc_shuffle";
+  const Evaluation dn = evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &net);
+  for (std::size_t c = 0; c + 1 < dn.curves.size(); c += 2) {
+    EXPECT_EQ(dn.curves[c].kind, "deletion");
+    EXPECT_NEAR(dn.curves[c].mean[0], dn.curves[c + 1].mean[0], 1e-6);
+  }
+  EXPECT_EQ(metrics_json(dn, in, cfg, std::nullopt, "x"),
+            metrics_json(evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &net), in, cfg, std::nullopt, "x"));
+  // A model that is not one logit per task is refused.
+  const model::Network two = share_of_a_model(2);
+  EXPECT_THROW_MSG(evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &two), InputError,
+                   "--model: the model has 2 outputs; expected one logit per task of the dataset (3), got 2");
+}
+
+TEST(EvaluateTest, PerturbationGridRowsAndOrder) {
+  EvalConfig c;
+  c.perturbation_fraction = 0.2;
+  c.perturbation_steps = 4;
+  EXPECT_EQ(perturbation_grid(200, c), (std::vector<int>{0, 10, 20, 30, 40}));
+  c.perturbation_steps = 3;
+  EXPECT_EQ(perturbation_grid(10, c), (std::vector<int>{0, 1, 1, 2}));  // round(2/3), round(4/3)
+  c.perturbation_sequences = 3;
+  EXPECT_EQ(perturbation_rows(10, c), (std::vector<int>{0, 3, 6}));
+  c.perturbation_sequences = 0;
+  EXPECT_EQ(perturbation_rows(3, c), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(positions_by_score(std::vector<double>{0.5, 2, 0.5, -1, 2}), (std::vector<int>{1, 4, 0, 2, 3}));
+  EXPECT_DOUBLE_EQ(aopc(std::vector<double>{1, 0.5, 0}, 1), 0.5);
+}
+
+// The random-target test of the worked example, deeplift:rescale: task 0's map of s0 (+1 at 1, 2,
+// -1 at 6, 7) against task 1's (+1 at 1, 2, +0.5 at 6, 7). Average ranks: x 5.5 (the six 0s), 9.5,
+// 1.5; y 3.5, 9.5, 7.5; centred products sum to 16 over sums of squares 64 and 64: rho 0.25. Every
+// other sequence has a constant map on one side (undefined), and so has every pair with task 2.
+TEST(EvaluateTest, RandomTargetSpearmanOfTheWorkedExample) {
+  const sim::Dataset ds = tiny_dataset();
+  const ScoresInput in = match_scores(worked_archive(ds), "scores.npz", ds, "data", "background");
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, test_config());
+  std::vector<const MetricRow*> rows;
+  for (const MetricRow& r : ev.rows)
+    if (r.metric == "random_target_spearman" && r.method == "deeplift:rescale") rows.push_back(&r);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_DOUBLE_EQ(rows[0]->value, 0.25);
+  EXPECT_EQ(rows[0]->n, 1);
+  EXPECT_EQ(rows[1]->n, 0);
+  EXPECT_EQ(rows[2]->n, 0);
+  EXPECT_EQ(&ev.rows.back(), &*std::find_if(ev.rows.rbegin(), ev.rows.rend(), [](const MetricRow& r) {
+    return r.metric == "random_target_spearman";
+  }));
 }
 
 TEST(EvaluateTest, ConfigErrors) {
@@ -757,6 +899,22 @@ TEST(EvaluateTest, ConfigErrors) {
   c = {};
   c.top_hits = 0;
   EXPECT_THROW_MSG(validate(c), ConfigError, "eval.top_hits: too small; expected top_hits >= 1, got 0");
+  c = {};
+  c.perturbation_reference = "zeros";
+  EXPECT_THROW_MSG(validate(c), ConfigError,
+                   "eval.perturbation_reference: unknown value; expected background or dinuc_shuffle, got 'zeros'");
+  c = {};
+  c.perturbation_fraction = 0;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.perturbation_fraction: out of range; expected a value in (0, 1], got 0");
+  c = {};
+  c.perturbation_steps = 0;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.perturbation_steps: too small; expected a value >= 1, got 0");
+  c = {};
+  c.faithfulness_subsets = 1;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.faithfulness_subsets: too small; expected a value >= 2, got 1");
+  c = {};
+  c.perturbation_sequences = -1;
+  EXPECT_THROW_MSG(validate(c), ConfigError, "eval.perturbation_sequences: too small; expected a value >= 0, got -1");
   c = {};
   c.scan_mode = "greedy";
   EXPECT_THROW_MSG(validate(c), ConfigError,

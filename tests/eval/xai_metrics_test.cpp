@@ -52,7 +52,8 @@ TEST(XaiMetricsTest, EntropyOfHandMaps) {
 
 TEST(XaiMetricsTest, MetricListInCatalogueOrderAndItsErrors) {
   EvalConfig c;
-  EXPECT_EQ(xai_metric_list(c), (std::vector<std::string>{"sparseness", "entropy"}));
+  EXPECT_EQ(xai_metric_list(c), (std::vector<std::string>{"sparseness", "entropy", "deletion_aopc", "insertion_auc",
+                                                          "faithfulness_corr", "random_target_spearman"}));
   c.xai_metrics = " entropy , sparseness";
   EXPECT_EQ(xai_metric_list(c), (std::vector<std::string>{"sparseness", "entropy"}));
   c.xai_metrics = "";
@@ -60,10 +61,12 @@ TEST(XaiMetricsTest, MetricListInCatalogueOrderAndItsErrors) {
   EXPECT_NO_THROW(validate(c));
   c.xai_metrics = "entropy,gini";
   EXPECT_THROW_MSG(validate(c), ConfigError,
-                   "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, got 'gini'");
+                   "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, deletion_aopc, "
+                   "insertion_auc, faithfulness_corr, random_target_spearman, got 'gini'");
   c.xai_metrics = "entropy,,sparseness";
   EXPECT_THROW_MSG(validate(c), ConfigError,
-                   "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, got ''");
+                   "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, deletion_aopc, "
+                   "insertion_auc, faithfulness_corr, random_target_spearman, got ''");
 }
 
 }  // namespace
