@@ -178,6 +178,9 @@ std::string tables_section(const MetricsTable& mt, const ScenarioInfo& info);
 /// per metric in the catalogue's order with its meaning and direction: methods by tasks, each
 /// cell the value and its interval (from metrics.json's ci_lo and ci_hi); "" without such rows.
 std::string xai_section(const MetricsTable& mt, const Json& meta, const ScenarioInfo& info);
+/// The mean deletion and insertion curves of metrics.json's "curves" as inline SVG line charts, one
+/// per task and kind, one line per method (xai_section ends with it); "" without curves.
+std::string curves_svg(const Json& meta, const ScenarioInfo& info);
 
 // ---- motif discovery (report_discovery.cpp) ----------------------------------------------------
 

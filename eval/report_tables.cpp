@@ -340,7 +340,77 @@ std::string xai_section(const MetricsTable& mt, const Json& meta, const Scenario
     }
     out += "</tbody></table>\n";
   }
-  return out;
+  return out + curves_svg(meta, info);
+}
+
+std::string curves_svg(const Json& meta, const ScenarioInfo& info) {
+  const Json* curves = meta.get("curves");
+  if (!curves || curves->kind != Json::Kind::Array || curves->items.empty()) return "";
+  // Per (task, kind) in order of appearance, the methods' curves.
+  struct Line {
+    std::string method;
+    std::vector<double> k, logit;
+  };
+  std::vector<std::pair<std::pair<int, std::string>, std::vector<Line>>> panels;
+  std::vector<std::string> methods;
+  for (const Json& c : curves->items) {
+    const Json *task = c.get("task"), *k = c.get("k"), *logit = c.get("logit");
+    if (!task || task->kind != Json::Kind::Number || !k || !logit || k->items.size() != logit->items.size()) continue;
+    Line line{json_scalar_text(c.get("method")), {}, {}};
+    for (std::size_t i = 0; i < k->items.size(); ++i) {
+      line.k.push_back(k->items[i].number);
+      line.logit.push_back(logit->items[i].kind == Json::Kind::Number ? logit->items[i].number
+                                                                       : std::numeric_limits<double>::quiet_NaN());
+    }
+    if (std::find(methods.begin(), methods.end(), line.method) == methods.end()) methods.push_back(line.method);
+    const std::pair<int, std::string> key{static_cast<int>(task->number), json_scalar_text(c.get("kind"))};
+    auto it = std::find_if(panels.begin(), panels.end(), [&](const auto& p) { return p.first == key; });
+    if (it == panels.end()) it = panels.insert(panels.end(), {key, {}});
+    it->second.push_back(std::move(line));
+  }
+  static constexpr std::array<std::string_view, 10> kColours{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                             "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  std::string out =
+      "<h3>Deletion and insertion curves</h3>\n<p class=\"note\">From metrics.json's curves: the task's logit, "
+      "averaged over the perturbed sequences, against the number of top-scored positions replaced by the reference "
+      "(deletion: a faithful map falls fast) or restored into it (insertion: it rises fast). Legend: ";
+  for (std::size_t m = 0; m < methods.size(); ++m)
+    out += fmt::format("{}<span style=\"color:{}\">&#9632;</span> {}", m ? ", " : "", kColours[m % kColours.size()],
+                       html_escape(methods[m]));
+  out += ".</p>\n<div class=\"curves\">\n";
+  constexpr double kW = 300, kH = 160, kPad = 30;
+  for (const auto& [key, lines] : panels) {
+    double k_max = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const Line& l : lines)
+      for (std::size_t i = 0; i < l.k.size(); ++i) {
+        k_max = std::max(k_max, l.k[i]);
+        if (std::isfinite(l.logit[i])) lo = std::min(lo, l.logit[i]), hi = std::max(hi, l.logit[i]);
+      }
+    if (!(hi > lo)) hi = lo + 1;
+    if (!(k_max > 0)) k_max = 1;
+    const std::string task = info.paper || key.first < 0 || key.first >= static_cast<int>(info.task_labels.size())
+                                 ? fmt::format("task {}", key.first)
+                                 : html_escape(info.task_labels[static_cast<std::size_t>(key.first)]);
+    out += fmt::format("<svg width=\"{}\" height=\"{}\" role=\"img\"><title>{} {}</title>"
+                       "<text x=\"{}\" y=\"14\" font-size=\"12\">{}: {}</text>"
+                       "<text x=\"2\" y=\"{}\" font-size=\"10\">{:.2f}</text><text x=\"2\" y=\"{}\" font-size=\"10\">{:.2f}</text>"
+                       "<text x=\"{}\" y=\"{}\" font-size=\"10\">k = {}</text>",
+                       kW, kH, task, html_escape(key.second), kPad, task, html_escape(key.second), kPad - 8, hi, kH - kPad,
+                       lo, kW - 60, kH - 6, static_cast<int>(k_max));
+    for (std::size_t li = 0; li < lines.size(); ++li) {
+      const Line& l = lines[li];
+      const auto m = static_cast<std::size_t>(std::find(methods.begin(), methods.end(), l.method) - methods.begin());
+      std::string pts;
+      for (std::size_t i = 0; i < l.k.size(); ++i)
+        if (std::isfinite(l.logit[i]))
+          pts += fmt::format("{}{:.1f},{:.1f}", pts.empty() ? "" : " ", kPad + (kW - 2 * kPad) * l.k[i] / k_max,
+                             kH - kPad - (kH - 2 * kPad) * (l.logit[i] - lo) / (hi - lo));
+      out += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title></polyline>",
+                         kColours[m % kColours.size()], pts, html_escape(l.method));
+    }
+    out += "</svg>\n";
+  }
+  return out + "</div>\n";
 }
 
 }  // namespace lb::eval::report

@@ -214,6 +214,23 @@ TEST(ReportTest, MetricsWithoutATruthShowDirectionAndInterval) {
   EXPECT_EQ(h.find("<h3>entropy</h3>"), h.rfind("<h3>entropy</h3>")) << "shown once";
 }
 
+// The mean curves of metrics.json become one inline SVG chart per task and kind, one line per
+// method, scaled to the panel: k 0..4 over x 30..270, logits 0.1..0.3 over y 130..30.
+TEST(ReportTest, PerturbationCurvesAreDrawn) {
+  const report::Json meta = report::parse_json(
+      R"({"curves": [{"method": "a", "task": 0, "kind": "deletion", "k": [0, 2, 4], "logit": [0.3, 0.2, 0.1]},
+ {"method": "b&c", "task": 0, "kind": "deletion", "k": [0, 2, 4], "logit": [0.3, 0.25, null]}]})",
+      "metrics.json");
+  report::ScenarioInfo info;
+  info.paper = true;
+  const std::string svg = report::curves_svg(meta, info);
+  EXPECT_EQ(std::count(svg.begin(), svg.end(), '<') > 0, true);
+  EXPECT_NE(svg.find("<title>task 0 deletion</title>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("points=\"30.0,30.0 150.0,80.0 270.0,130.0\"><title>a</title>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("points=\"30.0,30.0 150.0,55.0\"><title>b&amp;c</title>"), std::string::npos) << svg;
+  EXPECT_EQ(report::curves_svg(report::parse_json("{}", "m.json"), info), "");
+}
+
 TEST(ReportTest, WritesIndexHtmlAtomically) {
   TempDir dir;
   write_fake_inputs(dir.path());
