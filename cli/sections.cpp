@@ -123,7 +123,8 @@ void add_eval_options(OptionSet& o, eval::EvalConfig& c) {
   o.add("eval", "xai_metrics", &c.xai_metrics,
         "metrics without a planted truth computed per method and task into metrics.tsv (comma-separated; "
         "docs/metrics.md): sparseness, entropy, and with evaluate --model deletion_aopc, insertion_auc, "
-        "faithfulness_corr, then random_target_spearman; empty: none");
+        "faithfulness_corr (opt-in: ism_pearson, ism_spearman, ism_sign_agreement), then random_target_spearman; "
+        "empty: none");
   o.add("eval", "perturbation_reference", &c.perturbation_reference,
         "faithfulness: what replaces a position, background (eval.background's expectation) or dinuc_shuffle "
         "(the base of a dinucleotide shuffle of the sequence)");

@@ -274,7 +274,10 @@ void xai_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalCo
 ///  - faithfulness_corr (Bhatt et al. 2020): over eval.faithfulness_subsets random subsets U of
 ///    round(faithfulness_subset_fraction L) positions (the same for every method and task; drawn
 ///    from Rng(perturbation_seed, 2^62 + i)), the Pearson r of Σ_{l in U} a_l and f(x) - f(x with U
-///    set to ref's columns).
+///    set to ref's columns);
+///  - ism_pearson, ism_spearman: the correlation over positions of a_l with the ISM effect
+///    e_l = f(x) - the mean of f over x with each other base at l; ism_sign_agreement: the share
+///    of the sequence's planted instances where Σ a and Σ e over the instance have the same sign.
 /// Every perturbed input of a sequence goes through model::predict_logits in one batch.
 /// InputError when the model's input is not (4, L) or it has not one output per task.
 void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, const EvalConfig& cfg,

@@ -120,6 +120,13 @@ inline constexpr MetricInfo kMetricCatalogue[] = {
      "Pearson r over random position subsets of their summed score and the logit drop when they are replaced "
      "(Bhatt et al. 2020)",
      "sequences"},
+    {"ism_pearson", Family::Faithfulness, Better::Higher,
+     "Pearson r of the per-position scores with the model's in-silico mutagenesis effects", "sequences"},
+    {"ism_spearman", Family::Faithfulness, Better::Higher,
+     "Spearman r of the per-position scores with the model's in-silico mutagenesis effects", "sequences"},
+    {"ism_sign_agreement", Family::Faithfulness, Better::Higher,
+     "share of a sequence's planted instances whose summed score has the sign of their summed ISM effect",
+     "sequences"},
     {"random_target_spearman", Family::Randomisation, Better::Lower,
      "rank correlation of the task's per-position scores with the next task's (random-target test, Sixt et al. 2020)",
      "sequences"},

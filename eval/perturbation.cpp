@@ -1,7 +1,8 @@
 // The faithfulness metrics of liftbench evaluate (docs/metrics.md, "Faithfulness"): the model's
 // output as the positions a map ranks highest are replaced by a reference (deletion) or
 // restored into it (insertion), and as random subsets of positions are replaced (faithfulness
-// correlation). Every perturbed input of one sequence goes through the model in one batch.
+// correlation), and the in-silico mutagenesis agreement. Every perturbed input of one sequence
+// goes through the model in one batch.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -87,7 +88,13 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
                                  "({}), got {}",
                                  net.n_outputs(), T, net.n_outputs()));
   const bool del = wanted(metrics, "deletion_aopc"), ins = wanted(metrics, "insertion_auc"),
-             corr = wanted(metrics, "faithfulness_corr");
+             corr = wanted(metrics, "faithfulness_corr"), ism_p = wanted(metrics, "ism_pearson"),
+             ism_s = wanted(metrics, "ism_spearman"), ism_sign = wanted(metrics, "ism_sign_agreement");
+  const bool ism = ism_p || ism_s || ism_sign;
+  // The planted sites of each dataset sequence (ism_sign_agreement).
+  std::vector<std::vector<std::size_t>> sites_of(ds.seqs.size());
+  for (std::size_t k = 0; k < ds.sites.size(); ++k)
+    sites_of[static_cast<std::size_t>(ds.sites[k].seq)].push_back(k);
   const bool dinuc = cfg.perturbation_reference == "dinuc_shuffle";
   const std::vector<int> ks = perturbation_grid(L, cfg);
   const auto G = static_cast<int>(ks.size()) - 1;  // grid points besides k = 0
@@ -99,20 +106,26 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
   // Per metric, method and task, per-sequence values (NaN: undefined); per curve, its sum.
   auto at = [&](int m, int t) { return static_cast<std::size_t>(m) * static_cast<std::size_t>(T) + static_cast<std::size_t>(t); };
   const std::size_t MT = static_cast<std::size_t>(M) * static_cast<std::size_t>(T);
-  std::vector<std::vector<double>> v_del(MT, std::vector<double>(R, kNaN)), v_ins = v_del, v_corr = v_del;
+  std::vector<std::vector<double>> v_del(MT, std::vector<double>(R, kNaN)), v_ins = v_del, v_corr = v_del,
+      v_ism_p = v_del, v_ism_s = v_del, v_ism_sign = v_del;
   std::vector<std::vector<double>> sum_del(MT, std::vector<double>(ks.size(), 0.0)), sum_ins = sum_del;
 
   // Block layout of one sequence's batch: 0 the input, 1 the reference, then per method and
   // task the deletion steps (j = 1..G), then the insertion steps, then the random subsets.
   const int per_mt = (del ? G : 0) + (ins ? G : 0);
-  const int B = 2 + M * T * per_mt + S;
-  Mat batch(kNumBases, static_cast<Eigen::Index>(B) * L);
+  const int B0 = 2 + M * T * per_mt + S;  // then, with ism, every single-base substitution
+  Mat batch;
   std::vector<double> a(static_cast<std::size_t>(L));
   for (std::size_t ri = 0; ri < R; ++ri) {
     const int r = rows[ri];
     const auto i = static_cast<std::size_t>(scores.seq[static_cast<std::size_t>(r)]);
     const std::vector<std::uint8_t> codes = encode_bases(ds.seqs[i], "dataset");
     const Mat x = one_hot({codes});
+    int n_subst = 0;
+    if (ism)
+      for (const std::uint8_t c : codes) n_subst += c < kNumBases ? kNumBases - 1 : kNumBases;
+    const int B = B0 + n_subst;
+    batch.resize(kNumBases, static_cast<Eigen::Index>(B) * L);
     Mat ref(kNumBases, L);
     if (dinuc) {
       Rng rng(cfg.perturbation_seed, i);
@@ -154,6 +167,14 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
         copy_positions(batch, next_block(x), ref, sub);
       }
     }
+    // In-silico mutagenesis: each position set to each other base, in base order.
+    for (int l = 0; l < L && ism; ++l)
+      for (int b = 0; b < kNumBases; ++b) {
+        if (b == codes[static_cast<std::size_t>(l)]) continue;
+        const Eigen::Index first = next_block(x);
+        batch.col(first + l).setZero();
+        batch(b, first + l) = 1.0f;
+      }
     LB_CHECK(block == B, "faithfulness_metrics: batch layout");
     const Mat logits = model::predict_logits(net, batch, net.input_shape(), B);
     ev.forward_passes += B;
@@ -161,6 +182,20 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
     Eigen::Index col = 2;
     const Eigen::Index subset_col = 2 + static_cast<Eigen::Index>(M) * T * per_mt;
     std::vector<double> curve(ks.size()), sums(static_cast<std::size_t>(S)), drops(static_cast<std::size_t>(S));
+    // ISM effects per task: f(x) - the mean of f over the position's substitutions.
+    std::vector<std::vector<double>> effect(static_cast<std::size_t>(T), std::vector<double>(static_cast<std::size_t>(L)));
+    if (ism) {
+      Eigen::Index c = B0;
+      for (int l = 0; l < L; ++l) {
+        const int n = codes[static_cast<std::size_t>(l)] < kNumBases ? kNumBases - 1 : kNumBases;
+        for (int t = 0; t < T; ++t) {
+          double mean = 0;
+          for (int b = 0; b < n; ++b) mean += logits(t, c + b);
+          effect[static_cast<std::size_t>(t)][static_cast<std::size_t>(l)] = logits(t, 0) - mean / n;
+        }
+        c += n;
+      }
+    }
     for (int m = 0; m < M; ++m)
       for (int t = 0; t < T; ++t) {
         const double f_x = logits(t, 0), f_ref = logits(t, 1);
@@ -189,6 +224,24 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
           }
           v_corr[k][ri] = pearson(sums, drops);
         }
+        if (ism) {
+          const std::span<const double> map(scores.methods[static_cast<std::size_t>(m)].per_base.data() +
+                                                (static_cast<std::size_t>(r) * static_cast<std::size_t>(T) +
+                                                 static_cast<std::size_t>(t)) * static_cast<std::size_t>(L),
+                                            static_cast<std::size_t>(L));
+          const std::vector<double>& e = effect[static_cast<std::size_t>(t)];
+          v_ism_p[k][ri] = pearson(map, e);
+          v_ism_s[k][ri] = spearman(map, e);
+          double agree = 0, n_sites = 0;
+          for (const std::size_t site : sites_of[i]) {
+            double sa = 0, se = 0;
+            for (auto l = ds.sites[site].start; l < ds.sites[site].end; ++l)
+              sa += map[static_cast<std::size_t>(l)], se += e[static_cast<std::size_t>(l)];
+            agree += (sa > 0) == (se > 0) && (sa < 0) == (se < 0) ? 1 : 0;
+            n_sites += 1;
+          }
+          v_ism_sign[k][ri] = n_sites > 0 ? agree / n_sites : kNaN;
+        }
       }
     LB_CHECK(col == 2 + M * T * per_mt, "faithfulness_metrics: logits layout");
   }
@@ -197,7 +250,12 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
   const BootstrapConfig boot{cfg.bootstrap_resamples, cfg.bootstrap_seed, 0.95};
   std::vector<double> num(R), den(R);
   for (const std::string& metric : metrics) {
-    const auto& values = metric == "deletion_aopc" ? v_del : metric == "insertion_auc" ? v_ins : v_corr;
+    const auto& values = metric == "deletion_aopc"        ? v_del
+                         : metric == "insertion_auc"      ? v_ins
+                         : metric == "faithfulness_corr"  ? v_corr
+                         : metric == "ism_pearson"        ? v_ism_p
+                         : metric == "ism_spearman"       ? v_ism_s
+                                                          : v_ism_sign;
     for (int m = 0; m < M; ++m)
       for (int t = 0; t < T; ++t) {
         const std::vector<double>& v = values[at(m, t)];

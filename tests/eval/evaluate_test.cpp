@@ -424,7 +424,9 @@ TEST(EvaluateTest, EveryMetricOfTheOutputsIsCatalogued) {
   }
   // With the model, the faithfulness metrics too.
   const model::Network net = share_of_a_model();
-  write_evaluation(dir.file("with_model"), evaluate(paper, in, {gata(), tal()}, cfg, binary, &net), paper, in, cfg,
+  EvalConfig every = cfg;
+  every.xai_metrics += ",ism_pearson,ism_spearman,ism_sign_agreement";
+  write_evaluation(dir.file("with_model"), evaluate(paper, in, {gata(), tal()}, every, binary, &net), paper, in, every,
                    binary, "0.1.0");
   check(dir.file("with_model"));
   const sim::Dataset three = three_motif_dataset();
@@ -850,6 +852,59 @@ TEST(EvaluateTest, FaithfulnessMetricsByHandOnALinearModel) {
   const model::Network two = share_of_a_model(2);
   EXPECT_THROW_MSG(evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &two), InputError,
                    "--model: the model has 2 outputs; expected one logit per task of the dataset (3), got 2");
+}
+
+// ISM agreement with the share-of-A model (L = 10): substituting an A lowers the logit by 0.1 for
+// each of the 3 other bases, effect f(x) - mean = 0.1; any other base has A among its 3
+// substitutions, effect -0.1 / 3. The exact method (0.07 at an A, -0.03 elsewhere) is an affine
+// image of that: Pearson and Spearman 1 where the sequence has an A (s0, s1), and the sign of
+// every planted instance agrees (AG windows +, CC windows -; s3 has none): n = 3.
+// deeplift:rescale task 0: s0's instances (+2 over AG, -2 over CC) agree; s1's and s2's are
+// scored 0, whose sign is not the effect's: (1 + 0 + 0) / 3.
+TEST(EvaluateTest, IsmAgreementByHandOnALinearModel) {
+  const sim::Dataset ds = tiny_dataset();
+  io::NpzArchive archive = worked_archive(ds);
+  const std::vector<int> rows{2, 0, 1, 3};
+  std::vector<std::array<std::array<float, kL>, kT>> exact(4);
+  for (std::size_t r = 0; r < 4; ++r)
+    for (auto& t : exact[r])
+      for (std::size_t l = 0; l < kL; ++l) t[l] = ds.seqs[static_cast<std::size_t>(rows[r])][l] == 'A' ? 0.07f : -0.03f;
+  archive.push_back({"exact", contributions(ds, rows, exact)});
+  const ScoresInput in = match_scores(archive, "scores.npz", ds, "data", "background");
+  EvalConfig cfg = test_config();
+  cfg.xai_metrics = "ism_sign_agreement,ism_spearman,ism_pearson";
+  cfg.perturbation_sequences = 0;
+  const model::Network net = share_of_a_model();
+  const Evaluation ev = evaluate(ds, in, {gata(), tal()}, cfg, std::nullopt, &net);
+  std::map<std::tuple<std::string, int, std::string>, const MetricRow*> row;
+  for (const MetricRow& r : ev.rows) row[{r.method, r.task, r.metric}] = &r;
+  auto R = [&](const std::string& m, int t, const std::string& metric) -> const MetricRow& {
+    return *row.at({m, t, metric});
+  };
+  EXPECT_NEAR(R("exact", 0, "ism_pearson").value, 1.0, 1e-5);
+  EXPECT_EQ(R("exact", 0, "ism_pearson").n, 2);
+  EXPECT_NEAR(R("exact", 1, "ism_spearman").value, 1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(R("exact", 2, "ism_sign_agreement").value, 1.0);
+  EXPECT_EQ(R("exact", 2, "ism_sign_agreement").n, 3);
+  EXPECT_NEAR(R("deeplift:rescale", 0, "ism_sign_agreement").value, 1.0 / 3.0, 1e-12);
+  // s0's map of deeplift:rescale task 0 against the effects, Pearson by a naive formula.
+  const std::vector<double> a{0, 1, 1, 0, 0, 0, -1, -1, 0, 0};
+  std::vector<double> e(kL, -0.1 / 3);
+  e[1] = 0.1;
+  double ma = 0, me = 0;
+  for (int l = 0; l < kL; ++l) ma += a[l] / kL, me += e[l] / kL;
+  double sae = 0, saa = 0, see = 0;
+  for (int l = 0; l < kL; ++l)
+    sae += (a[l] - ma) * (e[l] - me), saa += (a[l] - ma) * (a[l] - ma), see += (e[l] - me) * (e[l] - me);
+  EXPECT_NEAR(R("deeplift:rescale", 0, "ism_pearson").value, sae / std::sqrt(saa * see), 1e-5);
+  EXPECT_EQ(R("deeplift:rescale", 0, "ism_pearson").n, 1);
+  // Rows in the catalogue's order, whatever the key's; 3 substitutions per position, one batch.
+  std::vector<std::string> order;
+  for (const MetricRow& r : ev.rows)
+    if (has_interval(metric_info(r.metric).family) && (order.empty() || order.back() != r.metric))
+      order.push_back(r.metric);
+  EXPECT_EQ(order, (std::vector<std::string>{"ism_pearson", "ism_spearman", "ism_sign_agreement"}));
+  EXPECT_EQ(ev.forward_passes, 4 * (2 + 3 * kL));
 }
 
 TEST(EvaluateTest, PerturbationGridRowsAndOrder) {

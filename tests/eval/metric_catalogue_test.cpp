@@ -136,7 +136,7 @@ TEST(MetricCatalogueTest, UncataloguedMetricIsAnError) {
   EXPECT_THROW_MSG(metric_info("gss", Output::MetricsTsv, "m.tsv", 2), InputError,
                    "m.tsv:2: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, spearman, loc_auroc, "
                    "loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, test_auprc, test_r2, test_pearson, test_mse, sparseness, "
-                   "entropy, deletion_aopc, insertion_auc, faithfulness_corr, random_target_spearman), got 'gss'");
+                   "entropy, deletion_aopc, insertion_auc, faithfulness_corr, ism_pearson, ism_spearman, ism_sign_agreement, random_target_spearman), got 'gss'");
   EXPECT_THROW_MSG(metric_info("new\tmetric"), InputError,
                    "unknown metric; expected a metric of the catalogue (eval/metric_catalogue.h), got 'new\\tmetric'");
   EXPECT_EQ(metric_info("seqlets", Output::DiscoveryTsv, "d.tsv", 5).better, Better::NotRanked);
@@ -165,7 +165,7 @@ TEST(MetricCatalogueTest, ReportRefusesAnUncataloguedMetric) {
   EXPECT_THROW_MSG(report::read_metrics(d.file("metrics.tsv")), InputError,
                    d.file("metrics.tsv") + ":3: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, "
                                            "spearman, loc_auroc, loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, "
-                                           "test_auprc, test_r2, test_pearson, test_mse, sparseness, entropy, deletion_aopc, insertion_auc, faithfulness_corr, random_target_spearman), got 'fn_rate2'");
+                                           "test_auprc, test_r2, test_pearson, test_mse, sparseness, entropy, deletion_aopc, insertion_auc, faithfulness_corr, ism_pearson, ism_spearman, ism_sign_agreement, random_target_spearman), got 'fn_rate2'");
   write_text(d.file("discovery.tsv"), "method\ttask\tmotif\tmetric\tvalue\na\t0\t-\tseqlets\t12\na\t0\t-\tjunk\t1\n");
   EXPECT_THROW_MSG(report::discovery_section(d.file("discovery.tsv")), InputError,
                    d.file("discovery.tsv") + ":3: unknown metric; expected a metric of discovery.tsv (driver_sites, "
@@ -204,7 +204,7 @@ TEST(MetricCatalogueTest, AggregateRefusesAnUncataloguedMetric) {
                    metrics + ":3: unknown metric; expected a metric of metrics.tsv (fn_rate, fp_rate, spearman, "
                              "loc_auroc, loc_auprc, loc_auroc_abs, loc_auprc_abs, test_auroc, test_auprc, test_r2, "
                              "test_pearson, test_mse, sparseness, entropy, deletion_aopc, insertion_auc, faithfulness_corr, "
-                             "random_target_spearman), got 'new_metric'");
+                             "ism_pearson, ism_spearman, ism_sign_agreement, random_target_spearman), got 'new_metric'");
   write_text(metrics, "method\treference\ttask\tmotif\tmetric\ttier\tvalue\tn\na\tbg\t0\tGATA\tfn_rate\tall\t0.1\t10\n");
   write_text(d.path() + "/eval/e1/role_metrics.tsv",
              "method\treference\ttask\tmetric\tvalue\tci_lo\tci_hi\tn\na\tbg\ttask0\tgss2\t0.7\t0.6\t0.8\t40\n");

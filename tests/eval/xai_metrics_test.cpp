@@ -62,11 +62,11 @@ TEST(XaiMetricsTest, MetricListInCatalogueOrderAndItsErrors) {
   c.xai_metrics = "entropy,gini";
   EXPECT_THROW_MSG(validate(c), ConfigError,
                    "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, deletion_aopc, "
-                   "insertion_auc, faithfulness_corr, random_target_spearman, got 'gini'");
+                   "insertion_auc, faithfulness_corr, ism_pearson, ism_spearman, ism_sign_agreement, random_target_spearman, got 'gini'");
   c.xai_metrics = "entropy,,sparseness";
   EXPECT_THROW_MSG(validate(c), ConfigError,
                    "eval.xai_metrics: unknown metric; expected comma-separated names of sparseness, entropy, deletion_aopc, "
-                   "insertion_auc, faithfulness_corr, random_target_spearman, got ''");
+                   "insertion_auc, faithfulness_corr, ism_pearson, ism_spearman, ism_sign_agreement, random_target_spearman, got ''");
 }
 
 }  // namespace
