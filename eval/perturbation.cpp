@@ -59,6 +59,9 @@ double aopc(std::span<const double> curve, double start) {
 
 namespace {
 
+// ISM effects whose range is at most this, relative to 1 + |f(x)|, count as constant.
+constexpr double kFlatEffect = 1e-6;
+
 bool wanted(const std::vector<std::string>& metrics, std::string_view m) {
   return std::find(metrics.begin(), metrics.end(), m) != metrics.end();
 }
@@ -230,8 +233,12 @@ void faithfulness_metrics(const sim::Dataset& ds, const ScoresInput& scores, con
                                                  static_cast<std::size_t>(t)) * static_cast<std::size_t>(L),
                                             static_cast<std::size_t>(L));
           const std::vector<double>& e = effect[static_cast<std::size_t>(t)];
-          v_ism_p[k][ri] = pearson(map, e);
-          v_ism_s[k][ri] = spearman(map, e);
+          // Effects equal up to the float rounding of the logits (a sequence the model does not
+          // react to) carry no ranking: undefined, not a correlation of rounding noise.
+          const auto [e_lo, e_hi] = std::minmax_element(e.begin(), e.end());
+          const bool flat = *e_hi - *e_lo <= kFlatEffect * (1.0 + std::abs(logits(t, 0)));
+          v_ism_p[k][ri] = flat ? kNaN : pearson(map, e);
+          v_ism_s[k][ri] = flat ? kNaN : spearman(map, e);
           double agree = 0, n_sites = 0;
           for (const std::size_t site : sites_of[i]) {
             double sa = 0, se = 0;

@@ -870,6 +870,12 @@ TEST(EvaluateTest, IsmAgreementByHandOnALinearModel) {
     for (auto& t : exact[r])
       for (std::size_t l = 0; l < kL; ++l) t[l] = ds.seqs[static_cast<std::size_t>(rows[r])][l] == 'A' ? 0.07f : -0.03f;
   archive.push_back({"exact", contributions(ds, rows, exact)});
+  // A map whose ranks are not an affine image of its values: l^2 at position l.
+  std::vector<std::array<std::array<float, kL>, kT>> curved(4);
+  for (auto& r : curved)
+    for (auto& t : r)
+      for (std::size_t l = 0; l < kL; ++l) t[l] = static_cast<float>(l * l);
+  archive.push_back({"curved", contributions(ds, rows, curved)});
   const ScoresInput in = match_scores(archive, "scores.npz", ds, "data", "background");
   EvalConfig cfg = test_config();
   cfg.xai_metrics = "ism_sign_agreement,ism_spearman,ism_pearson";
@@ -888,23 +894,39 @@ TEST(EvaluateTest, IsmAgreementByHandOnALinearModel) {
   EXPECT_EQ(R("exact", 2, "ism_sign_agreement").n, 3);
   EXPECT_NEAR(R("deeplift:rescale", 0, "ism_sign_agreement").value, 1.0 / 3.0, 1e-12);
   // s0's map of deeplift:rescale task 0 against the effects, Pearson by a naive formula.
-  const std::vector<double> a{0, 1, 1, 0, 0, 0, -1, -1, 0, 0};
+  auto naive_pearson = [](const std::vector<double>& a, const std::vector<double>& e) {
+    double ma = 0, me = 0;
+    for (int l = 0; l < kL; ++l) ma += a[l] / kL, me += e[l] / kL;
+    double sae = 0, saa = 0, see = 0;
+    for (int l = 0; l < kL; ++l)
+      sae += (a[l] - ma) * (e[l] - me), saa += (a[l] - ma) * (a[l] - ma), see += (e[l] - me) * (e[l] - me);
+    return sae / std::sqrt(saa * see);
+  };
   std::vector<double> e(kL, -0.1 / 3);
   e[1] = 0.1;
-  double ma = 0, me = 0;
-  for (int l = 0; l < kL; ++l) ma += a[l] / kL, me += e[l] / kL;
-  double sae = 0, saa = 0, see = 0;
-  for (int l = 0; l < kL; ++l)
-    sae += (a[l] - ma) * (e[l] - me), saa += (a[l] - ma) * (a[l] - ma), see += (e[l] - me) * (e[l] - me);
-  EXPECT_NEAR(R("deeplift:rescale", 0, "ism_pearson").value, sae / std::sqrt(saa * see), 1e-5);
+  EXPECT_NEAR(R("deeplift:rescale", 0, "ism_pearson").value,
+              naive_pearson({0, 1, 1, 0, 0, 0, -1, -1, 0, 0}, e), 1e-5);
+  // Spearman: the same on average ranks (the -1s 1.5, the 0s 5.5, the 1s 9.5; nine effects 5, one 10).
+  EXPECT_NEAR(R("deeplift:rescale", 0, "ism_spearman").value,
+              naive_pearson({5.5, 9.5, 9.5, 5.5, 5.5, 5.5, 1.5, 1.5, 5.5, 5.5}, {5, 10, 5, 5, 5, 5, 5, 5, 5, 5}), 1e-12);
   EXPECT_EQ(R("deeplift:rescale", 0, "ism_pearson").n, 1);
+  // curved on s0 (A at 1) and s1 (A at 0 and 6): Pearson on the values, Spearman on the ranks
+  // (positions 1..10; the effects' ranks 5 and 10 on s0, 4.5 and 9.5 on s1).
+  std::vector<double> sq(kL), pos(kL), e1(kL, -0.1 / 3), r0(kL, 5), r1(kL, 4.5);
+  for (int l = 0; l < kL; ++l) sq[l] = l * l, pos[l] = l + 1;
+  e1[0] = e1[6] = 0.1;
+  r0[1] = 10;
+  r1[0] = r1[6] = 9.5;
+  EXPECT_NEAR(R("curved", 0, "ism_pearson").value, (naive_pearson(sq, e) + naive_pearson(sq, e1)) / 2, 1e-5);
+  EXPECT_EQ(R("curved", 0, "ism_pearson").n, 2) << "s2 and s3: effects equal up to rounding, undefined";
+  EXPECT_NEAR(R("curved", 0, "ism_spearman").value, (naive_pearson(pos, r0) + naive_pearson(pos, r1)) / 2, 1e-12);
   // Rows in the catalogue's order, whatever the key's; 3 substitutions per position, one batch.
   std::vector<std::string> order;
   for (const MetricRow& r : ev.rows)
     if (has_interval(metric_info(r.metric).family) && (order.empty() || order.back() != r.metric))
       order.push_back(r.metric);
   EXPECT_EQ(order, (std::vector<std::string>{"ism_pearson", "ism_spearman", "ism_sign_agreement"}));
-  EXPECT_EQ(ev.forward_passes, 4 * (2 + 3 * kL));
+  EXPECT_EQ(ev.forward_passes, 4 * (2 + 3 * kL));  // whatever the number of methods
 }
 
 TEST(EvaluateTest, PerturbationGridRowsAndOrder) {
