@@ -122,6 +122,7 @@ void evaluate_step(const EvaluateJob& job) {
   // The config marks a complete set, and the manifest (written last) lists it with sizes and
   // MD5s; the report is written before both, so a set with its mark has its report too (the
   // report is not listed: `run` rewrites it with the whole run's configuration).
+  log_info("evaluate", "{} metric rows; writing {}", ev.rows.size(), out);
   io::remove_stale_marker(out + "/evaluate.manifest.tsv");
   io::remove_stale_marker(out + "/evaluate.config.ini");
   eval::write_evaluation(out, ev, ds, scores, run.eval, model, build::kVersion);
