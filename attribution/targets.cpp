@@ -98,7 +98,8 @@ Parsed parse_syntax(std::string_view item) {
     int s = 0, e = 0;
     if (!is_head_name(p.args[0])) fail("bad head", item, "a head's name", quote_token(p.args[0]));
     if (!whole_int(p.args[1], s) || !whole_int(p.args[2], e) || e <= s)
-      fail("bad window", item, "positions 0 <= start < end", fmt::format("{} and {}", p.args[1], p.args[2]));
+      fail("bad window", item, "positions 0 <= start < end",
+           fmt::format("{} and {}", quote_token(p.args[1]), quote_token(p.args[2])));
   } else if (p.func == "counts" || p.func == "profile" || p.func == "profile_detached") {
     want(1, 1, fmt::format("{}(HEAD)", p.func));
     if (!is_head_name(p.args[0])) fail("bad head", item, "a head's name", quote_token(p.args[0]));

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     *) selected+=("$1"); shift ;;
   esac
 done
-all=(fasta bed meme jaspar homer simdata tsv idx npy npz model architecture ini layer_spec scenario onnx regions npz_map fai)
+all=(fasta bed meme jaspar homer simdata tsv idx npy npz model architecture ini layer_spec scenario onnx regions npz_map fai targets)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 for h in "${selected[@]}"; do
   [ -f "fuzz/fuzz_$h.cpp" ] || { echo "fuzz.sh: no harness '$h'; expected one of ${all[*]}" >&2; exit 2; }

@@ -78,8 +78,8 @@ TEST(TargetsTest, ErrorsNameTheItem) {
                    "attribution.targets: window out of range in 'window(prof,3,15)'; expected end <= 14, the positions "
                    "of head 'prof' (2x14), got 15");
   EXPECT_THROW_MSG(err("window(prof,3,3)"), ConfigError,
-                   "attribution.targets: bad window in 'window(prof,3,3)'; expected positions 0 <= start < end, got 3 "
-                   "and 3");
+                   "attribution.targets: bad window in 'window(prof,3,3)'; expected positions 0 <= start < end, got '3' "
+                   "and '3'");
   EXPECT_THROW_MSG(err("diff(prof[0])"), ConfigError,
                    "attribution.targets: wrong number of arguments in 'diff(prof[0])'; expected diff(HEAD[i],HEAD[j]), "
                    "got 1 argument");
