@@ -804,14 +804,7 @@ MethodResult run_with_references(const Method& method, const model::Network& net
   const int C = in.c, S = in.spatial(), T = targets_in.size();
   // profile_detached: the weights of every sample from its own input's logits, held for the
   // input, its references, IG's path, SmoothGrad's noise and ISM's mutants alike.
-  Targets bound_targets;
-  if (targets_in.needs_binding() && !targets_in.bound()) {
-    StageTimer timer("forward (detached target weights)");
-    model::Trace t;
-    net.forward(x, n, t);
-    bound_targets = targets_in.bind(net.logits(t));
-  }
-  const Targets& targets = bound_targets.empty() ? targets_in : bound_targets;
+  const Targets targets = targets_in.bound_for(net, x, n);
   LB_CHECK(info.uses_reference ? !refs.empty() : refs.empty(), "run_with_references: {} references for method '{}'",
            refs.size(), method.name);
   const bool hypothetical = is_one_hot_input(net) && info.uses_reference;

@@ -421,13 +421,7 @@ Mat in_silico_mutagenesis(const model::Network& net, const Mat& x, int n, const 
   LB_CHECK(n >= 0, "in_silico_mutagenesis: n={}", n);
   LB_CHECK(x.rows() == C && x.cols() == Index{n} * S, "in_silico_mutagenesis: x is {}x{}; expected {}x{}", x.rows(),
            x.cols(), C, Index{n} * S);
-  Targets bound;
-  if (targets.needs_binding() && !targets.bound()) {
-    model::Trace t;
-    net.forward(x, n, t);
-    bound = targets.bind(net.logits(t));
-  }
-  const Targets& tasks = bound.empty() ? targets : bound;
+  const Targets tasks = targets.bound_for(net, x, n);
   const Index n_tasks = tasks.size();
   Mat out = Mat::Zero(C, n_tasks * n * S);
   if (n == 0 || n_tasks == 0) return out;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "attribution/profile.h"
 #include "core/error.h"
 #include "core/text.h"
 
@@ -223,7 +224,7 @@ Targets parse_targets(const std::string& spec, const model::Network& net) {
       if (o.name == t.name) fail("a target twice", item, "distinct targets", quote_token(t.name));
     out.push_back(std::move(t));
   }
-  return Targets(std::move(out));
+  return Targets(std::move(out), true);
 }
 
 Targets Targets::units(const model::Network& net, std::span<const int> units) {
@@ -250,6 +251,19 @@ std::vector<std::string> Targets::names() const {
   std::vector<std::string> out;
   for (const Target& t : list_) out.push_back(t.name);
   return out;
+}
+
+std::string Targets::label(int t) const {
+  const Target& tg = list_[static_cast<std::size_t>(t)];
+  return named_ ? tg.name : std::to_string(tg.unit);
+}
+
+Targets Targets::bound_for(const model::Network& net, const Mat& x, int n) const {
+  if (!needs_binding() || bound()) return *this;
+  StageTimer timer("forward (detached target weights)");
+  model::Trace t;
+  net.forward(x, n, t);
+  return bind(net.logits(t));
 }
 
 bool Targets::all_units() const {

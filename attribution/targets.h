@@ -41,7 +41,8 @@ struct Target {
 class Targets {
  public:
   Targets() = default;
-  explicit Targets(std::vector<Target> list) : list_(std::move(list)) {}
+  /// `named`: the targets of attribution.targets (parse_targets), whose names scores.npz stores.
+  explicit Targets(std::vector<Target> list, bool named = false) : list_(std::move(list)), named_(named) {}
   /// One unit target per output unit in `units`, named HEAD[i] after the network's heads.
   static Targets units(const model::Network& net, std::span<const int> units);
 
@@ -52,6 +53,11 @@ class Targets {
   /// Every target's unit (-1 for those that are not one unit) and name.
   std::vector<int> unit_indices() const;
   std::vector<std::string> names() const;
+  /// The names scores.npz stores as `targets`: those of attribution.targets; none for the output
+  /// units of attribution.tasks (the archive then has only `tasks`, as before targets existed).
+  std::vector<std::string> stored_names() const { return named_ ? names() : std::vector<std::string>{}; }
+  /// Target t in log lines: its name, or for attribution.tasks' units the unit index.
+  std::string label(int t) const;
   /// Whether every target is one output unit (HEAD[i], counts).
   bool all_units() const;
 
@@ -62,6 +68,9 @@ class Targets {
   int bound_samples() const { return bound_n_; }
   /// A copy with the detached weights of n samples taken from their logits z (n_outputs x n).
   Targets bind(const Mat& z) const;
+  /// This set ready for the n samples x of `net`: bound from their logits (one forward pass) when
+  /// some target needs it and it is not bound yet, else a copy.
+  Targets bound_for(const model::Network& net, const Mat& x, int n) const;
   /// A copy for samples [first, first + count) of a bound set (the same set when none binds).
   Targets slice(int first, int count) const;
   /// A copy in which sample i*k + j has sample i's weights (SmoothGrad's noisy copies).
@@ -81,6 +90,7 @@ class Targets {
 
  private:
   std::vector<Target> list_;
+  bool named_ = false;
   std::vector<Mat> weights_;  // per target: ProfileDetached's (size x n) softmax weights when bound
   int bound_n_ = -1;
 };

@@ -56,9 +56,10 @@ void log_stages(std::string_view what, const attr::StageLog& log) {
 // archive is a streamed .npz (io/npz_stream.h) renamed into place at the end. Each region's
 // shuffle stream is its index in the BED file, so results do not depend on the chunk size.
 void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& method_list,
-                      const attr::Targets& targets, std::span<const std::string> target_names,
-                      const attr::AttributionConfig& cfg, int chunk, const std::string& out) {
+                      const attr::Targets& targets, const attr::AttributionConfig& cfg, int chunk,
+                      const std::string& out) {
   const std::vector<int> tasks = targets.unit_indices();
+  const std::vector<std::string> target_names = targets.stored_names();
   const int L = in.len, T = targets.size();
   const auto N = static_cast<std::int64_t>(in.windows.size());
   std::vector<std::string> ids, chroms;
@@ -111,7 +112,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
           continue;
         }
         std::vector<std::int64_t> shape = a.shape;
-        if (name != "tasks" && name != "targets") shape[0] = N;
+        if (!io::is_per_task_member(name)) shape[0] = N;
         members.push_back({name, a.dtype, shape});
       }
       members.push_back({"chrom", io::NpyArray::from_strings({N}, chroms).dtype, {N}});
@@ -120,7 +121,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
     }
     for (std::size_t i = 0; i < part.size(); ++i) {
       const auto& [name, a] = part[i];
-      if (name == "ids" || name == "tasks" || name == "targets") continue;
+      if (name == "ids" || io::is_per_task_member(name)) continue;
       writer->append(i, std::string_view(a.bytes.data(), a.bytes.size()));
     }
     progress.update(first + n);
@@ -152,9 +153,7 @@ void attribute_genome(const GenomeInput& in, const std::vector<attr::Method>& me
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "region '{}', task {}, reference {}); the contributions do not add up to the logit difference",
                m.name, stats[k].max_rel, cfg.delta_warn, ids[static_cast<std::size_t>(stats[k].worst_region)],
-               target_names.empty() ? std::to_string(tasks[static_cast<std::size_t>(stats[k].worst_task)])
-                                    : target_names[static_cast<std::size_t>(stats[k].worst_task)],
-               stats[k].worst_reference);
+               targets.label(stats[k].worst_task), stats[k].worst_reference);
   }
   log_info("attribute", "{} regions of {} bases in {:.3f} s ({:.0f} regions/s), {} N bases (N, ambiguity codes, "
            "outside the chromosome), {} regions clipped at a chromosome end",
@@ -235,8 +234,6 @@ void attribute_step(const AttributeJob& job) {
     if (chunk % align != 0) chunk += align - chunk % align;
     const auto method_list = attr::parse_methods(run.attribution.methods, in.net, run.attribution);
     const attr::Targets targets = attr::resolve_targets(run.attribution, in.net);
-    const std::vector<std::string> target_names =
-        run.attribution.targets.empty() ? std::vector<std::string>{} : targets.names();
     log_info("attribute", "{} regions of {} ({} bases each, from {}), {} tasks, {} methods, {} threads, chunks of {}",
              in.windows.size(), show_path(gflags.regions), in.len, show_path(gflags.genome), targets.size(),
              method_list.size(), lb::threads(), chunk);
@@ -245,7 +242,7 @@ void attribute_step(const AttributeJob& job) {
     const std::string stem = output_stem(out);
     io::remove_stale_marker(stem + ".manifest.tsv");
     io::remove_stale_marker(stem + ".config.ini");
-    attribute_genome(in, method_list, targets, target_names, run.attribution, chunk, out);
+    attribute_genome(in, method_list, targets, run.attribution, chunk, out);
     if (!tracks.empty()) write_genome_tracks(out, gflags.genome, tracks, formats);
     io::write_file_atomic(stem + ".config.ini", job.config_ini);
     const std::string base = std::filesystem::path(stem).filename().string();
@@ -298,7 +295,7 @@ void attribute_step(const AttributeJob& job) {
   bool said_gradient_layer = false;
   const attr::Targets targets = attr::resolve_targets(run.attribution, net);
   const std::vector<int> tasks = targets.unit_indices();
-  const std::vector<std::string> target_names = run.attribution.targets.empty() ? std::vector<std::string>{} : targets.names();
+  const std::vector<std::string> target_names = targets.stored_names();
   const int T = targets.size();
   log_info("attribute", "{} sequences of length {} ({}), {} tasks, {} methods, {} threads", seqs.n, seqs.len,
            seqs.source, T, method_list.size(), lb::threads());
@@ -349,9 +346,7 @@ void attribute_step(const AttributeJob& job) {
                "{}: SUMMATION-TO-DELTA VIOLATED: relative error {:.3g} > attribution.delta_warn = {:g} (worst: "
                "sequence '{}', task {}, reference {}); the contributions do not add up to the logit difference",
                m.name, res.max_rel_delta, run.attribution.delta_warn,
-               seqs.ids[static_cast<std::size_t>(res.worst_sequence)],
-               target_names.empty() ? std::to_string(tasks[static_cast<std::size_t>(res.worst_task)])
-                                    : target_names[static_cast<std::size_t>(res.worst_task)],
+               seqs.ids[static_cast<std::size_t>(res.worst_sequence)], targets.label(res.worst_task),
                res.worst_reference);
     scored.push_back({m.name, std::move(res)});
   }

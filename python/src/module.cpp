@@ -224,7 +224,7 @@ Attribution attribute(const Model& model, const py::array& x_arg, const std::vec
   const auto methods = attr::parse_methods(run.attribution.methods, model.net, run.attribution);
   const attr::Targets targets = attr::resolve_targets(run.attribution, model.net);
   a.tasks = targets.unit_indices();
-  if (!run.attribution.targets.empty()) a.targets = targets.names();
+  a.targets = targets.stored_names();
   std::vector<std::uint64_t> streams;  // as `liftbench attribute --fasta`: sequence i draws from stream i
   for (int i = 0; i < a.n; ++i) streams.push_back(static_cast<std::uint64_t>(i));
   py::gil_scoped_release release;
